@@ -1,0 +1,55 @@
+# pyvirt: libvirt, rebuilt with a Python core.  See README.md.
+#   make build   generate headers and the shim, build build/lib/libvirt.so.0
+#   make demo    build, then run the demo in C and in Python on test:///default
+#   make test    build, then run every test this machine can run
+
+SYSPY   := /usr/bin/python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BUILD   := build
+SPECS   := apispec/libvirt.xml apispec/libvirt-qemu.xml apispec/libvirt-lxc.xml
+GEN_SRC := $(shell find generator shim -name '*.py' -o -name '*.j2' -o -name '*.c' -o -name '*.h')
+LIBS    := $(BUILD)/lib/libvirt.so.0 $(BUILD)/lib/libvirt-qemu.so.0 $(BUILD)/lib/libvirt-lxc.so.0
+
+.PHONY: all build demo test clean host-build host-test
+
+all: build
+
+host-build:
+	@tools/setup-host.sh build
+
+host-test:
+	@tools/setup-host.sh test
+
+$(VENV)/.stamp: requirements.txt | host-build
+	@echo "  venv  $(VENV)"
+	@$(SYSPY) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(BUILD)/.generated: $(SPECS) $(GEN_SRC) $(VENV)/.stamp
+	@echo "  gen   $(BUILD)/include $(BUILD)/shim"
+	@$(PY) -m generator $(BUILD) $(SPECS)
+	@mkdir -p $(BUILD)/shimpy $(BUILD)/python
+	@ln -sfn ../../shim/pyvirt_shim $(BUILD)/shimpy/pyvirt_shim
+	@ln -sfn ../../core $(BUILD)/shimpy/pyvirt
+	@ln -sfn ../../core $(BUILD)/python/pyvirt
+	@touch $@
+
+$(BUILD)/.shim: $(BUILD)/.generated
+	@$(SYSPY) shim/build.py $(BUILD) > $(BUILD)/shim-build.log 2>&1 \
+	  || { tail -40 $(BUILD)/shim-build.log; exit 1; }
+	@touch $@
+
+build: $(BUILD)/.shim
+	@echo "  ok    $(LIBS)"
+
+demo: build
+	@$(MAKE) --no-print-directory -s host-test
+	@examples/run-demo.sh $(BUILD)
+
+test: build host-test
+	@$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(BUILD)

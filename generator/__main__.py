@@ -1,0 +1,66 @@
+"""python -m generator OUTDIR SPEC... : write every generated file under OUTDIR."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+
+from . import render, spec
+from .spec import SpecError
+
+
+def write(outdir: str, files: dict[str, str]) -> None:
+    """Atomically replace each file whose text changed (keeps make's timestamps honest)."""
+    for rel, text in sorted(files.items()):
+        path = os.path.join(outdir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            with open(path) as f:
+                if f.read() == text:
+                    continue
+        except FileNotFoundError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+
+
+def shim_sources(folder: str) -> tuple[dict[str, str], set[str]]:
+    """The shim's C sources, and the names its hand-written Python externs define."""
+    c_sources, handwritten = {}, set()
+    for root, _, names in os.walk(folder):
+        for n in names:
+            path = os.path.join(root, n)
+            if n.endswith(".c"):
+                c_sources[path] = open(path).read()
+            elif n.endswith(".py"):
+                handwritten |= set(re.findall(r'def_extern\(name="(\w+)"', open(path).read()))
+    return c_sources, handwritten
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    ap.add_argument("outdir")
+    ap.add_argument("specs", nargs="+")
+    ap.add_argument("--shim", default=os.path.join(os.path.dirname(__file__), "..", "shim"),
+                    help="the shim's hand-written sources (C functions and Python externs)")
+    opts = ap.parse_args(argv)
+    try:
+        apis = [spec.load(p) for p in opts.specs]
+    except SpecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    files: dict[str, str] = {}
+    for api in apis:
+        files.update(render.headers(api))
+    files.update(render.shim(apis, *shim_sources(opts.shim)))
+    write(opts.outdir, files)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The C shim's plan: for each exported function, how the cffi extern converts
+its arguments and result, or why it cannot yet (then it reports "not supported").
+
+This is where the spec's annotations turn into conversion kinds; the template
+(templates/shim/externs.py.j2) only spells the chosen kinds out in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import OBJECT_TYPES, Api, Arg, Function, FuncType, Struct, Typedef
+
+SCALAR_TYPES = {"int", "unsigned int", "long", "unsigned long", "long long",
+                "unsigned long long", "double", "size_t", "unsigned char", "char"}
+OUT_SCALARS = {t + " *" for t in SCALAR_TYPES}
+# libvirt reports an invalid object pointer with these; the file's domain for connections.
+OBJECT_ERRORS = {
+    "virConnectPtr": ("VIR_ERR_INVALID_CONN", None, "connection"),
+    "virDomainPtr": ("VIR_ERR_INVALID_DOMAIN", "VIR_FROM_DOM", "domain"),
+    "virNetworkPtr": ("VIR_ERR_INVALID_NETWORK", "VIR_FROM_NETWORK", "network"),
+    "virNetworkPortPtr": ("VIR_ERR_INVALID_NETWORK_PORT", "VIR_FROM_NETWORK", "network port"),
+    "virInterfacePtr": ("VIR_ERR_INVALID_INTERFACE", "VIR_FROM_INTERFACE", "interface"),
+    "virStoragePoolPtr": ("VIR_ERR_INVALID_STORAGE_POOL", "VIR_FROM_STORAGE", "storage pool"),
+    "virStorageVolPtr": ("VIR_ERR_INVALID_STORAGE_VOL", "VIR_FROM_STORAGE", "storage volume"),
+    "virNodeDevicePtr": ("VIR_ERR_INVALID_NODE_DEVICE", "VIR_FROM_NODEDEV", "node device"),
+    "virSecretPtr": ("VIR_ERR_INVALID_SECRET", "VIR_FROM_SECRET", "secret"),
+    "virNWFilterPtr": ("VIR_ERR_INVALID_NWFILTER", "VIR_FROM_NWFILTER", "network filter"),
+    "virNWFilterBindingPtr": ("VIR_ERR_INVALID_NWFILTER_BINDING", "VIR_FROM_NWFILTER",
+                              "network filter binding"),
+    "virStreamPtr": ("VIR_ERR_INVALID_STREAM", "VIR_FROM_STREAMS", "stream"),
+    "virDomainSnapshotPtr": ("VIR_ERR_INVALID_DOMAIN_SNAPSHOT", "VIR_FROM_DOMAIN_SNAPSHOT",
+                             "domain snapshot"),
+    "virDomainCheckpointPtr": ("VIR_ERR_INVALID_DOMAIN_CHECKPOINT",
+                               "VIR_FROM_DOMAIN_CHECKPOINT", "domain checkpoint"),
+}
+# The error domain of each source file (libvirt reports argument errors from it).
+FILE_DOMAINS = {
+    "libvirt-host": "VIR_FROM_NONE", "libvirt-domain": "VIR_FROM_DOMAIN",
+    "libvirt-domain-snapshot": "VIR_FROM_DOMAIN_SNAPSHOT",
+    "libvirt-domain-checkpoint": "VIR_FROM_DOMAIN_CHECKPOINT", "libvirt-event": "VIR_FROM_EVENT",
+    "libvirt-interface": "VIR_FROM_INTERFACE", "libvirt-network": "VIR_FROM_NETWORK",
+    "libvirt-nodedev": "VIR_FROM_NODEDEV", "libvirt-nwfilter": "VIR_FROM_NWFILTER",
+    "libvirt-secret": "VIR_FROM_SECRET", "libvirt-storage": "VIR_FROM_STORAGE",
+    "libvirt-stream": "VIR_FROM_STREAMS", "libvirt-common": "VIR_FROM_NONE",
+    "virterror": "VIR_FROM_NONE", "libvirt-qemu": "VIR_FROM_DOMAIN", "libvirt-lxc": "VIR_FROM_DOMAIN",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One argument's conversion: kind names a snippet of the extern template."""
+    kind: str
+    arg: Arg
+    ctype: str = ""        # object type, struct type or element type as needed
+    length: str = ""       # the argument or constant giving a buffer's length
+
+
+@dataclass(frozen=True)
+class Plan:
+    fn: Function
+    steps: tuple[Step, ...] = ()
+    result: str = ""       # how the C return value is made: status, value, string, ...
+    native: bool = False   # written in C under shim/
+    refcount: str = ""     # 'ref', 'free' or 'close' for the handle functions
+    unsupported: str = ""  # why the shim cannot convert it yet
+
+    @property
+    def error_value(self) -> str:
+        v = self.fn.ret.error_value
+        return {"NULL": "ffi.NULL", None: "None"}.get(v, v)
+
+    @property
+    def file_domain(self) -> str:
+        return FILE_DOMAINS.get(self.fn.file, "VIR_FROM_NONE")
+
+    @property
+    def api_args(self) -> list[str]:
+        """The Python arguments of the pyvirt.api call; a callback brings its free function."""
+        out = []
+        for s in self.steps:
+            if s.kind in IN_KINDS:
+                out.append(f"a_{s.arg.name}")
+            if s.kind == "callback":
+                out.append(f"a_{s.arg.name}_free")
+        return out
+
+    @property
+    def callback_type(self) -> str:
+        """Python expression for a callback's C type: domain events pick it by event ID."""
+        s = next(s for s in self.steps if s.kind == "callback")
+        if s.ctype == "virConnectDomainEventGenericCallback" and "eventID" in [a.name for a in self.fn.args]:
+            return "rt.domain_event_type(eventID)"
+        return f'"{s.ctype}"' 
+
+    @property
+    def outputs(self) -> list[Step]:
+        return [s for s in self.steps if s.kind in OUT_KINDS]
+
+
+IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max"}
+OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
+             "out_ints", "out_strings", "out_objects"}
+
+
+def _enum_types(api: Api) -> set[str]:
+    return {d.name for d in api.decls if isinstance(d, Typedef) and d.type == "enum"}
+
+
+def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, str]) -> Step | str:
+    t = a.type
+    if a.dir == "in":
+        if t in OBJECT_TYPES:
+            return Step("object", a, t)
+        if t == "const char *":
+            return Step("string", a)
+        if t in SCALAR_TYPES or t in enums:
+            return Step("scalar", a)
+        if t == "const unsigned char *" and a.name == "uuid":
+            return Step("uuid", a)
+        if a.opaque or (t.endswith("Callback") or t.endswith("Func")) and t != "virFreeCallback":
+            return Step("callback", a, t)
+        return f"argument {a.name}: {t}"
+    if a.length in ("VIR_UUID_BUFLEN",):
+        return Step("out_uuid", a)
+    if a.length in ("VIR_UUID_STRING_BUFLEN",):
+        return Step("out_uuidstr", a)
+    if t in OUT_SCALARS and a.length and a.length != "return":
+        return Step("out_ints", a, t[:-2], a.length)
+    if t in OUT_SCALARS and not a.length:
+        return Step("out_scalar", a, t[:-2])
+    if t in ("char **const", "char ** const") and a.length:
+        return Step("out_strings", a, "char *", a.length)
+    if t == "char **" and a.alloc == "callee":
+        return Step("out_string", a)
+    if t.endswith("Ptr **") and t[:-3] in OBJECT_TYPES and a.length == "return":
+        return Step("out_objects", a, t[:-3])
+    if t in structs:
+        return Step("out_struct", a, structs[t])
+    return f"output {a.name}: {t}"
+
+
+def _struct_ptrs(api: Api) -> dict[str, str]:
+    """virDomainInfoPtr -> _virDomainInfo, through the typedef chain."""
+    typedefs = {d.name: d.type for d in api.decls if isinstance(d, Typedef)}
+    out = {}
+    for name, target in typedefs.items():
+        if target.endswith(" *") and typedefs.get(target[:-2], "").startswith("struct "):
+            out[name] = typedefs[target[:-2]][len("struct "):]
+    return out
+
+
+def plan(fn: Function, api: Api, natives: set[str], enums: set[str],
+         structs: dict[str, str]) -> Plan:
+    if fn.name in natives:
+        return Plan(fn, native=True)
+    first = fn.args[0] if fn.args else None
+    if first is not None and first.type in OBJECT_TYPES and len(fn.args) == 1:
+        obj = first.type[3:-3]
+        if fn.name == f"vir{obj}Ref":
+            return Plan(fn, (Step("object", first, first.type),), refcount="ref")
+        if fn.name == f"vir{obj}Free" or fn.name == "virConnectClose":
+            return Plan(fn, (Step("object", first, first.type),), refcount="free")
+    steps: list[Step] = []
+    consumed = {a.length for a in fn.args if a.length} | {a.opaque for a in fn.args if a.opaque} \
+        | {a.free for a in fn.args if a.free}
+    problems = []
+    for a in fn.args:
+        if a.name in consumed:
+            if any(x.length == a.name and x.dir == "out" for x in fn.args):
+                steps.append(Step("buffer_max", a))
+            continue
+        s = _step(fn, a, api, enums, structs)
+        if isinstance(s, str):
+            problems.append(s)
+        else:
+            steps.append(s)
+    r = fn.ret
+    counted = any(s.kind in ("out_objects", "out_ints", "out_strings") for s in steps)
+    if r.is_void:
+        result = "void"
+    elif r.type in OBJECT_TYPES:
+        result = "object"
+    elif r.type == "char *":
+        result = "string"
+    elif r.type == "const char *":
+        result = "borrowed_string"
+    elif counted:
+        result = "count"
+    elif r.type in SCALAR_TYPES or r.type in enums:
+        result = "status" if any(s.kind in OUT_KINDS for s in steps) else "value"
+    else:
+        problems.append(f"returns {r.type}")
+        result = ""
+    if result in ("object", "string", "borrowed_string") and any(s.kind in OUT_KINDS for s in steps):
+        problems.append("returns a value and outputs")
+    return Plan(fn, tuple(steps), result, unsupported="; ".join(problems))
+
+
+def plans(api: Api, natives: set[str]) -> list[Plan]:
+    enums, structs = _enum_types(api), _struct_ptrs(api)
+    return [plan(f, api, natives, enums, structs) for f in api.functions]
+
+
+def natives_in(c_sources: dict[str, str], api: Api) -> set[str]:
+    """Spec functions that the shim's C sources define (not just declare)."""
+    text = "\n".join(c_sources.values())
+    return {f.name for f in api.functions
+            if re.search(rf"(^|[\s*]){f.name}\s*\([^;{{]*\)\s*\{{", text, re.M)}
+
+
+def struct_fields(api: Api) -> dict[str, list[tuple[str, str, int | None]]]:
+    """_virDomainInfo -> [(field, type, array)], for filling output structs."""
+    return {s.name: [(f.name, f.type, f.array) for f in s.fields]
+            for s in api.decls if isinstance(s, Struct)}
+
+
+def functypes(api: Api) -> dict[str, list[str]]:
+    return {d.name: [a.type for a in d.args] for d in api.decls if isinstance(d, FuncType)}

@@ -1,0 +1,281 @@
+"""Handles, error reporting and C conversions shared by every generated extern.
+
+A C handle (virConnectPtr, virDomainPtr, ...) is the address of a ``Box`` kept
+in ``_boxes`` until its last reference is released; the box holds the core
+object. Addresses are looked up, never dereferenced, so a stale or foreign
+pointer gives libvirt's "invalid ... pointer" error instead of a crash.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+# virErrorNumber values the shim itself raises (facts from virterror.h).
+VIR_ERR_INTERNAL_ERROR, VIR_ERR_NO_SUPPORT, VIR_ERR_INVALID_ARG = 1, 3, 8
+VIR_FROM_DOMAIN = 20
+
+ffi = lib = None   # libvirt.so.0's cffi module, bound by its externs at start-up
+
+_boxes: dict[int, "Box"] = {}
+_lock = threading.Lock()
+_borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
+
+
+class Box:
+    __slots__ = ("obj", "ctype", "refs", "error", "handler", "handler_data", "__weakref__")
+
+    def __init__(self, obj, ctype: str):
+        self.obj, self.ctype, self.refs = obj, ctype, 1
+        self.error = self.handler = self.handler_data = None
+
+
+def bind(cffi_ffi, cffi_lib) -> None:
+    global ffi, lib
+    ffi, lib = cffi_ffi, cffi_lib
+
+
+class Fn:
+    """What an extern knows of itself, for error messages: its name and the
+    error domain of its source file."""
+    __slots__ = ("name", "domain")
+
+    def __init__(self, name: str, domain: int):
+        self.name, self.domain = name, domain
+
+
+class ShimError(Exception):
+    """An error the shim raises itself. Any exception with these attributes (the
+    core's VirtError has them) is reported as that virError."""
+
+    def __init__(self, code: int, domain: int, message: str, str1=None, str2=None,
+                 str3=None, int1: int = -1, int2: int = -1, level: int = 2):
+        super().__init__(message)
+        self.code, self.domain, self.message, self.level = code, domain, message, level
+        self.str1, self.str2, self.str3, self.int1, self.int2 = str1, str2, str3, int1, int2
+
+
+class Unavailable:
+    """Stands in for pyvirt.api when the core cannot be imported (a missing
+    dependency): every function fails with the reason instead of the process."""
+
+    def __init__(self, exc: BaseException):
+        self.reason = f"pyvirt could not start: {type(exc).__name__}: {exc}"
+
+    def __getattr__(self, name):
+        def fail(*args):
+            raise RuntimeError(self.reason)
+        return fail
+
+
+# -- handles --------------------------------------------------------------------
+
+def new_handle(obj, ctype: str) -> int:
+    box = Box(obj, ctype)
+    with _lock:
+        _boxes[id(box)] = box
+    return id(box)
+
+
+OBJECT_ERRORS = {}   # filled by the generated externs: ctype -> (code, domain|None, noun)
+
+
+def invalid(ctype: str, fn: Fn) -> ShimError:
+    code, domain, noun = OBJECT_ERRORS[ctype]
+    fmt = f"invalid {noun} pointer in %s"
+    return ShimError(code, fn.domain if domain is None else domain, fmt % fn.name,
+                     str1=fmt, str2=fn.name)
+
+
+def box(addr: int, ctype: str, fn: Fn) -> Box:
+    b = _boxes.get(addr)
+    if b is None or b.ctype != ctype:
+        raise invalid(ctype, fn)
+    return b
+
+
+def obj(addr: int, ctype: str, fn: Fn):
+    b = _boxes.get(addr)
+    if b is None or b.ctype != ctype:
+        raise invalid(ctype, fn)
+    return b.obj
+
+
+def ref(addr: int, ctype: str, fn: Fn) -> int:
+    b = box(addr, ctype, fn)
+    with _lock:
+        b.refs += 1
+    return 0
+
+
+def free(addr: int, ctype: str, fn: Fn, release=None) -> int:
+    """Drop one reference; at the last, forget the handle and call release(obj).
+    Returns the references left (virConnectClose's result)."""
+    b = box(addr, ctype, fn)
+    with _lock:
+        b.refs -= 1
+        left = b.refs
+        if left == 0:
+            del _boxes[addr]
+    if left == 0 and release is not None:
+        release(b.obj)
+    return left if ctype == "virConnectPtr" else 0
+
+
+# -- errors ---------------------------------------------------------------------
+
+def enter() -> None:
+    lib.pyvirt_reset_error()
+
+
+def _s(text):
+    return ffi.NULL if text is None else str(text).encode()
+
+
+def fail(exc: BaseException, fn: Fn, conn_addr: int | None = None) -> None:
+    """Record exc as the thread's (and the connection's) last error."""
+    if not hasattr(exc, "code") or not hasattr(exc, "str1"):
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        exc = ShimError(VIR_ERR_INTERNAL_ERROR, fn.domain, f"internal error: {detail}",
+                        str1="internal error: %s", str2=detail)
+    conn = _boxes.get(conn_addr) if conn_addr else None
+    handler = conn.handler if conn is not None and conn.handler is not None else ffi.NULL
+    data = conn.handler_data if conn is not None and conn.handler is not None else ffi.NULL
+    lib.pyvirt_set_error(int(exc.code), int(exc.domain), int(exc.level), _s(exc.message),
+                         _s(exc.str1), _s(exc.str2), _s(exc.str3), exc.int1, exc.int2,
+                         handler, data)
+    if conn is not None:
+        if conn.error is None:
+            conn.error = ffi.new("virError *")
+        lib.pyvirt_copy_error(conn.error, lib.virGetLastError())
+
+
+def unsupported(fn: Fn) -> ShimError:
+    fmt = "this function is not supported by the connection driver: %s"
+    return ShimError(VIR_ERR_NO_SUPPORT, fn.domain, fmt % fn.name, str1=fmt, str2=fn.name)
+
+
+def null_arg(name: str, fn: Fn) -> ShimError:
+    return ShimError(VIR_ERR_INVALID_ARG, fn.domain, f"{name} in {fn.name} must not be NULL",
+                     str1=fn.name, str2=name, int1=0, int2=0)
+
+
+# -- values ---------------------------------------------------------------------
+
+def string(p) -> str | None:
+    return None if p == ffi.NULL else ffi.string(p).decode()
+
+
+def cstring(text: str | None):
+    """A malloc'ed copy the C caller frees with free()."""
+    if text is None:
+        return ffi.NULL
+    return lib.strdup(text.encode())
+
+
+def borrowed(text: str | None):
+    """A library-owned string (const char *): interned, valid for the process."""
+    if text is None:
+        return ffi.NULL
+    c = _borrowed.get(text)
+    if c is None:
+        c = _borrowed.setdefault(text, ffi.new("char[]", text.encode()))
+    return c
+
+
+def fill(dst, fields, value) -> None:
+    """Copy a core record's attributes into a C struct, field by field."""
+    for name, ctype, array in fields:
+        v = getattr(value, name)
+        if array is not None:
+            data = v.encode() if isinstance(v, str) else bytes(v)
+            ffi.memmove(getattr(dst, name), data[:array - 1] + b"\0", min(len(data) + 1, array))
+        else:
+            setattr(dst, name, v)
+
+
+# -- callbacks into C -------------------------------------------------------------
+
+FUNCTYPES: dict[str, list[str]] = {}   # filled by the generated externs
+
+
+def to_c(value, ctype: str, temps: list):
+    if ctype in OBJECT_ERRORS:
+        if value is None:
+            return ffi.NULL
+        addr = new_handle(value, ctype)
+        temps.append((addr, ctype))
+        return ffi.cast(ctype, addr)
+    if ctype in ("const char *", "char *"):
+        if value is None:
+            return ffi.NULL
+        c = ffi.new("char[]", value.encode())
+        temps.append(c)
+        return c
+    return value
+
+
+def c_callback(ctype: str, cb, opaque, freecb, conn_addr: int | None = None):
+    """A Python callable that calls C function pointer cb as type ctype, passing
+    opaque last; and one that runs freecb(opaque) (or None)."""
+    if cb == ffi.NULL:
+        return None, None
+    argtypes = FUNCTYPES[ctype]
+    func = ffi.cast(ctype, cb)
+
+    def call(*args):
+        temps: list = []
+        cargs = []
+        for i, (value, t) in enumerate(zip(args, argtypes)):
+            if t == "virConnectPtr" and conn_addr is not None and i == 0:
+                cargs.append(ffi.cast(t, conn_addr))   # the registering connection itself
+            else:
+                cargs.append(to_c(value, t, temps))
+        if len(argtypes) > len(args):
+            cargs.append(opaque)
+        try:
+            return func(*cargs)
+        finally:
+            for t in temps:
+                if isinstance(t, tuple):
+                    with _lock:
+                        b = _boxes.get(t[0])
+                        if b is not None:
+                            b.refs -= 1
+                            if b.refs == 0:
+                                del _boxes[t[0]]
+
+    release = None
+    if freecb != ffi.NULL:
+        def release():
+            freecb(opaque)
+    return call, release
+
+
+# The C type of a domain event callback, by event ID (virDomainEventID order).
+DOMAIN_EVENT_CALLBACKS = (
+    "virConnectDomainEventCallback", "virConnectDomainEventGenericCallback",
+    "virConnectDomainEventRTCChangeCallback", "virConnectDomainEventWatchdogCallback",
+    "virConnectDomainEventIOErrorCallback", "virConnectDomainEventGraphicsCallback",
+    "virConnectDomainEventIOErrorReasonCallback", "virConnectDomainEventGenericCallback",
+    "virConnectDomainEventBlockJobCallback", "virConnectDomainEventDiskChangeCallback",
+    "virConnectDomainEventTrayChangeCallback", "virConnectDomainEventPMWakeupCallback",
+    "virConnectDomainEventPMSuspendCallback", "virConnectDomainEventBalloonChangeCallback",
+    "virConnectDomainEventPMSuspendDiskCallback", "virConnectDomainEventDeviceRemovedCallback",
+    "virConnectDomainEventBlockJobCallback", "virConnectDomainEventTunableCallback",
+    "virConnectDomainEventAgentLifecycleCallback", "virConnectDomainEventDeviceAddedCallback",
+    "virConnectDomainEventMigrationIterationCallback", "virConnectDomainEventJobCompletedCallback",
+    "virConnectDomainEventDeviceRemovalFailedCallback",
+    "virConnectDomainEventMetadataChangeCallback", "virConnectDomainEventBlockThresholdCallback",
+    "virConnectDomainEventMemoryFailureCallback",
+    "virConnectDomainEventMemoryDeviceSizeChangeCallback",
+)
+
+
+def domain_event_type(event_id: int) -> str:
+    if not 0 <= event_id < len(DOMAIN_EVENT_CALLBACKS):
+        msg = (f"eventID in virConnectDomainEventRegisterAny must be less than "
+               f"{len(DOMAIN_EVENT_CALLBACKS)}")
+        raise ShimError(VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, f"invalid argument: {msg}",
+                        str1="invalid argument: %s", str2=msg)
+    return DOMAIN_EVENT_CALLBACKS[event_id]

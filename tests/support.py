@@ -1,0 +1,53 @@
+"""Shared paths, skips and helpers for the tests (run by `make test` after `make build`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+LIBDIR = BUILD / "lib"
+SYSTEM_LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
+SPECS = [ROOT / "apispec" / f"{n}.xml" for n in ("libvirt", "libvirt-qemu", "libvirt-lxc")]
+
+
+def have_system_libvirt() -> bool:
+    return (Path("/usr/include/libvirt/libvirt.h").exists()
+            and (SYSTEM_LIBDIR / "libvirt.so.0").exists())
+
+
+needs_system_libvirt = pytest.mark.skipif(not have_system_libvirt(),
+                                          reason="libvirt-dev and libvirt0 are not installed")
+needs_build = pytest.mark.skipif(not (LIBDIR / "libvirt.so.0").exists(),
+                                 reason="run `make build` first")
+
+
+def compile_c(src: Path, out: Path, *flags: str) -> Path:
+    cmd = ["gcc", "-Wall", "-o", str(out), str(src), *flags]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out
+
+
+def system_libvirt_flags() -> list[str]:
+    return subprocess.run(["pkg-config", "--cflags", "--libs", "libvirt"], check=True,
+                          capture_output=True, text=True).stdout.split()
+
+
+def on_pyvirt(extra: dict | None = None) -> dict:
+    """Environment that makes a program load pyvirt's libvirt.so.0 instead of the system's."""
+    env = dict(os.environ, LD_LIBRARY_PATH=str(LIBDIR))
+    env.update(extra or {})
+    return env
+
+
+def run(cmd: list[str], env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+__all__ = ["ROOT", "BUILD", "LIBDIR", "SPECS", "needs_system_libvirt", "needs_build",
+           "compile_c", "system_libvirt_flags", "on_pyvirt", "run", "shutil"]
