@@ -122,7 +122,8 @@ def shim(apis: list[Api], c_sources: dict[str, str], handwritten: set[str]) -> d
             functypes.update(shim_plan.functypes(a))
         values = {e.name: e.value for a in _with_base(apis, api) for e in a.enums}
         object_errors = {t: (values[code], values.get(dom), noun)
-                         for t, (code, dom, noun) in shim_plan.OBJECT_ERRORS.items()}
+                         for t, (code, dom, noun) in shim_plan.OBJECT_ERRORS.items()
+                         if code in values}
         out[f"shimpy/pyvirt_externs/{key}.py"] = env.get_template("externs.py.j2").render(
             api=api, plans=plans, module=f"_pyvirt_{key}_cffi", struct_fields=structs,
             values=values, object_errors=repr(object_errors), functypes=repr(functypes))

@@ -1,0 +1,84 @@
+# Generated from apispec/libvirt.xml by pyvirt's generator; do not edit.
+# One cffi extern per function that libvirt.so.0 exports from Python: each
+# converts C arguments, calls pyvirt.api and converts the result back; any
+# exception becomes the thread's virError and the function's error value.
+
+from _pyvirt_libvirt_cffi import ffi, lib
+from pyvirt_shim import runtime as rt
+try:
+    from pyvirt import api
+except Exception as _e:   # every call then reports why pyvirt could not start
+    api = rt.Unavailable(_e)
+
+rt.bind(ffi, lib)
+rt.OBJECT_ERRORS.update({})
+rt.FUNCTYPES.update({'virTickCallback': ['virConnectPtr', 'void *']})
+
+_NULL = ffi.NULL
+
+
+# virOpen
+_F_virOpen = rt.Fn("virOpen", 0)
+_api_virOpen = getattr(api, "virOpen", None)
+
+
+@ffi.def_extern(name="virOpen", error=ffi.NULL)
+def _virOpen(name):
+    F = _F_virOpen
+    try:
+        rt.enter()
+        a_name = rt.string(name)
+        impl = _api_virOpen
+        if impl is None:
+            raise rt.unsupported(F)
+        r = impl(a_name)
+        return ffi.cast("virConnectPtr", rt.new_handle(r, "virConnectPtr"))
+    except BaseException as e:
+        rt.fail(e, F)
+        return ffi.NULL
+
+
+# virGetInfo
+_F_virGetInfo = rt.Fn("virGetInfo", 0)
+_api_virGetInfo = getattr(api, "virGetInfo", None)
+
+
+@ffi.def_extern(name="virGetInfo", error=-1)
+def _virGetInfo(conn, info):
+    F = _F_virGetInfo
+    try:
+        rt.enter()
+        a_conn = rt.obj(int(ffi.cast("uintptr_t", conn)), "virConnectPtr", F)
+        if info == _NULL:
+            raise rt.null_arg("info", F)
+        impl = _api_virGetInfo
+        if impl is None:
+            raise rt.unsupported(F)
+        r = impl(a_conn)
+        rt.fill(info, [('state', 'unsigned char', None), ('name', 'char', 16), ('value', 'union', None)], r)
+        return 0
+    except BaseException as e:
+        rt.fail(e, F, int(ffi.cast("uintptr_t", conn)))
+        return -1
+
+
+# virGetName
+_F_virGetName = rt.Fn("virGetName", 0)
+_api_virGetName = getattr(api, "virGetName", None)
+
+
+@ffi.def_extern(name="virGetName", error=ffi.NULL)
+def _virGetName(conn, flags):
+    F = _F_virGetName
+    try:
+        rt.enter()
+        a_conn = rt.obj(int(ffi.cast("uintptr_t", conn)), "virConnectPtr", F)
+        a_flags = flags
+        impl = _api_virGetName
+        if impl is None:
+            raise rt.unsupported(F)
+        r = impl(a_conn, a_flags)
+        return rt.cstring(r)
+    except BaseException as e:
+        rt.fail(e, F, int(ffi.cast("uintptr_t", conn)))
+        return ffi.NULL
