@@ -29,16 +29,19 @@ def write(outdir: str, files: dict[str, str]) -> None:
         os.replace(tmp, path)
 
 
-def shim_sources(folder: str) -> tuple[dict[str, str], set[str]]:
-    """The shim's C sources, and the names its hand-written Python externs define."""
-    c_sources, handwritten = {}, set()
+def shim_sources(folder: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The shim's C sources, and the functions its hand-written Python externs
+    define (name -> module under pyvirt_shim)."""
+    c_sources: dict[str, str] = {}
+    handwritten: dict[str, str] = {}
     for root, _, names in os.walk(folder):
         for n in names:
             path = os.path.join(root, n)
             if n.endswith(".c"):
                 c_sources[path] = open(path).read()
             elif n.endswith(".py"):
-                handwritten |= set(re.findall(r'def_extern\(name="(\w+)"', open(path).read()))
+                for name in re.findall(r'def_extern\(name="(\w+)"', open(path).read()):
+                    handwritten[name] = n[:-3]
     return c_sources, handwritten
 
 

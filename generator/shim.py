@@ -63,6 +63,7 @@ class Plan:
     steps: tuple[Step, ...] = ()
     result: str = ""       # how the C return value is made: status, value, string, ...
     native: bool = False   # written in C under shim/
+    handwritten: bool = False  # a Python extern written under shim/pyvirt_shim/
     refcount: str = ""     # 'ref', 'free' or 'close' for the handle functions
     unsupported: str = ""  # why the shim cannot convert it yet
 
@@ -82,7 +83,7 @@ class Plan:
         for s in self.steps:
             if s.kind in IN_KINDS:
                 out.append(f"a_{s.arg.name}")
-            if s.kind == "callback":
+            if s.kind == "callback" and s.arg.free:
                 out.append(f"a_{s.arg.name}_free")
         return out
 
@@ -99,7 +100,7 @@ class Plan:
         return [s for s in self.steps if s.kind in OUT_KINDS]
 
 
-IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max"}
+IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects"}
 
@@ -119,7 +120,13 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
             return Step("scalar", a)
         if t == "const unsigned char *" and a.name == "uuid":
             return Step("uuid", a)
+        if t == "virConnectAuthPtr":
+            return Step("auth", a)
         if a.opaque or (t.endswith("Callback") or t.endswith("Func")) and t != "virFreeCallback":
+            ft = api.by_name.get(t)
+            if isinstance(ft, FuncType) and any(x.type.endswith(("Callback", "Func"))
+                                                 and x.type != "virFreeCallback" for x in ft.args):
+                return f"argument {a.name}: a callback that is given callbacks"
             return Step("callback", a, t)
         return f"argument {a.name}: {t}"
     if a.length in ("VIR_UUID_BUFLEN",):
@@ -151,10 +158,12 @@ def _struct_ptrs(api: Api) -> dict[str, str]:
     return out
 
 
-def plan(fn: Function, api: Api, natives: set[str], enums: set[str],
+def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums: set[str],
          structs: dict[str, str]) -> Plan:
     if fn.name in natives:
         return Plan(fn, native=True)
+    if fn.name in handwritten:
+        return Plan(fn, handwritten=True)
     first = fn.args[0] if fn.args else None
     if first is not None and first.type in OBJECT_TYPES and len(fn.args) == 1:
         obj = first.type[3:-3]
@@ -198,9 +207,9 @@ def plan(fn: Function, api: Api, natives: set[str], enums: set[str],
     return Plan(fn, tuple(steps), result, unsupported="; ".join(problems))
 
 
-def plans(api: Api, natives: set[str]) -> list[Plan]:
+def plans(api: Api, natives: set[str], handwritten: set[str]) -> list[Plan]:
     enums, structs = _enum_types(api), _struct_ptrs(api)
-    return [plan(f, api, natives, enums, structs) for f in api.functions]
+    return [plan(f, api, natives, handwritten, enums, structs) for f in api.functions]
 
 
 def natives_in(c_sources: dict[str, str], api: Api) -> set[str]:

@@ -279,3 +279,38 @@ def domain_event_type(event_id: int) -> str:
         raise ShimError(VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, f"invalid argument: {msg}",
                         str1="invalid argument: %s", str2=msg)
     return DOMAIN_EVENT_CALLBACKS[event_id]
+
+
+class Auth:
+    """A C virConnectAuth as the core sees it: the credential types the caller
+    can answer, and ask() to have its callback fill them in."""
+
+    def __init__(self, cauth):
+        self._c = cauth
+        self.credtype = [cauth.credtype[i] for i in range(cauth.ncredtype)]
+
+    @classmethod
+    def of(cls, cauth):
+        return None if cauth == ffi.NULL else cls(cauth)
+
+    def ask(self, creds: list[dict]) -> list[str | None] | None:
+        """creds: [{type, prompt, challenge, defresult}] -> answers, or None if refused."""
+        if self._c.cb == ffi.NULL:
+            return None
+        arr = ffi.new("virConnectCredential[]", len(creds))
+        keep = []
+        for c, want in zip(arr, creds):
+            c.type = want["type"]
+            for key in ("prompt", "challenge", "defresult"):
+                if want.get(key) is not None:
+                    keep.append(ffi.new("char[]", want[key].encode()))
+                    setattr(c, key, keep[-1])
+        if self._c.cb(arr, len(creds), self._c.cbdata) < 0:
+            return None
+        answers = []
+        for c in arr:
+            answers.append(None if c.result == ffi.NULL
+                           else ffi.string(c.result, c.resultlen).decode())
+            if c.result != ffi.NULL:
+                lib.free(c.result)
+        return answers

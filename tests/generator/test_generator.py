@@ -19,7 +19,7 @@ GOLDEN = HERE / "golden"
 def tiny_outputs() -> dict[str, str]:
     api = spec.load(str(HERE / "tiny.xml"))
     files = render.headers(api)
-    files.update(render.shim([api], {}, set()))
+    files.update(render.shim([api], {}, {}))
     return files
 
 

@@ -1,0 +1,17 @@
+"""pyvirt's Python side: the core package `pyvirt` (the folder core/).
+
+The C library (build/lib/libvirt.so.0) is built separately with `make build`.
+"""
+
+from setuptools import setup
+
+setup(
+    name="pyvirt",
+    version="0.1.0",
+    description="libvirt's API with a Python core",
+    license="LGPL-2.1-or-later",
+    python_requires=">=3.11",
+    packages=["pyvirt"] + [f"pyvirt.{p}" for p in ("conf", "drivers", "drivers.test")],
+    package_dir={"pyvirt": "core"},
+    install_requires=["lxml>=4.9"],
+)
