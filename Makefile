@@ -23,7 +23,7 @@ host-test:
 
 $(VENV)/.stamp: requirements.txt | host-build
 	@echo "  venv  $(VENV)"
-	@$(SYSPY) -m venv $(VENV)
+	@$(SYSPY) -m venv --system-site-packages $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 

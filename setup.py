@@ -3,7 +3,7 @@
 The C library (build/lib/libvirt.so.0) is built separately with `make build`.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="pyvirt",
@@ -11,7 +11,8 @@ setup(
     description="libvirt's API with a Python core",
     license="LGPL-2.1-or-later",
     python_requires=">=3.11",
-    packages=["pyvirt"] + [f"pyvirt.{p}" for p in ("conf", "drivers", "drivers.test")],
+    packages=["pyvirt"] + [f"pyvirt.{p}" for p in find_packages("core")],
     package_dir={"pyvirt": "core"},
+    package_data={"pyvirt": ["py.typed"]},
     install_requires=["lxml>=4.9"],
 )

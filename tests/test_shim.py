@@ -110,3 +110,16 @@ def test_core_failing_to_start_is_an_error_not_a_crash(tmp_path, smoke_against_s
     assert "virConnectOpen -> 0: code=1 domain=0 level=2 message=internal error: " \
            "RuntimeError: pyvirt could not start: ImportError: lxml is missing (simulated)" in out.stdout
     assert "virDomainGetInfo(NULL) -> -1: code=7 domain=6" in out.stdout
+
+
+def test_events_and_default_loop_from_c(tmp_path):
+    """tests/c/events_test.c: registration APIs old and new, free callbacks,
+    timers and fd watches, callbacks on the loop thread; same output as libvirt."""
+    import re
+    exe = compile_c(ROOT / "tests" / "c" / "events_test.c", tmp_path / "events",
+                    *system_libvirt_flags(), "-pthread")
+    real, ours = run([str(exe)]), run([str(exe)], env=on_pyvirt(), timeout=30)
+    assert real.returncode == 0 and ours.returncode == 0, ours.stderr
+    hide = lambda s: re.sub(r"0x[0-9a-f]+", "0x?", s)  # noqa: E731  (function addresses)
+    assert hide(ours.stdout) == hide(real.stdout)
+    assert "freed any-tag" in ours.stdout

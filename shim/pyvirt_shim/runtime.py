@@ -215,41 +215,64 @@ def to_c(value, ctype: str, temps: list):
     return value
 
 
-def c_callback(ctype: str, cb, opaque, freecb, conn_addr: int | None = None):
-    """A Python callable that calls C function pointer cb as type ctype, passing
-    opaque last; and one that runs freecb(opaque) (or None)."""
-    if cb == ffi.NULL:
-        return None, None
-    argtypes = FUNCTYPES[ctype]
-    func = ffi.cast(ctype, cb)
+class CCallback:
+    """A C function pointer as a Python callable: converts the core's Python
+    arguments to C, appends the opaque pointer and calls it. Equal to another
+    wrapper of the same C function (what the old deregistration APIs match on)."""
 
-    def call(*args):
+    __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address")
+
+    def __init__(self, ctype: str, cb, opaque, conn_addr: int | None):
+        self.func = ffi.cast(ctype, cb)
+        self.argtypes = FUNCTYPES[ctype]
+        self.opaque = opaque
+        self.conn_addr = conn_addr
+        self.c_address = int(ffi.cast("uintptr_t", cb))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CCallback) and other.c_address == self.c_address
+
+    def __hash__(self) -> int:
+        return self.c_address
+
+    def __call__(self, *args):
         temps: list = []
         cargs = []
-        for i, (value, t) in enumerate(zip(args, argtypes)):
-            if t == "virConnectPtr" and conn_addr is not None and i == 0:
-                cargs.append(ffi.cast(t, conn_addr))   # the registering connection itself
+        for i, (value, t) in enumerate(zip(args, self.argtypes)):
+            if t == "virConnectPtr" and i == 0 and self.conn_addr is not None:
+                cargs.append(ffi.cast(t, self.conn_addr))   # the registering connection itself
             else:
                 cargs.append(to_c(value, t, temps))
-        if len(argtypes) > len(args):
-            cargs.append(opaque)
+        if len(self.argtypes) > len(args):
+            cargs.append(self.opaque)
         try:
-            return func(*cargs)
+            return self.func(*cargs)
         finally:
-            for t in temps:
-                if isinstance(t, tuple):
-                    with _lock:
-                        b = _boxes.get(t[0])
-                        if b is not None:
-                            b.refs -= 1
-                            if b.refs == 0:
-                                del _boxes[t[0]]
+            _release_temps(temps)
 
+
+def _release_temps(temps: list) -> None:
+    """Drop the handles made for one callback call (libvirt frees them after it)."""
+    for t in temps:
+        if isinstance(t, tuple):
+            with _lock:
+                b = _boxes.get(t[0])
+                if b is not None:
+                    b.refs -= 1
+                    if b.refs == 0:
+                        del _boxes[t[0]]
+
+
+def c_callback(ctype: str, cb, opaque, freecb, conn_addr: int | None = None):
+    """The core's view of a C callback: a CCallback (or None for NULL), and a
+    callable that runs freecb(opaque) (or None)."""
+    if cb == ffi.NULL:
+        return None, None
     release = None
     if freecb != ffi.NULL:
         def release():
             freecb(opaque)
-    return call, release
+    return CCallback(ctype, cb, opaque, conn_addr), release
 
 
 # The C type of a domain event callback, by event ID (virDomainEventID order).

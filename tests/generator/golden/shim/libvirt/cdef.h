@@ -29,3 +29,8 @@ void pyvirt_set_error(int code, int domain, int level, const char *message,
                       int int1, int int2, virErrorFunc conn_handler, void *conn_data);
 void pyvirt_reset_error(void);
 void pyvirt_copy_error(virErrorPtr to, const virError *from);
+
+/* Trampolines handed to an application's event loop (shim/pyvirt_shim/eventimpl.py) */
+extern "Python" void pyvirt_handle_cb(int watch, int fd, int events, void *opaque);
+extern "Python" void pyvirt_timeout_cb(int timer, void *opaque);
+extern "Python" void pyvirt_free_cb(void *opaque);

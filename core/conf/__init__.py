@@ -1,0 +1,1 @@
+"""XML formats: one module per object kind."""

@@ -1,0 +1,267 @@
+"""Domain XML: parse a <domain> document into a DomainDef and format it back.
+
+Modelled: virt type, name, uuid, title/description, memory/currentMemory,
+vcpu, os (type, arch, machine, boot), lifecycle actions.  The other
+elements libvirt knows are kept as written and re-emitted at the place
+libvirt puts them; elements libvirt does not know are dropped, as libvirt
+drops them.  Validation errors use libvirt 9.0's codes and wording.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Optional
+
+from lxml import etree
+
+from .. import errors, viruuid
+from ..errors import ErrorDomain, ErrorNumber
+from . import xmlutil
+
+VIRT_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test",
+              "vmware", "hyperv", "vbox", "phyp", "parallels", "bhyve", "vz", "ch")
+OS_TYPES = ("hvm", "xen", "linux", "exe", "uml", "xenpvh")
+ARCHES = ("none", "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "i686",
+          "ia64", "lm32", "loongarch64", "m68k", "microblaze", "microblazeel", "mips",
+          "mipsel", "mips64", "mips64el", "openrisc", "parisc", "parisc64", "ppc",
+          "ppcle", "ppc64", "ppc64le", "ppcemb", "riscv32", "riscv64", "s390", "s390x",
+          "sh4", "sh4eb", "sparc", "sparc64", "unicore32", "x86_64", "xtensa", "xtensaeb")
+LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve",
+                     "coredump-destroy", "coredump-restart")
+
+# Elements kept verbatim, in the order libvirt writes them around the
+# modelled ones ("@name" marks where a modelled part goes).
+_LAYOUT = ("@head", "metadata", "maxMemory", "@memory", "blkiotune", "memtune",
+           "memoryBacking", "@vcpu", "vcpus", "iothreads", "cputune", "numatune",
+           "resource", "sysinfo", "bootloader", "bootloader_args", "@os", "idmap",
+           "features", "cpu", "@clock", "@lifecycle", "on_lockfailure", "pm", "perf",
+           "@devices", "seclabel", "keywrap", "launchSecurity")
+_VERBATIM = frozenset(n for n in _LAYOUT if not n.startswith("@"))
+
+_UNITS = {"b": 1, "bytes": 1, "kb": 1000, "k": 1024, "kib": 1024, "mb": 1000**2,
+          "m": 1024**2, "mib": 1024**2, "gb": 1000**3, "g": 1024**3, "gib": 1024**3,
+          "tb": 1000**4, "t": 1024**4, "tib": 1024**4, "pb": 1000**5, "p": 1024**5,
+          "pib": 1024**5, "eb": 1000**6, "e": 1024**6, "eib": 1024**6}
+
+
+@dataclasses.dataclass
+class OsDef:
+    """<os>; ex) type='hvm' arch='i686' machine=None boot=['hd']"""
+    type: str
+    arch: str
+    machine: Optional[str] = None
+    boot: list[str] = dataclasses.field(default_factory=list)
+    extra: list[etree._Element] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class DomainDef:
+    """<domain>; memory values are KiB, uuid is the raw 16 bytes."""
+    virt_type: str
+    name: str
+    uuid: bytes
+    memory: int
+    current_memory: int
+    vcpus: int
+    os: OsDef
+    id: int = -1
+    title: Optional[str] = None
+    description: Optional[str] = None
+    vcpus_current: Optional[int] = None
+    clock: Optional[etree._Element] = None
+    on_poweroff: str = "destroy"
+    on_reboot: str = "restart"
+    on_crash: str = "destroy"
+    devices: list[etree._Element] = dataclasses.field(default_factory=list)
+    verbatim: dict[str, etree._Element] = dataclasses.field(default_factory=dict)
+
+    def copy(self) -> "DomainDef":
+        return parse_domain_xml(format_domain_xml(self, inactive=True),
+                                default_arch=self.os.arch, keep_interfaces=True)
+
+
+def _xml_error(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_DOMAIN, detail)
+
+
+def _unsupported(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_DOMAIN,
+                         detail)
+
+
+def parse_memory(root: etree._Element, tag: str) -> Optional[int]:
+    """<memory unit='MiB'>1</memory> -> KiB, rounded up as libvirt rounds."""
+    elem = root.find(tag)
+    if elem is None:
+        return None
+    text = (elem.text or "").strip()
+    if not text.isdigit():
+        raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_XML,
+                            f"Invalid value '{text}' for element or attribute './{tag}[1]'")
+    unit = elem.get("unit", "KiB")
+    scale = _UNITS.get(unit.lower())
+    if scale is None:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                            f"unknown suffix '{unit}'")
+    return (int(text) * scale + 1023) // 1024
+
+
+def _parse_os(root: etree._Element, default_arch: str) -> OsDef:
+    os_elem = root.find("os")
+    type_elem = os_elem.find("type") if os_elem is not None else None
+    os_type = (type_elem.text or "").strip() if type_elem is not None else ""
+    if not os_type:
+        raise _xml_error("an os <type> must be specified")
+    if os_type not in OS_TYPES:
+        raise _unsupported(f"unknown OS type '{os_type}'")
+    assert os_elem is not None and type_elem is not None
+    arch = type_elem.get("arch", default_arch)
+    if arch not in ARCHES:
+        raise _unsupported(f"Unknown architecture {arch}")
+    boot = [b.get("dev", "") for b in os_elem.findall("boot")]
+    if not boot and os_type == "hvm":
+        boot = ["hd"]
+    extra = [xmlutil.copy_element(c) for c in os_elem
+             if isinstance(c.tag, str) and c.tag not in ("type", "boot")]
+    return OsDef(type=os_type, arch=arch, machine=type_elem.get("machine"),
+                 boot=boot, extra=extra)
+
+
+def _parse_lifecycle(root: etree._Element, event: str, default: str) -> str:
+    elem = root.find(f"on_{event}")
+    if elem is None or not (elem.text or "").strip():
+        return default
+    action = (elem.text or "").strip()
+    if action not in LIFECYCLE_ACTIONS:
+        raise _xml_error(f"Invalid on_{event} value: '{action}'")
+    if event != "crash" and action.startswith("coredump"):
+        raise _unsupported(f"Lifecycle event '{event}' doesn't support '{action}' action")
+    return action
+
+
+def _fill_interfaces(devices: list[etree._Element]) -> None:
+    """Give every <interface> a MAC and a target name, as the test driver does."""
+    for index, dev in enumerate(d for d in devices if d.tag == "interface"):
+        if dev.find("mac") is None:
+            mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
+            dev.insert(0, etree.Element("mac", address=mac))
+        if dev.find("target") is None:
+            target = etree.Element("target", dev=f"testnet{index}")
+            source = dev.find("source")
+            pos = list(dev).index(source) + 1 if source is not None else len(dev)
+            dev.insert(pos, target)
+
+
+def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
+                     keep_interfaces: bool = False) -> DomainDef:
+    """Parse and validate a domain definition as libvirt's define does."""
+    root = xmlutil.parse_document(text, "(domain_definition)", "domain")
+    virt_type = root.get("type")
+    if virt_type is None:
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
+                            "missing domain type attribute")
+    if virt_type not in VIRT_TYPES:
+        raise _unsupported(f"invalid domain type {virt_type}")
+    name = (root.findtext("name") or "").strip()
+    if not name:
+        raise errors.report(ErrorNumber.VIR_ERR_NO_NAME, ErrorDomain.VIR_FROM_DOMAIN)
+    if "/" in name:
+        raise _xml_error(f"name {name} cannot contain '/'")
+    uuid_text = root.findtext("uuid")
+    if uuid_text is None:
+        uuid = viruuid.generate()
+    else:
+        parsed = viruuid.parse(uuid_text.strip())
+        if parsed is None:
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                                ErrorDomain.VIR_FROM_DOMAIN, "malformed uuid element")
+        uuid = parsed
+    memory = parse_memory(root, "memory") or 0
+    current = parse_memory(root, "currentMemory")
+    os_def = _parse_os(root, default_arch)
+    if memory == 0:
+        raise _xml_error("Memory size must be specified via <memory> or in the "
+                         "<numa> configuration")
+    vcpu_elem = root.find("vcpu")
+    vcpus, vcpus_current = 1, None
+    if vcpu_elem is not None:
+        vcpus = int((vcpu_elem.text or "1").strip() or 1)
+        if vcpu_elem.get("current") is not None:
+            vcpus_current = int(vcpu_elem.get("current", "0"))
+            if vcpus_current == vcpus:
+                vcpus_current = None
+    if vcpus == 0:
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
+                            "CPU IDs in <numa> exceed the <vcpu> count")
+    devices_elem = root.find("devices")
+    devices = [xmlutil.copy_element(d) for d in (devices_elem if devices_elem is not None else [])
+               if isinstance(d.tag, str)]
+    if not keep_interfaces:
+        _fill_interfaces(devices)
+    clock = root.find("clock")
+    return DomainDef(
+        virt_type=virt_type, name=name, uuid=uuid, memory=memory,
+        current_memory=min(current, memory) if current else memory,
+        vcpus=vcpus, vcpus_current=vcpus_current, os=os_def,
+        title=root.findtext("title"), description=root.findtext("description"),
+        clock=xmlutil.copy_element(clock) if clock is not None else None,
+        on_poweroff=_parse_lifecycle(root, "poweroff", "destroy"),
+        on_reboot=_parse_lifecycle(root, "reboot", "restart"),
+        on_crash=_parse_lifecycle(root, "crash", "destroy"),
+        devices=devices,
+        verbatim={e.tag: xmlutil.copy_element(e) for e in root
+                  if isinstance(e.tag, str) and e.tag in _VERBATIM})
+
+
+def _modelled_lines(d: DomainDef, part: str) -> list[str]:
+    esc = xmlutil.escape
+    if part == "@head":
+        out = [f"  <name>{esc(d.name)}</name>", f"  <uuid>{viruuid.format(d.uuid)}</uuid>"]
+        if d.title is not None:
+            out.append(f"  <title>{esc(d.title)}</title>")
+        if d.description is not None:
+            out.append(f"  <description>{esc(d.description)}</description>")
+        return out
+    if part == "@memory":
+        return [f"  <memory unit='KiB'>{d.memory}</memory>",
+                f"  <currentMemory unit='KiB'>{d.current_memory}</currentMemory>"]
+    if part == "@vcpu":
+        current = xmlutil.attrs([("current", None if d.vcpus_current is None
+                                  else str(d.vcpus_current))])
+        return [f"  <vcpu placement='static'{current}>{d.vcpus}</vcpu>"]
+    if part == "@os":
+        type_attrs = xmlutil.attrs([("arch", d.os.arch), ("machine", d.os.machine)])
+        out = ["  <os>", f"    <type{type_attrs}>{esc(d.os.type)}</type>"]
+        for extra in d.os.extra:
+            out.extend(xmlutil.element_lines(extra, 4))
+        out.extend(f"    <boot dev='{esc(dev)}'/>" for dev in d.os.boot)
+        return out + ["  </os>"]
+    if part == "@clock":
+        if d.clock is None:
+            return ["  <clock offset='utc'/>"]
+        return xmlutil.element_lines(d.clock, 2)
+    if part == "@lifecycle":
+        return [f"  <on_poweroff>{d.on_poweroff}</on_poweroff>",
+                f"  <on_reboot>{d.on_reboot}</on_reboot>",
+                f"  <on_crash>{d.on_crash}</on_crash>"]
+    assert part == "@devices"
+    out = ["  <devices>"]
+    for dev in d.devices:
+        out.extend(xmlutil.element_lines(dev, 4))
+    return out + ["  </devices>"]
+
+
+def format_domain_xml(d: DomainDef, inactive: bool = False) -> str:
+    """The document virDomainGetXMLDesc returns; `inactive` omits the id."""
+    head_attrs = [("type", d.virt_type)]
+    if not inactive and d.id >= 0:
+        head_attrs.append(("id", str(d.id)))
+    lines = [f"<domain{xmlutil.attrs(head_attrs)}>"]
+    for part in _LAYOUT:
+        if part.startswith("@"):
+            lines.extend(_modelled_lines(d, part))
+        elif part in d.verbatim:
+            lines.extend(xmlutil.element_lines(d.verbatim[part], 2))
+    lines.append("</domain>")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,24 @@
+"""Hypervisor drivers and the choice among them for a URI."""
+
+from __future__ import annotations
+
+from .. import errors
+from ..errors import ErrorDomain, ErrorNumber
+from ..uri import Uri
+from .base import HypervisorDriver
+
+
+def open_driver(uri: Uri) -> HypervisorDriver:
+    """Ask each driver in turn, as libvirt's virConnectOpen does."""
+    from . import test
+    driver = test.open_driver(uri)
+    if driver is not None:
+        return driver
+    raise errors.report(ErrorNumber.VIR_ERR_NO_CONNECT, ErrorDomain.VIR_FROM_NONE, uri.text)
+
+
+def close_driver(driver: HypervisorDriver) -> None:
+    from . import test
+    if isinstance(driver, test.TestDriver):
+        test.close_driver(driver)
+    driver.connect_close()

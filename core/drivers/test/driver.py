@@ -1,0 +1,372 @@
+"""The test driver: a simulated host kept in memory (libvirt's 'test' driver).
+
+One TestDriver instance is one host.  test:///default connections in a
+process share one instance, created with the first and dropped with the
+last; each test:///PATH.xml connection gets its own, loaded from the file.
+One RLock guards the whole host; events are queued under it (queueing only
+appends) and delivered later from the event loop.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Optional
+
+from ... import errors, events
+from ...conf.domain import format_domain_xml, parse_domain_xml
+from ...domainobj import DomainObj, DomainObjList
+from ...domainstate import (DomainRunningReason, DomainShutoffReason, DomainState,
+                            Operation, transition_target)
+from ...errors import ErrorDomain, ErrorNumber
+from ...events import (DomainEventDefinedDetail, DomainEventStartedDetail,
+                       DomainEventStoppedDetail, DomainEventType)
+from ...objects import Connect, Domain
+from ...structs import DomainInfo
+from ..base import HypervisorDriver
+from . import defaults
+from .defaults import NodeInfo
+
+T = ErrorDomain.VIR_FROM_TEST
+E = DomainEventType
+
+VIR_DOMAIN_XML_SECURE = 1
+VIR_DOMAIN_XML_INACTIVE = 2
+VIR_DOMAIN_XML_MIGRATABLE = 8
+VIR_DOMAIN_DEFINE_VALIDATE = 1
+VIR_DOMAIN_START_VALIDATE = 4
+VIR_DOMAIN_UNDEFINE_MANAGED_SAVE = 1
+VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA = 2
+VIR_DOMAIN_DESTROY_GRACEFUL = 1
+VIR_DOMAIN_REBOOT_ALL = 0x1F
+
+
+def _internal(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, T, detail)
+
+
+def _not_running() -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, ErrorDomain.VIR_FROM_DOMAIN,
+                         "domain is not running")
+
+
+def _no_domain() -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, T)
+
+
+class TestDriver(HypervisorDriver):
+    """The simulated host and its entry points."""
+
+    name = "Test"
+
+    def __init__(self, node_info: NodeInfo, capabilities: str) -> None:
+        self.lock = threading.RLock()
+        self.node_info = node_info
+        self.capabilities = capabilities
+        self.domains = DomainObjList()
+        self.next_dom_id = 1
+        self.refs = 0
+
+    # -- helpers (lock held by the caller)
+    def _obj(self, dom: Domain) -> DomainObj:
+        obj = self.domains.find_by_uuid(dom.uuid)
+        if obj is None:
+            raise errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, T,
+                                f"no domain with matching uuid '{dom.uuid_string}' ({dom.name})")
+        return obj
+
+    def _handle(self, conn: Connect, obj: DomainObj) -> Domain:
+        return Domain(conn, obj.name, obj.uuid, obj.id)
+
+    def _event(self, obj: DomainObj, event: int, detail: int) -> None:
+        events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
+
+    def start_domain(self, obj: DomainObj, reason: int) -> None:
+        obj.def_.id = self.next_dom_id
+        self.next_dom_id += 1
+        obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
+
+    def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
+        """Shut `obj` off; apply a pending config; forget it if transient."""
+        obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF, reason)
+        obj.def_.id = -1
+        if dom is not None:
+            dom.id = -1
+        if obj.new_def is not None:
+            obj.def_, obj.new_def = obj.new_def, None
+        if not obj.persistent:
+            self.domains.remove(obj)
+
+    # -- connection and node
+    def connect_get_type(self) -> str:
+        return "TEST"
+
+    def connect_get_version(self) -> int:
+        return defaults.HYPERVISOR_VERSION
+
+    def connect_get_hostname(self) -> str:
+        name = socket.gethostname()
+        if "." in name or name.startswith("localhost"):
+            return name
+        try:
+            info = socket.getaddrinfo(name, None, flags=socket.AI_CANONNAME)
+            return info[0][3] or name
+        except OSError:
+            return name
+
+    def connect_get_max_vcpus(self, type: Optional[str]) -> int:
+        return defaults.MAX_VCPUS
+
+    def node_get_info(self) -> NodeInfo:
+        with self.lock:
+            info = self.node_info
+            return NodeInfo(**vars(info))
+
+    def connect_get_capabilities(self) -> str:
+        return self.capabilities
+
+    def connect_is_secure(self) -> int:
+        return 1
+
+    def connect_is_encrypted(self) -> int:
+        return 0
+
+    def connect_is_alive(self) -> int:
+        return 1
+
+    # -- listing
+    def connect_num_of_domains(self) -> int:
+        with self.lock:
+            return sum(1 for o in self.domains if o.is_active())
+
+    def connect_list_domains(self, maxids: int) -> list[int]:
+        with self.lock:
+            return [o.id for o in self.domains if o.is_active()][:maxids]
+
+    def connect_num_of_defined_domains(self) -> int:
+        with self.lock:
+            return sum(1 for o in self.domains if not o.is_active())
+
+    def connect_list_defined_domains(self, maxnames: int) -> list[str]:
+        with self.lock:
+            return [o.name for o in self.domains if not o.is_active()][:maxnames]
+
+    def connect_list_all_domains(self, conn: Connect, flags: int) -> list[Domain]:
+        from .listing import LIST_ALL_FLAGS, matches
+        errors.check_flags(flags, LIST_ALL_FLAGS, "testConnectListAllDomains")
+        with self.lock:
+            return [self._handle(conn, o) for o in self.domains if matches(o, flags)]
+
+    # -- lookups
+    def domain_lookup_by_name(self, conn: Connect, name: str) -> Domain:
+        with self.lock:
+            obj = self.domains.find_by_name(name)
+            if obj is None:
+                raise _no_domain()
+            return self._handle(conn, obj)
+
+    def domain_lookup_by_id(self, conn: Connect, dom_id: int) -> Domain:
+        with self.lock:
+            obj = self.domains.find_by_id(dom_id)
+            if obj is None:
+                raise _no_domain()
+            return self._handle(conn, obj)
+
+    def domain_lookup_by_uuid(self, conn: Connect, uuid: bytes) -> Domain:
+        with self.lock:
+            obj = self.domains.find_by_uuid(uuid)
+            if obj is None:
+                raise _no_domain()
+            return self._handle(conn, obj)
+
+    # -- define / undefine
+    def domain_define_xml_flags(self, conn: Connect, xml: str, flags: int) -> Domain:
+        errors.check_flags(flags, VIR_DOMAIN_DEFINE_VALIDATE, "testDomainDefineXMLFlags")
+        new = parse_domain_xml(xml, default_arch=self.node_info.model)
+        with self.lock:
+            result = self.domains.add_persistent(new)
+            detail = (DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_UPDATED if result.replaced
+                      else DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_ADDED)
+            self._event(result.obj, E.VIR_DOMAIN_EVENT_DEFINED, detail)
+            return self._handle(conn, result.obj)
+
+    def domain_undefine_flags(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                           | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA, "testDomainUndefineFlags")
+        with self.lock:
+            obj = self._obj(dom)
+            self._event(obj, E.VIR_DOMAIN_EVENT_UNDEFINED, 0)
+            if obj.is_active():
+                obj.persistent = False
+                obj.new_def = None
+            else:
+                self.domains.remove(obj)
+
+    # -- life cycle
+    def domain_create_xml(self, conn: Connect, xml: str, flags: int) -> Domain:
+        errors.check_flags(flags, VIR_DOMAIN_START_VALIDATE, "testDomainCreateXML")
+        new = parse_domain_xml(xml, default_arch=self.node_info.model)
+        with self.lock:
+            obj = self.domains.add_live(new)
+            self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)
+            self._event(obj, E.VIR_DOMAIN_EVENT_STARTED,
+                        DomainEventStartedDetail.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+            return self._handle(conn, obj)
+
+    def domain_create_with_flags(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, 0, "testDomainCreateWithFlags")
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.START, obj.state)
+            if target is None:
+                raise _internal(f"Domain '{obj.name}' is already running")
+            self.start_domain(obj, target[1])
+            dom.id = obj.id
+            self._event(obj, E.VIR_DOMAIN_EVENT_STARTED,
+                        DomainEventStartedDetail.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+
+    def domain_destroy_flags(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_DESTROY_GRACEFUL, "testDomainDestroyFlags")
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.DESTROY, obj.state)
+            if target is None:
+                raise _not_running()
+            self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
+                        DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
+            self._stop(obj, dom, target[1])
+
+    def domain_suspend(self, dom: Domain) -> None:
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.SUSPEND, obj.state)
+            if target is None:
+                raise _internal(f"domain '{obj.name}' not running")
+            obj.set_state(*target)
+            self._event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED, 0)
+
+    def domain_resume(self, dom: Domain) -> None:
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.RESUME, obj.state)
+            if target is None:
+                raise _internal(f"domain '{obj.name}' not paused")
+            obj.set_state(*target)
+            self._event(obj, E.VIR_DOMAIN_EVENT_RESUMED, 0)
+
+    def domain_shutdown_flags(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, 0, "testDomainShutdownFlags")
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.SHUTDOWN, obj.state)
+            if target is None:
+                raise _internal(f"domain '{obj.name}' not running")
+            self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
+                        DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
+            self._stop(obj, dom, target[1])
+
+    def domain_reboot(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_REBOOT_ALL, "testDomainReboot")
+        with self.lock:
+            obj = self._obj(dom)
+            target = transition_target(Operation.REBOOT, obj.state)
+            if target is None:
+                raise _not_running()
+            if obj.def_.on_reboot in ("destroy", "preserve"):
+                # The guest powers off instead of coming back.
+                self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
+                            DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
+                self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+            else:
+                obj.set_state(*target)  # restarted in place: libvirt emits no event
+
+    # -- queries
+    def domain_get_info(self, dom: Domain) -> DomainInfo:
+        with self.lock:
+            obj = self._obj(dom)
+            d = obj.def_
+            # The simulated CPU time is the wall clock, at gettimeofday's resolution.
+            return DomainInfo(state=int(obj.state), maxMem=d.memory, memory=d.current_memory,
+                              nrVirtCpu=d.vcpus_current or d.vcpus,
+                              cpuTime=time.time_ns() // 1000 * 1000)
+
+    def domain_get_state(self, dom: Domain, flags: int) -> tuple[int, int]:
+        errors.check_flags(flags, 0, "testDomainGetState")
+        with self.lock:
+            obj = self._obj(dom)
+            return int(obj.state), obj.reason
+
+    def domain_get_xml_desc(self, dom: Domain, flags: int) -> str:
+        errors.check_flags(flags, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE
+                           | VIR_DOMAIN_XML_MIGRATABLE, "testDomainGetXMLDesc")
+        with self.lock:
+            obj = self._obj(dom)
+            if flags & VIR_DOMAIN_XML_INACTIVE:
+                return format_domain_xml(obj.persistent_def(), inactive=True)
+            return format_domain_xml(obj.def_)
+
+    def domain_get_os_type(self, dom: Domain) -> str:
+        with self.lock:
+            self._obj(dom)
+            return "linux"
+
+    def domain_get_max_memory(self, dom: Domain) -> int:
+        with self.lock:
+            return self._obj(dom).def_.memory
+
+    def domain_get_max_vcpus(self, dom: Domain) -> int:
+        with self.lock:
+            obj = self._obj(dom)
+            if not obj.is_active():
+                raise _not_running()
+            return obj.def_.vcpus
+
+    def domain_is_active(self, dom: Domain) -> int:
+        with self.lock:
+            return int(self._obj(dom).is_active())
+
+    def domain_is_persistent(self, dom: Domain) -> int:
+        with self.lock:
+            return int(self._obj(dom).persistent)
+
+    def domain_is_updated(self, dom: Domain) -> int:
+        with self.lock:
+            return int(self._obj(dom).updated)
+
+    def domain_get_autostart(self, dom: Domain) -> int:
+        with self.lock:
+            return int(self._obj(dom).autostart)
+
+    def domain_set_autostart(self, dom: Domain, autostart: int) -> None:
+        with self.lock:
+            self._obj(dom).autostart = bool(autostart)
+
+    def domain_set_memory(self, dom: Domain, memory: int) -> None:
+        with self.lock:
+            obj = self._obj(dom)
+            if not obj.is_active():
+                raise _not_running()
+            if memory > obj.def_.memory:
+                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
+                                    "cannot set memory higher than max memory")
+            obj.def_.current_memory = memory
+
+    def domain_set_max_memory(self, dom: Domain, memory: int) -> None:
+        with self.lock:
+            obj = self._obj(dom)
+            if obj.is_active():
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
+                                    "cannot resize the maximum memory on an active domain")
+            obj.def_.memory = memory
+            obj.def_.current_memory = min(obj.def_.current_memory, memory)
+
+
+def load_default() -> TestDriver:
+    """The host of test:///default, with its running domain 'test'."""
+    driver = TestDriver(NodeInfo(**vars(defaults.DEFAULT_NODE_INFO)),
+                        defaults.capabilities_xml())
+    obj = driver.domains.add_persistent(parse_domain_xml(defaults.DEFAULT_DOMAIN_XML)).obj
+    driver.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)
+    return driver
+

@@ -1,0 +1,52 @@
+"""virConnectListAllDomains filtering: flags come in groups; a domain
+passes when, for every group with a bit set, it has one of those bits."""
+
+from __future__ import annotations
+
+from ...domainobj import DomainObj
+from ...domainstate import DomainState
+
+VIR_CONNECT_LIST_DOMAINS_ACTIVE = 1 << 0
+VIR_CONNECT_LIST_DOMAINS_INACTIVE = 1 << 1
+VIR_CONNECT_LIST_DOMAINS_PERSISTENT = 1 << 2
+VIR_CONNECT_LIST_DOMAINS_TRANSIENT = 1 << 3
+VIR_CONNECT_LIST_DOMAINS_RUNNING = 1 << 4
+VIR_CONNECT_LIST_DOMAINS_PAUSED = 1 << 5
+VIR_CONNECT_LIST_DOMAINS_SHUTOFF = 1 << 6
+VIR_CONNECT_LIST_DOMAINS_OTHER = 1 << 7
+VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE = 1 << 8
+VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE = 1 << 9
+VIR_CONNECT_LIST_DOMAINS_AUTOSTART = 1 << 10
+VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART = 1 << 11
+VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT = 1 << 12
+VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT = 1 << 13
+VIR_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT = 1 << 14
+VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT = 1 << 15
+
+LIST_ALL_FLAGS = (1 << 16) - 1
+
+
+def _properties(obj: DomainObj) -> int:
+    """The flag bits that describe `obj` (test domains have no managed
+    save, snapshot or checkpoint yet)."""
+    bits = (VIR_CONNECT_LIST_DOMAINS_ACTIVE if obj.is_active()
+            else VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_PERSISTENT if obj.persistent
+             else VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+    bits |= {DomainState.VIR_DOMAIN_RUNNING: VIR_CONNECT_LIST_DOMAINS_RUNNING,
+             DomainState.VIR_DOMAIN_PAUSED: VIR_CONNECT_LIST_DOMAINS_PAUSED,
+             DomainState.VIR_DOMAIN_SHUTOFF: VIR_CONNECT_LIST_DOMAINS_SHUTOFF,
+             }.get(obj.state, VIR_CONNECT_LIST_DOMAINS_OTHER)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_AUTOSTART if obj.autostart
+             else VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE | VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT
+             | VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT)
+    return bits
+
+
+_GROUPS = (0x3, 0xC, 0xF0, 0x300, 0xC00, 0x3000, 0xC000)
+
+
+def matches(obj: DomainObj, flags: int) -> bool:
+    props = _properties(obj)
+    return all(not (flags & group) or (flags & group & props) for group in _GROUPS)

@@ -1,0 +1,262 @@
+"""Domain events: who listens (per connection) and what is pending (one
+process-wide queue).
+
+Drivers call :func:`queue_domain_event` while they change a domain (they may
+hold their own lock: queueing only appends).  Delivery happens from a timer
+in the current event loop implementation, so every callback runs on the
+event-loop thread, with no driver or registry lock held, and never inside
+the API call that caused the event.
+
+A callback registered with virConnectDomainEventRegisterAny is called as
+``callback(conn, dom, *args)`` where args depend on the event id: for
+VIR_DOMAIN_EVENT_ID_LIFECYCLE ``(event, detail)``; for REBOOT nothing.
+Callbacks are compared with ``==``, so a front end that wraps a C function
+pointer should make equal wrappers for equal pointers (and may expose the
+pointer as ``c_address`` for error messages).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import enum
+import threading
+import traceback
+from typing import Any, Callable, Optional
+
+from . import errors, eventloop
+from .errors import ErrorDomain, ErrorNumber
+from .objects import Connect, Domain
+
+
+class DomainEventID(enum.IntEnum):
+    VIR_DOMAIN_EVENT_ID_LIFECYCLE = 0
+    VIR_DOMAIN_EVENT_ID_REBOOT = 1
+    VIR_DOMAIN_EVENT_ID_RTC_CHANGE = 2
+    VIR_DOMAIN_EVENT_ID_WATCHDOG = 3
+    VIR_DOMAIN_EVENT_ID_IO_ERROR = 4
+    VIR_DOMAIN_EVENT_ID_GRAPHICS = 5
+    VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON = 6
+    VIR_DOMAIN_EVENT_ID_CONTROL_ERROR = 7
+    VIR_DOMAIN_EVENT_ID_BLOCK_JOB = 8
+    VIR_DOMAIN_EVENT_ID_DISK_CHANGE = 9
+    VIR_DOMAIN_EVENT_ID_TRAY_CHANGE = 10
+    VIR_DOMAIN_EVENT_ID_PMWAKEUP = 11
+    VIR_DOMAIN_EVENT_ID_PMSUSPEND = 12
+    VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE = 13
+    VIR_DOMAIN_EVENT_ID_PMSUSPEND_DISK = 14
+    VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED = 15
+    VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2 = 16
+    VIR_DOMAIN_EVENT_ID_TUNABLE = 17
+    VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE = 18
+    VIR_DOMAIN_EVENT_ID_DEVICE_ADDED = 19
+    VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION = 20
+    VIR_DOMAIN_EVENT_ID_JOB_COMPLETED = 21
+    VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED = 22
+    VIR_DOMAIN_EVENT_ID_METADATA_CHANGE = 23
+    VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD = 24
+    VIR_DOMAIN_EVENT_ID_MEMORY_FAILURE = 25
+    VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE = 26
+
+
+VIR_DOMAIN_EVENT_ID_LAST = 27
+
+
+class DomainEventType(enum.IntEnum):
+    VIR_DOMAIN_EVENT_DEFINED = 0
+    VIR_DOMAIN_EVENT_UNDEFINED = 1
+    VIR_DOMAIN_EVENT_STARTED = 2
+    VIR_DOMAIN_EVENT_SUSPENDED = 3
+    VIR_DOMAIN_EVENT_RESUMED = 4
+    VIR_DOMAIN_EVENT_STOPPED = 5
+    VIR_DOMAIN_EVENT_SHUTDOWN = 6
+    VIR_DOMAIN_EVENT_PMSUSPENDED = 7
+    VIR_DOMAIN_EVENT_CRASHED = 8
+
+
+class DomainEventDefinedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_DEFINED_ADDED = 0
+    VIR_DOMAIN_EVENT_DEFINED_UPDATED = 1
+    VIR_DOMAIN_EVENT_DEFINED_RENAMED = 2
+    VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT = 3
+
+
+class DomainEventUndefinedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_UNDEFINED_REMOVED = 0
+    VIR_DOMAIN_EVENT_UNDEFINED_RENAMED = 1
+
+
+class DomainEventStartedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_STARTED_BOOTED = 0
+    VIR_DOMAIN_EVENT_STARTED_MIGRATED = 1
+    VIR_DOMAIN_EVENT_STARTED_RESTORED = 2
+    VIR_DOMAIN_EVENT_STARTED_FROM_SNAPSHOT = 3
+    VIR_DOMAIN_EVENT_STARTED_WAKEUP = 4
+
+
+class DomainEventSuspendedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_SUSPENDED_PAUSED = 0
+
+
+class DomainEventResumedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_RESUMED_UNPAUSED = 0
+
+
+class DomainEventStoppedDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN = 0
+    VIR_DOMAIN_EVENT_STOPPED_DESTROYED = 1
+    VIR_DOMAIN_EVENT_STOPPED_CRASHED = 2
+    VIR_DOMAIN_EVENT_STOPPED_MIGRATED = 3
+    VIR_DOMAIN_EVENT_STOPPED_SAVED = 4
+    VIR_DOMAIN_EVENT_STOPPED_FAILED = 5
+    VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT = 6
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainEvent:
+    """One queued event; `source` is the driver instance that emitted it."""
+    source: object
+    event_id: int
+    name: str
+    uuid: bytes
+    id: int
+    args: tuple[Any, ...]
+
+
+@dataclasses.dataclass(eq=False)
+class _CallbackRecord:
+    callback_id: int
+    conn: Connect
+    event_id: int
+    dom_uuid: Optional[bytes]
+    callback: Callable[..., Any]
+    free_cb: Optional[Callable[[], None]]
+    legacy: bool
+    deleted: bool = False
+
+    def matches(self, ev: DomainEvent) -> bool:
+        return (not self.deleted and self.conn.driver is ev.source
+                and self.event_id == ev.event_id
+                and (self.dom_uuid is None or self.dom_uuid == ev.uuid))
+
+
+class EventDispatcher:
+    """The callback registry and the queue, with the loop timer that drains it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[_CallbackRecord] = []
+        self._queue: collections.deque[DomainEvent] = collections.deque()
+        self._next_id = 1
+        self._timer = -1
+        self._timer_impl: Optional[eventloop.EventImpl] = None
+
+    def _ensure_timer(self) -> None:
+        impl = eventloop.current_impl()
+        if impl is not None and impl is self._timer_impl and self._timer >= 0:
+            return
+        timer = impl.add_timeout(-1, self._on_timer, None) if impl is not None else -1
+        if timer < 0:
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_NONE,
+                                "could not initialize domain event timer")
+        self._timer, self._timer_impl = timer, impl
+
+    def register(self, conn: Connect, dom: Optional[Domain], event_id: int,
+                 callback: Callable[..., Any], free_cb: Optional[Callable[[], None]],
+                 legacy: bool) -> int:
+        dom_uuid = dom.uuid if dom is not None else None
+        with self._lock:
+            for rec in self._callbacks:
+                if (rec.conn is conn and rec.event_id == event_id and rec.legacy == legacy
+                        and rec.dom_uuid == dom_uuid and rec.callback == callback):
+                    raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG,
+                                        ErrorDomain.VIR_FROM_NONE,
+                                        "event callback already tracked")
+            self._ensure_timer()
+            callback_id = 0
+            if not legacy:
+                callback_id = self._next_id
+                self._next_id += 1
+            self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
+                                                   callback, free_cb, legacy))
+            return callback_id
+
+    def _remove(self, rec: _CallbackRecord) -> None:
+        rec.deleted = True
+        self._callbacks.remove(rec)
+
+    def deregister_any(self, conn: Connect, callback_id: int) -> None:
+        with self._lock:
+            found = [r for r in self._callbacks
+                     if not r.legacy and r.callback_id == callback_id and r.conn is conn]
+            if not found:
+                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                                    f"could not find event callback {callback_id} for deletion")
+            self._remove(found[0])
+        if found[0].free_cb is not None:
+            found[0].free_cb()
+
+    def deregister_legacy(self, conn: Connect, callback: Callable[..., Any]) -> None:
+        with self._lock:
+            found = [r for r in self._callbacks
+                     if r.legacy and r.conn is conn and r.callback == callback]
+            if not found:
+                address = getattr(callback, "c_address", id(callback))
+                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                                    f"event callback function {address:#x} not registered")
+            self._remove(found[0])
+        if found[0].free_cb is not None:
+            found[0].free_cb()
+
+    def drop_connection(self, conn: Connect) -> None:
+        """A closed connection's callbacks go away (their free_cb runs)."""
+        with self._lock:
+            gone = [r for r in self._callbacks if r.conn is conn]
+            for rec in gone:
+                self._remove(rec)
+        for rec in gone:
+            if rec.free_cb is not None:
+                rec.free_cb()
+
+    def queue(self, event: DomainEvent) -> None:
+        with self._lock:
+            if self._timer < 0 or self._timer_impl is None:
+                return  # nobody can ever receive it: libvirt drops it too
+            if not any(r.conn.driver is event.source for r in self._callbacks):
+                return
+            self._queue.append(event)
+            impl, timer = self._timer_impl, self._timer
+        impl.update_timeout(timer, 0)
+
+    def _on_timer(self, timer: int) -> None:
+        with self._lock:
+            # Disarm before draining, under the lock: an event queued after the
+            # drain re-arms the timer, so none can be left behind.
+            if self._timer_impl is not None:
+                self._timer_impl.update_timeout(timer, -1)
+            pending = list(self._queue)
+            self._queue.clear()
+            deliveries = [(ev, [r for r in self._callbacks if r.matches(ev)]) for ev in pending]
+        for ev, recs in deliveries:
+            for rec in recs:
+                if rec.deleted:
+                    continue
+                dom = Domain(rec.conn, ev.name, ev.uuid, ev.id)
+                try:
+                    rec.callback(rec.conn, dom, *ev.args)
+                except Exception:  # one faulty callback must not stop delivery
+                    traceback.print_exc()
+
+
+dispatcher = EventDispatcher()
+
+
+def queue_domain_event(source: object, event_id: int, name: str, uuid: bytes,
+                       dom_id: int, *args: Any) -> None:
+    dispatcher.queue(DomainEvent(source, event_id, name, uuid, dom_id, args))
+
+
+def queue_lifecycle(source: object, name: str, uuid: bytes, dom_id: int,
+                    event: int, detail: int) -> None:
+    queue_domain_event(source, DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                       name, uuid, dom_id, int(event), int(detail))
