@@ -66,6 +66,7 @@ class Plan:
     handwritten: bool = False  # a Python extern written under shim/pyvirt_shim/
     refcount: str = ""     # 'ref', 'free' or 'close' for the handle functions
     unsupported: str = ""  # why the shim cannot convert it yet
+    returns_too: bool = False  # the api returns (value, outputs...) instead of outputs
 
     @property
     def error_value(self) -> str:
@@ -100,9 +101,11 @@ class Plan:
         return [s for s in self.steps if s.kind in OUT_KINDS]
 
 
-IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth"}
+IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
+            "strings_in", "bytes_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
-             "out_ints", "out_strings", "out_objects"}
+             "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
+             "out_alloc_strings"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -111,6 +114,18 @@ def _enum_types(api: Api) -> set[str]:
 
 def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, str]) -> Step | str:
     t = a.type
+    if t == "virTypedParameterPtr" and a.dir == "in" and a.length:
+        return Step("typed_in", a, length=a.length)
+    if t == "virTypedParameterPtr" and a.dir == "out" and a.length:
+        return Step("typed_out", a, length=a.length)
+    if t == "virTypedParameterPtr *" and a.alloc == "callee" and a.length:
+        return Step("typed_alloc", a, length=a.length)
+    if a.dir == "in" and a.length and t == "const char **":
+        return Step("strings_in", a, length=a.length)
+    if a.dir == "in" and a.length and t in ("unsigned char *", "const unsigned char *"):
+        return Step("bytes_in", a, length=a.length)
+    if t == "char ***" and a.alloc == "callee" and a.length == "return":
+        return Step("out_alloc_strings", a)
     if a.dir == "in":
         if t in OBJECT_TYPES:
             return Step("object", a, t)
@@ -177,8 +192,10 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
     problems = []
     for a in fn.args:
         if a.name in consumed:
-            if any(x.length == a.name and x.dir == "out" for x in fn.args):
-                steps.append(Step("buffer_max", a))
+            if not a.type.endswith("*") and any(
+                    x.length == a.name and x.dir == "out" and not x.type.startswith("virTyped")
+                    for x in fn.args):
+                steps.append(Step("buffer_max", a))   # a caller buffer's capacity
             continue
         s = _step(fn, a, api, enums, structs)
         if isinstance(s, str):
@@ -186,7 +203,8 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
         else:
             steps.append(s)
     r = fn.ret
-    counted = any(s.kind in ("out_objects", "out_ints", "out_strings") for s in steps)
+    counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings")
+                  for s in steps)
     if r.is_void:
         result = "void"
     elif r.type in OBJECT_TYPES:
@@ -202,9 +220,11 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
     else:
         problems.append(f"returns {r.type}")
         result = ""
-    if result in ("object", "string", "borrowed_string") and any(s.kind in OUT_KINDS for s in steps):
-        problems.append("returns a value and outputs")
-    return Plan(fn, tuple(steps), result, unsupported="; ".join(problems))
+    # A value returned beside outputs (virDomainGetSchedulerType): the api
+    # returns (value, output, ...).
+    both = result in ("object", "string", "borrowed_string", "value") and any(
+        s.kind in OUT_KINDS for s in steps)
+    return Plan(fn, tuple(steps), result, unsupported="; ".join(problems), returns_too=both)
 
 
 def plans(api: Api, natives: set[str], handwritten: set[str]) -> list[Plan]:

@@ -17,7 +17,7 @@ import cffi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBRARIES = [   # (spec name, soname, C sources under shim/ compiled into it)
-    ("libvirt", "libvirt.so.0", ["errors.c", "auth.c", "init.c", "typedparams.c", "libpython.c"]),
+    ("libvirt", "libvirt.so.0", ["errors.c", "auth.c", "init.c", "structs.c", "typedparams.c", "libpython.c"]),
     ("libvirt-qemu", "libvirt-qemu.so.0", ["libpython.c"]),
     ("libvirt-lxc", "libvirt-lxc.so.0", ["libpython.c"]),
 ]

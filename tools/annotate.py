@@ -32,17 +32,52 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virNWFilterGetUUIDString", "buf"): {"dir": "out", "length": "VIR_UUID_STRING_BUFLEN"},
     ("virNetworkPortGetUUIDString", "buf"): {"dir": "out", "length": "VIR_UUID_STRING_BUFLEN"},
     ("virConnectListDomains", "ids"): {"dir": "out", "length": "maxids"},
+    ("virSecretGetUUID", "buf"): {"dir": "out", "length": "VIR_UUID_BUFLEN"},
+}
+
+# An input array followed by its element count: (array type, count argument names).
+COUNTED_INPUTS = {
+    "const char **": ("ncpus", "nmountpoints", "nkeys"),
+    "unsigned char *": ("maplen",),
+    "const unsigned char *": ("value_size",),
 }
 
 # Arguments that may be NULL by design.
 NULLABLE = {("virConnectOpen", "name"), ("virConnectOpenReadOnly", "name"),
             ("virConnectOpenAuth", "name"), ("virConnectOpenAuth", "auth"),
-            ("virGetVersion", "type"), ("virGetVersion", "typeVer")}
+            ("virGetVersion", "type"), ("virGetVersion", "typeVer"),
+            ("virDomainGetSchedulerType", "nparams")}
+
+
+def _typed_params(fn: m.Function, a: m.Arg) -> dict | None:
+    """virTypedParameterPtr params + its count: input array, caller-allocated
+    output (the count is in/out), or callee-allocated output."""
+    i = fn.args.index(a)
+    count = fn.args[i + 1] if i + 1 < len(fn.args) else None
+    if count is None or count.name != "nparams":
+        return None
+    if a.type == "virTypedParameterPtr" and count.type in ("int", "unsigned int"):
+        return {"length": "nparams"}
+    if a.type == "virTypedParameterPtr" and count.type == "int *":
+        return {"dir": "out", "length": "nparams"}
+    if a.type == "virTypedParameterPtr *" and count.type == "int *":
+        return {"dir": "out", "alloc": "callee", "length": "nparams"}
+    return None
 
 
 def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
     t = a.type
     changes: dict = {}
+    i = fn.args.index(a)
+    after = fn.args[i + 1].name if i + 1 < len(fn.args) else None
+    if after in COUNTED_INPUTS.get(t, ()) and not fn.name.startswith("virDomainGet"):
+        return replace(a, length=after)
+    if t.startswith("virTypedParameterPtr"):
+        typed = _typed_params(fn, a)
+        return replace(a, **typed) if typed else a
+    if a.name == "nparams" and t == "int *" and any(
+            x.type == "virTypedParameterPtr" and x.length is None for x in fn.args):
+        return replace(a, dir="inout")
     if t in SCALARS or STRUCT_OUT.match(t):
         changes["dir"] = "out"
     elif t in ("char **",):

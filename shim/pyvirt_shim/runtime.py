@@ -337,3 +337,87 @@ class Auth:
             if c.result != ffi.NULL:
                 lib.free(c.result)
         return answers
+
+
+# -- typed parameters: lists of (name, type, value) on the Python side -------------
+
+VIR_TYPED_PARAM_INT, VIR_TYPED_PARAM_UINT, VIR_TYPED_PARAM_LLONG = 1, 2, 3
+VIR_TYPED_PARAM_ULLONG, VIR_TYPED_PARAM_DOUBLE = 4, 5
+VIR_TYPED_PARAM_BOOLEAN, VIR_TYPED_PARAM_STRING = 6, 7
+_UNION = {1: "i", 2: "ui", 3: "l", 4: "ul", 5: "d", 6: "b"}
+
+
+def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple]:
+    if n and arr == ffi.NULL:
+        raise null_arg(name, fn)
+    out = []
+    for i in range(n):
+        p = arr[i]
+        t = p.type
+        if t == VIR_TYPED_PARAM_STRING:
+            v = None if p.value.s == ffi.NULL else ffi.string(p.value.s).decode()
+        elif t == VIR_TYPED_PARAM_BOOLEAN:
+            v = bool(p.value.b)
+        elif t in _UNION:
+            v = getattr(p.value, _UNION[t])
+        else:
+            msg = f"unexpected parameter type {t}"
+            raise ShimError(VIR_ERR_INVALID_ARG, fn.domain, f"invalid argument: {msg}",
+                            str1="invalid argument: %s", str2=msg)
+        out.append((ffi.string(p.field).decode(), t, v))
+    return out
+
+
+def _set_param(p, name: str, t: int, v) -> None:
+    data = name.encode()[:79]
+    ffi.memmove(p.field, data + b"\0", len(data) + 1)
+    p.type = t
+    if t == VIR_TYPED_PARAM_STRING:
+        p.value.s = lib.strdup(v.encode())
+    elif t == VIR_TYPED_PARAM_BOOLEAN:
+        p.value.b = 1 if v else 0
+    else:
+        setattr(p.value, _UNION[t], v)
+
+
+def typed_params_fill(arr, count, params: list[tuple]) -> None:
+    """Caller-allocated array: *count 0 asks how many; otherwise fill up to *count."""
+    if count[0] == 0:
+        count[0] = len(params)
+        return
+    n = min(count[0], len(params))
+    for i in range(n):
+        _set_param(arr[i], *params[i])
+    count[0] = n
+
+
+def typed_params_alloc(out, count, params: list[tuple]) -> None:
+    """Callee-allocated array, freed by the caller with virTypedParamsFree."""
+    arr = ffi.cast("virTypedParameterPtr",
+                   lib.calloc(max(len(params), 1), ffi.sizeof("virTypedParameter")))
+    for i, p in enumerate(params):
+        _set_param(arr[i], *p)
+    out[0] = arr
+    count[0] = len(params)
+
+
+# -- arrays -----------------------------------------------------------------------
+
+def strings_in(arr, n: int, name: str, fn: Fn) -> list[str]:
+    if n and arr == ffi.NULL:
+        raise null_arg(name, fn)
+    return [ffi.string(arr[i]).decode() for i in range(n)]
+
+
+def bytes_in(buf, n: int, name: str, fn: Fn) -> bytes:
+    if n and buf == ffi.NULL:
+        raise null_arg(name, fn)
+    return bytes(ffi.buffer(buf, n)) if n > 0 else b""
+
+
+def string_array(items: list[str]):
+    """A NULL-terminated malloc'ed array of malloc'ed strings (the caller frees all)."""
+    arr = ffi.cast("char **", lib.calloc(len(items) + 1, ffi.sizeof("char *")))
+    for i, s in enumerate(items):
+        arr[i] = lib.strdup(s.encode())
+    return arr
