@@ -123,3 +123,14 @@ def test_events_and_default_loop_from_c(tmp_path):
     hide = lambda s: re.sub(r"0x[0-9a-f]+", "0x?", s)  # noqa: E731  (function addresses)
     assert hide(ours.stdout) == hide(real.stdout)
     assert "freed any-tag" in ours.stdout
+
+
+def test_many_c_threads_at_once(tmp_path):
+    """8 C threads define/start/destroy/undefine and look up on one shared
+    connection and on one each, with the event loop on another thread."""
+    exe = compile_c(ROOT / "tests" / "c" / "threads_test.c", tmp_path / "threads",
+                    *system_libvirt_flags(), "-pthread")
+    real, ours = run([str(exe)]), run([str(exe)], env=on_pyvirt(), timeout=120)
+    assert real.returncode == 0 and ours.returncode == 0, ours.stderr
+    assert ours.stdout == real.stdout
+    assert "lifecycle events: 6400" in ours.stdout
