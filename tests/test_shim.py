@@ -134,3 +134,16 @@ def test_many_c_threads_at_once(tmp_path):
     assert real.returncode == 0 and ours.returncode == 0, ours.stderr
     assert ours.stdout == real.stdout
     assert "lifecycle events: 6400" in ours.stdout
+
+
+def test_object_handles_keep_their_connection_open():
+    """virConnectClose with a domain handle still alive: the connection stays
+    usable through the domain until the domain is freed, as in libvirt."""
+    code = ("import libvirt\n"
+            "c = libvirt.open('test:///default'); d = c.lookupByName('test')\n"
+            "print(c.close(), d.info()[:2], d.isActive())\n"
+            "del d\n")
+    real = run(["/usr/bin/python3", "-c", code])
+    ours = run(["/usr/bin/python3", "-c", code], env=on_pyvirt())
+    assert real.returncode == 0 and ours.returncode == 0, ours.stderr
+    assert ours.stdout == real.stdout

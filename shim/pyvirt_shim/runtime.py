@@ -23,16 +23,20 @@ _borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
 
 
 class Box:
-    __slots__ = ("obj", "ctype", "refs", "error", "handler", "handler_data", "__weakref__")
+    __slots__ = ("obj", "ctype", "refs", "error", "handler", "handler_data", "conn_addr",
+                 "__weakref__")
 
     def __init__(self, obj, ctype: str):
         self.obj, self.ctype, self.refs = obj, ctype, 1
         self.error = self.handler = self.handler_data = None
+        self.conn_addr = None   # an object's handle holds a reference on its connection
 
 
-def bind(cffi_ffi, cffi_lib) -> None:
-    global ffi, lib
-    ffi, lib = cffi_ffi, cffi_lib
+def bind(cffi_ffi, cffi_lib, close) -> None:
+    """Called once by libvirt.so.0's externs: its cffi module, and the core's
+    virConnectClose for when a connection's last reference goes."""
+    global ffi, lib, _close
+    ffi, lib, _close = cffi_ffi, cffi_lib, close
 
 
 class Fn:
@@ -70,11 +74,43 @@ class Unavailable:
 
 # -- handles --------------------------------------------------------------------
 
+_conn_handles: dict[int, int] = {}   # id(core connection) -> its handle's address
+_close = None   # pyvirt.api.virConnectClose, see bind()
+
+
 def new_handle(obj, ctype: str) -> int:
+    """A new handle with one reference. As in libvirt, a domain (network, ...)
+    handle keeps its connection open until the handle is freed."""
     box = Box(obj, ctype)
     with _lock:
         _boxes[id(box)] = box
+        if ctype == "virConnectPtr":
+            _conn_handles[id(obj)] = id(box)
+        else:
+            conn = _boxes.get(_conn_handles.get(id(getattr(obj, "conn", None)), 0))
+            if conn is not None:
+                conn.refs += 1
+                box.conn_addr = id(conn)
     return id(box)
+
+
+def _unref(addr: int) -> int:
+    """Drop one reference of a live handle; at the last, forget it and let go of
+    what it holds. Returns the references left."""
+    with _lock:
+        b = _boxes[addr]
+        b.refs -= 1
+        if b.refs:
+            return b.refs
+        del _boxes[addr]
+        if b.ctype == "virConnectPtr":
+            _conn_handles.pop(id(b.obj), None)
+    if b.ctype == "virConnectPtr":
+        if _close is not None:
+            _close(b.obj)
+    elif b.conn_addr is not None and b.conn_addr in _boxes:
+        _unref(b.conn_addr)
+    return 0
 
 
 OBJECT_ERRORS = {}   # filled by the generated externs: ctype -> (code, domain|None, noun)
@@ -108,17 +144,11 @@ def ref(addr: int, ctype: str, fn: Fn) -> int:
     return 0
 
 
-def free(addr: int, ctype: str, fn: Fn, release=None) -> int:
-    """Drop one reference; at the last, forget the handle and call release(obj).
-    Returns the references left (virConnectClose's result)."""
-    b = box(addr, ctype, fn)
-    with _lock:
-        b.refs -= 1
-        left = b.refs
-        if left == 0:
-            del _boxes[addr]
-    if left == 0 and release is not None:
-        release(b.obj)
+def free(addr: int, ctype: str, fn: Fn) -> int:
+    """virXxxFree / virConnectClose: returns the references left for a
+    connection (virConnectClose's result), 0 for other objects."""
+    box(addr, ctype, fn)
+    left = _unref(addr)
     return left if ctype == "virConnectPtr" else 0
 
 
@@ -254,13 +284,8 @@ class CCallback:
 def _release_temps(temps: list) -> None:
     """Drop the handles made for one callback call (libvirt frees them after it)."""
     for t in temps:
-        if isinstance(t, tuple):
-            with _lock:
-                b = _boxes.get(t[0])
-                if b is not None:
-                    b.refs -= 1
-                    if b.refs == 0:
-                        del _boxes[t[0]]
+        if isinstance(t, tuple) and t[0] in _boxes:
+            _unref(t[0])
 
 
 def c_callback(ctype: str, cb, opaque, freecb, conn_addr: int | None = None):

@@ -10,7 +10,7 @@ try:
 except Exception as _e:   # every call then reports why pyvirt could not start
     api = rt.Unavailable(_e)
 
-rt.bind(ffi, lib)
+rt.bind(ffi, lib, getattr(api, "virConnectClose", None))
 rt.OBJECT_ERRORS.update({})
 rt.FUNCTYPES.update({'virTickCallback': ['virConnectPtr', 'void *']})
 

@@ -1,0 +1,279 @@
+"""libvirt-python's naming rules, in one place: which class a C function belongs
+to, what its method is called, which arguments have defaults.
+
+The generator (generator.python.plan) and the tests (tests/python) both use
+:class:`Conventions`; anything the rules cannot derive is in the tables below,
+each entry with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import Function
+
+# Object kinds, longest stem first so that 'NodeDevice' wins over 'Node' and
+# 'DomainSnapshot' over 'Domain'.  stem -> (Python class, prefix used when a
+# method of another class acts on this kind, e.g. virConnect.networkLookupByName).
+KINDS: dict[str, tuple[str, str]] = {
+    "DomainCheckpoint": ("virDomainCheckpoint", "checkpoint"),
+    "DomainSnapshot": ("virDomainSnapshot", "snapshot"),
+    "NWFilterBinding": ("virNWFilterBinding", "nwfilterBinding"),
+    "NetworkPort": ("virNetworkPort", "port"),
+    "StoragePool": ("virStoragePool", "storagePool"),
+    "StorageVol": ("virStorageVol", "storageVol"),
+    "NodeDevice": ("virNodeDevice", "nodeDevice"),
+    "Interface": ("virInterface", "interface"),
+    "NWFilter": ("virNWFilter", "nwfilter"),
+    "Network": ("virNetwork", "network"),
+    "Connect": ("virConnect", ""),
+    "Domain": ("virDomain", ""),
+    "Secret": ("virSecret", "secret"),
+    "Stream": ("virStream", ""),
+    "Node": ("virConnect", ""),
+}
+STEMS = sorted(KINDS, key=len, reverse=True)
+
+# Handle type -> (Python class, what its constructor takes besides _obj).
+CLASSES: dict[str, tuple[str, str]] = {
+    "virConnectPtr": ("virConnect", ""),
+    "virDomainPtr": ("virDomain", "conn"),
+    "virNetworkPtr": ("virNetwork", "conn"),
+    "virNetworkPortPtr": ("virNetworkPort", "net"),
+    "virInterfacePtr": ("virInterface", "conn"),
+    "virStoragePoolPtr": ("virStoragePool", "conn"),
+    "virStorageVolPtr": ("virStorageVol", "conn"),
+    "virNodeDevicePtr": ("virNodeDevice", "conn"),
+    "virSecretPtr": ("virSecret", "conn"),
+    "virNWFilterPtr": ("virNWFilter", "conn"),
+    "virNWFilterBindingPtr": ("virNWFilterBinding", "conn"),
+    "virStreamPtr": ("virStream", "conn"),
+    "virDomainSnapshotPtr": ("virDomainSnapshot", "dom"),
+    "virDomainCheckpointPtr": ("virDomainCheckpoint", "dom"),
+}
+
+# Classes whose getters lose their 'Get' (virDomainGetInfo -> info);
+# virConnect, virStream and the snapshot/checkpoint classes keep it.
+STRIP_GET = {"virDomain", "virNetwork", "virNetworkPort", "virInterface", "virStoragePool",
+             "virStorageVol", "virNodeDevice", "virSecret", "virNWFilter", "virNWFilterBinding"}
+
+# Lower-casing the first letter of an acronym: libvirt-python keeps these whole.
+ACRONYMS = {"iD": "ID", "uUID": "UUID", "uUIDString": "UUIDString", "oSType": "OSType",
+            "xMLDesc": "XMLDesc", "mACString": "MACString", "dHCPLeases": "DHCPLeases",
+            "iOThreadInfo": "ioThreadInfo", "fSInfo": "fsInfo"}
+
+
+@dataclass(frozen=True)
+class Override:
+    """One exception to the rules, with the reason it exists."""
+    reason: str
+    name: str | None = None           # the method or function name
+    skip: bool = False                # not generated: hand-written in the template, or not exposed
+    cls: str | None = None            # put on this class instead of the first argument's
+
+
+# Reasons shared by many entries.
+HANDLE = "handle life cycle: the wrapper object's lifetime does it (__del__)"
+HAND = "hand-written in templates/python/libvirt.py.j2: shape the spec cannot say"
+MODULE = "a module function in libvirt-python"
+NOT_PY = "not exposed by libvirt-python (C-only helper)"
+
+OVERRIDES: dict[str, Override] = {
+    # module functions with libvirt-python's short names
+    "virConnectOpen": Override(MODULE, name="open", cls=""),
+    "virConnectOpenReadOnly": Override(MODULE, name="openReadOnly", cls=""),
+    "virConnectOpenAuth": Override(HAND, skip=True),
+    "virGetVersion": Override(HAND, skip=True),
+    "virInitialize": Override(HAND, skip=True),
+    # error API: libvirt-python's are thread-local tuples kept by the module
+    "virGetLastError": Override(HAND, skip=True), "virResetLastError": Override(HAND, skip=True),
+    "virGetLastErrorCode": Override(HAND, skip=True),
+    "virGetLastErrorDomain": Override(HAND, skip=True),
+    "virGetLastErrorMessage": Override(HAND, skip=True),
+    "virConnGetLastError": Override(HAND, skip=True),
+    "virConnResetLastError": Override(HAND, skip=True),
+    "virSetErrorFunc": Override(HAND, skip=True), "virConnSetErrorFunc": Override(HAND, skip=True),
+    "virCopyLastError": Override(NOT_PY, skip=True), "virConnCopyLastError": Override(NOT_PY, skip=True),
+    "virSaveLastError": Override(NOT_PY, skip=True), "virFreeError": Override(NOT_PY, skip=True),
+    "virResetError": Override(NOT_PY, skip=True), "virDefaultErrorFunc": Override(NOT_PY, skip=True),
+    "virErrorFunc": Override(NOT_PY, skip=True),
+    # events and callbacks: Python callables plus an opaque value
+    "virEventAddHandle": Override(HAND, skip=True), "virEventAddTimeout": Override(HAND, skip=True),
+    "virEventRegisterImpl": Override(HAND, skip=True),
+    "virConnectDomainEventRegister": Override(HAND, skip=True),
+    "virConnectDomainEventDeregister": Override(HAND, skip=True),
+    "virConnectDomainEventRegisterAny": Override(HAND, skip=True),
+    "virConnectDomainEventDeregisterAny": Override(HAND, skip=True),
+    "virConnectNetworkEventRegisterAny": Override(HAND, skip=True),
+    "virConnectNetworkEventDeregisterAny": Override(HAND, skip=True),
+    "virConnectStoragePoolEventRegisterAny": Override(HAND, skip=True),
+    "virConnectStoragePoolEventDeregisterAny": Override(HAND, skip=True),
+    "virConnectNodeDeviceEventRegisterAny": Override(HAND, skip=True),
+    "virConnectNodeDeviceEventDeregisterAny": Override(HAND, skip=True),
+    "virConnectSecretEventRegisterAny": Override(HAND, skip=True),
+    "virConnectSecretEventDeregisterAny": Override(HAND, skip=True),
+    "virConnectRegisterCloseCallback": Override(HAND, skip=True),
+    "virConnectUnregisterCloseCallback": Override(HAND, skip=True),
+    "virStreamEventAddCallback": Override(HAND, skip=True),
+    "virStreamSendAll": Override(HAND, skip=True), "virStreamRecvAll": Override(HAND, skip=True),
+    "virStreamSparseSendAll": Override(HAND, skip=True),
+    "virStreamSparseRecvAll": Override(HAND, skip=True),
+    "virStreamSend": Override(HAND, skip=True), "virStreamRecv": Override(HAND, skip=True),
+    "virStreamRecvFlags": Override(HAND, skip=True),
+    "virStreamSendHole": Override(HAND, skip=True), "virStreamRecvHole": Override(HAND, skip=True),
+    "virStreamInData": Override(NOT_PY, skip=True),
+    "virConnectClose": Override(HAND, skip=True),
+    "virConnectGetAllDomainStats": Override(HAND, skip=True),
+    "virDomainListGetStats": Override(HAND, skip=True),
+    "virDomainStatsRecordListFree": Override(NOT_PY, skip=True),
+    "virDomainCreateXMLWithFiles": Override(HAND, skip=True),
+    "virDomainCreateWithFiles": Override(HAND, skip=True),
+    "virDomainFDAssociate": Override(HAND, skip=True),
+    "virDomainFSFreeze": Override(HAND, skip=True), "virDomainFSThaw": Override(HAND, skip=True),
+    "virDomainGetTime": Override(HAND, skip=True), "virDomainSetTime": Override(HAND, skip=True),
+    "virDomainGetConnect": Override(HAND, skip=True),
+    "virDomainSnapshotGetConnect": Override(HAND, skip=True),
+    "virDomainSnapshotGetDomain": Override(HAND, skip=True),
+    "virDomainCheckpointGetConnect": Override(HAND, skip=True),
+    "virDomainCheckpointGetDomain": Override(HAND, skip=True),
+    # virDomain.listAllSnapshots & co return lists of wrapped objects: generic, but
+    # libvirt-python's names for the snapshot/checkpoint helpers differ from the rules
+    "virDomainGetCPUStats": Override("libvirt-python keeps 'get' here", name="getCPUStats"),
+    "virConnectListDomains": Override("libvirt-python's name: ids, not domains",
+                                      name="listDomainsID"),
+    "virDomainSnapshotListNames": Override("libvirt-python's name", name="snapshotListNames"),
+    "virDomainSnapshotNum": Override("libvirt-python's name", name="snapshotNum"),
+    "virDomainSnapshotCurrent": Override("libvirt-python's name", name="snapshotCurrent"),
+    "virDomainSnapshotCreateXML": Override("libvirt-python's name", name="snapshotCreateXML"),
+    "virDomainSnapshotLookupByName": Override("libvirt-python's name", name="snapshotLookupByName"),
+    "virDomainHasCurrentSnapshot": Override("libvirt-python's name", name="hasCurrentSnapshot"),
+    "virDomainRevertToSnapshot": Override("a domain method in libvirt-python", cls="virDomain",
+                                          name="revertToSnapshot"),
+    "virDomainSnapshotListChildrenNames": Override("libvirt-python's name",
+                                                   name="listChildrenNames"),
+    "virDomainSnapshotNumChildren": Override("libvirt-python's name", name="numChildren"),
+    "virDomainSnapshotListAllChildren": Override("libvirt-python's name", name="listAllChildren"),
+    "virDomainCheckpointLookupByName": Override("libvirt-python's name", name="checkpointLookupByName"),
+    "virDomainCheckpointCreateXML": Override("libvirt-python's name", name="checkpointCreateXML"),
+    "virStorageVolCreateXML": Override("libvirt-python's name", name="createXML"),
+    "virStorageVolCreateXMLFrom": Override("libvirt-python's name", name="createXMLFrom"),
+    "virStorageVolLookupByName": Override("libvirt-python's name", name="storageVolLookupByName"),
+    "virStoragePoolListVolumes": Override("libvirt-python's name", name="listVolumes"),
+    "virStoragePoolNumOfVolumes": Override("libvirt-python's name", name="numOfVolumes"),
+    "virStoragePoolListAllVolumes": Override("libvirt-python's name", name="listAllVolumes"),
+    "virNodeDeviceGetName": Override("libvirt-python's name", name="name"),
+    "virNodeDeviceGetParent": Override("libvirt-python's name", name="parent"),
+    "virNodeDeviceGetXMLDesc": Override("libvirt-python's name", name="XMLDesc"),
+    "virNodeDeviceGetAutostart": Override("libvirt-python's name", name="autostart"),
+    "virStreamNew": Override("libvirt-python's name", name="newStream"),
+    "virInterfaceChangeBegin": Override("libvirt-python's name", name="changeBegin"),
+    "virInterfaceChangeCommit": Override("libvirt-python's name", name="changeCommit"),
+    "virInterfaceChangeRollback": Override("libvirt-python's name", name="changeRollback"),
+    "virConnectListAllNodeDevices": Override("libvirt-python's name", name="listAllDevices"),
+}
+for _name in ("virDomainIOThreadInfoFree", "virDomainFSInfoFree", "virDomainInterfaceFree",
+              "virNetworkDHCPLeaseFree", "virTypedParamsGet", "virTypedParamsClear",
+              "virTypedParamsFree", "virTypedParamsAddStringList", "virTypedParamsAddFromString"):
+    OVERRIDES[_name] = Override(NOT_PY + ": Python values free themselves", skip=True)
+for _t in ("Int", "UInt", "LLong", "ULLong", "Double", "Boolean", "String"):
+    OVERRIDES[f"virTypedParamsGet{_t}"] = Override(NOT_PY + ": typed parameters are dicts",
+                                                   skip=True)
+    OVERRIDES[f"virTypedParamsAdd{_t}"] = Override(NOT_PY + ": typed parameters are dicts",
+                                                   skip=True)
+for _kind in ("Domain", "Network", "Interface", "StoragePool", "StorageVol", "NodeDevice",
+              "Secret", "NWFilter", "NWFilterBinding", "Stream", "DomainSnapshot",
+              "DomainCheckpoint", "NetworkPort"):
+    OVERRIDES.setdefault(f"vir{_kind}Ref", Override(HANDLE, skip=True))
+    OVERRIDES.setdefault(f"vir{_kind}Free", Override(HANDLE, skip=True))
+OVERRIDES["virConnectRef"] = Override(HANDLE, skip=True)
+
+# The companion modules: their functions are module functions named without
+# 'virDomain' (virDomainQemuMonitorCommand -> libvirt_qemu.qemuMonitorCommand).
+SUBMODULES = {"libvirt-qemu": "libvirt_qemu", "libvirt-lxc": "libvirt_lxc"}
+OVERRIDES.update({
+    "virDomainLxcEnterNamespace": Override(NOT_PY + ": acts on the calling process", skip=True),
+    "virDomainLxcEnterSecurityLabel": Override(NOT_PY + ": acts on the calling process",
+                                               skip=True),
+    "virConnectDomainQemuMonitorEventRegister": Override(HAND, skip=True),
+    "virConnectDomainQemuMonitorEventDeregister": Override(HAND, skip=True),
+    "virDomainQemuMonitorCommandWithFiles": Override(HAND, skip=True),
+})
+
+# Arguments libvirt-python gives a default, beyond 'flags=0' (its signatures).
+DEFAULTS: dict[str, dict[str, str]] = {
+    "virNodeAllocPages": {"startCell": "0", "cellCount": "0"},
+    "virConnectGetDomainCapabilities": {"emulatorbin": "None", "arch": "None",
+                                        "machine": "None", "virttype": "None"},
+    "virDomainRestoreFlags": {"dxml": "None"},
+    "virDomainSaveFlags": {"dxml": "None"},
+    "virDomainAuthorizedSSHKeysSet": {"keys": "None"},
+    "virDomainBlockCommit": {"bandwidth": "0"},
+    "virDomainBlockCopy": {"params": "None"},
+    "virDomainBlockPull": {"bandwidth": "0"},
+    "virDomainBlockRebase": {"bandwidth": "0"},
+    "virDomainGetGuestInfo": {"types": "0"},
+    "virDomainMigrate": {"dname": "None", "uri": "None", "bandwidth": "0"},
+    "virDomainMigrate2": {"dxml": "None", "dname": "None", "uri": "None", "bandwidth": "0"},
+    "virDomainMigrateToURI": {"dname": "None", "bandwidth": "0"},
+    "virDomainMigrateToURI2": {"dconnuri": "None", "miguri": "None", "dxml": "None",
+                               "dname": "None", "bandwidth": "0"},
+    "virNetworkGetDHCPLeases": {"mac": "None"},
+}
+
+
+def lower_first(name: str) -> str:
+    low = name[:1].lower() + name[1:]
+    return ACRONYMS.get(low, low)
+
+
+def stem_of(c_name: str) -> str | None:
+    rest = c_name[3:]
+    return next((s for s in STEMS if rest.startswith(s) and rest[len(s):][:1].isupper()), None)
+
+
+class Conventions:
+    """Where a C function lands in libvirt-python, and under which name."""
+
+    overrides = OVERRIDES
+
+    def skipped(self, fn: Function) -> bool:
+        o = OVERRIDES.get(fn.name)
+        return bool(o and o.skip)
+
+    def class_of(self, fn: Function) -> str:
+        """The Python class holding fn as a method, or '' for a module function."""
+        if fn.file in SUBMODULES:
+            return ""
+        o = OVERRIDES.get(fn.name)
+        if o is not None and o.cls is not None:
+            return o.cls
+        first = fn.args[0].type if fn.args else ""
+        return CLASSES[first][0] if first in CLASSES else ""
+
+    def method_name(self, fn: Function) -> str:
+        o = OVERRIDES.get(fn.name)
+        if o is not None and o.name:
+            return o.name
+        if fn.file in SUBMODULES:
+            return lower_first(re.sub(r"^vir(Connect)?Domain", "", fn.name))
+        cls = self.class_of(fn)
+        if not cls:
+            return fn.name
+        stem = stem_of(fn.name)
+        if stem is None:
+            return lower_first(fn.name[3:])
+        rest = fn.name[3 + len(stem):]
+        owner, prefix = KINDS[stem]
+        if owner == cls or (owner == "virDomain" and cls == "virConnect"):
+            if owner == cls and cls in STRIP_GET and re.match(r"Get[A-Z]", rest):
+                rest = rest[3:]
+            return lower_first(rest)
+        return prefix + rest if prefix else lower_first(rest)
+
+    def default(self, fn: Function, arg_name: str) -> str | None:
+        if fn.file in SUBMODULES:
+            return None   # libvirt_qemu and libvirt_lxc give no defaults
+        if arg_name == "flags":
+            return "0"
+        return DEFAULTS.get(fn.name, {}).get(arg_name)
