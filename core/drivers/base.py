@@ -10,10 +10,12 @@ already-checked arguments of the public function and return its result.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable, Optional
 
 
+@functools.cache   # on every call's path: derive each name once
 def entry_point_name(c_name: str) -> str:
     """virConnectGetType -> connect_get_type; virDomainGetXMLDesc -> domain_get_xml_desc."""
     stem = c_name[3:] if c_name.startswith("vir") else c_name

@@ -202,6 +202,8 @@ OVERRIDES.update({
 
 # Arguments libvirt-python gives a default, beyond 'flags=0' (its signatures).
 DEFAULTS: dict[str, dict[str, str]] = {
+    "virConnectOpen": {"name": "None"},
+    "virConnectOpenReadOnly": {"name": "None"},
     "virNodeAllocPages": {"startCell": "0", "cellCount": "0"},
     "virConnectGetDomainCapabilities": {"emulatorbin": "None", "arch": "None",
                                         "machine": "None", "virttype": "None"},
@@ -277,3 +279,38 @@ class Conventions:
         if arg_name == "flags":
             return "0"
         return DEFAULTS.get(fn.name, {}).get(arg_name)
+
+# libvirtError's subclasses, one per family of error codes (pyvirt's addition:
+# each is still a libvirtError with the same get_error_code()).
+ERROR_FAMILIES: dict[str, tuple[str, ...]] = {
+    "libvirtNoSupportError": ("VIR_ERR_NO_SUPPORT",),
+    "libvirtInvalidArgError": ("VIR_ERR_INVALID_ARG",),
+    "libvirtOperationInvalidError": ("VIR_ERR_OPERATION_INVALID",),
+    "libvirtAccessError": ("VIR_ERR_OPERATION_DENIED", "VIR_ERR_ACCESS_DENIED",
+                           "VIR_ERR_AUTH_FAILED", "VIR_ERR_AUTH_CANCELLED",
+                           "VIR_ERR_AUTH_UNAVAILABLE"),
+    "libvirtNotFoundError": (
+        "VIR_ERR_NO_DOMAIN", "VIR_ERR_NO_NETWORK", "VIR_ERR_NO_NETWORK_PORT",
+        "VIR_ERR_NO_STORAGE_POOL", "VIR_ERR_NO_STORAGE_VOL", "VIR_ERR_NO_INTERFACE",
+        "VIR_ERR_NO_NODE_DEVICE", "VIR_ERR_NO_SECRET", "VIR_ERR_NO_NWFILTER",
+        "VIR_ERR_NO_NWFILTER_BINDING", "VIR_ERR_NO_DOMAIN_SNAPSHOT",
+        "VIR_ERR_NO_DOMAIN_CHECKPOINT", "VIR_ERR_NO_DOMAIN_BACKUP",
+        "VIR_ERR_NO_DOMAIN_METADATA"),
+    "libvirtExistsError": ("VIR_ERR_DOM_EXIST", "VIR_ERR_NETWORK_EXIST"),
+    "libvirtXMLError": ("VIR_ERR_XML_ERROR", "VIR_ERR_XML_DETAIL", "VIR_ERR_XML_INVALID_SCHEMA"),
+    "libvirtInvalidObjectError": (
+        "VIR_ERR_INVALID_CONN", "VIR_ERR_INVALID_DOMAIN", "VIR_ERR_INVALID_NETWORK",
+        "VIR_ERR_INVALID_NETWORK_PORT", "VIR_ERR_INVALID_STORAGE_POOL",
+        "VIR_ERR_INVALID_STORAGE_VOL", "VIR_ERR_INVALID_INTERFACE",
+        "VIR_ERR_INVALID_NODE_DEVICE", "VIR_ERR_INVALID_SECRET", "VIR_ERR_INVALID_NWFILTER",
+        "VIR_ERR_INVALID_NWFILTER_BINDING", "VIR_ERR_INVALID_STREAM",
+        "VIR_ERR_INVALID_DOMAIN_SNAPSHOT", "VIR_ERR_INVALID_DOMAIN_CHECKPOINT"),
+    "libvirtConnectionError": ("VIR_ERR_NO_CONNECT", "VIR_ERR_RPC", "VIR_ERR_SYSTEM_ERROR",
+                               "VIR_ERR_OPEN_FAILED"),
+    "libvirtInternalError": ("VIR_ERR_INTERNAL_ERROR", "VIR_ERR_OPERATION_FAILED"),
+}
+
+# How a result is reshaped where libvirt-python's shape is not the generic one.
+RESULT_HELPERS: dict[str, tuple[str, str]] = {
+    "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),
+}

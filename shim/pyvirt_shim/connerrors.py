@@ -13,7 +13,7 @@ _F = {n: rt.Fn(n, 0) for n in ("virConnGetLastError", "virConnCopyLastError",
 
 
 def _box(conn, name):
-    return rt.box(int(ffi.cast("uintptr_t", conn)), "virConnectPtr", _F[name])
+    return rt.box(conn, "virConnectPtr", _F[name])
 
 
 @ffi.def_extern(name="virConnGetLastError", error=ffi.NULL)

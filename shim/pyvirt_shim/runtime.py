@@ -4,6 +4,8 @@ A C handle (virConnectPtr, virDomainPtr, ...) is the address of a ``Box`` kept
 in ``_boxes`` until its last reference is released; the box holds the core
 object. Addresses are looked up, never dereferenced, so a stale or foreign
 pointer gives libvirt's "invalid ... pointer" error instead of a crash.
+``_boxes`` is keyed by the pointer cdata itself: cffi pointers compare and hash
+by address whatever their type or ffi, which spares a conversion per call.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ VIR_FROM_DOMAIN = 20
 
 ffi = lib = None   # libvirt.so.0's cffi module, bound by its externs at start-up
 
-_boxes: dict[int, "Box"] = {}
+_boxes: dict = {}   # handle (a void * cdata) -> Box
 _lock = threading.Lock()
 _borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
 
@@ -74,27 +76,28 @@ class Unavailable:
 
 # -- handles --------------------------------------------------------------------
 
-_conn_handles: dict[int, int] = {}   # id(core connection) -> its handle's address
+_conn_handles: dict = {}   # id(core connection) -> its handle
 _close = None   # pyvirt.api.virConnectClose, see bind()
 
 
-def new_handle(obj, ctype: str) -> int:
+def new_handle(obj, ctype: str):
     """A new handle with one reference. As in libvirt, a domain (network, ...)
     handle keeps its connection open until the handle is freed."""
     box = Box(obj, ctype)
+    key = ffi.cast("void *", id(box))
     with _lock:
-        _boxes[id(box)] = box
+        _boxes[key] = box
         if ctype == "virConnectPtr":
-            _conn_handles[id(obj)] = id(box)
+            _conn_handles[id(obj)] = key
         else:
-            conn = _boxes.get(_conn_handles.get(id(getattr(obj, "conn", None)), 0))
-            if conn is not None:
-                conn.refs += 1
-                box.conn_addr = id(conn)
-    return id(box)
+            conn_key = _conn_handles.get(id(getattr(obj, "conn", None)))
+            if conn_key is not None:
+                _boxes[conn_key].refs += 1
+                box.conn_addr = conn_key
+    return key
 
 
-def _unref(addr: int) -> int:
+def _unref(addr) -> int:
     """Drop one reference of a live handle; at the last, forget it and let go of
     what it holds. Returns the references left."""
     with _lock:
@@ -123,28 +126,28 @@ def invalid(ctype: str, fn: Fn) -> ShimError:
                      str1=fmt, str2=fn.name)
 
 
-def box(addr: int, ctype: str, fn: Fn) -> Box:
+def box(addr, ctype: str, fn: Fn) -> Box:
     b = _boxes.get(addr)
     if b is None or b.ctype != ctype:
         raise invalid(ctype, fn)
     return b
 
 
-def obj(addr: int, ctype: str, fn: Fn):
+def obj(addr, ctype: str, fn: Fn):
     b = _boxes.get(addr)
     if b is None or b.ctype != ctype:
         raise invalid(ctype, fn)
     return b.obj
 
 
-def ref(addr: int, ctype: str, fn: Fn) -> int:
+def ref(addr, ctype: str, fn: Fn) -> int:
     b = box(addr, ctype, fn)
     with _lock:
         b.refs += 1
     return 0
 
 
-def free(addr: int, ctype: str, fn: Fn) -> int:
+def free(addr, ctype: str, fn: Fn) -> int:
     """virXxxFree / virConnectClose: returns the references left for a
     connection (virConnectClose's result), 0 for other objects."""
     box(addr, ctype, fn)
@@ -162,13 +165,13 @@ def _s(text):
     return ffi.NULL if text is None else str(text).encode()
 
 
-def fail(exc: BaseException, fn: Fn, conn_addr: int | None = None) -> None:
+def fail(exc: BaseException, fn: Fn, conn_addr=None) -> None:
     """Record exc as the thread's (and the connection's) last error."""
     if not hasattr(exc, "code") or not hasattr(exc, "str1"):
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         exc = ShimError(VIR_ERR_INTERNAL_ERROR, fn.domain, f"internal error: {detail}",
                         str1="internal error: %s", str2=detail)
-    conn = _boxes.get(conn_addr) if conn_addr else None
+    conn = _boxes.get(conn_addr) if conn_addr is not None else None
     handler = conn.handler if conn is not None and conn.handler is not None else ffi.NULL
     data = conn.handler_data if conn is not None and conn.handler is not None else ffi.NULL
     lib.pyvirt_set_error(int(exc.code), int(exc.domain), int(exc.level), _s(exc.message),
@@ -233,9 +236,9 @@ def to_c(value, ctype: str, temps: list):
     if ctype in OBJECT_ERRORS:
         if value is None:
             return ffi.NULL
-        addr = new_handle(value, ctype)
-        temps.append((addr, ctype))
-        return ffi.cast(ctype, addr)
+        key = new_handle(value, ctype)
+        temps.append((key, ctype))
+        return ffi.cast(ctype, key)
     if ctype in ("const char *", "char *"):
         if value is None:
             return ffi.NULL
@@ -252,7 +255,7 @@ class CCallback:
 
     __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address")
 
-    def __init__(self, ctype: str, cb, opaque, conn_addr: int | None):
+    def __init__(self, ctype: str, cb, opaque, conn_addr):
         self.func = ffi.cast(ctype, cb)
         self.argtypes = FUNCTYPES[ctype]
         self.opaque = opaque
@@ -288,7 +291,7 @@ def _release_temps(temps: list) -> None:
             _unref(t[0])
 
 
-def c_callback(ctype: str, cb, opaque, freecb, conn_addr: int | None = None):
+def c_callback(ctype: str, cb, opaque, freecb, conn_addr=None):
     """The core's view of a C callback: a CCallback (or None for NULL), and a
     callable that runs freecb(opaque) (or None)."""
     if cb == ffi.NULL:

@@ -15,6 +15,7 @@ rt.OBJECT_ERRORS.update({})
 rt.FUNCTYPES.update({'virTickCallback': ['virConnectPtr', 'void *']})
 
 _NULL = ffi.NULL
+_reset = rt.lib.pyvirt_reset_error   # libvirt's thread-local error, reset at each entry
 
 
 # virOpen
@@ -26,7 +27,7 @@ _api_virOpen = getattr(api, "virOpen", None)
 def _virOpen(name):
     F = _F_virOpen
     try:
-        rt.enter()
+        _reset()
         a_name = rt.string(name)
         impl = _api_virOpen
         if impl is None:
@@ -47,8 +48,8 @@ _api_virGetInfo = getattr(api, "virGetInfo", None)
 def _virGetInfo(conn, info):
     F = _F_virGetInfo
     try:
-        rt.enter()
-        a_conn = rt.obj(int(ffi.cast("uintptr_t", conn)), "virConnectPtr", F)
+        _reset()
+        a_conn = rt.obj(conn, "virConnectPtr", F)
         if info == _NULL:
             raise rt.null_arg("info", F)
         impl = _api_virGetInfo
@@ -58,7 +59,7 @@ def _virGetInfo(conn, info):
         rt.fill(info, [('state', 'unsigned char', None), ('name', 'char', 16), ('value', 'union', None)], r)
         return 0
     except BaseException as e:
-        rt.fail(e, F, int(ffi.cast("uintptr_t", conn)))
+        rt.fail(e, F, conn)
         return -1
 
 
@@ -71,8 +72,8 @@ _api_virGetName = getattr(api, "virGetName", None)
 def _virGetName(conn, flags):
     F = _F_virGetName
     try:
-        rt.enter()
-        a_conn = rt.obj(int(ffi.cast("uintptr_t", conn)), "virConnectPtr", F)
+        _reset()
+        a_conn = rt.obj(conn, "virConnectPtr", F)
         a_flags = flags
         impl = _api_virGetName
         if impl is None:
@@ -80,5 +81,5 @@ def _virGetName(conn, flags):
         r = impl(a_conn, a_flags)
         return rt.cstring(r)
     except BaseException as e:
-        rt.fail(e, F, int(ffi.cast("uintptr_t", conn)))
+        rt.fail(e, F, conn)
         return ffi.NULL
