@@ -119,3 +119,16 @@ def test_shim_is_clean_under_sanitizers(build_dir: Path, libvirt_output: str) ->
     common, extra = _split_extra(_run(binary, "--extra"))
     assert common.splitlines() == libvirt_output.splitlines()
     assert extra.splitlines() == EXTRA_EXPECTED.splitlines()
+
+
+def test_our_library_prints_what_libvirt_prints(build_dir: Path, libvirt_output: str) -> None:
+    """The binary linked with the system's libvirt, run on build/lib/libvirt.so.0."""
+    lib = Path(__file__).resolve().parents[1] / "build" / "lib"
+    if not (lib / "libvirt.so.0").exists():
+        pytest.skip("run `make build` first")
+    result = subprocess.run([str(build_dir / "with_libvirt"), "--extra"], capture_output=True,
+                            text=True, timeout=120, env={"LD_LIBRARY_PATH": str(lib)})
+    assert result.returncode == 0, result.stderr
+    common, extra = _split_extra(result.stdout)
+    assert common.splitlines() == libvirt_output.splitlines()
+    assert extra.splitlines() == EXTRA_EXPECTED.splitlines()
