@@ -250,6 +250,13 @@ def import_library(lib: str, include: str, libdir: str) -> m.Api:
 LIBDIR = __import__("pathlib").Path("/usr/lib/x86_64-linux-gnu")
 
 
+def keep_descriptions(api: m.Api, old: m.Api) -> m.Api:
+    """Descriptions are ours, written in the spec: a refresh keeps them."""
+    info = {(type(d), d.name): d.info for d in old.decls if d.info}
+    return replace(api, decls=tuple(replace(d, info=info.get((type(d), d.name), d.info))
+                                    for d in api.decls))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--include", default="/usr/include")
@@ -259,6 +266,8 @@ def main() -> None:
     for lib in LIBRARIES:
         api = import_library(lib, opts.include, opts.libdir)
         path = os.path.join(opts.out, lib + ".xml")
+        if os.path.exists(path):
+            api = keep_descriptions(api, spec.load(path))
         with open(path, "wb") as f:
             f.write(spec.dump(api))
         print(f"{path}: {len(api.functions)} functions, {len(api.enums)} enumerators")

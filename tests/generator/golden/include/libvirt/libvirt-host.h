@@ -38,6 +38,7 @@ typedef virInfo *virInfoPtr;
 
 typedef void (*virTickCallback)(virConnectPtr conn, void *opaque);
 
+/* Opens a connection. */
 virConnectPtr virOpen(const char *name);
 
 int virGetInfo(virConnectPtr conn, virInfoPtr info);
