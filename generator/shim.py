@@ -105,7 +105,7 @@ IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "aut
             "strings_in", "bytes_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-             "out_alloc_strings"}
+             "out_alloc_strings", "out_bytes"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -122,7 +122,8 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("typed_alloc", a, length=a.length)
     if a.dir == "in" and a.length and t == "const char **":
         return Step("strings_in", a, length=a.length)
-    if a.dir == "in" and a.length and t in ("unsigned char *", "const unsigned char *"):
+    if a.dir == "in" and a.length and t in ("unsigned char *", "const unsigned char *",
+                                            "const char *"):
         return Step("bytes_in", a, length=a.length)
     if t == "char ***" and a.alloc == "callee" and a.length == "return":
         return Step("out_alloc_strings", a)
@@ -148,6 +149,8 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_uuid", a)
     if a.length in ("VIR_UUID_STRING_BUFLEN",):
         return Step("out_uuidstr", a)
+    if a.length and t in ("char *", "void *"):
+        return Step("out_bytes", a, length=a.length)
     if t in OUT_SCALARS and a.length and a.length != "return":
         return Step("out_ints", a, t[:-2], a.length)
     if t in OUT_SCALARS and not a.length:
@@ -194,7 +197,7 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
         if a.name in consumed:
             if not a.type.endswith("*") and any(
                     x.length == a.name and x.dir == "out" and not x.type.startswith("virTyped")
-                    for x in fn.args):
+                    for x in fn.args) or (a.name == "size" and "Peek" in fn.name):
                 steps.append(Step("buffer_max", a))   # a caller buffer's capacity
             continue
         s = _step(fn, a, api, enums, structs)
@@ -215,6 +218,9 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
         result = "borrowed_string"
     elif counted:
         result = "count"
+    elif any(s.kind == "out_bytes" for s in steps) and r.type == "int" and \
+            fn.name.startswith("virStreamRecv"):
+        result = "bytes_count"   # bytes read, 0 at end of stream, -2 if it would block
     elif r.type in SCALAR_TYPES or r.type in enums:
         result = "status" if any(s.kind in OUT_KINDS for s in steps) else "value"
     else:

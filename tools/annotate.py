@@ -33,6 +33,13 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virNetworkPortGetUUIDString", "buf"): {"dir": "out", "length": "VIR_UUID_STRING_BUFLEN"},
     ("virConnectListDomains", "ids"): {"dir": "out", "length": "maxids"},
     ("virSecretGetUUID", "buf"): {"dir": "out", "length": "VIR_UUID_BUFLEN"},
+    # Raw bytes, not strings: stream data and peeked guest memory.
+    ("virStreamSend", "data"): {"length": "nbytes"},
+    ("virStreamRecv", "data"): {"dir": "out", "length": "nbytes"},
+    ("virStreamRecvFlags", "data"): {"dir": "out", "length": "nbytes"},
+    ("virDomainBlockPeek", "buffer"): {"dir": "out", "length": "size"},
+    ("virDomainMemoryPeek", "buffer"): {"dir": "out", "length": "size"},
+    ("virConnectRegisterCloseCallback", "cb"): {"opaque": "opaque", "free": "freecb"},
 }
 
 # An input array followed by its element count: (array type, count argument names).
