@@ -105,7 +105,7 @@ IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "aut
             "strings_in", "bytes_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-             "out_alloc_strings", "out_bytes"}
+             "out_alloc_strings", "out_bytes", "out_struct_array"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -161,12 +161,14 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_string", a)
     if t.endswith("Ptr **") and t[:-3] in OBJECT_TYPES and a.length == "return":
         return Step("out_objects", a, t[:-3])
+    if t.endswith("Ptr **") and t[:-3] in structs and a.length == "return":
+        return Step("out_struct_array", a, structs[t[:-3]])
     if t in structs:
         return Step("out_struct", a, structs[t])
     return f"output {a.name}: {t}"
 
 
-def _struct_ptrs(api: Api) -> dict[str, str]:
+def struct_ptrs(api: Api) -> dict[str, str]:
     """virDomainInfoPtr -> _virDomainInfo, through the typedef chain."""
     typedefs = {d.name: d.type for d in api.decls if isinstance(d, Typedef)}
     out = {}
@@ -206,8 +208,8 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
         else:
             steps.append(s)
     r = fn.ret
-    counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings")
-                  for s in steps)
+    counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings",
+                             "out_struct_array") for s in steps)
     if r.is_void:
         result = "void"
     elif r.type in OBJECT_TYPES:
@@ -234,7 +236,7 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
 
 
 def plans(api: Api, natives: set[str], handwritten: set[str]) -> list[Plan]:
-    enums, structs = _enum_types(api), _struct_ptrs(api)
+    enums, structs = _enum_types(api), struct_ptrs(api)
     return [plan(f, api, natives, handwritten, enums, structs) for f in api.functions]
 
 

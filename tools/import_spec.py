@@ -171,12 +171,16 @@ def collect(ast: c_ast.FileAST, sentinels: set[str]) -> Collected:
 
 def params(f: c_ast.FuncDecl) -> tuple:
     out = []
-    for p in (f.args.params if f.args else []):
-        if isinstance(p, c_ast.Typename):   # (void)
+    for i, p in enumerate(f.args.params if f.args else []):
+        t = ctype(p.type)
+        if t == "void":   # (void)
             continue
-        out.append(m.Arg(p.name, ctype(p.type)))
+        # A few prototypes leave an argument unnamed (virStreamRecvHole's stream).
+        out.append(m.Arg(p.name or UNNAMED.get(t, f"arg{i}"), t))
     return tuple(out)
 
+
+UNNAMED = {"virStreamPtr": "stream"}
 
 DEFINE = re.compile(r"^#\s*define\s+(\w+)(\([^)]*\))?\s*(.*)$")
 

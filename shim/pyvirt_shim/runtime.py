@@ -449,3 +449,75 @@ def string_array(items: list[str]):
     for i, s in enumerate(items):
         arr[i] = lib.strdup(s.encode())
     return arr
+
+
+# -- structs the library allocates for the caller ----------------------------------
+
+STRUCTS: dict[str, list] = {}      # "_virDomainFSInfo" -> [(field, type, array size)]
+STRUCT_PTRS: dict[str, str] = {}   # "virDomainFSInfoPtr" -> "_virDomainFSInfo"
+
+
+def _field(value, name):
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def _counter(fields: set, name: str) -> str | None:
+    """The field counting a list field: ndevAlias, naddrs, cpumaplen, nparams."""
+    for c in ("n" + name, name + "len", "nparams" if name == "params" else ""):
+        if c in fields:
+            return c
+    return None
+
+
+def _fill_struct(dst, sname: str, value) -> None:
+    fields = STRUCTS[sname]
+    names = {f[0] for f in fields}
+    counters = {_counter(names, f) for f in names} - {None}
+    for fname, ftype, array in fields:
+        v = _field(value, fname)
+        count = _counter(names, fname)
+        if fname in counters:
+            continue   # set with the list it counts
+        if array is not None:
+            fill(dst, [(fname, ftype, array)], value)
+        elif ftype == "char *":
+            setattr(dst, fname, ffi.NULL if v is None else lib.strdup(str(v).encode()))
+        elif ftype == "char **" and count:
+            items = list(v or [])
+            setattr(dst, fname, string_array(items))
+            setattr(dst, count, len(items))
+        elif ftype == "unsigned char *" and count:
+            data = bytes(v or b"")
+            buf = ffi.cast("unsigned char *", lib.calloc(max(len(data), 1), 1))
+            ffi.memmove(buf, data, len(data))
+            setattr(dst, fname, buf)
+            setattr(dst, count, len(data))
+        elif ftype == "virTypedParameterPtr" and count:
+            out, n = ffi.new("virTypedParameterPtr *"), ffi.new("int *")
+            typed_params_alloc(out, n, list(v or []))
+            setattr(dst, fname, out[0])
+            setattr(dst, count, n[0])
+        elif ftype in STRUCT_PTRS and count:
+            items = list(v or [])
+            inner = STRUCT_PTRS[ftype]
+            arr = ffi.cast(ftype, lib.calloc(max(len(items), 1), ffi.sizeof("struct " + inner)))
+            for i, item in enumerate(items):
+                _fill_struct(arr[i], inner, item)
+            setattr(dst, fname, arr)
+            setattr(dst, count, len(items))
+        elif ftype in OBJECT_ERRORS:
+            setattr(dst, fname, ffi.NULL if v is None else ffi.cast(ftype, new_handle(v, ftype)))
+        elif v is not None:
+            setattr(dst, fname, v)
+
+
+def struct_array(sname: str, items: list):
+    """A NULL-terminated array of malloc'ed structs, freed by the caller with the
+    struct's own free function (virDomainFSInfoFree, ...) and free()."""
+    ptr = "struct " + sname + " *"
+    arr = ffi.cast(ptr + "*", lib.calloc(len(items) + 1, ffi.sizeof("void *")))
+    for i, item in enumerate(items):
+        one = ffi.cast(ptr, lib.calloc(1, ffi.sizeof("struct " + sname)))
+        _fill_struct(one, sname, item)
+        arr[i] = one
+    return arr

@@ -13,6 +13,8 @@ except Exception as _e:   # every call then reports why pyvirt could not start
 rt.bind(ffi, lib, getattr(api, "virConnectClose", None))
 rt.OBJECT_ERRORS.update({})
 rt.FUNCTYPES.update({'virTickCallback': ['virConnectPtr', 'void *']})
+rt.STRUCTS.update({'_virInfo': [('state', 'unsigned char', None), ('name', 'char', 16), ('value', 'union', None)]})
+rt.STRUCT_PTRS.update({'virConnectPtr': '_virConnect', 'virInfoPtr': '_virInfo'})
 
 _NULL = ffi.NULL
 _reset = rt.lib.pyvirt_reset_error   # libvirt's thread-local error, reset at each entry
