@@ -8,7 +8,7 @@ import re
 import sys
 import tempfile
 
-from . import render, spec
+from . import python as python_module, render, spec
 from .spec import SpecError
 
 
@@ -26,6 +26,7 @@ def write(outdir: str, files: dict[str, str]) -> None:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)   # mkstemp's 0600 would hide the output from other users
         os.replace(tmp, path)
 
 
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("specs", nargs="+")
     ap.add_argument("--shim", default=os.path.join(os.path.dirname(__file__), "..", "shim"),
                     help="the shim's hand-written sources (C functions and Python externs)")
+    ap.add_argument("--bindings", metavar="DIR",
+                    help="also write the language bindings' generated files (*_gen.*) under DIR "
+                         "(bindings/), reading DIR/<lang>/overrides.toml")
     opts = ap.parse_args(argv)
     try:
         apis = [spec.load(p) for p in opts.specs]
@@ -60,8 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     files: dict[str, str] = {}
     for api in apis:
         files.update(render.headers(api))
-    files.update(render.shim(apis, *shim_sources(opts.shim)))
+    c_sources, handwritten = shim_sources(opts.shim)
+    files.update(render.shim(apis, c_sources, handwritten))
+    files.update(python_module.render(apis, c_sources))   # build/python: import libvirt
     write(opts.outdir, files)
+    if opts.bindings:
+        from . import go
+        overrides = go.load_overrides(os.path.join(opts.bindings, "go", "overrides.toml"))
+        write(opts.bindings, go.render(apis, overrides))
+        write(opts.outdir, {"bindings/coverage.txt": go.coverage(apis, overrides)})
     return 0
 
 

@@ -102,7 +102,7 @@ class Plan:
 
 
 IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
-            "strings_in", "bytes_in"}
+            "strings_in", "bytes_in", "ints_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array"}
@@ -125,6 +125,8 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
     if a.dir == "in" and a.length and t in ("unsigned char *", "const unsigned char *",
                                             "const char *"):
         return Step("bytes_in", a, length=a.length)
+    if a.dir == "in" and a.length and t in OUT_SCALARS:
+        return Step("ints_in", a, t[:-2], length=a.length)
     if t == "char ***" and a.alloc == "callee" and a.length == "return":
         return Step("out_alloc_strings", a)
     if a.dir == "in":

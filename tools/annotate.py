@@ -40,6 +40,17 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainBlockPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virDomainMemoryPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virConnectRegisterCloseCallback", "cb"): {"opaque": "opaque", "free": "freecb"},
+    # Arrays of numbers the caller passes in, with their counts.
+    ("virDomainSendKey", "keycodes"): {"dir": "in", "length": "nkeycodes"},
+    ("virNodeGetFreePages", "pages"): {"dir": "in", "length": "npages"},
+    ("virNodeAllocPages", "pageSizes"): {"dir": "in", "length": "npages"},
+    ("virNodeAllocPages", "pageCounts"): {"dir": "in", "length": "npages"},
+    ("virDomainCreateXMLWithFiles", "files"): {"dir": "in", "length": "nfiles"},
+    ("virDomainCreateWithFiles", "files"): {"dir": "in", "length": "nfiles"},
+    ("virDomainFDAssociate", "fds"): {"dir": "in", "length": "nfds"},
+    # Output arrays whose size is not a single argument.
+    ("virNodeGetCellsFreeMemory", "freeMems"): {"dir": "out", "length": "maxCells"},
+    ("virNodeGetFreePages", "counts"): {"dir": "out", "length": "npages*cellCount"},
 }
 
 # An input array followed by its element count: (array type, count argument names).
@@ -94,9 +105,11 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
     elif t.endswith("Ptr **") or t == "char ***":
         changes.update(dir="out", alloc="callee", length="return")
     if changes.get("dir") == "out" and t in SCALARS:
-        # int *ids + int maxids: a caller-provided array with its capacity.
+        # int *ids + int maxids: a caller-provided array with its capacity
+        # (a plain int; long long *seconds + unsigned int *nseconds is two outputs).
+        types = {x.name: x.type for x in fn.args}
         for cap in ("max" + a.name, "max" + a.name.rstrip("s"), "n" + a.name):
-            if cap in names and cap != a.name:
+            if cap in names and cap != a.name and not types[cap].endswith("*"):
                 changes["length"] = cap
     if t == "char ** const" or t == "char **const":
         for cap in ("maxnames", "maxuuids", "nnames", "maxids"):

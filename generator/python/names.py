@@ -97,7 +97,6 @@ OVERRIDES: dict[str, Override] = {
     "virCopyLastError": Override(NOT_PY, skip=True), "virConnCopyLastError": Override(NOT_PY, skip=True),
     "virSaveLastError": Override(NOT_PY, skip=True), "virFreeError": Override(NOT_PY, skip=True),
     "virResetError": Override(NOT_PY, skip=True), "virDefaultErrorFunc": Override(NOT_PY, skip=True),
-    "virErrorFunc": Override(NOT_PY, skip=True),
     # events and callbacks: Python callables plus an opaque value
     "virEventAddHandle": Override(HAND, skip=True), "virEventAddTimeout": Override(HAND, skip=True),
     "virEventRegisterImpl": Override(HAND, skip=True),
@@ -122,7 +121,6 @@ OVERRIDES: dict[str, Override] = {
     "virStreamSend": Override(HAND, skip=True), "virStreamRecv": Override(HAND, skip=True),
     "virStreamRecvFlags": Override(HAND, skip=True),
     "virStreamSendHole": Override(HAND, skip=True), "virStreamRecvHole": Override(HAND, skip=True),
-    "virStreamInData": Override(NOT_PY, skip=True),
     "virConnectClose": Override(HAND, skip=True),
     "virConnectGetAllDomainStats": Override(HAND, skip=True),
     "virDomainListGetStats": Override(HAND, skip=True),
@@ -313,4 +311,48 @@ ERROR_FAMILIES: dict[str, tuple[str, ...]] = {
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),
+}
+
+# libvirt-python's parameter names where they differ from the C argument names.
+RENAMES: dict[str, dict[str, str]] = {
+    "virInterfaceDefineXML": {"xmlDesc": "xml"},
+    "virInterfaceLookupByMACString": {"mac": "macstr"},
+    "virNetworkDefineXML": {"xmlDesc": "xml"},
+    "virNetworkDefineXMLFlags": {"xmlDesc": "xml"},
+    "virStoragePoolDefineXML": {"xmlDesc": "xml"},
+    "virDomainLookupByUUIDString": {"uuid": "uuidstr"},
+    "virNetworkLookupByUUIDString": {"uuid": "uuidstr"},
+    "virNWFilterLookupByUUIDString": {"uuid": "uuidstr"},
+    "virSecretLookupByUUIDString": {"uuid": "uuidstr"},
+    "virStoragePoolLookupByUUIDString": {"uuid": "uuidstr"},
+    "virDomainRestore": {"from": "frm"},
+    "virDomainRestoreFlags": {"from": "frm"},
+    "virDomainGetBlockInfo": {"disk": "path"},
+    "virDomainGetBlockJobInfo": {"disk": "path"},
+    "virDomainBlockStatsFlags": {"disk": "path"},
+    "virDomainPinIOThread": {"iothread_id": "iothread_val"},
+    "virDomainSetIOThreadParams": {"iothread_id": "iothread_val"},
+    "virEventUpdateTimeout": {"frequency": "timeout"},
+    "virStorageVolCreateXML": {"xmldesc": "xmlDesc"},
+    "virStorageVolCreateXMLFrom": {"xmldesc": "xmlDesc"},
+    "virDomainRevertToSnapshot": {"snapshot": "snap"},
+}
+
+# Caller-buffer maxima that libvirt-python fills in itself (it returns every
+# element); the spec does not link them to their output array.
+MAXIMA: dict[str, str] = {
+    "virConnectListSecrets": "maxuuids",
+    "virDomainGetDiskErrors": "maxerrors",
+    "virDomainSnapshotListNames": "nameslen",
+    "virDomainSnapshotListChildrenNames": "nameslen",
+}
+
+# Output-array capacities that libvirt-python leaves to the caller as an argument.
+USER_MAXIMA: dict[str, str] = {
+    "virNodeGetCellsFreeMemory": "maxCells",   # getCellsFreeMemory(startCell, maxCells)
+}
+
+# Constants libvirt-python exposes although the spec marks them as sentinels.
+CONSTANT_EXTRAS: dict[str, str] = {
+    "VIR_DOMAIN_MEMORY_STAT_LAST": "an alias of VIR_DOMAIN_MEMORY_STAT_NR that libvirt-python keeps",
 }

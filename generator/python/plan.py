@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..model import OBJECT_TYPES, Api, Function, Struct, Typedef
 from ..shim import FILE_DOMAINS
-from .names import CLASSES, SUBMODULES, Conventions
+from .names import CLASSES, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
 
 SCALARS = {"int": "int", "unsigned int": "int", "long": "int", "unsigned long": "int",
            "long long": "int", "unsigned long long": "int", "size_t": "int",
@@ -91,23 +91,26 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
     cls = names.class_of(fn)
     structs = _struct_ptrs(api)
     args = list(fn.args)
-    if cls:
+    call: list[str] = []
+    if cls and fn.args and CLASSES.get(fn.args[0].type, ("",))[0] == cls:
         args = args[1:]
         call = ["self._o"]
-    else:
-        call = []
+    renames = RENAMES.get(fn.name, {})
     lengths = {a.length for a in fn.args if a.length}
     consumed = lengths | {a.opaque for a in fn.args if a.opaque} | {a.free for a in fn.args if a.free}
     out_lengths = {a.length for a in fn.args if a.length and a.dir != "in"}
     params: list[Param] = []
     outs = []
     for a in args:
-        n = pyname(a.name)
+        n = pyname(renames.get(a.name, a.name))
+        if MAXIMA.get(fn.name) == a.name:
+            call.append(MAXLEN)
+            continue
         if a.dir != "in":
             if a.name not in consumed:
                 outs.append(a)
             continue
-        if a.name in consumed:
+        if a.name in consumed and USER_MAXIMA.get(fn.name) != a.name:
             if a.name in out_lengths:
                 call.append(MAXLEN)     # libvirt-python asks for everything
             continue
@@ -157,7 +160,9 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
         result, hint = "none", "None"
     else:
         result, hint = "status", "int"
-    if result_cls:
+    if result_cls == "virConnect" and cls:
+        result = "conn"      # virXxxGetConnect: the connection the object was made from
+    elif result_cls and result_cls != "virConnect":
         parent = _parent(cls, result_cls, tuple(params), fn)
     return Method(fn, cls, names.method_name(fn), tuple(params), tuple(call), result, hint,
                   result_cls, parent, values.get(FILE_DOMAINS.get(fn.file, ""), 0))

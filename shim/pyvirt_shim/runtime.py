@@ -437,6 +437,12 @@ def strings_in(arr, n: int, name: str, fn: Fn) -> list[str]:
     return [ffi.string(arr[i]).decode() for i in range(n)]
 
 
+def ints_in(arr, n: int, name: str, fn: Fn) -> list[int]:
+    if n and arr == ffi.NULL:
+        raise null_arg(name, fn)
+    return [arr[i] for i in range(n)]
+
+
 def bytes_in(buf, n: int, name: str, fn: Fn) -> bytes:
     if n and buf == ffi.NULL:
         raise null_arg(name, fn)
