@@ -18,6 +18,15 @@ THE CONTRACT (what the C shim and the Python module rely on)
   (``virDomainPtr **domains``) -> list; caller-buffer arrays with a maximum
   (``int *ids, int maxids``): the maximum stays an argument and the result
   is a list of at most that many.
+* Typed parameters (``virTypedParameterPtr params, int nparams``) arrive as a
+  list of ``(name, type, value)`` tuples (type: VIR_TYPED_PARAM_* int; value
+  int, float, bool or str); typed-parameter outputs, caller- or
+  callee-allocated, are returned the same way (the shim answers the C
+  "how many?" query from the list's length).  ``const char **`` + count ->
+  list of str; ``unsigned char *`` + length (cpumaps, secret values) ->
+  bytes; ``char ***`` outputs -> list of str (the C result is its length).
+  A function returning a value beside outputs (virDomainGetSchedulerType)
+  returns ``(value, output, ...)``.
 * Errors: every failure raises pyvirt.errors.VirtError, which carries
   code, domain, message, level, str1..3, int1, int2 as libvirt's virError.
   The shim stores it as the thread's last error and returns -1 or NULL.
@@ -309,6 +318,10 @@ def virDomainGetMaxVcpus(domain: Domain) -> int:
     return int(_call_dom(domain, "virDomainGetMaxVcpus", "virDomainGetMaxVcpus"))
 
 
+def virDomainGetVcpusFlags(domain: Domain, flags: int) -> int:
+    return int(_call_dom(domain, "virDomainGetVcpusFlags", "virDomainGetVcpusFlags", flags))
+
+
 def virDomainIsActive(domain: Domain) -> int:
     return int(_call_dom(domain, "virDomainIsActive", "virDomainIsActive"))
 
@@ -508,3 +521,16 @@ def virEventUpdateTimeout(timer: int, timeout: int) -> None:
 def virEventRemoveTimeout(timer: int) -> int:
     impl = eventloop.current_impl()
     return impl.remove_timeout(timer) if impl is not None else -1
+
+
+# -- networks, storage, interfaces, node devices, snapshots, checkpoints and
+# the other domain functions live in pyvirt.apis, one module per object
+# kind; they join this namespace here (a function defined above wins).
+def _join_apis() -> None:
+    from .apis import exported
+    namespace = globals()
+    for name, func in exported().items():
+        namespace.setdefault(name, func)
+
+
+_join_apis()

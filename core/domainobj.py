@@ -9,7 +9,7 @@ use.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from . import errors, viruuid
 from .conf.domain import DomainDef
@@ -29,6 +29,9 @@ class DomainObj:
     new_def: Optional[DomainDef] = None
     autostart: bool = False
     updated: bool = False
+    has_managed_save: bool = False
+    # The driver's own per-domain data (libvirt's privateData).
+    private: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:

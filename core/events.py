@@ -26,7 +26,10 @@ from typing import Any, Callable, Optional
 
 from . import errors, eventloop
 from .errors import ErrorDomain, ErrorNumber
-from .objects import Connect, Domain
+from .objects import Connect, Domain, Network, NodeDevice, StoragePool
+
+# The kinds of object an event is about, and the handle a callback gets.
+KIND_DOMAIN, KIND_NETWORK, KIND_POOL, KIND_NODEDEV = "domain", "network", "pool", "nodedev"
 
 
 class DomainEventID(enum.IntEnum):
@@ -96,10 +99,28 @@ class DomainEventStartedDetail(enum.IntEnum):
 
 class DomainEventSuspendedDetail(enum.IntEnum):
     VIR_DOMAIN_EVENT_SUSPENDED_PAUSED = 0
+    VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED = 1
+    VIR_DOMAIN_EVENT_SUSPENDED_IOERROR = 2
+    VIR_DOMAIN_EVENT_SUSPENDED_WATCHDOG = 3
+    VIR_DOMAIN_EVENT_SUSPENDED_RESTORED = 4
+    VIR_DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT = 5
+    VIR_DOMAIN_EVENT_SUSPENDED_API_ERROR = 6
+    VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY = 7
+    VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED = 8
 
 
 class DomainEventResumedDetail(enum.IntEnum):
     VIR_DOMAIN_EVENT_RESUMED_UNPAUSED = 0
+    VIR_DOMAIN_EVENT_RESUMED_MIGRATED = 1
+    VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT = 2
+    VIR_DOMAIN_EVENT_RESUMED_POSTCOPY = 3
+    VIR_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED = 4
+
+
+class DomainEventShutdownDetail(enum.IntEnum):
+    VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED = 0
+    VIR_DOMAIN_EVENT_SHUTDOWN_GUEST = 1
+    VIR_DOMAIN_EVENT_SHUTDOWN_HOST = 2
 
 
 class DomainEventStoppedDetail(enum.IntEnum):
@@ -114,13 +135,25 @@ class DomainEventStoppedDetail(enum.IntEnum):
 
 @dataclasses.dataclass(frozen=True)
 class DomainEvent:
-    """One queued event; `source` is the driver instance that emitted it."""
+    """One queued event; `source` is the driver instance that emitted it.
+    `kind` names the object kind (domain, network, pool, nodedev); `uuid`
+    identifies the object (a node device's name, encoded, for devices)."""
     source: object
     event_id: int
     name: str
     uuid: bytes
     id: int
     args: tuple[Any, ...]
+    kind: str = KIND_DOMAIN
+
+    def handle(self, conn: Connect) -> Any:
+        if self.kind == KIND_NETWORK:
+            return Network(conn, self.name, self.uuid)
+        if self.kind == KIND_POOL:
+            return StoragePool(conn, self.name, self.uuid)
+        if self.kind == KIND_NODEDEV:
+            return NodeDevice(conn, self.name)
+        return Domain(conn, self.name, self.uuid, self.id)
 
 
 @dataclasses.dataclass(eq=False)
@@ -132,11 +165,12 @@ class _CallbackRecord:
     callback: Callable[..., Any]
     free_cb: Optional[Callable[[], None]]
     legacy: bool
+    kind: str = KIND_DOMAIN
     deleted: bool = False
 
     def matches(self, ev: DomainEvent) -> bool:
         return (not self.deleted and self.conn.driver is ev.source
-                and self.event_id == ev.event_id
+                and self.kind == ev.kind and self.event_id == ev.event_id
                 and (self.dom_uuid is None or self.dom_uuid == ev.uuid))
 
 
@@ -163,11 +197,13 @@ class EventDispatcher:
 
     def register(self, conn: Connect, dom: Optional[Domain], event_id: int,
                  callback: Callable[..., Any], free_cb: Optional[Callable[[], None]],
-                 legacy: bool) -> int:
-        dom_uuid = dom.uuid if dom is not None else None
+                 legacy: bool, kind: str = KIND_DOMAIN, key: Optional[bytes] = None) -> int:
+        """Add a callback; for other kinds than domains `key` names the object."""
+        dom_uuid = dom.uuid if dom is not None else key
         with self._lock:
             for rec in self._callbacks:
                 if (rec.conn is conn and rec.event_id == event_id and rec.legacy == legacy
+                        and rec.kind == kind
                         and rec.dom_uuid == dom_uuid and rec.callback == callback):
                     raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG,
                                         ErrorDomain.VIR_FROM_NONE,
@@ -178,12 +214,18 @@ class EventDispatcher:
                 callback_id = self._next_id
                 self._next_id += 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
-                                                   callback, free_cb, legacy))
+                                                   callback, free_cb, legacy, kind))
             return callback_id
 
     def _remove(self, rec: _CallbackRecord) -> None:
+        """Called with the lock held. As libvirt, the loop timer goes with the last
+        callback (libvirtaio's drain() waits for exactly that)."""
         rec.deleted = True
         self._callbacks.remove(rec)
+        if not self._callbacks and self._timer_impl is not None and self._timer >= 0:
+            self._timer_impl.remove_timeout(self._timer)
+            self._timer, self._timer_impl = -1, None
+            self._queue.clear()
 
     def deregister_any(self, conn: Connect, callback_id: int) -> None:
         with self._lock:
@@ -241,9 +283,8 @@ class EventDispatcher:
             for rec in recs:
                 if rec.deleted:
                     continue
-                dom = Domain(rec.conn, ev.name, ev.uuid, ev.id)
                 try:
-                    rec.callback(rec.conn, dom, *ev.args)
+                    rec.callback(rec.conn, ev.handle(rec.conn), *ev.args)
                 except Exception:  # one faulty callback must not stop delivery
                     traceback.print_exc()
 
@@ -260,3 +301,9 @@ def queue_lifecycle(source: object, name: str, uuid: bytes, dom_id: int,
                     event: int, detail: int) -> None:
     queue_domain_event(source, DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                        name, uuid, dom_id, int(event), int(detail))
+
+
+def queue_object_event(source: object, kind: str, event_id: int, name: str, key: bytes,
+                       *args: Any) -> None:
+    """An event about a network, storage pool or node device."""
+    dispatcher.queue(DomainEvent(source, event_id, name, key, -1, args, kind))

@@ -63,13 +63,95 @@ class Domain:
         return f"<Domain {self.name} {self.uuid_string} id={self.id}>"
 
 
-class Network:
-    """A network handle (virNetworkPtr); drivers fill in networks later."""
+class _UUIDHandle:
+    """A handle named by name and UUID (networks, storage pools)."""
 
     def __init__(self, conn: Connect, name: str, uuid: bytes) -> None:
         self.conn = conn
         self.name = name
         self.uuid = uuid
+
+    @property
+    def uuid_string(self) -> str:
+        return viruuid.format(self.uuid)
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is type(self) and other.conn is self.conn  # type: ignore
+                and other.uuid == self.uuid)  # type: ignore
+
+    def __hash__(self) -> int:
+        return hash(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.uuid_string}>"
+
+
+class Network(_UUIDHandle):
+    """A network handle (virNetworkPtr)."""
+
+
+class StoragePool(_UUIDHandle):
+    """A storage pool handle (virStoragePoolPtr)."""
+
+
+class StorageVol:
+    """A storage volume handle (virStorageVolPtr): its pool's name, its own
+    name and its key, as libvirt's handle carries them."""
+
+    def __init__(self, conn: Connect, pool: str, name: str, key: str) -> None:
+        self.conn = conn
+        self.pool = pool
+        self.name = name
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<StorageVol {self.pool}/{self.name}>"
+
+
+class Interface:
+    """A host interface handle (virInterfacePtr): name and MAC."""
+
+    def __init__(self, conn: Connect, name: str, mac: str) -> None:
+        self.conn = conn
+        self.name = name
+        self.mac = mac
+
+    def __repr__(self) -> str:
+        return f"<Interface {self.name} {self.mac}>"
+
+
+class NodeDevice:
+    """A node device handle (virNodeDevicePtr), named by its device name."""
+
+    def __init__(self, conn: Connect, name: str) -> None:
+        self.conn = conn
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<NodeDevice {self.name}>"
+
+
+class _DomainChild:
+    """A handle of an object that belongs to a domain, named in it."""
+
+    def __init__(self, domain: Domain, name: str) -> None:
+        self.domain = domain
+        self.name = name
+
+    @property
+    def conn(self) -> Connect:
+        return self.domain.conn
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.domain.name}/{self.name}>"
+
+
+class DomainSnapshot(_DomainChild):
+    """A snapshot handle (virDomainSnapshotPtr)."""
+
+
+class DomainCheckpoint(_DomainChild):
+    """A checkpoint handle (virDomainCheckpointPtr)."""
 
 
 def domain_uuid(dom: Optional[Domain]) -> Optional[bytes]:

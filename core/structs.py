@@ -27,3 +27,89 @@ class DomainInfo:
     memory: int
     nrVirtCpu: int
     cpuTime: int
+
+
+@dataclasses.dataclass
+class StoragePoolInfo:
+    """virStoragePoolInfo; sizes in bytes."""
+    state: int
+    capacity: int
+    allocation: int
+    available: int
+
+
+@dataclasses.dataclass
+class StorageVolInfo:
+    """virStorageVolInfo; sizes in bytes."""
+    type: int
+    capacity: int
+    allocation: int
+
+
+@dataclasses.dataclass
+class DomainBlockInfo:
+    """virDomainBlockInfo; sizes in bytes."""
+    capacity: int
+    allocation: int
+    physical: int
+
+
+@dataclasses.dataclass
+class DomainBlockStats:
+    """virDomainBlockStatsStruct."""
+    rd_req: int
+    rd_bytes: int
+    wr_req: int
+    wr_bytes: int
+    errs: int
+
+
+@dataclasses.dataclass
+class DomainInterfaceStats:
+    """virDomainInterfaceStatsStruct."""
+    rx_bytes: int
+    rx_packets: int
+    rx_errs: int
+    rx_drop: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errs: int
+    tx_drop: int
+
+
+@dataclasses.dataclass
+class VcpuInfo:
+    """virVcpuInfo; cpuTime in nanoseconds."""
+    number: int
+    state: int
+    cpuTime: int
+    cpu: int
+
+
+@dataclasses.dataclass
+class MemoryStat:
+    """virDomainMemoryStatStruct: one (tag, value) pair."""
+    tag: int
+    val: int
+
+
+@dataclasses.dataclass
+class DomainControlInfo:
+    """virDomainControlInfo."""
+    state: int
+    details: int
+    stateTime: int
+
+
+@dataclasses.dataclass
+class SecurityLabel:
+    """virSecurityLabel."""
+    label: str
+    enforcing: int
+
+
+@dataclasses.dataclass
+class SecurityModel:
+    """virSecurityModel."""
+    model: str
+    doi: str

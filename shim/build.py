@@ -55,7 +55,10 @@ def build(build_dir: str, name: str, soname: str, sources: list[str]) -> str:
     )
     ffi.embedding_init_code(INIT.format(path=os.path.join(build_dir, "shimpy"), module=module))
     target = os.path.join(libdir, soname)
-    ffi.compile(tmpdir=os.path.join(build_dir, "shim", name, "c"), target=target)
+    # Link under a temporary name, then rename: a program starting meanwhile
+    # loads the old library or the new one, never a half-written file.
+    built = ffi.compile(tmpdir=os.path.join(build_dir, "shim", name, "c"), target=soname + ".new")
+    os.replace(built, target)
     link = os.path.join(libdir, soname.rsplit(".", 1)[0])
     if not os.path.islink(link):
         os.symlink(soname, link)

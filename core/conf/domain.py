@@ -146,7 +146,10 @@ def _fill_interfaces(devices: list[etree._Element]) -> None:
         if dev.find("mac") is None:
             mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
             dev.insert(0, etree.Element("mac", address=mac))
-        if dev.find("target") is None:
+        existing = dev.find("target")
+        if existing is not None:
+            existing.set("dev", f"testnet{index}")  # the test driver names them all
+        else:
             target = etree.Element("target", dev=f"testnet{index}")
             source = dev.find("source")
             pos = list(dev).index(source) + 1 if source is not None else len(dev)
@@ -252,6 +255,21 @@ def _modelled_lines(d: DomainDef, part: str) -> list[str]:
     return out + ["  </devices>"]
 
 
+def metadata_lines(metadata: etree._Element) -> list[str]:
+    """<metadata>: each child as libxml2 writes it (libvirt dumps these nodes
+    raw: double quotes, the namespace declared on the child)."""
+    children = [c for c in metadata if isinstance(c.tag, str)]
+    if not children:
+        return ["  <metadata/>"]
+    out = ["  <metadata>"]
+    for child in children:
+        copy = etree.fromstring(etree.tostring(child))
+        etree.indent(copy, space="  ")
+        text = etree.tostring(copy, encoding="unicode")
+        out.extend("    " + line for line in text.split("\n"))
+    return out + ["  </metadata>"]
+
+
 def format_domain_xml(d: DomainDef, inactive: bool = False) -> str:
     """The document virDomainGetXMLDesc returns; `inactive` omits the id."""
     head_attrs = [("type", d.virt_type)]
@@ -261,6 +279,8 @@ def format_domain_xml(d: DomainDef, inactive: bool = False) -> str:
     for part in _LAYOUT:
         if part.startswith("@"):
             lines.extend(_modelled_lines(d, part))
+        elif part == "metadata" and part in d.verbatim:
+            lines.extend(metadata_lines(d.verbatim[part]))
         elif part in d.verbatim:
             lines.extend(xmlutil.element_lines(d.verbatim[part], 2))
     lines.append("</domain>")

@@ -71,3 +71,61 @@ def element_lines(elem: etree._Element, indent: int) -> list[str]:
 def copy_element(elem: etree._Element) -> etree._Element:
     """A detached deep copy, so stored definitions never share nodes."""
     return etree.fromstring(etree.tostring(elem))
+
+
+def reorder_attrs(elem: etree._Element, orders: dict[str, tuple[str, ...]]) -> None:
+    """Put the attributes of `elem` and its descendants in libvirt's order:
+    `orders` maps a tag to its attribute names; unlisted ones follow."""
+    for node in elem.iter():
+        order = orders.get(node.tag) if isinstance(node.tag, str) else None
+        if not order:
+            continue
+        items = list(node.attrib.items())
+        rank = {name: i for i, name in enumerate(order)}
+        items.sort(key=lambda kv: rank.get(kv[0], len(order)))
+        node.attrib.clear()
+        for k, v in items:
+            node.set(k, v)
+
+
+SCALES = {"": 1, "b": 1, "bytes": 1, "kb": 1000, "k": 1024, "kib": 1024, "mb": 1000**2,
+          "m": 1024**2, "mib": 1024**2, "gb": 1000**3, "g": 1024**3, "gib": 1024**3,
+          "tb": 1000**4, "t": 1024**4, "tib": 1024**4, "pb": 1000**5, "p": 1024**5,
+          "pib": 1024**5, "eb": 1000**6, "e": 1024**6, "eib": 1024**6}
+
+
+def scaled_bytes(elem: Optional[etree._Element], what: str,
+                 domain: int = ErrorDomain.VIR_FROM_STORAGE) -> Optional[int]:
+    """<capacity unit='M'>10</capacity> -> bytes; None when `elem` is None."""
+    if elem is None:
+        return None
+    text = (elem.text or "").strip()
+    unit = elem.get("unit", "bytes")
+    scale = SCALES.get(unit.lower())
+    if not text.isdigit():
+        raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, domain,
+                            f"malformed {what} element")
+    if scale is None:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                            f"unknown suffix '{unit}'")
+    return int(text) * scale
+
+
+def layout_lines(children: dict[str, list[etree._Element]], layout: tuple[str, ...],
+                 indent: int) -> list[str]:
+    """Write kept elements in the order `layout` names their tags."""
+    out: list[str] = []
+    for tag in layout:
+        for elem in children.get(tag, ()):
+            out.extend(element_lines(elem, indent))
+    return out
+
+
+def collect(root: etree._Element, tags: Iterable[str]) -> dict[str, list[etree._Element]]:
+    """Detached copies of the children of `root` whose tag is in `tags`."""
+    wanted = set(tags)
+    kept: dict[str, list[etree._Element]] = {}
+    for child in root:
+        if isinstance(child.tag, str) and child.tag in wanted:
+            kept.setdefault(child.tag, []).append(copy_element(child))
+    return kept

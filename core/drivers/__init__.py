@@ -10,15 +10,19 @@ from .base import HypervisorDriver
 
 def open_driver(uri: Uri) -> HypervisorDriver:
     """Ask each driver in turn, as libvirt's virConnectOpen does."""
-    from . import test
-    driver = test.open_driver(uri)
+    from . import qemu, test
+    driver: HypervisorDriver | None = test.open_driver(uri)
+    if driver is None:
+        driver = qemu.open_driver(uri)
     if driver is not None:
         return driver
     raise errors.report(ErrorNumber.VIR_ERR_NO_CONNECT, ErrorDomain.VIR_FROM_NONE, uri.text)
 
 
 def close_driver(driver: HypervisorDriver) -> None:
-    from . import test
+    from . import qemu, test
     if isinstance(driver, test.TestDriver):
         test.close_driver(driver)
+    elif isinstance(driver, qemu.QemuDriver):
+        qemu.close_driver(driver)
     driver.connect_close()

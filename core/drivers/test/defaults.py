@@ -94,3 +94,76 @@ def capabilities_xml(cells: tuple[Cell, ...] = DEFAULT_CELLS, arch: str = HOST_A
                 "      <pae/>", "      <nonpae/>", "    </features>", "  </guest>", ""]
     out.append("</capabilities>")
     return "\n".join(out) + "\n"
+
+
+DEFAULT_NETWORK_XML = """<network>
+  <name>default</name>
+  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
+  <bridge name='virbr0'/>
+  <forward/>
+  <ip address='192.168.122.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.122.2' end='192.168.122.254'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+DEFAULT_INTERFACE_XML = """<interface type='ethernet' name='eth1'>
+  <start mode='onboot'/>
+  <mac address='aa:bb:cc:dd:ee:ff'/>
+  <mtu size='1492'/>
+  <protocol family='ipv4'>
+    <ip address='192.168.0.5' prefix='24'/>
+    <route gateway='192.168.0.1'/>
+  </protocol>
+</interface>
+"""
+
+DEFAULT_POOL_XML = """<pool type='dir'>
+  <name>default-pool</name>
+  <uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>
+  <target>
+    <path>/default-pool</path>
+  </target>
+</pool>
+"""
+
+
+def _scsi_host(name: str, parent: str, host: int, unique: int, wwnn: str, wwpn: str,
+               fabric: str, vports: bool) -> str:
+    vport = ("    <capability type='vport_ops'>\n      <max_vports>0</max_vports>\n"
+             "      <vports>0</vports>\n    </capability>\n") if vports else ""
+    return (f"<device>\n  <name>{name}</name>\n  <parent>{parent}</parent>\n"
+            f"  <capability type='scsi_host'>\n    <host>{host}</host>\n"
+            f"    <unique_id>{unique}</unique_id>\n    <capability type='fc_host'>\n"
+            f"      <wwnn>{wwnn}</wwnn>\n      <wwpn>{wwpn}</wwpn>\n"
+            f"      <fabric_wwn>{fabric}</fabric_wwn>\n    </capability>\n{vport}"
+            f"  </capability>\n</device>\n")
+
+
+DEFAULT_DEVICE_XMLS = (
+    """<device>
+  <name>computer</name>
+  <capability type='system'>
+    <hardware>
+      <vendor>Libvirt</vendor>
+      <version>Test driver</version>
+      <serial>123456</serial>
+      <uuid>11111111-2222-3333-4444-555555555555</uuid>
+    </hardware>
+    <firmware>
+      <vendor>Libvirt</vendor>
+      <version>Test Driver</version>
+      <release_date>01/22/2007</release_date>
+    </firmware>
+  </capability>
+</device>
+""",
+    _scsi_host("scsi_host1", "computer", 1, 0, "2000000012341234", "1000000012341234",
+               "2000000043214321", True),
+    _scsi_host("scsi_host2", "computer", 2, 1, "2000000056785678", "1000000056785678",
+               "2000000087658765", True),
+    _scsi_host("scsi_host11", "scsi_host1", 11, 10, "2000000034563456", "1000000034563456",
+               "2000000043214321", False),
+)

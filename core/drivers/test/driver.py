@@ -16,6 +16,10 @@ from typing import Optional
 
 from ... import errors, events
 from ...conf.domain import format_domain_xml, parse_domain_xml
+from ...conf.interface import parse_interface_xml
+from ...conf.network import parse_network_xml
+from ...conf.nodedev import NodeDeviceDef, parse_nodedev_xml
+from ...conf.storage_pool import parse_pool_xml
 from ...domainobj import DomainObj, DomainObjList
 from ...domainstate import (DomainRunningReason, DomainShutoffReason, DomainState,
                             Operation, transition_target)
@@ -27,6 +31,15 @@ from ...structs import DomainInfo
 from ..base import HypervisorDriver
 from . import defaults
 from .defaults import NodeInfo
+from .checkpoint import CheckpointMixin
+from .domain_extra import DomainExtraMixin
+from .domain_save import DomainSaveMixin
+from .interface import InterfaceMixin, InterfaceObj
+from .snapshot import SnapshotMixin
+from .tuning import TuningMixin
+from .network import NetworkMixin, NetworkObj
+from .nodedev import NodeDeviceMixin
+from .storage import PoolObj, StorageMixin
 
 T = ErrorDomain.VIR_FROM_TEST
 E = DomainEventType
@@ -55,7 +68,9 @@ def _no_domain() -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, T)
 
 
-class TestDriver(HypervisorDriver):
+class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
+                 DomainExtraMixin, DomainSaveMixin, SnapshotMixin, CheckpointMixin,
+                 TuningMixin, HypervisorDriver):
     """The simulated host and its entry points."""
 
     name = "Test"
@@ -67,6 +82,11 @@ class TestDriver(HypervisorDriver):
         self.domains = DomainObjList()
         self.next_dom_id = 1
         self.refs = 0
+        self.networks: dict[bytes, NetworkObj] = {}
+        self.pools: dict[bytes, PoolObj] = {}
+        self.interfaces: list[InterfaceObj] = []
+        self.interfaces_backup: Optional[list[InterfaceObj]] = None
+        self.devices: list[NodeDeviceDef] = []
 
     # -- helpers (lock held by the caller)
     def _obj(self, dom: Domain) -> DomainObj:
@@ -196,6 +216,16 @@ class TestDriver(HypervisorDriver):
                            | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA, "testDomainUndefineFlags")
         with self.lock:
             obj = self._obj(dom)
+            if obj.has_managed_save and not flags & VIR_DOMAIN_UNDEFINE_MANAGED_SAVE:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
+                                    "Refusing to undefine while domain managed save "
+                                    "image exists")
+            if (obj.private.get("snapshots") and not obj.is_active()
+                    and not flags & VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA):
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
+                                    f"cannot delete "
+                                    f"inactive domain with {len(obj.private['snapshots'])} "
+                                    f"snapshots")
             self._event(obj, E.VIR_DOMAIN_EVENT_UNDEFINED, 0)
             if obj.is_active():
                 obj.persistent = False
@@ -222,6 +252,7 @@ class TestDriver(HypervisorDriver):
             if target is None:
                 raise _internal(f"Domain '{obj.name}' is already running")
             self.start_domain(obj, target[1])
+            obj.has_managed_save = False
             dom.id = obj.id
             self._event(obj, E.VIR_DOMAIN_EVENT_STARTED,
                         DomainEventStartedDetail.VIR_DOMAIN_EVENT_STARTED_BOOTED)
@@ -368,5 +399,10 @@ def load_default() -> TestDriver:
                         defaults.capabilities_xml())
     obj = driver.domains.add_persistent(parse_domain_xml(defaults.DEFAULT_DOMAIN_XML)).obj
     driver.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)
+    driver.add_network(parse_network_xml(defaults.DEFAULT_NETWORK_XML), active=True,
+                       persistent=True)
+    driver.add_interface(parse_interface_xml(defaults.DEFAULT_INTERFACE_XML), active=True)
+    driver.add_pool(parse_pool_xml(defaults.DEFAULT_POOL_XML), active=True, persistent=True)
+    driver.devices.extend(parse_nodedev_xml(x) for x in defaults.DEFAULT_DEVICE_XMLS)
     return driver
 

@@ -27,8 +27,7 @@ LIST_ALL_FLAGS = (1 << 16) - 1
 
 
 def _properties(obj: DomainObj) -> int:
-    """The flag bits that describe `obj` (test domains have no managed
-    save, snapshot or checkpoint yet)."""
+    """The flag bits that describe `obj`."""
     bits = (VIR_CONNECT_LIST_DOMAINS_ACTIVE if obj.is_active()
             else VIR_CONNECT_LIST_DOMAINS_INACTIVE)
     bits |= (VIR_CONNECT_LIST_DOMAINS_PERSISTENT if obj.persistent
@@ -39,8 +38,12 @@ def _properties(obj: DomainObj) -> int:
              }.get(obj.state, VIR_CONNECT_LIST_DOMAINS_OTHER)
     bits |= (VIR_CONNECT_LIST_DOMAINS_AUTOSTART if obj.autostart
              else VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART)
-    bits |= (VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE | VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT
-             | VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE if obj.has_managed_save
+             else VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT if obj.private.get("snapshots")
+             else VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT)
+    bits |= (VIR_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT if obj.private.get("checkpoints")
+             else VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT)
     return bits
 
 

@@ -1,0 +1,21 @@
+"""Public entry points beyond pyvirt.api's own, one module per object kind.
+
+Each module lists its functions in ``__all__``; :func:`exported` gathers
+them and pyvirt.api adds them to its namespace (its own definitions win),
+so front ends still find every function as ``pyvirt.api.<C name>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def exported() -> dict[str, Callable[..., Any]]:
+    from . import (checkpoint, domain_extra, interface, network, nodedev, snapshot,
+                   storage)
+    table: dict[str, Callable[..., Any]] = {}
+    for module in (network, storage, interface, nodedev, domain_extra, snapshot,
+                   checkpoint):
+        for name in module.__all__:
+            table[name] = getattr(module, name)
+    return table

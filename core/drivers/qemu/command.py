@@ -1,0 +1,222 @@
+"""Domain definition -> QEMU command line.
+
+Covered: machine type and accelerator (kvm -> KVM, qemu -> TCG), memory,
+vCPUs, <os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on
+virtio/sata/ide buses, user-mode NICs, serial/console (pty, file, unix,
+null), VNC graphics.  The monitor is a listening socket the driver creates
+and passes as an fd, so QEMU needs no polling to be reached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from typing import Any, Optional
+
+from lxml import etree
+
+from ... import errors, viruuid
+from ...conf.domain import DomainDef
+from ...errors import ErrorDomain, ErrorNumber
+
+Q = ErrorDomain.VIR_FROM_QEMU
+DEFAULT_NIC_MODEL = "rtl8139"
+_NIC_DEVICES = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e",
+                "rtl8139": "rtl8139"}
+
+
+def _unsupported(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q, detail)
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchPaths:
+    """Per-run paths the command line names."""
+    pidfile: str
+    monitor_fd: int
+
+
+def emulator_of(d: DomainDef) -> Optional[str]:
+    for dev in d.devices:
+        if dev.tag == "emulator":
+            return (dev.text or "").strip() or None
+    return None
+
+
+def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
+    """What libvirt's post-parse adds: canonical machine, <emulator>, NIC MACs."""
+    d.os.machine = machine
+    if emulator_of(d) is None:
+        elem = etree.Element("emulator")
+        elem.text = emulator
+        d.devices.insert(0, elem)
+    for dev in d.devices:
+        if dev.tag == "interface" and dev.find("mac") is None:
+            mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
+            dev.insert(0, etree.Element("mac", address=mac))
+
+
+def _os_text(d: DomainDef, tag: str) -> Optional[str]:
+    for elem in d.os.extra:
+        if elem.tag == tag:
+            return (elem.text or "").strip() or None
+    return None
+
+
+def _blockdev(**props: Any) -> list[str]:
+    return ["-blockdev", json.dumps(props, separators=(",", ":"))]
+
+
+def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
+    dtype = disk.get("type", "file")
+    device = disk.get("device", "disk")
+    source = disk.find("source")
+    target = disk.find("target")
+    driver = disk.find("driver")
+    if dtype != "file":
+        raise _unsupported(f"disk type '{dtype}' is not supported yet")
+    path = source.get("file") if source is not None else None
+    bus = target.get("bus") if target is not None else None
+    dev = target.get("dev", f"disk{index}") if target is not None else f"disk{index}"
+    if bus is None:
+        bus = "virtio" if dev.startswith("vd") else "sata"
+    fmt = driver.get("type", "raw") if driver is not None else "raw"
+    if fmt not in ("raw", "qcow2"):
+        raise _unsupported(f"unsupported disk format '{fmt}'")
+    readonly = disk.find("readonly") is not None or device == "cdrom"
+    node = f"libvirt-{index + 1}"
+    out: list[str] = []
+    if path is not None:
+        out += _blockdev(driver="file", filename=path, **{"node-name": f"{node}-storage"},
+                         **{"auto-read-only": True, "discard": "unmap"})
+        out += _blockdev(**{"node-name": f"{node}-format", "read-only": readonly},
+                         driver=fmt, file=f"{node}-storage")
+    elif device != "cdrom":
+        raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
+                            "missing source for disk")
+    props = [f"id={'virtio-disk' if bus == 'virtio' else 'sata0-0-'}{index}"]
+    if path is not None:
+        props.append(f"drive={node}-format")
+    if not boot:
+        boot.append(1)
+        props.append("bootindex=1")
+    if bus == "virtio":
+        model = "virtio-blk-pci"
+    elif bus in ("sata", "ide"):
+        model = "ide-cd" if device == "cdrom" else "ide-hd"
+        props.append(f"bus=ide.{index}")
+    else:
+        raise _unsupported(f"disk bus '{bus}' is not supported yet")
+    return out + ["-device", ",".join([model] + props)]
+
+
+def _nic_args(nic: etree._Element, index: int) -> list[str]:
+    ntype = nic.get("type")
+    if ntype != "user":
+        raise _unsupported(f"interface type '{ntype}' is not supported yet")
+    model_elem = nic.find("model")
+    model = model_elem.get("type", DEFAULT_NIC_MODEL) if model_elem is not None \
+        else DEFAULT_NIC_MODEL
+    device = _NIC_DEVICES.get(model)
+    if device is None:
+        raise _unsupported(f"interface model '{model}' is not supported yet")
+    mac_elem = nic.find("mac")
+    mac = mac_elem.get("address") if mac_elem is not None else None
+    netdev = json.dumps({"type": "user", "id": f"hostnet{index}"}, separators=(",", ":"))
+    props = [device, f"netdev=hostnet{index}", f"id=net{index}"]
+    if mac:
+        props.append(f"mac={mac}")
+    return ["-netdev", netdev, "-device", ",".join(props)]
+
+
+def _chardev(dev: etree._Element, chr_id: str) -> str:
+    ctype = dev.get("type", "pty")
+    source = dev.find("source")
+    if ctype == "pty":
+        return f"pty,id={chr_id}"
+    if ctype == "null":
+        return f"null,id={chr_id}"
+    if ctype == "file" and source is not None and source.get("path"):
+        return f"file,id={chr_id},path={source.get('path')}"
+    if ctype == "unix" and source is not None and source.get("path"):
+        server = "on" if source.get("mode", "bind") == "bind" else "off"
+        return f"socket,id={chr_id},path={source.get('path')},server={server},wait=off"
+    raise _unsupported(f"serial type '{ctype}' is not supported yet")
+
+
+def _serial_args(d: DomainDef) -> list[str]:
+    serials = [dev for dev in d.devices if dev.tag == "serial"]
+    if not serials:
+        # A lone <console> of the serial kind implies serial0, as in libvirt.
+        serials = [dev for dev in d.devices if dev.tag == "console"
+                   and (dev.find("target") is None
+                        or dev.find("target").get("type", "serial") == "serial")][:1]
+    out: list[str] = []
+    for index, dev in enumerate(serials):
+        out += ["-chardev", _chardev(dev, f"charserial{index}"),
+                "-device", f"isa-serial,chardev=charserial{index},id=serial{index}"]
+    return out
+
+
+def _graphics_args(d: DomainDef) -> list[str]:
+    graphics = [dev for dev in d.devices if dev.tag == "graphics"]
+    if not graphics:
+        return ["-display", "none"]
+    out: list[str] = []
+    for g in graphics:
+        if g.get("type") != "vnc":
+            raise _unsupported(f"graphics type '{g.get('type')}' is not supported yet")
+        listen = g.get("listen") or "127.0.0.1"
+        port = int(g.get("port", "-1"))
+        if port < 0 or g.get("autoport") == "yes":
+            # QEMU picks the first free display from 5900 on (libvirt's range).
+            out += ["-vnc", f"{listen}:0,to=99"]
+        else:
+            out += ["-vnc", f"{listen}:{port - 5900}"]
+    return out + ["-device", "VGA,id=video0"]
+
+
+def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[str]:
+    """The argv that starts `d` paused (-S); the driver sends 'cont'."""
+    vcpus = d.vcpus_current or d.vcpus
+    smp = f"{vcpus},sockets={d.vcpus},cores=1,threads=1"
+    if vcpus != d.vcpus:
+        smp = f"{vcpus},maxcpus={d.vcpus},sockets={d.vcpus},cores=1,threads=1"
+    argv = [emulator,
+            "-name", f"guest={d.name},debug-threads=on",
+            "-S",
+            "-machine", f"{d.os.machine},usb=off,dump-guest-core=off",
+            "-accel", accel,
+            "-m", f"size={d.memory}k",
+            "-overcommit", "mem-lock=off",
+            "-smp", smp,
+            "-uuid", viruuid.format(d.uuid),
+            "-no-user-config", "-nodefaults",
+            "-chardev", f"socket,id=charmonitor,fd={paths.monitor_fd},server=on,wait=off",
+            "-mon", "chardev=charmonitor,id=monitor,mode=control",
+            "-pidfile", paths.pidfile,
+            "-rtc", "base=utc",
+            "-no-shutdown"]
+    if d.on_reboot == "destroy":
+        argv.append("-no-reboot")
+    argv += ["-boot", "strict=on"]
+    kernel = _os_text(d, "kernel")
+    if kernel is not None:
+        argv += ["-kernel", kernel]
+        initrd = _os_text(d, "initrd")
+        if initrd is not None:
+            argv += ["-initrd", initrd]
+        cmdline = _os_text(d, "cmdline")
+        if cmdline is not None:
+            argv += ["-append", cmdline]
+    boot: list[int] = []
+    disks = [dev for dev in d.devices if dev.tag == "disk"]
+    for index, disk in enumerate(disks):
+        argv += _disk_args(disk, index, boot)
+    nics = [dev for dev in d.devices if dev.tag == "interface"]
+    for index, nic in enumerate(nics):
+        argv += _nic_args(nic, index)
+    argv += _serial_args(d)
+    argv += _graphics_args(d)
+    return argv

@@ -1,0 +1,201 @@
+"""QMP monitors through the qemu.qmp library, on one asyncio thread.
+
+qemu.qmp is asyncio-based; every monitor of the process (all roots) lives
+on one daemon thread running an event loop ("pyvirt-qmp").  API threads
+call :meth:`Monitor.execute`, which blocks on the thread's answer.  QMP
+events are handed to the driver's callback synchronously, in the order
+QEMU sent them and before the reply that follows them is delivered: after
+``stop`` returns, the STOP event has been handled (as in libvirt).  The
+callbacks run on the QMP thread: they must only take locks that no one
+holds across a monitor call (the driver's list lock), and they queue
+domain events, which the application's event loop delivers.
+
+The same thread watches QEMU processes' pidfds (see process.py).
+
+The library is optional at import time: Debian 12 has no package for it,
+so the interpreter inside libvirt.so.0 may lack it.  ``IMPORT_ERROR`` then
+says why, and the driver refuses to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+from typing import Any, Callable, Optional
+
+from .process import QemuProcess
+
+try:
+    from qemu.qmp import ExecuteError, QMPClient
+    from qemu.qmp.protocol import Runstate
+    IMPORT_ERROR: Optional[ImportError] = None
+except ImportError as exc:  # pragma: no cover - depends on the interpreter
+    QMPClient = object  # type: ignore[assignment,misc]
+    IMPORT_ERROR = exc
+
+logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+
+EventCallback = Callable[[str, dict[str, Any]], None]
+
+
+class MonitorError(Exception):
+    """The monitor failed: `eof` when QEMU went away, else QEMU's error text."""
+
+    def __init__(self, message: str, eof: bool = False,
+                 qmp_class: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.eof = eof
+        self.qmp_class = qmp_class
+
+
+class QmpThread:
+    """The process-wide asyncio loop in its daemon thread, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                threading.Thread(target=run, name="pyvirt-qmp", daemon=True).start()
+                ready.wait()
+                self._loop = loop
+            return self._loop
+
+    def run(self, coro: Any, timeout: Optional[float]) -> Any:
+        """Run `coro` on the loop and wait for its result."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop())
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.loop().call_soon_threadsafe(fn, *args)
+
+    def in_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+
+qmp_thread = QmpThread()
+
+
+def watch_exit(proc: QemuProcess, on_exit: Callable[[], None]) -> None:
+    """Call `on_exit` on the QMP thread once `proc` has exited."""
+    def arm() -> None:
+        loop = asyncio.get_running_loop()
+        fd = proc.pidfd
+        if fd is None:
+            on_exit()
+            return
+
+        def readable() -> None:
+            loop.remove_reader(fd)
+            proc.mark_exited()
+            on_exit()
+
+        loop.add_reader(fd, readable)
+
+    qmp_thread.call_soon(arm)
+
+
+def unwatch_exit(proc: QemuProcess) -> None:
+    """Stop watching `proc` (the driver lets go of it; it keeps running)."""
+    def disarm() -> None:
+        fd = proc.pidfd
+        if fd is not None:
+            asyncio.get_running_loop().remove_reader(fd)
+            proc.pidfd = None
+            os.close(fd)
+
+    qmp_thread.call_soon(disarm)
+
+
+class _Client(QMPClient):  # type: ignore[misc,valid-type]
+    """QMPClient handing each event to a plain callback, in order."""
+
+    def __init__(self, name: str, on_event: EventCallback) -> None:
+        super().__init__(name)
+        self._pyvirt_on_event = on_event
+
+    async def _event_dispatch(self, msg: Any) -> None:
+        try:
+            self._pyvirt_on_event(str(msg["event"]), dict(msg.get("data", {})))
+        except Exception:  # a driver bug must not kill the monitor's reader
+            logging.getLogger("pyvirt.qemu").exception("QMP event handler failed")
+        await super()._event_dispatch(msg)
+
+
+class Monitor:
+    """The QMP connection to one QEMU process."""
+
+    def __init__(self, name: str, on_event: EventCallback,
+                 on_eof: Callable[[], None]) -> None:
+        self._client = _Client(name, on_event)
+        self._on_eof = on_eof
+        self._closing = False
+
+    def connect(self, sock: socket.socket, timeout: float) -> None:
+        """Greeting and capabilities negotiation over the connected `sock`."""
+        async def go() -> None:
+            await asyncio.wait_for(self._client.connect(sock), timeout)
+            asyncio.get_running_loop().create_task(self._watch())
+        try:
+            qmp_thread.run(go(), None)
+        except Exception as exc:
+            raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
+
+    async def _watch(self) -> None:
+        while True:
+            state = await self._client.runstate_changed()
+            if state == Runstate.DISCONNECTING:
+                try:
+                    await self._client.disconnect()
+                except Exception:  # EOFError and friends: QEMU went away
+                    pass
+                if not self._closing:
+                    self._on_eof()
+                return
+            if state == Runstate.IDLE:
+                return
+
+    def execute(self, cmd: str, args: Optional[dict[str, Any]] = None,
+                timeout: float = 60.0) -> Any:
+        async def go() -> Any:
+            return await self._client.execute(cmd, args)
+        try:
+            return qmp_thread.run(go(), timeout)
+        except ExecuteError as exc:
+            raise MonitorError(exc.error.desc, qmp_class=exc.error_class) from None
+        except TimeoutError:
+            raise MonitorError(f"timed out waiting for QEMU command '{cmd}'") from None
+        except Exception as exc:
+            raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
+
+    def close(self) -> None:
+        """Disconnect, without waiting: callers may hold the driver's lock,
+        which the QMP thread may be waiting for."""
+        self._closing = True
+
+        async def go() -> None:
+            try:
+                await self._client.disconnect()
+            except Exception:  # already gone
+                pass
+        qmp_thread.call_soon(lambda: asyncio.ensure_future(go()))

@@ -1,0 +1,476 @@
+"""Running QEMU for a domain: start, stop, monitor events, reconnection
+(libvirt's qemu_process.c).
+
+Locks: `host.lock` guards the domain list, states and runtimes; it is held
+only briefly and never across a monitor call or a wait, because the QMP
+thread takes it to handle events and exits.  A per-domain job lock
+serializes the API calls that act on one domain (held across monitor
+calls).  State changes and lifecycle events follow libvirt 9.0's QEMU
+driver, as recorded in shared/reference/libvirt-qemu:
+
+    start          RESUMED/UNPAUSED (from QEMU's RESUME), then STARTED/BOOTED
+    start paused   STARTED/BOOTED, SUSPENDED/PAUSED          -> PAUSED/USER
+    guest poweroff SHUTDOWN/GUEST, STOPPED/SHUTDOWN           -> SHUTOFF/SHUTDOWN
+    destroy        SHUTDOWN/HOST (QEMU's SIGTERM), STOPPED/DESTROYED
+    QEMU killed    STOPPED/FAILED                             -> SHUTOFF/CRASHED
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import select
+import shutil
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from ... import errors, events
+from ...domainobj import DomainObj, DomainObjList
+from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutdownReason,
+                            DomainShutoffReason, DomainState)
+from ...errors import ErrorDomain, ErrorNumber
+from ...events import (DomainEventResumedDetail as Resumed,
+                       DomainEventShutdownDetail as Shutdown,
+                       DomainEventStartedDetail as Started,
+                       DomainEventStoppedDetail as Stopped,
+                       DomainEventSuspendedDetail as Suspended, DomainEventType as E)
+from . import capabilities, command, process, status
+from .monitor import Monitor, MonitorError, qmp_thread, unwatch_exit, watch_exit
+from .paths import RootLayout, remove_durably
+
+Q = ErrorDomain.VIR_FROM_QEMU
+S = DomainState
+JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
+MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
+KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
+
+_SUSPENDED_DETAIL = {
+    DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+    DomainPausedReason.VIR_DOMAIN_PAUSED_IOERROR: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR,
+    DomainPausedReason.VIR_DOMAIN_PAUSED_WATCHDOG: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_WATCHDOG,
+    DomainPausedReason.VIR_DOMAIN_PAUSED_FROM_SNAPSHOT:
+        Suspended.VIR_DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT,
+    DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY,
+    DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED:
+        Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED,
+}
+_RESUMED_DETAIL = {
+    DomainRunningReason.VIR_DOMAIN_RUNNING_RESTORED: Resumed.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT,
+    DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT:
+        Resumed.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT,
+    DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED: Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
+    DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATION_CANCELED:
+        Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
+    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY: Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
+    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED:
+        Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED,
+}
+
+
+@dataclasses.dataclass(eq=False)
+class Runtime:
+    """What a running domain has beyond its record (qemuDomainObjPrivate)."""
+    monitor_path: str
+    process: Optional[process.QemuProcess] = None
+    monitor: Optional[Monitor] = None
+    starting: bool = True
+    being_destroyed: bool = False
+    got_shutdown: bool = False
+    stopped: bool = False
+    paused_reason: Optional[int] = None    # why the next STOP happens
+    running_reason: Optional[int] = None   # why the next RESUME happens
+
+
+def qemu_error(code: int, detail: str) -> errors.VirtError:
+    return errors.report(code, Q, detail)
+
+
+def _unix_path(path: str) -> tuple[str, Optional[int]]:
+    """A sun_path for `path`; long paths go through /proc/self/fd/DIRFD/NAME."""
+    if len(path.encode()) < 100:
+        return path, None
+    dirfd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    return f"/proc/self/fd/{dirfd}/{os.path.basename(path)}", dirfd
+
+
+def unix_listen(path: str) -> socket.socket:
+    addr, dirfd = _unix_path(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        sock.bind(addr)
+        sock.listen(1)
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        if dirfd is not None:
+            os.close(dirfd)
+    return sock
+
+
+def unix_connect(path: str) -> socket.socket:
+    addr, dirfd = _unix_path(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(addr)
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        if dirfd is not None:
+            os.close(dirfd)
+    return sock
+
+
+class QemuHost:
+    """The domains of one embed root and the QEMU processes behind them."""
+
+    def __init__(self, layout: RootLayout) -> None:
+        self.layout = layout
+        self.lock = threading.RLock()
+        self.domains = DomainObjList()
+        self.runtime: dict[bytes, Runtime] = {}
+        self._jobs: dict[bytes, threading.Lock] = {}
+        self.next_dom_id = 1
+        self.closed = False
+
+    # -- helpers
+    @contextlib.contextmanager
+    def job(self, uuid: bytes) -> Iterator[None]:
+        with self.lock:
+            lock = self._jobs.setdefault(uuid, threading.Lock())
+        if not lock.acquire(timeout=JOB_WAIT):
+            raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_TIMEOUT,
+                             "cannot acquire state change lock")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def event(self, obj: DomainObj, event: int, detail: int) -> None:
+        events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
+
+    def save_status(self, obj: DomainObj) -> None:
+        """Persist a running domain's state (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        if rt is None or rt.stopped:
+            return
+        pid = rt.process.pid if rt.process is not None else 0
+        status.save(self.layout.status_file(obj.name),
+                    status.DomainStatus(obj.def_, obj.state, obj.reason, pid, rt.monitor_path))
+
+    def stop_locked(self, obj: DomainObj, reason: int) -> None:
+        """The process is gone (or never came): shut `obj` off and clean up."""
+        rt = self.runtime.pop(obj.uuid, None)
+        if rt is not None:
+            rt.stopped = True
+            if rt.monitor is not None:
+                rt.monitor.close()
+        name, dom_id = obj.name, obj.id
+        obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
+        obj.def_.id = -1
+        remove_durably(self.layout.status_file(name))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.layout.pid_file(name))
+        if dom_id >= 0:
+            shutil.rmtree(self.layout.domain_dir(dom_id, name), ignore_errors=True)
+        if obj.new_def is not None:
+            obj.def_, obj.new_def = obj.new_def, None
+        if not obj.persistent:
+            self.domains.remove(obj)
+            self._jobs.pop(obj.uuid, None)
+
+    # -- start
+    def start(self, obj: DomainObj, paused: bool) -> None:
+        """Boot `obj` (job held, lock not held); on failure it is shut off again."""
+        d = obj.def_
+        emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
+        accel = "kvm" if d.virt_type == "kvm" else "tcg"
+        with self.lock:
+            d.id = self.next_dom_id
+            self.next_dom_id += 1
+            obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_STARTING_UP)
+            ddir = self.layout.domain_dir(d.id, d.name)
+            rt = Runtime(monitor_path=str(ddir / "monitor.sock"))
+            self.runtime[obj.uuid] = rt
+            self.save_status(obj)  # pid 0: a start in progress, found by a later driver
+        try:
+            self._launch(obj, rt, emulator, accel)
+            if not paused:
+                rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED
+                self._monitor_call(rt, "cont")
+        except (errors.VirtError, OSError) as exc:
+            self._abort_start(obj, rt)
+            if isinstance(exc, OSError):
+                raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                                 f"failed to start QEMU: {exc}") from None
+            raise
+        with self.lock:
+            if not self._finish_starting(obj, rt):
+                return
+            if paused:
+                obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
+            self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, Started.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+            if paused:
+                self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
+                           Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
+            self.save_status(obj)
+
+    def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str) -> None:
+        d = obj.def_
+        Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
+        pidfile = self.layout.pid_file(d.name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(pidfile)
+        listener = unix_listen(rt.monitor_path)
+        try:
+            argv = command.build(d, emulator, accel,
+                                 command.LaunchPaths(str(pidfile), listener.fileno()))
+            log_fd = os.open(self.layout.log_file(d.name),
+                             os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            try:
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n".encode())
+                log_start = os.lseek(log_fd, 0, os.SEEK_END)
+                proc = process.spawn(argv, log_fd, (listener.fileno(),))
+            finally:
+                os.close(log_fd)
+        finally:
+            listener.close()  # QEMU holds its own copy: it alone listens now
+        with self.lock:
+            rt.process = proc
+            self.save_status(obj)
+        watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
+        mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
+                      lambda: self._on_eof(obj.uuid, rt))
+        try:
+            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT)
+        except (MonitorError, OSError):
+            proc.wait(2.0)
+            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                             "process exited while connecting to monitor: "
+                             + self._log_tail(d.name, log_start)) from None
+        rt.monitor = mon
+
+    def _log_tail(self, name: str, offset: int) -> str:
+        try:
+            with open(self.layout.log_file(name), "rb") as f:
+                f.seek(offset)
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return ""
+        # QEMU's warnings (CPU features and the like) are not why it failed.
+        return "\n".join(line for line in lines if ": warning: " not in line).strip()
+
+    def _abort_start(self, obj: DomainObj, rt: Runtime) -> None:
+        if rt.process is not None:
+            rt.process.kill(signal.SIGKILL)
+            rt.process.wait(KILL_WAIT)
+        with self.lock:
+            if self.runtime.get(obj.uuid) is rt:
+                self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
+
+    def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None) -> Any:
+        if rt.monitor is None or rt.stopped:
+            raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
+        try:
+            return rt.monitor.execute(cmd, args)
+        except MonitorError as exc:
+            if exc.eof:
+                raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
+                                 "domain is no longer running") from None
+            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                             f"unable to execute QEMU command '{cmd}': {exc}") from None
+
+    # -- stop
+    def destroy(self, obj: DomainObj, rt: Runtime, graceful: bool) -> bool:
+        """Kill QEMU and wait for it (no fixed sleep: the pidfd says when).
+        False when a graceful destroy found QEMU still alive."""
+        with self.lock:
+            rt.being_destroyed = True
+        proc = rt.process
+        if proc is not None:
+            proc.kill(signal.SIGTERM)
+            if not proc.wait(KILL_WAIT):
+                if graceful:
+                    with self.lock:
+                        rt.being_destroyed = False
+                    return False
+                proc.kill(signal.SIGKILL)
+                proc.wait(KILL_WAIT)
+        with self.lock:
+            if self.runtime.get(obj.uuid) is rt and not rt.stopped:
+                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, Stopped.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
+                self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_DESTROYED)
+        return True
+
+    # -- what QEMU tells us (QMP thread)
+    def _live(self, uuid: bytes, rt: Runtime) -> Optional[DomainObj]:
+        if self.closed or rt.stopped or self.runtime.get(uuid) is not rt:
+            return None
+        return self.domains.find_by_uuid(uuid)
+
+    def _on_event(self, uuid: bytes, rt: Runtime, name: str, data: dict[str, Any]) -> None:
+        with self.lock:
+            obj = self._live(uuid, rt)
+            if obj is None:
+                return
+            if name == "STOP":
+                self._handle_stop(obj, rt)
+            elif name == "RESUME":
+                self._handle_resume(obj, rt)
+            elif name == "SHUTDOWN":
+                self._handle_shutdown(obj, rt, data)
+
+    def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
+        reason = rt.paused_reason
+        rt.paused_reason = None
+        if rt.got_shutdown or obj.state != S.VIR_DOMAIN_RUNNING:
+            return
+        if reason is None:
+            reason = DomainPausedReason.VIR_DOMAIN_PAUSED_UNKNOWN
+        obj.set_state(S.VIR_DOMAIN_PAUSED, reason)
+        self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
+                   _SUSPENDED_DETAIL.get(reason, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED))
+        self.save_status(obj)
+
+    def _handle_resume(self, obj: DomainObj, rt: Runtime) -> None:
+        reason = rt.running_reason
+        rt.running_reason = None
+        if reason is None:
+            reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
+        if obj.state == S.VIR_DOMAIN_RUNNING:
+            return
+        obj.set_state(S.VIR_DOMAIN_RUNNING, reason)
+        self.event(obj, E.VIR_DOMAIN_EVENT_RESUMED,
+                   _RESUMED_DETAIL.get(reason, Resumed.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED))
+        self.save_status(obj)
+
+    def _handle_shutdown(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        if rt.got_shutdown:
+            return
+        rt.got_shutdown = True
+        obj.set_state(S.VIR_DOMAIN_SHUTDOWN, DomainShutdownReason.VIR_DOMAIN_SHUTDOWN_UNKNOWN)
+        guest = data.get("guest")
+        detail = (Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED if guest is None else
+                  Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_GUEST if guest else
+                  Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
+        self.event(obj, E.VIR_DOMAIN_EVENT_SHUTDOWN, detail)
+        self.save_status(obj)
+        if not rt.being_destroyed and rt.process is not None:
+            rt.process.kill(signal.SIGTERM)  # -no-shutdown kept it: finish it off
+
+    def _on_eof(self, uuid: bytes, rt: Runtime) -> None:
+        with self.lock:
+            if self._live(uuid, rt) is None or rt.starting or rt.being_destroyed:
+                return
+        # The monitor is gone: QEMU is exiting, or is of no use any more.
+        if rt.process is not None:
+            rt.process.kill(signal.SIGKILL)
+
+    def _on_exit(self, uuid: bytes, rt: Runtime) -> None:
+        with self.lock:
+            obj = self._live(uuid, rt)
+            if obj is None or rt.starting or rt.being_destroyed:
+                return  # the thread starting or destroying it finishes the job
+            self._exited_locked(obj, rt)
+
+    def _exited_locked(self, obj: DomainObj, rt: Runtime) -> None:
+        """QEMU went away on its own: after a guest shutdown, or it died."""
+        if rt.got_shutdown:
+            reason = DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SHUTDOWN
+            detail = Stopped.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN
+        else:
+            reason = DomainShutoffReason.VIR_DOMAIN_SHUTOFF_CRASHED
+            detail = Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED
+        self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, detail)
+        self.stop_locked(obj, reason)
+
+    def _finish_starting(self, obj: DomainObj, rt: Runtime) -> bool:
+        """End the startup window (lock held); False if QEMU died inside it."""
+        rt.starting = False
+        if rt.process is not None and rt.process.exited.is_set():
+            self._exited_locked(obj, rt)
+            return False
+        return True
+
+    # -- reconnection (a new driver on a root with running domains)
+    def reconnect(self, obj: DomainObj, st: status.DomainStatus) -> None:
+        """Take over the QEMU of `obj` recorded in `st`, or shut `obj` off."""
+        marker = str(self.layout.pid_file(obj.name))
+        rt = Runtime(monitor_path=st.monitor_path)
+        with self.lock:
+            obj.set_state(st.state, st.reason)
+            self.runtime[obj.uuid] = rt
+            self.next_dom_id = max(self.next_dom_id, obj.id + 1)
+        half_started = (st.pid == 0 or (st.state == S.VIR_DOMAIN_PAUSED and st.reason
+                        == DomainPausedReason.VIR_DOMAIN_PAUSED_STARTING_UP))
+        pid = st.pid or process.find_by_marker(marker) or 0
+        proc = process.attach(pid, marker)
+        if proc is None:
+            with self.lock:
+                self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_UNKNOWN
+                                 if half_started else DomainShutoffReason.VIR_DOMAIN_SHUTOFF_CRASHED)
+            return
+        if half_started:  # killed in the middle of a start: finish it off, as libvirt
+            self._kill_now(proc)
+            with self.lock:
+                self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_DAEMON)
+            return
+        rt.process = proc
+        watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
+        mon = Monitor(obj.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
+                      lambda: self._on_eof(obj.uuid, rt))
+        try:
+            mon.connect(unix_connect(st.monitor_path), MONITOR_WAIT)
+            rt.monitor = mon
+            qstatus = mon.execute("query-status")
+        except (MonitorError, OSError):
+            rt.being_destroyed = True
+            self._kill_now(proc)
+            with self.lock:
+                self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_DAEMON)
+            return
+        with self.lock:
+            if not self._finish_starting(obj, rt):
+                return
+            self._sync_state(obj, rt, qstatus)
+            self.save_status(obj)
+
+    def _sync_state(self, obj: DomainObj, rt: Runtime, qstatus: dict[str, Any]) -> None:
+        """Bring the recorded state in line with QEMU's (qemuProcessUpdateState)."""
+        if qstatus.get("status") == "shutdown" or obj.state == S.VIR_DOMAIN_SHUTDOWN:
+            rt.got_shutdown = True
+            obj.set_state(S.VIR_DOMAIN_SHUTDOWN, DomainShutdownReason.VIR_DOMAIN_SHUTDOWN_UNKNOWN)
+            if rt.process is not None:
+                rt.process.kill(signal.SIGTERM)
+        elif qstatus.get("running") and obj.state != S.VIR_DOMAIN_RUNNING:
+            obj.set_state(S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED)
+        elif not qstatus.get("running") and obj.state == S.VIR_DOMAIN_RUNNING:
+            obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_UNKNOWN)
+
+    @staticmethod
+    def _kill_now(proc: process.QemuProcess) -> None:
+        proc.kill(signal.SIGKILL)
+        fd = proc.pidfd
+        if fd is not None:
+            select.select([fd], [], [], KILL_WAIT)
+        proc.mark_exited()
+
+    def release(self) -> None:
+        """Let go of every QEMU (they keep running) when the last connection closes."""
+        with self.lock:
+            self.closed = True
+            runtimes = list(self.runtime.values())
+        for rt in runtimes:
+            if rt.process is not None:
+                unwatch_exit(rt.process)
+            if rt.monitor is not None:
+                rt.monitor.close()

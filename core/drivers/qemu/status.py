@@ -1,0 +1,103 @@
+"""Running-domain status, persisted as libvirt's <domstatus> document.
+
+One file per running domain (run/qemu/NAME.xml), rewritten atomically on
+every state change, so that a driver opened later on the same root finds
+the QEMU process, its monitor and the domain's state and live definition::
+
+    <domstatus state='running' reason='booted' pid='1234'>
+      <monitor path='.../monitor.sock' type='unix'/>
+      <domain type='kvm' id='1'>...</domain>
+    </domstatus>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+from lxml import etree
+
+from ... import domainstate as ds
+from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
+from ...conf import xmlutil
+from .paths import write_atomic
+
+_REASON_ENUMS: dict[ds.DomainState, type] = {
+    ds.DomainState.VIR_DOMAIN_RUNNING: ds.DomainRunningReason,
+    ds.DomainState.VIR_DOMAIN_PAUSED: ds.DomainPausedReason,
+    ds.DomainState.VIR_DOMAIN_SHUTDOWN: ds.DomainShutdownReason,
+    ds.DomainState.VIR_DOMAIN_SHUTOFF: ds.DomainShutoffReason,
+    ds.DomainState.VIR_DOMAIN_CRASHED: ds.DomainCrashedReason,
+}
+
+
+def state_name(state: ds.DomainState) -> str:
+    """VIR_DOMAIN_RUNNING -> 'running'."""
+    return state.name[len("VIR_DOMAIN_"):].lower()
+
+
+def reason_name(state: ds.DomainState, reason: int) -> str:
+    """(PAUSED, 11) -> 'starting up', libvirt's spelling for most reasons."""
+    enum_type = _REASON_ENUMS.get(state)
+    if enum_type is None:
+        return "unknown"
+    member = enum_type(reason)
+    return member.name.split("_", 3)[3].lower().replace("_", " ")
+
+
+def _parse_state(name: str) -> ds.DomainState:
+    return ds.DomainState["VIR_DOMAIN_" + name.upper()]
+
+
+def _parse_reason(state: ds.DomainState, name: str) -> int:
+    enum_type = _REASON_ENUMS.get(state)
+    if enum_type is None:
+        return 0
+    prefix = f"VIR_DOMAIN_{state_name(state).upper()}_"
+    return int(enum_type[prefix + name.upper().replace(" ", "_")])
+
+
+@dataclasses.dataclass
+class DomainStatus:
+    """One <domstatus>; pid 0 while QEMU is not spawned yet."""
+    def_: DomainDef
+    state: ds.DomainState
+    reason: int
+    pid: int
+    monitor_path: str
+
+
+def format_status(st: DomainStatus) -> str:
+    attrs = xmlutil.attrs([("state", state_name(st.state)),
+                           ("reason", reason_name(st.state, st.reason)),
+                           ("pid", str(st.pid))])
+    domain = format_domain_xml(st.def_).rstrip("\n").replace("\n", "\n  ")
+    return (f"<domstatus{attrs}>\n"
+            f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
+            f"  {domain}\n"
+            f"</domstatus>\n")
+
+
+def save(path: Path, st: DomainStatus) -> None:
+    write_atomic(path, format_status(st))
+
+
+def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
+    """The status in `path`, or None when it cannot be read back."""
+    try:
+        root = etree.fromstring(path.read_bytes())
+        state = _parse_state(root.get("state", "shutoff"))
+        reason = _parse_reason(state, root.get("reason", "unknown"))
+        domain = root.find("domain")
+        monitor = root.find("monitor")
+        if domain is None or monitor is None:
+            return None
+        def_ = parse_domain_xml(etree.tostring(domain, encoding="unicode"),
+                                default_arch=default_arch, keep_interfaces=True)
+        dom_id = domain.get("id")
+        def_.id = int(dom_id) if dom_id is not None else -1
+        return DomainStatus(def_, state, reason, int(root.get("pid", "0")),
+                            monitor.get("path", ""))
+    except Exception:  # unreadable, half-written by hand, or of another version
+        return None

@@ -1,0 +1,68 @@
+"""Tiny flat guest kernels, built by the tests themselves (no disk image).
+
+Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
+<os><kernel>; QEMU's multiboot loader enters it in 32-bit protected mode.
+
+* ``idle``: cli; hlt forever (the vCPU sleeps, costs nothing).
+* ``acpi``: enables the ACPI power button, polls PM1 status until it is
+  pressed (virDomainShutdown -> QMP system_powerdown), then powers off
+  through PM1a_CNT (SLP_TYP 0 | SLP_EN): QEMU reports a guest SHUTDOWN.
+  PMBASE is read from PCI config space: q35's ICH9 LPC (00:1f.0) or the
+  i440fx PIIX4 PM function (00:01.3), register 0x40.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+LOAD = 0x100000
+_MAGIC, _FLAGS = 0x1BADB002, 0x00010000
+
+
+def _header(entry_offset: int = 32) -> bytes:
+    return struct.pack("<8I", _MAGIC, _FLAGS, (-(_MAGIC + _FLAGS)) & 0xFFFFFFFF,
+                       LOAD, LOAD, 0, 0, LOAD + entry_offset)
+
+
+def _pci_read(address: int) -> bytes:
+    return (b"\x66\xba\xf8\x0c"                          # mov dx, 0xcf8
+            + b"\xb8" + struct.pack("<I", address)       # mov eax, address
+            + b"\xef"                                    # out dx, eax
+            + b"\x66\xba\xfc\x0c"                        # mov dx, 0xcfc
+            + b"\xed")                                   # in eax, dx
+
+
+def _acpi_code() -> bytes:
+    q35 = _pci_read(0x8000F840)
+    piix = _pci_read(0x80000B40)
+    code = b"\xfa" + q35                                 # cli; read ICH9 PMBASE
+    code += b"\x83\xf8\xff"                              # cmp eax, -1
+    code += b"\x75" + bytes([len(piix)])                 # jne have
+    code += piix                                         # read PIIX4 PMBASE
+    code += b"\x25\xc0\xff\x00\x00"                      # have: and eax, 0xffc0
+    code += b"\x89\xc3"                                  # mov ebx, eax
+    code += b"\x8d\x53\x02"                              # lea edx, [ebx+2]  (PM1_EN)
+    code += b"\x66\xb8\x00\x01\x66\xef"                  # mov ax, 0x100; out dx, ax
+    poll = (b"\xb9\x00\x10\x00\x00"                      # poll: mov ecx, 4096
+            + b"\xf3\x90\xe2\xfc"                        # d: pause; loop d
+            + b"\x89\xda"                                # mov edx, ebx     (PM1_STS)
+            + b"\x66\xed"                                # in ax, dx
+            + b"\x66\xa9\x00\x01")                       # test ax, 0x100 (PWRBTN_STS)
+    code += poll + b"\x74" + bytes([(-(len(poll) + 2)) & 0xFF])  # jz poll
+    code += b"\x8d\x53\x04"                              # lea edx, [ebx+4]  (PM1_CNT)
+    code += b"\x66\xb8\x00\x20\x66\xef"                  # mov ax, 0x2000; out dx, ax
+    code += b"\xf4\xeb\xfd"                              # hang: hlt; jmp hang
+    return code
+
+
+KINDS = {
+    "idle": b"\xfa\xf4\xeb\xfd",                         # cli; hlt; jmp hlt
+    "acpi": _acpi_code(),
+}
+
+
+def build(kind: str, path: Path) -> Path:
+    image = _header() + KINDS[kind]
+    path.write_bytes(image + b"\0" * (4096 - len(image)))
+    return path

@@ -1,0 +1,211 @@
+"""The QEMU driver against real QEMU: lifecycle, states, events and errors as
+libvirt 9.0's embed driver gives them (recorded with the reference's
+python3-libvirt on this machine; see shared/reference/libvirt-qemu)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import BUILD
+from qemutest import QEMU, VIRT_TYPE, Events, conn, domxml, kernels, root, until  # noqa: F401 (fixtures)
+from pyvirt import api
+from pyvirt.conf.domain import parse_domain_xml
+from pyvirt.drivers.qemu import command
+from pyvirt.errors import VirtError
+
+# lifecycle events and details (libvirt-domain.h)
+DEFINED, UNDEFINED, STARTED, SUSPENDED, RESUMED, STOPPED, SHUTDOWN = 0, 1, 2, 3, 4, 5, 6
+RUNNING, PAUSED, SHUTDOWN_STATE, SHUTOFF = 1, 3, 4, 5
+
+
+def err(fn) -> tuple[int, int, str]:
+    with pytest.raises(VirtError) as info:
+        fn()
+    e = info.value
+    return int(e.code), int(e.domain), e.message
+
+
+def test_define_start_suspend_resume_destroy(conn, kernels):
+    ev = Events(conn)
+    d = api.virDomainDefineXML(conn, domxml("p1", kernels["idle"]))
+    assert api.virDomainGetState(d, 0) == (SHUTOFF, 0)
+    assert api.virDomainGetInfo(d).cpuTime == 0
+    for fn in (api.virDomainDestroy, api.virDomainSuspend, api.virDomainResume):
+        assert err(lambda: fn(d)) == (55, 20, "Requested operation is not valid: "
+                                              "domain is not running")
+    assert err(lambda: api.virDomainShutdown(d))[:2] == (55, 10)
+
+    t0 = time.monotonic()
+    api.virDomainCreate(d)
+    started = time.monotonic() - t0
+    assert api.virDomainGetState(d, 0) == (RUNNING, 1)          # RUNNING_BOOTED
+    assert api.virDomainGetID(api.virDomainLookupByName(conn, "p1")) >= 1
+    # libvirt 9.0: QEMU's RESUME (after -S) comes first, then STARTED_BOOTED
+    assert ev.wait_for("p1", 3) == [(DEFINED, 0), (RESUMED, 0), (STARTED, 0)]
+    assert err(lambda: api.virDomainCreate(d)) == (
+        55, 10, "Requested operation is not valid: domain is already running")
+    assert err(lambda: api.virDomainResume(d)) == (
+        55, 10, "Requested operation is not valid: domain is already running")
+
+    info = api.virDomainGetInfo(d)
+    assert (info.state, info.maxMem, info.memory, info.nrVirtCpu) == (1, 65536, 65536, 1)
+    assert api.virDomainGetMaxVcpus(d) == 1
+    assert api.virDomainGetVcpusFlags(d, 0) == 1
+    assert api.virDomainGetMaxMemory(d) == 65536
+    xml = api.virDomainGetXMLDesc(d, 0)
+    assert f"<domain type='{VIRT_TYPE}' id=" in xml and "machine='pc-q35-" in xml
+    assert "<emulator>" in xml
+
+    api.virDomainSuspend(d)
+    assert api.virDomainGetState(d, 0) == (PAUSED, 1)           # PAUSED_USER, at return
+    api.virDomainSuspend(d)                                     # no-op, no event
+    api.virDomainResume(d)
+    assert api.virDomainGetState(d, 0) == (RUNNING, 5)          # RUNNING_UNPAUSED
+    api.virDomainShutdown(d)            # the idle guest ignores the power button
+    assert api.virDomainGetState(d, 0) == (RUNNING, 5)
+
+    t0 = time.monotonic()
+    api.virDomainDestroy(d)
+    destroyed = time.monotonic() - t0
+    assert api.virDomainGetState(d, 0) == (SHUTOFF, 2)          # SHUTOFF_DESTROYED
+    assert ev.wait_for("p1", 7)[3:] == [(SUSPENDED, 0), (RESUMED, 0),
+                                         (SHUTDOWN, 2), (STOPPED, 1)]
+    assert destroyed < 0.2, f"destroy took {destroyed:.3f}s (libvirt: >= 0.2 s)"
+    assert started < 5
+    assert not (Path(api.virConnectGetURI(conn).split("root=")[1]) / "run/qemu/p1.xml").exists()
+
+
+def test_create_xml_paused_and_transient(conn, kernels):
+    ev = Events(conn)
+    d = api.virDomainCreateXML(conn, domxml("s1", kernels["idle"]), 1)   # START_PAUSED
+    assert api.virDomainGetState(d, 0) == (PAUSED, 1)
+    assert api.virDomainIsPersistent(d) == 0
+    assert ev.wait_for("s1", 2) == [(STARTED, 0), (SUSPENDED, 0)]
+    api.virDomainResume(d)
+    api.virDomainDestroy(d)
+    assert err(lambda: api.virDomainLookupByName(conn, "s1")) == (
+        42, 10, "Domain not found: no domain with matching name 's1'")
+
+
+def test_undefine_running_keeps_it_transient(conn, kernels):
+    d = api.virDomainDefineXML(conn, domxml("u1", kernels["idle"]))
+    api.virDomainCreate(d)
+    api.virDomainUndefine(d)
+    assert (api.virDomainIsActive(d), api.virDomainIsPersistent(d)) == (1, 0)
+    api.virDomainDestroy(d)
+    assert err(lambda: api.virDomainGetState(d, 0))[:2] == (42, 10)
+
+
+def test_qemu_killed_gives_stopped_failed(conn, root, kernels):
+    ev = Events(conn)
+    d = api.virDomainDefineXML(conn, domxml("k1", kernels["idle"]))
+    api.virDomainCreate(d)
+    pid = int((root / "run/qemu/k1.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    assert ev.wait_for("k1", 4, timeout=5)[3] == (STOPPED, 5)   # STOPPED_FAILED, at once
+    assert api.virDomainGetState(d, 0) == (SHUTOFF, 3)          # SHUTOFF_CRASHED
+    api.virDomainCreate(d)                                      # and it starts again
+    assert api.virDomainGetState(d, 0) == (RUNNING, 1)
+
+
+def test_guest_shutdown(conn, kernels):
+    """The acpi guest powers off on the power button: SHUTDOWN_GUEST, STOPPED_SHUTDOWN."""
+    ev = Events(conn)
+    d = api.virDomainCreateXML(conn, domxml("g1", kernels["acpi"]), 0)
+    # The button only counts once the guest has enabled it (after the firmware):
+    # press it until the guest answers, as a user of virsh shutdown would.
+    def pressed() -> bool:
+        if (SHUTDOWN, 1) in ev.of("g1"):
+            return True
+        api.virDomainShutdown(d)
+        return False
+    assert until(pressed, timeout=30, interval=0.25)
+    assert ev.wait_for("g1", 4) == [(RESUMED, 0), (STARTED, 0), (SHUTDOWN, 1), (STOPPED, 0)]
+    assert err(lambda: api.virDomainGetState(d, 0))[:2] == (42, 10)
+
+
+def test_start_failure_reports_qemu_error(conn, kernels):
+    ev = Events(conn)
+    code, dom, msg = err(lambda: api.virDomainCreateXML(conn, domxml("b1", "/nonexistent"), 0))
+    assert (code, dom) == (1, 10)
+    assert msg.startswith("internal error: process exited while connecting to monitor: ")
+    assert "could not open kernel file '/nonexistent'" in msg
+    d = api.virDomainDefineXML(conn, domxml("b2", "/nonexistent"))
+    assert err(lambda: api.virDomainCreate(d))[:2] == (1, 10)
+    assert api.virDomainGetState(d, 0) == (SHUTOFF, 6)          # SHUTOFF_FAILED
+    time.sleep(0.05)
+    assert ev.of("b1") == [] and ev.of("b2") == [(DEFINED, 0)]
+
+
+def test_define_errors(conn):
+    for virt in ("xen", "test"):
+        xml = domxml("x1").replace(f"type='{VIRT_TYPE}'", f"type='{virt}'")
+        assert err(lambda: api.virDomainDefineXML(conn, xml)) == (
+            67, 10, f"unsupported configuration: Emulator '{QEMU}' does not support "
+                    f"virt type '{virt}'")
+
+
+def test_open_errors():
+    assert err(lambda: api.virConnectOpen("qemu:///embed")) == (
+        8, 45, "invalid argument: Missing URI parameter 'root'")
+    assert err(lambda: api.virConnectOpen("qemu:///embed?root=rel")) == (
+        67, 0, "unsupported configuration: root path must be absolute")
+
+
+def test_open_without_event_loop(tmp_path):
+    code = ("from pyvirt import api\n"
+            "try:\n"
+            f"    api.virConnectOpen('qemu:///embed?root={tmp_path}')\n"
+            "except Exception as e:\n"
+            "    print(e.code, e.domain, e.message)\n")
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env=env).stdout.strip()
+    assert out == ("67 40 unsupported configuration: An event loop implementation "
+                   "must be registered")
+
+
+def test_command_line(tmp_path):
+    xml = domxml("c1", Path("/k"), machine="pc", vcpus=2, extra=(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='/img.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+        "<interface type='user'><mac address='52:54:00:11:22:33'/>"
+        "<model type='virtio'/></interface>"
+        "<serial type='pty'/><graphics type='vnc' autoport='yes'/>"))
+    d = parse_domain_xml(xml, default_arch="x86_64", keep_interfaces=True)
+    command.fill_defaults(d, "/usr/bin/qemu-system-x86_64", "pc-i440fx-7.2")
+    argv = command.build(d, "/usr/bin/qemu-system-x86_64", "tcg",
+                         command.LaunchPaths("/run/c1.pid", 7))
+    line = " ".join(argv)
+    for part in ("-machine pc-i440fx-7.2,", "-accel tcg", "-m size=65536k", "-smp 2,",
+                 "-S", "-no-shutdown", "-kernel /k", "fd=7,server=on,wait=off",
+                 '"filename":"/img.qcow2"', '"driver":"qcow2"', "virtio-blk-pci",
+                 "-netdev {\"type\":\"user\",\"id\":\"hostnet0\"}",
+                 "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:11:22:33",
+                 "-chardev pty,id=charserial0", "isa-serial,chardev=charserial0",
+                 "-vnc 127.0.0.1:0,to=99"):
+        assert part in line, part
+
+
+def test_without_qemu_qmp_the_driver_imports_and_refuses_to_open(tmp_path):
+    """Debian 12 has no python3-qemu.qmp: inside libvirt.so.0 the library may be absent."""
+    code = ("import sys\n"
+            "sys.modules['qemu'] = sys.modules['qemu.qmp'] = None\n"
+            "from pyvirt import api\n"
+            "api.virEventRegisterDefaultImpl()\n"
+            "try:\n"
+            f"    api.virConnectOpen('qemu:///embed?root={tmp_path}')\n"
+            "except Exception as e:\n"
+            "    print(e.code, e.domain, e.message)\n")
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env=env).stdout.strip()
+    assert out.startswith("1 10 internal error: the QEMU driver needs the Python package "
+                          "qemu.qmp"), out
