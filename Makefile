@@ -36,7 +36,12 @@ $(BUILD)/.generated: $(SPECS) $(GEN_SRC) $(VENV)/.stamp
 	@ln -sfn ../../core $(BUILD)/python/pyvirt
 	@touch $@
 
-$(BUILD)/.shim: $(BUILD)/.generated
+$(BUILD)/.shimdeps: shim/requirements.txt $(VENV)/.stamp
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --upgrade \
+	  --target $(BUILD)/shimpy -r shim/requirements.txt
+	@touch $@
+
+$(BUILD)/.shim: $(BUILD)/.generated $(BUILD)/.shimdeps
 	@$(SYSPY) shim/build.py $(BUILD) > $(BUILD)/shim-build.log 2>&1 \
 	  || { tail -40 $(BUILD)/shim-build.log; exit 1; }
 	@touch $@
