@@ -31,8 +31,9 @@ for _ in range(100):
     if len(events) >= 7:
         break
     time.sleep(0.02)
+seen = list(events)
 d.undefine(); c.close()
-print(json.dumps({"running": running, "paused": paused, "stopped": stopped, "events": events}))
+print(json.dumps({"running": running, "paused": paused, "stopped": stopped, "events": seen}))
 """
 
 
