@@ -2,6 +2,8 @@
 #   make build   generate headers and the shim, build build/lib/libvirt.so.0
 #   make demo    build, then run the demo in C and in Python on test:///default
 #   make test    build, then run every test this machine can run
+#   make test-bindings  generate bindings/go, run its go test and the shared examples on both libraries
+#   make bench   pyvirt vs the system's libvirt, timed (QUICK=1: short; DOCS=1: refresh docs/)
 
 SYSPY   := /usr/bin/python3
 VENV    := .venv
@@ -11,7 +13,7 @@ SPECS   := apispec/libvirt.xml apispec/libvirt-qemu.xml apispec/libvirt-lxc.xml
 GEN_SRC := $(shell find generator shim -name '*.py' -o -name '*.j2' -o -name '*.c' -o -name '*.h')
 LIBS    := $(BUILD)/lib/libvirt.so.0 $(BUILD)/lib/libvirt-qemu.so.0 $(BUILD)/lib/libvirt-lxc.so.0
 
-.PHONY: all build demo test clean host-build host-test
+.PHONY: all build demo test test-bindings bench clean host-build host-test
 
 all: build
 
@@ -27,9 +29,9 @@ $(VENV)/.stamp: requirements.txt | host-build
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(BUILD)/.generated: $(SPECS) $(GEN_SRC) $(VENV)/.stamp
-	@echo "  gen   $(BUILD)/include $(BUILD)/shim"
-	@$(PY) -m generator $(BUILD) $(SPECS)
+$(BUILD)/.generated: $(SPECS) $(GEN_SRC) $(wildcard bindings/*/overrides.toml) $(VENV)/.stamp
+	@echo "  gen   $(BUILD)/include $(BUILD)/shim bindings/go"
+	@$(PY) -m generator --bindings bindings $(BUILD) $(SPECS)
 	@mkdir -p $(BUILD)/shimpy $(BUILD)/python
 	@ln -sfn ../../shim/pyvirt_shim $(BUILD)/shimpy/pyvirt_shim
 	@ln -sfn ../../core $(BUILD)/shimpy/pyvirt
@@ -55,6 +57,21 @@ demo: build
 
 test: build host-test
 	@$(PY) -m pytest -q tests
+
+# The generated bindings (bindings/<lang>/*_gen.*, build/bindings/coverage.txt) with their
+# own tests and the shared examples; `make test` runs the same tests under tests/bindings.
+test-bindings: build host-test
+	@$(PY) -m pytest -q tests/bindings
+
+# pyvirt against the system's libvirt on the same work (bench/run.py): a table on the
+# terminal, build/bench/{results.json,table.md,bench.png}.  QUICK=1: under a minute;
+# DOCS=1: also refresh docs/bench.md and docs/bench.png.  Never part of `make test`.
+$(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
+	@$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+bench: build host-test $(VENV)/.bench-stamp
+	@$(PY) bench/run.py $(if $(filter 1 yes,$(QUICK)),--quick) $(if $(filter 1 yes,$(DOCS)),--docs)
 
 clean:
 	rm -rf $(BUILD)

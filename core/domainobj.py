@@ -67,6 +67,7 @@ class DomainObjList:
 
     def __init__(self) -> None:
         self._by_uuid: dict[bytes, DomainObj] = {}
+        self._by_name: dict[str, DomainObj] = {}   # lookups and define stay O(1)
 
     def __iter__(self) -> Iterator[DomainObj]:
         return iter(list(self._by_uuid.values()))
@@ -78,10 +79,7 @@ class DomainObjList:
         return self._by_uuid.get(uuid)
 
     def find_by_name(self, name: str) -> Optional[DomainObj]:
-        for obj in self._by_uuid.values():
-            if obj.name == name:
-                return obj
-        return None
+        return self._by_name.get(name)
 
     def find_by_id(self, dom_id: int) -> Optional[DomainObj]:
         for obj in self._by_uuid.values():
@@ -91,6 +89,14 @@ class DomainObjList:
 
     def remove(self, obj: DomainObj) -> None:
         self._by_uuid.pop(obj.uuid, None)
+        if self._by_name.get(obj.name) is obj:
+            del self._by_name[obj.name]
+
+    def rename(self, obj: DomainObj, new_name: str) -> None:
+        """The only way a stored domain changes its name (a redefinition keeps it)."""
+        self._by_name.pop(obj.name, None)
+        obj.def_.name = new_name
+        self._by_name[new_name] = obj
 
     def _check_clash(self, new: DomainDef) -> Optional[DomainObj]:
         """The record `new` would replace, or the clash error libvirt reports."""
@@ -116,6 +122,7 @@ class DomainObjList:
         if old is None:
             obj = DomainObj(def_=new, persistent=True)
             self._by_uuid[new.uuid] = obj
+            self._by_name[new.name] = obj
             return AddResult(obj, replaced=False)
         replaced = old.persistent
         if old.is_active():
@@ -131,6 +138,7 @@ class DomainObjList:
         if old is None:
             obj = DomainObj(def_=new, persistent=False)
             self._by_uuid[new.uuid] = obj
+            self._by_name[new.name] = obj
             return obj
         if old.is_active():
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .events import EVENT_FAMILIES
 from .model import OBJECT_TYPES, Api, Arg, Function, FuncType, Struct, Typedef
 
 SCALAR_TYPES = {"int", "unsigned int", "long", "unsigned long", "long long",
@@ -92,8 +93,8 @@ class Plan:
     def callback_type(self) -> str:
         """Python expression for a callback's C type: domain events pick it by event ID."""
         s = next(s for s in self.steps if s.kind == "callback")
-        if s.ctype == "virConnectDomainEventGenericCallback" and "eventID" in [a.name for a in self.fn.args]:
-            return "rt.domain_event_type(eventID)"
+        if self.fn.name in EVENT_FAMILIES:
+            return f'rt.event_type("{self.fn.name}", eventID)'
         return f'"{s.ctype}"' 
 
     @property
@@ -105,7 +106,7 @@ IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "aut
             "strings_in", "bytes_in", "ints_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-             "out_alloc_strings", "out_bytes", "out_struct_array"}
+             "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -151,8 +152,10 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_uuid", a)
     if a.length in ("VIR_UUID_STRING_BUFLEN",):
         return Step("out_uuidstr", a)
-    if a.length and t in ("char *", "void *"):
+    if a.length and t in ("char *", "void *", "unsigned char *"):
         return Step("out_bytes", a, length=a.length)
+    if a.length and a.length != "return" and t in structs:
+        return Step("out_structs", a, structs[t], a.length)
     if t in OUT_SCALARS and a.length and a.length != "return":
         return Step("out_ints", a, t[:-2], a.length)
     if t in OUT_SCALARS and not a.length:
@@ -211,11 +214,11 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
             steps.append(s)
     r = fn.ret
     counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings",
-                             "out_struct_array") for s in steps)
+                             "out_struct_array", "out_structs") for s in steps)
     if r.is_void:
         result = "void"
     elif r.type in OBJECT_TYPES:
-        result = "object"
+        result = "borrowed_object" if r.owner == "library" else "object"
     elif r.type == "char *":
         result = "string"
     elif r.type == "const char *":

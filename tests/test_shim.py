@@ -147,3 +147,10 @@ def test_object_handles_keep_their_connection_open():
     ours = run(["/usr/bin/python3", "-c", code], env=on_pyvirt())
     assert real.returncode == 0 and ours.returncode == 0, ours.stderr
     assert ours.stdout == real.stdout
+
+
+def test_default_domain_state_and_reason():
+    code = "import libvirt; print(libvirt.open('test:///default').lookupByName('test').state())"
+    real = run(["/usr/bin/python3", "-c", code])
+    ours = run(["/usr/bin/python3", "-c", code], env=on_pyvirt())
+    assert ours.stdout == real.stdout == "[1, 0]\n"

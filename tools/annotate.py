@@ -48,6 +48,11 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainCreateXMLWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainCreateWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainFDAssociate", "fds"): {"dir": "in", "length": "nfds"},
+    # Caller-allocated arrays of structs, and the CPU maps beside them.
+    ("virDomainGetVcpus", "info"): {"dir": "out", "length": "maxinfo"},
+    ("virDomainGetVcpus", "cpumaps"): {"dir": "out", "length": "maxinfo*maplen",
+                                        "nullable": True},
+    ("virDomainMemoryStats", "stats"): {"dir": "out", "length": "nr_stats"},
     # Output arrays whose size is not a single argument.
     ("virNodeGetCellsFreeMemory", "freeMems"): {"dir": "out", "length": "maxCells"},
     ("virNodeGetFreePages", "counts"): {"dir": "out", "length": "npages*cellCount"},
@@ -64,7 +69,8 @@ COUNTED_INPUTS = {
 NULLABLE = {("virConnectOpen", "name"), ("virConnectOpenReadOnly", "name"),
             ("virConnectOpenAuth", "name"), ("virConnectOpenAuth", "auth"),
             ("virGetVersion", "type"), ("virGetVersion", "typeVer"),
-            ("virDomainGetSchedulerType", "nparams")}
+            ("virDomainGetSchedulerType", "nparams"),
+            ("virConnectDomainQemuMonitorEventRegister", "dom")}
 
 
 def _typed_params(fn: m.Function, a: m.Arg) -> dict | None:
@@ -121,16 +127,22 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
         free = [n for n in names if n in ("freecb", "ff", "freefunc")]
         if free:
             changes["free"] = free[0]
-    if (fn.name, a.name) in NULLABLE:
-        changes["nullable"] = True
+    if (fn.name, a.name) in NULLABLE or (fn.name.endswith("EventRegisterAny")
+                                          and a.type in m.OBJECT_TYPES and a.type != "virConnectPtr"):
+        changes["nullable"] = True   # ...RegisterAny's object filter: NULL for all objects
     changes.update(OVERRIDES.get((fn.name, a.name), {}))
     return replace(a, **changes) if changes else a
+
+
+# Accessors returning the object's parent without taking a reference: the caller
+# must not free what they return (virDomainGetConnect, virDomainSnapshotGetDomain).
+BORROWED = re.compile(r"^vir\w+(GetConnect|SnapshotGetDomain|CheckpointGetDomain|PortGetNetwork)$")
 
 
 def _return(fn: m.Function) -> m.Return:
     t = fn.ret.type
     if t in m.OBJECT_TYPES:
-        return replace(fn.ret, owner="ref")
+        return replace(fn.ret, owner="library" if BORROWED.match(fn.name) else "ref")
     if t == "char *":
         return replace(fn.ret, owner="caller")
     if t.startswith("const char"):

@@ -97,6 +97,24 @@ def new_handle(obj, ctype: str):
     return key
 
 
+_borrowed_handles: dict = {}   # (ctype, id(obj)) -> handle, for parents with no handle yet
+
+
+def borrowed_handle(obj, ctype: str):
+    """The handle of an object's parent, without a new reference (virDomainGetConnect):
+    the connection's own handle when it has one, so C sees the same pointer."""
+    with _lock:
+        key = _conn_handles.get(id(obj)) if ctype == "virConnectPtr" else None
+        if key is not None and key in _boxes:
+            return key
+        key = _borrowed_handles.get((ctype, id(obj)))
+        if key is not None and key in _boxes and _boxes[key].obj is obj:
+            return key
+    key = new_handle(obj, ctype)
+    _borrowed_handles[(ctype, id(obj))] = key
+    return key
+
+
 def _unref(addr) -> int:
     """Drop one reference of a live handle; at the last, forget it and let go of
     what it holds. Returns the references left."""
@@ -303,33 +321,17 @@ def c_callback(ctype: str, cb, opaque, freecb, conn_addr=None):
     return CCallback(ctype, cb, opaque, conn_addr), release
 
 
-# The C type of a domain event callback, by event ID (virDomainEventID order).
-DOMAIN_EVENT_CALLBACKS = (
-    "virConnectDomainEventCallback", "virConnectDomainEventGenericCallback",
-    "virConnectDomainEventRTCChangeCallback", "virConnectDomainEventWatchdogCallback",
-    "virConnectDomainEventIOErrorCallback", "virConnectDomainEventGraphicsCallback",
-    "virConnectDomainEventIOErrorReasonCallback", "virConnectDomainEventGenericCallback",
-    "virConnectDomainEventBlockJobCallback", "virConnectDomainEventDiskChangeCallback",
-    "virConnectDomainEventTrayChangeCallback", "virConnectDomainEventPMWakeupCallback",
-    "virConnectDomainEventPMSuspendCallback", "virConnectDomainEventBalloonChangeCallback",
-    "virConnectDomainEventPMSuspendDiskCallback", "virConnectDomainEventDeviceRemovedCallback",
-    "virConnectDomainEventBlockJobCallback", "virConnectDomainEventTunableCallback",
-    "virConnectDomainEventAgentLifecycleCallback", "virConnectDomainEventDeviceAddedCallback",
-    "virConnectDomainEventMigrationIterationCallback", "virConnectDomainEventJobCompletedCallback",
-    "virConnectDomainEventDeviceRemovalFailedCallback",
-    "virConnectDomainEventMetadataChangeCallback", "virConnectDomainEventBlockThresholdCallback",
-    "virConnectDomainEventMemoryFailureCallback",
-    "virConnectDomainEventMemoryDeviceSizeChangeCallback",
-)
+EVENT_CALLBACKS: dict[str, tuple] = {}   # register function -> callback type per event ID
 
 
-def domain_event_type(event_id: int) -> str:
-    if not 0 <= event_id < len(DOMAIN_EVENT_CALLBACKS):
-        msg = (f"eventID in virConnectDomainEventRegisterAny must be less than "
-               f"{len(DOMAIN_EVENT_CALLBACKS)}")
+def event_type(register: str, event_id: int) -> str:
+    """The C type of the callback given to register for event_id."""
+    types = EVENT_CALLBACKS[register]
+    if not 0 <= event_id < len(types):
+        msg = f"eventID in {register} must be less than {len(types)}"
         raise ShimError(VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, f"invalid argument: {msg}",
                         str1="invalid argument: %s", str2=msg)
-    return DOMAIN_EVENT_CALLBACKS[event_id]
+    return types[event_id]
 
 
 class Auth:
@@ -475,7 +477,8 @@ def _counter(fields: set, name: str) -> str | None:
     return None
 
 
-def _fill_struct(dst, sname: str, value) -> None:
+def fill_struct(dst, sname: str, value) -> None:
+    """Fill one C struct (caller's or ours) from a core record or dict."""
     fields = STRUCTS[sname]
     names = {f[0] for f in fields}
     counters = {_counter(names, f) for f in names} - {None}
@@ -508,7 +511,7 @@ def _fill_struct(dst, sname: str, value) -> None:
             inner = STRUCT_PTRS[ftype]
             arr = ffi.cast(ftype, lib.calloc(max(len(items), 1), ffi.sizeof("struct " + inner)))
             for i, item in enumerate(items):
-                _fill_struct(arr[i], inner, item)
+                fill_struct(arr[i], inner, item)
             setattr(dst, fname, arr)
             setattr(dst, count, len(items))
         elif ftype in OBJECT_ERRORS:
@@ -524,6 +527,6 @@ def struct_array(sname: str, items: list):
     arr = ffi.cast(ptr + "*", lib.calloc(len(items) + 1, ffi.sizeof("void *")))
     for i, item in enumerate(items):
         one = ffi.cast(ptr, lib.calloc(1, ffi.sizeof("struct " + sname)))
-        _fill_struct(one, sname, item)
+        fill_struct(one, sname, item)
         arr[i] = one
     return arr

@@ -62,6 +62,7 @@ int main(void)
     virDomainPtr dom = virDomainLookupByName(conn, "test");
     show("virDomainLookupByName(test)", dom != NULL);
     show("virDomainGetInfo", virDomainGetInfo(dom, &info));
+    printf("virDomainGetConnect is the connection: %d\n", virDomainGetConnect(dom) == conn);
     printf("info: state=%d maxMem=%lu memory=%lu vcpus=%d\n", info.state, info.maxMem,
            info.memory, info.nrVirtCpu);
     show("virDomainGetInfo(info=NULL)", virDomainGetInfo(dom, NULL));

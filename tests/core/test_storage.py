@@ -65,8 +65,6 @@ def test_pool_and_volume_life_as_real(conn, rconn):
             assert ours(lambda: api.virStorageVolLookupByName(p, bad)) == real(
                 lambda: r.storageVolLookupByName(bad))
         assert api.virStoragePoolGetName(api.virStoragePoolLookupByVolume(v)) == name
-        for step in (lambda x: x.undefine(), lambda x: x.delete(0), lambda x: x.build(0)):
-            pass
         assert ours(ok0(lambda: api.virStoragePoolUndefine(p))) == real(r.undefine)
         assert ours(ok0(lambda: api.virStoragePoolDelete(p, 0))) == real(lambda: r.delete(0))
         assert ours(ok0(lambda: api.virStoragePoolBuild(p, 0))) == real(lambda: r.build(0))
@@ -119,3 +117,11 @@ def test_transient_pool_as_real(conn, rconn):
     api.virStoragePoolDestroy(p)
     r.destroy()
     assert ours(lambda: api.virStoragePoolGetInfo(p)) == real(r.info)
+
+
+@need_real
+@pytest.mark.parametrize("args", [("logical", None), ("netfs", "<source><host name='x'/></source>"),
+                                  ("netfs", None), ("dir", None)])
+def test_find_pool_sources_as_real(conn, rconn, args):
+    assert ours(lambda: api.virConnectFindStoragePoolSources(conn, *args, 0)) == real(
+        lambda: rconn.findStoragePoolSources(*args, 0))

@@ -188,6 +188,6 @@ class DomainSaveMixin:
                                     f"domain '{new_name}' already exists with uuid "
                                     f"{viruuid.format(other.uuid)}")
             self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_UNDEFINED, 1)
-            obj.def_.name = new_name
+            self.domains.rename(obj, new_name)  # type: ignore[attr-defined]
             dom.name = new_name
             self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_DEFINED, 2)

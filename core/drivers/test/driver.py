@@ -398,7 +398,7 @@ def load_default() -> TestDriver:
     driver = TestDriver(NodeInfo(**vars(defaults.DEFAULT_NODE_INFO)),
                         defaults.capabilities_xml())
     obj = driver.domains.add_persistent(parse_domain_xml(defaults.DEFAULT_DOMAIN_XML)).obj
-    driver.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)
+    driver.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_UNKNOWN)  # as libvirt: reason 0
     driver.add_network(parse_network_xml(defaults.DEFAULT_NETWORK_XML), active=True,
                        persistent=True)
     driver.add_interface(parse_interface_xml(defaults.DEFAULT_INTERFACE_XML), active=True)

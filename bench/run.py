@@ -1,0 +1,376 @@
+"""`make bench`: pyvirt against the system's libvirt, on the same work, in one run.
+
+    bench/run.py [--quick | --smoke] [--out DIR] [--no-chart] [--docs]
+
+Compiles bench/cbench.c once against the system's libvirt headers and runs it,
+alternately, on the system's libvirt.so.0 and on pyvirt's (LD_LIBRARY_PATH);
+runs bench/pybench.py on Debian's /usr/bin/python3 with python3-libvirt on each
+library, and with pyvirt's own module when build/python/libvirt.py exists.
+Writes DIR/results.json, DIR/table.txt, DIR/table.md and DIR/bench.png
+(DIR defaults to build/bench); --docs copies the table and chart to docs/.
+Every measurement is a median over rounds; timings are never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+LIBDIR = ROOT / "build" / "lib"
+PYVIRT_MODULE = ROOT / "build" / "python" / "libvirt.py"
+SYSPY = "/usr/bin/python3"
+SIDES = ("libvirt", "pyvirt")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How long and how wide one run is."""
+    seconds: float          # per measured operation
+    rounds: int             # alternating rounds of the single-call operations
+    scale: tuple            # domain counts for the scale runs
+    scale_rounds: int       # rounds at sizes up to 10,000 (larger: one)
+    define_limit: float     # seconds a scale run may spend defining domains
+    callbacks: tuple        # event-callback counts
+    py_lists: tuple         # domain counts for Python's listAllDomains
+
+
+PROFILES = {
+    "full": Profile(0.25, 5, (100, 1000, 10000, 100000), 3, 90.0, (1, 10, 100, 1000),
+                    (1000, 10000)),
+    "quick": Profile(0.05, 2, (100, 1000, 10000), 1, 20.0, (1, 10, 100, 1000), (1000,)),
+    "smoke": Profile(0.002, 1, (100,), 1, 5.0, (1, 4), (100,)),
+}
+
+
+def log(msg: str) -> None:
+    print(f"  bench {msg}", file=sys.stderr, flush=True)
+
+
+# -- running the two programs ------------------------------------------------------
+
+def clean_env() -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_LIBRARY_PATH", "PYTHONPATH", "LIBVIRT_DEFAULT_URI", "PYTHONHOME")}
+    env["LC_ALL"] = "C"
+    return env
+
+
+def side_env(side: str) -> dict:
+    env = clean_env()
+    if side == "pyvirt":
+        env["LD_LIBRARY_PATH"] = str(LIBDIR)
+    elif side == "pyvirt_module":
+        env["PYTHONPATH"] = str(ROOT / "build" / "python")
+    return env
+
+
+def run_lines(cmd: list, env: dict, timeout: float) -> tuple[list[dict], str]:
+    """The JSON lines a benchmark program printed, and its failure (or "")."""
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {timeout:.0f} s"
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    err = ""
+    if p.returncode != 0:
+        tail = p.stderr.strip().splitlines()[-3:]
+        err = f"exit {p.returncode}: " + " / ".join(tail)
+    return rows, err
+
+
+def compile_cbench(out: Path) -> Path:
+    exe = out / "cbench"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libvirt"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(exe), str(BENCH / "cbench.c"), *flags,
+                    "-lpthread"], check=True)
+    return exe
+
+
+def alternate(r: int, sides) -> list:
+    """Round r's order: the sides in turn, reversed every other round."""
+    return list(sides) if r % 2 == 0 else list(reversed(sides))
+
+
+class Samples:
+    """ns per call, per (section, key, side): a list over rounds, or an error."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+        self.errors: dict = {}
+
+    def add(self, where: tuple, row: dict) -> None:
+        if "error" in row:
+            self.errors.setdefault(where, row["error"])
+        elif "ns" in row:
+            self.values.setdefault(where, []).append(row["ns"])
+
+    def stats(self, where: tuple) -> dict | None:
+        v = self.values.get(where)
+        if not v:
+            return {"error": self.errors[where]} if where in self.errors else None
+        med = statistics.median(v)
+        return {"median_ns": med, "min_ns": min(v), "max_ns": max(v),
+                "spread": (max(v) - min(v)) / med if med else 0.0, "samples": v}
+
+
+# -- the parts ---------------------------------------------------------------------
+
+def bench_c_ops(exe: Path, prof: Profile, s: Samples, failures: list) -> None:
+    for r in range(prof.rounds):
+        for side in alternate(r, SIDES):
+            log(f"C ops, round {r + 1}/{prof.rounds}, {side}")
+            rows, err = run_lines([str(exe), "ops", str(prof.seconds)], side_env(side), 600)
+            for row in rows:
+                s.add(("c", row["op"], side), row)
+            if err:
+                failures.append(f"C ops on {side}: {err}")
+
+
+def bench_c_scale(exe: Path, prof: Profile, s: Samples, failures: list) -> dict:
+    """Per side and wanted size: the size reached and the memory it took."""
+    sizes: dict = {side: {} for side in SIDES}
+    for n in prof.scale:
+        rounds = prof.scale_rounds if n <= 10000 else 1
+        for r in range(rounds):
+            for side in alternate(r, SIDES):
+                log(f"C scale, {n:,} domains, round {r + 1}/{rounds}, {side}")
+                cmd = [str(exe), "scale", str(n), str(prof.seconds), str(prof.define_limit)]
+                rows, err = run_lines(cmd, side_env(side), prof.define_limit + 600)
+                for row in rows:
+                    if row["op"] == "size":
+                        per = ((row["hwm_kb"] - row["rss_before_kb"]) * 1024
+                               / max(1, row["domains"] - 1))
+                        sizes[side].setdefault(n, []).append(
+                            {"domains": row["domains"], "bytes_per_domain": per})
+                    else:
+                        s.add(("scale", (n, row["op"]), side), row)
+                if err:
+                    failures.append(f"C scale {n} on {side}: {err}")
+    return {side: {n: {"domains": min(x["domains"] for x in v),
+                       "bytes_per_domain": statistics.median(x["bytes_per_domain"] for x in v)}
+                   for n, v in per_n.items()} for side, per_n in sizes.items()}
+
+
+def bench_c_events(exe: Path, prof: Profile, s: Samples, failures: list) -> None:
+    rounds = max(1, min(3, prof.rounds))
+    for k in prof.callbacks:
+        for r in range(rounds):
+            for side in alternate(r, SIDES):
+                log(f"C events, {k} callbacks, round {r + 1}/{rounds}, {side}")
+                rows, err = run_lines([str(exe), "events", str(k), str(prof.seconds)],
+                                      side_env(side), 600)
+                for row in rows:
+                    s.add(("events", k, side), row)
+                if err:
+                    failures.append(f"C events {k} on {side}: {err}")
+
+
+def python_sides() -> tuple[list, str]:
+    """The Python setups to run, and what became of pyvirt's own module."""
+    sides = ["libvirt", "pyvirt"]
+    if not PYVIRT_MODULE.exists():
+        return sides, "skipped: build/python/libvirt.py is not generated yet"
+    rows, err = run_lines([SYSPY, str(BENCH / "pybench.py"), "which"],
+                          side_env("pyvirt_module"), 120)
+    if err or not rows:
+        return sides, f"skipped: pyvirt's module does not import ({err or 'no output'})"
+    return sides + ["pyvirt_module"], f"ran {rows[0]['module']}"
+
+
+def bench_python(prof: Profile, s: Samples, failures: list) -> str:
+    sides, status = python_sides()
+    script = str(BENCH / "pybench.py")
+    for r in range(prof.rounds):
+        for side in alternate(r, sides):
+            log(f"Python ops, round {r + 1}/{prof.rounds}, {side}")
+            rows, err = run_lines([SYSPY, script, "ops", str(prof.seconds)], side_env(side), 600)
+            for row in rows:
+                s.add(("py", row["op"], side), row)
+            if err:
+                failures.append(f"Python ops on {side}: {err}")
+    for n in prof.py_lists:
+        for side in sides:
+            log(f"Python listAllDomains, {n:,} domains, {side}")
+            rows, err = run_lines([SYSPY, script, "list", str(n), str(prof.seconds)],
+                                  side_env(side), 900)
+            for row in rows:
+                s.add(("py", row["op"], side), row)
+            if err:
+                failures.append(f"Python list {n} on {side}: {err}")
+    return status
+
+
+QEMU_SKIP = "skipped: the QEMU driver is not implemented yet"
+
+
+def probe_qemu() -> dict:
+    """Whether pyvirt's qemu:///embed opens ({"status", "detail"}); the QEMU rows
+    wait for it."""
+    with tempfile.TemporaryDirectory(prefix="pyvirt-bench-qemu-") as root:
+        code = ("import libvirt, sys\n"
+                "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
+                "libvirt.virEventRegisterDefaultImpl()\n"   # embed drivers need a loop
+                f"try:\n    libvirt.open('qemu:///embed?root={root}').close()\n"
+                "except libvirt.libvirtError as e:\n    print(e); sys.exit(1)\n")
+        p = subprocess.run([SYSPY, "-c", code], env=side_env("pyvirt"), capture_output=True,
+                           text=True, timeout=120)
+    if p.returncode != 0:
+        reason = (p.stdout.strip() or p.stderr.strip() or "?").splitlines()[-1]
+        return {"status": QEMU_SKIP,
+                "detail": "opening qemu:///embed?root=DIR on pyvirt: "
+                          + reason.replace(f"?root={root}", "?root=DIR")}
+    if not shutil.which("qemu-system-x86_64"):
+        return {"status": "skipped: qemu-system-x86_64 is not installed", "detail": ""}
+    return {"status": "skipped: qemu:///embed opens, but the QEMU rows are not written yet",
+            "detail": ""}
+
+
+def preflight() -> str:
+    """Why pyvirt cannot open test:///default right now (a core mid-edit), or ""."""
+    code = ("import libvirt\n"
+            "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
+            "libvirt.open('test:///default').lookupByName('test').info()\n")
+    p = subprocess.run([SYSPY, "-c", code], env=side_env("pyvirt"), capture_output=True,
+                       text=True, timeout=120)
+    return "" if p.returncode == 0 else (p.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def machine() -> dict:
+    def read(path: str, key: str) -> str:
+        try:
+            for line in open(path):
+                if line.startswith(key):
+                    return line.split(":", 1)[-1].split("=", 1)[-1].strip().strip('"')
+        except OSError:
+            pass
+        return "?"
+
+    def out(cmd: list) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+
+    mem_kb = read("/proc/meminfo", "MemTotal").split()[0]
+    return {
+        "cpu": read("/proc/cpuinfo", "model name"),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(int(mem_kb) / 2**20, 1) if mem_kb.isdigit() else None,
+        "os": read("/etc/os-release", "PRETTY_NAME"),
+        "kernel": platform.release(),
+        "libvirt": out(["dpkg-query", "-W", "-f=${Version}", "libvirt0"]),
+        "python3_libvirt": out(["dpkg-query", "-W", "-f=${Version}", "python3-libvirt"]),
+        "python": out([SYSPY, "-c", "import sys; print(sys.version.split()[0])"]),
+        "commit": out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+# -- putting it together -----------------------------------------------------------
+
+def collect(s: Samples, sizes: dict, prof: Profile) -> dict:
+    def section(name: str, keys, sides) -> dict:
+        return {str(k): {side: s.stats((name, k, side)) for side in sides} for k in keys}
+
+    c_ops = sorted({k for (sec, k, _) in s.values.keys() | s.errors.keys() if sec == "c"})
+    py_ops = sorted({k for (sec, k, _) in s.values.keys() | s.errors.keys() if sec == "py"})
+    scale = {}
+    for n in prof.scale:
+        ops = sorted({k[1] for (sec, k, _) in s.values.keys() | s.errors.keys()
+                      if sec == "scale" and k[0] == n})
+        scale[str(n)] = {
+            "reached": {side: sizes[side].get(n) for side in SIDES},
+            "ops": {op: {side: s.stats(("scale", (n, op), side)) for side in SIDES}
+                    for op in ops},
+        }
+    return {
+        "c": section("c", c_ops, SIDES),
+        "python": section("py", py_ops, ("libvirt", "pyvirt", "pyvirt_module")),
+        "scale": scale,
+        "events": section("events", prof.callbacks, SIDES),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="a short run (under a minute)")
+    mode.add_argument("--smoke", action="store_true", help="seconds: checks the harness only")
+    ap.add_argument("--out", default=str(ROOT / "build" / "bench"))
+    ap.add_argument("--no-chart", action="store_true")
+    ap.add_argument("--docs", action="store_true", help="copy table and chart to docs/")
+    args = ap.parse_args(argv)
+    name = "smoke" if args.smoke else "quick" if args.quick else "full"
+    prof = PROFILES[name]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    missing = [p for p in ("/usr/include/libvirt/libvirt.h", str(LIBDIR / "libvirt.so.0"))
+               if not Path(p).exists()]
+    if missing:
+        print(f"bench: missing {', '.join(missing)} (run `make build` and install "
+              "libvirt-dev, libvirt0 and python3-libvirt)", file=sys.stderr)
+        return 1
+
+    problem = preflight()
+    if problem:
+        print(f"bench: pyvirt's libvirt.so.0 does not work: {problem}", file=sys.stderr)
+        return 1
+    load = os.getloadavg()[0]
+    t0 = time.monotonic()
+    exe = compile_cbench(out)
+    s, failures = Samples(), []
+    bench_c_ops(exe, prof, s, failures)
+    sizes = bench_c_scale(exe, prof, s, failures)
+    bench_c_events(exe, prof, s, failures)
+    py_status = bench_python(prof, s, failures)
+    results = {
+        "meta": {**machine(), "mode": name, "profile": dataclasses.asdict(prof),
+                 "load_before": round(load, 2), "seconds_total": None},
+        **collect(s, sizes, prof),
+        "pyvirt_module": py_status,
+        "qemu": probe_qemu(),
+        "failures": failures,
+    }
+    results["meta"]["seconds_total"] = round(time.monotonic() - t0, 1)
+
+    from report import render_markdown, render_text   # bench/ is on sys.path
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    text = render_text(results)
+    (out / "table.txt").write_text(text)
+    (out / "table.md").write_text(render_markdown(results))
+    print(text)
+    if not args.no_chart:
+        try:
+            from chart import draw
+        except ImportError as e:
+            log(f"no chart: {e} (pip install -r bench/requirements.txt)")
+        else:
+            draw(results, out / "bench.png")
+            log(f"chart {out / 'bench.png'}")
+    if args.docs:
+        docs = ROOT / "docs"
+        docs.mkdir(exist_ok=True)
+        shutil.copy(out / "table.md", docs / "bench.md")
+        if (out / "bench.png").exists():
+            shutil.copy(out / "bench.png", docs / "bench.png")
+        log("copied table.md and bench.png to docs/")
+    log(f"results {out / 'results.json'} ({results['meta']['seconds_total']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

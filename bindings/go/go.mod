@@ -1,0 +1,3 @@
+module pyvirt/libvirt
+
+go 1.19

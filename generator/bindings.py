@@ -1,0 +1,200 @@
+"""What every generated language binding (Go, Perl, OCaml) needs to know about a
+C function, decided once: its receiver, its inputs and outputs, what its result
+means, and the callbacks it takes.
+
+Argument conversion kinds are the C shim's (generator/shim.py ``plan``): a binding
+calls the same C functions with the same arguments, so it reuses that
+classification as is and only adds what a caller of the C API sees but the shim
+does not (what an int result means, which callback type an event ID selects).
+Per-language choices (names, types, what a language leaves out) live in
+generator/<lang>/ and bindings/<lang>/overrides.toml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from . import shim as shim_plan
+from .events import EVENT_FAMILIES
+from .model import OBJECT_TYPES, Api, Arg, FuncType, Function, Return
+from .shim import IN_KINDS, OUT_KINDS, Step
+
+# An <return type='int'/> is a 0/-1 status unless the function counts, tests or
+# hands out an id; the spec cannot say which, libvirt's naming does.
+BOOL_RESULT = re.compile(r"^vir\w*?(Is|Has)[A-Z]\w*$")
+VALUE_RESULT = re.compile(
+    r"NumOf|Num$|NumChildren|GetMax|Compare|EventRegister(Any)?$|^virEventAdd|GetVcpusFlags"
+    r"|GetUsageType|^virStreamSend$|OpenGraphicsFD|^virGetLastError(Code|Domain)$|^virConnectClose$")
+
+RESULTS = ("none", "status", "bool", "value", "object", "borrowed_object", "string",
+           "borrowed_string",
+           "count", "bytes_count")
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A C callback type as a binding delivers it: its arguments (the user-data
+    slot removed) classified as inputs from C; ex) virConnectDomainEventCallback."""
+    ft: FuncType
+    steps: tuple[Step, ...]
+    unsupported: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.ft.name
+
+    @property
+    def args(self) -> tuple[Arg, ...]:
+        """The C arguments in order, the user-data slot last."""
+        return self.ft.args
+
+
+@dataclass(frozen=True)
+class EventChoice:
+    """One event ID of a RegisterAny family and the callback type it selects."""
+    enum: str
+    callback: Callback
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One C function as the bindings call it; ex) virDomainGetName ->
+    owner='virDomainPtr', stem='GetName', result='string'.
+
+    steps: the shim's conversion steps (inputs, outputs, callbacks) in C order.
+    unsupported: why no binding can call it yet (a conversion kind is missing).
+    """
+    fn: Function
+    owner: str
+    stem: str
+    steps: tuple[Step, ...]
+    result: str
+    unsupported: str = ""
+    refcount: str = ""
+    callbacks: tuple[Callback, ...] = ()       # what the callback argument may be
+    events: tuple[EventChoice, ...] = ()        # for a RegisterAny family
+
+    @property
+    def inputs(self) -> list[Step]:
+        return [s for s in self.steps if s.kind in IN_KINDS and not (self.owner and s is self.steps[0])]
+
+    @property
+    def outputs(self) -> list[Step]:
+        return [s for s in self.steps if s.kind in OUT_KINDS]
+
+    @property
+    def callback_step(self) -> Step | None:
+        return next((s for s in self.steps if s.kind == "callback"), None)
+
+    @property
+    def ret(self) -> Return:
+        return self.fn.ret
+
+    @property
+    def error_value(self) -> str | None:
+        return self.fn.ret.error_value
+
+
+def _result(fn: Function, plan: shim_plan.Plan) -> str:
+    if plan.refcount:
+        return "value" if fn.name == "virConnectClose" else "status"
+    r = plan.result
+    if r == "void":
+        return "none"
+    if r == "value" and fn.ret.type == "int":
+        if BOOL_RESULT.match(fn.name):
+            return "bool"
+        return "value" if VALUE_RESULT.search(fn.name) else "status"
+    return r
+
+
+def owner_of(fn: Function) -> str:
+    """The receiver: the first argument when it is an object passed in."""
+    if fn.args and fn.args[0].type in OBJECT_TYPES and fn.args[0].dir == "in":
+        return fn.args[0].type
+    return ""
+
+
+def stem_of(fn: Function, owner: str) -> str:
+    """virDomainGetName -> GetName on Domain; virDomainLookupByName -> DomainLookupByName
+    on Connect; virNodeGetInfo -> NodeGetInfo; virGetVersion -> GetVersion."""
+    base = owner[3:-3] if owner else ""
+    if base and fn.name.startswith("vir" + base) and len(fn.name) > 3 + len(base):
+        return fn.name[3 + len(base):]
+    return fn.name[3:]
+
+
+def _callback_function(ft: FuncType) -> Function:
+    """A callback's arguments as a function's, so that the shim's rules classify
+    them: the user-data slot dropped, (params, nparams) paired."""
+    args = [a for a in ft.args if a.type != "void *"]
+    fixed = []
+    for i, a in enumerate(args):
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        if a.type == "virTypedParameterPtr" and nxt is not None and nxt.name == "nparams":
+            a = dataclasses.replace(a, length=nxt.name)
+        fixed.append(a)
+    return Function(ft.name, ft.file, "", Return("void"), tuple(fixed))
+
+
+def _callback(ft: FuncType, p: shim_plan.Plan) -> Callback:
+    extra = [] if any(a.type == "void *" for a in ft.args) else ["no user-data argument"]
+    bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in")]
+    problems = [x for x in [p.unsupported, *extra, *(f"{k} argument" for k in bad)] if x]
+    return Callback(ft, p.steps, "; ".join(problems))
+
+
+def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
+    """Every function of api, classified; apis gives the base library's types to
+    the -qemu and -lxc specs."""
+    full = _merged(api, apis or [api])
+    fts = [d for d in full.decls if isinstance(d, FuncType)]
+    pseudo = [_callback_function(ft) for ft in fts]
+    plans = {p.fn.name: p for p in shim_plan.plans(
+        dataclasses.replace(full, decls=full.decls + tuple(pseudo)), set(), set())}
+    cbs_by_name = {ft.name: _callback(ft, plans[ft.name]) for ft in fts}
+    ours = {f.name for f in api.functions}
+    out = []
+    for fn in api.functions:
+        p = plans[fn.name]
+        owner = owner_of(fn)
+        cbs: tuple[Callback, ...] = ()
+        events: tuple[EventChoice, ...] = ()
+        problems = [p.unsupported] if p.unsupported else []
+        step = next((s for s in p.steps if s.kind == "callback"), None)
+        if step is not None:
+            if fn.name in EVENT_FAMILIES:
+                prefix, types = EVENT_FAMILIES[fn.name]
+                ids = sorted((e for e in full.enums if e.name.startswith(prefix) and not e.sentinel),
+                             key=lambda e: e.value)
+                events = tuple(EventChoice(e.name, cbs_by_name[types[e.value]])
+                               for e in ids if e.value < len(types))
+                cbs = tuple({c.callback.name: c.callback for c in events}.values())
+            elif step.ctype in cbs_by_name:
+                cbs = (cbs_by_name[step.ctype],)
+            else:
+                problems.append(f"callback type {step.ctype} unknown")
+            if not step.arg.opaque:
+                problems.append(f"callback {step.arg.name} has no user-data argument")
+        out.append(Binding(fn, owner, stem_of(fn, owner), p.steps, _result(fn, p),
+                           "; ".join(problems), p.refcount, cbs, events))
+    assert len(out) == len(ours)
+    return out
+
+
+def callbacks(api: Api, apis: list[Api] | None = None) -> list[Callback]:
+    """Every callback type any function of api may take."""
+    seen: dict[str, Callback] = {}
+    for b in bindings(api, apis):
+        for c in b.callbacks:
+            seen.setdefault(c.name, c)
+    return sorted(seen.values(), key=lambda c: c.name)
+
+
+def _merged(api: Api, apis: list[Api]) -> Api:
+    base = [a for a in apis if a.name == "libvirt" and a is not api]
+    if not base:
+        return api
+    return dataclasses.replace(api, decls=base[0].decls + api.decls)
