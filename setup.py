@@ -1,18 +1,44 @@
-"""pyvirt's Python side: the core package `pyvirt` (the folder core/).
+"""pyvirt's Python side as a pure wheel: the core package `pyvirt` (the folder
+core/) and the modules `libvirt`, `libvirt_qemu`, `libvirt_lxc`, `libvirtaio` and
+`libvirt_asyncio`,
+which `make build` generates into build/python/ (never committed).
 
-The C library (build/lib/libvirt.so.0) is built separately with `make build`.
+    make build && python -m pip wheel --no-deps --no-build-isolation -w dist .
+
+No compiler and no C library: the C library (build/lib/libvirt.so.0) is built
+separately by `make build` and is not part of the wheel.
 """
 
+import os
+import sys
+
 from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GENERATED = os.path.join("build", "python")
+MODULES = ["libvirt", "libvirt_qemu", "libvirt_lxc", "libvirtaio", "libvirt_asyncio"]
+
+missing = [m for m in MODULES if not os.path.exists(os.path.join(HERE, GENERATED, m + ".py"))]
+if missing:
+    sys.exit(f"setup.py: {GENERATED}/ lacks {', '.join(m + '.py' for m in missing)}: "
+             "run `make build` first (the modules are generated from apispec/)")
+
+# setuptools' own work folders: never build/lib, which holds libvirt.so.0.
+WORK = os.path.join("build", "wheel")
+os.makedirs(os.path.join(HERE, WORK), exist_ok=True)
 
 setup(
     name="pyvirt",
     version="0.1.0",
-    description="libvirt's API with a Python core",
+    description="libvirt's API with a Python core; `import libvirt` without C",
     license="LGPL-2.1-or-later",
     python_requires=">=3.11",
     packages=["pyvirt"] + [f"pyvirt.{p}" for p in find_packages("core")],
-    package_dir={"pyvirt": "core"},
+    package_dir={"pyvirt": "core", "": GENERATED},
+    py_modules=MODULES,
     package_data={"pyvirt": ["py.typed"]},
     install_requires=["lxml>=4.9"],
+    zip_safe=False,
+    options={"build": {"build_base": WORK}, "egg_info": {"egg_base": WORK},
+             "bdist_wheel": {"bdist_dir": os.path.join(WORK, "bdist")}},
 )

@@ -102,11 +102,23 @@ class Plan:
         return [s for s in self.steps if s.kind in OUT_KINDS]
 
 
+# C results that are neither a status nor a list's length, computed from the
+# core's result r and the C arguments.
+RESULT_EXPRESSIONS = {
+    "virDomainGetVcpuPinInfo": "len(r) // maplen",          # vCPUs whose maps were filled
+    "virDomainGetEmulatorPinInfo": "1 if any(r) else 0",     # 0: no emulator pinning at all
+}
+
+# Functions whose C result is a value besides their outputs: the core returns
+# (value, output, ...).
+VALUE_WITH_OUTPUTS = {"virNodeGetCPUMap"}   # the number of host CPUs
+
 IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
             "strings_in", "bytes_in", "ints_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-             "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs"}
+             "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
+             "out_struct_block", "out_alloc_bytes"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -118,6 +130,8 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
     if t == "virTypedParameterPtr" and a.dir == "in" and a.length:
         return Step("typed_in", a, length=a.length)
     if t == "virTypedParameterPtr" and a.dir == "out" and a.length:
+        if {x.name: x.type for x in fn.args}.get(a.length) != "int *":
+            return f"output {a.name}: typed parameters counted by {a.length}"
         return Step("typed_out", a, length=a.length)
     if t == "virTypedParameterPtr *" and a.alloc == "callee" and a.length:
         return Step("typed_alloc", a, length=a.length)
@@ -168,6 +182,10 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_objects", a, t[:-3])
     if t.endswith("Ptr **") and t[:-3] in structs and a.length == "return":
         return Step("out_struct_array", a, structs[t[:-3]])
+    if t.endswith("Ptr *") and t[:-2] in structs and a.alloc == "callee" and a.length == "return":
+        return Step("out_struct_block", a, structs[t[:-2]])
+    if t == "unsigned char **" and a.alloc == "callee":
+        return Step("out_alloc_bytes", a)
     if t in structs:
         return Step("out_struct", a, structs[t])
     return f"output {a.name}: {t}"
@@ -214,8 +232,11 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
             steps.append(s)
     r = fn.ret
     counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings",
-                             "out_struct_array", "out_structs") for s in steps)
-    if r.is_void:
+                             "out_struct_array", "out_structs", "out_struct_block")
+                  for s in steps)
+    if fn.name in RESULT_EXPRESSIONS:
+        result = "expression"
+    elif r.is_void:
         result = "void"
     elif r.type in OBJECT_TYPES:
         result = "borrowed_object" if r.owner == "library" else "object"
@@ -229,7 +250,8 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
             fn.name.startswith("virStreamRecv"):
         result = "bytes_count"   # bytes read, 0 at end of stream, -2 if it would block
     elif r.type in SCALAR_TYPES or r.type in enums:
-        result = "status" if any(s.kind in OUT_KINDS for s in steps) else "value"
+        outputs = any(s.kind in OUT_KINDS for s in steps)
+        result = "status" if outputs and fn.name not in VALUE_WITH_OUTPUTS else "value"
     else:
         problems.append(f"returns {r.type}")
         result = ""

@@ -55,7 +55,17 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainMemoryStats", "stats"): {"dir": "out", "length": "nr_stats"},
     # Output arrays whose size is not a single argument.
     ("virNodeGetCellsFreeMemory", "freeMems"): {"dir": "out", "length": "maxCells"},
-    ("virNodeGetFreePages", "counts"): {"dir": "out", "length": "npages*cellCount"},
+    ("virNodeGetFreePages", "counts"): {"dir": "out", "length": "npages*cellcount"},
+    # CPU maps: per vCPU / per emulator, caller-allocated; the host map, callee-allocated.
+    ("virDomainGetVcpuPinInfo", "cpumaps"): {"dir": "out", "length": "ncpumaps*maplen"},
+    ("virDomainGetEmulatorPinInfo", "cpumaps"): {"dir": "out", "length": "maplen"},
+    ("virNodeGetCPUMap", "cpumap"): {"dir": "out", "alloc": "callee", "nullable": True},
+    # Typed parameters per CPU (nparams for each of ncpus), and two callee-allocated arrays.
+    ("virDomainGetCPUStats", "params"): {"dir": "out", "length": "nparams*ncpus",
+                                         "nullable": True},
+    ("virDomainGetGuestVcpus", "params"): {"dir": "out", "alloc": "callee", "length": "nparams"},
+    ("virDomainGetSecurityLabelList", "seclabels"): {"dir": "out", "alloc": "callee",
+                                                    "length": "return"},
 }
 
 # An input array followed by its element count: (array type, count argument names).
@@ -70,7 +80,7 @@ NULLABLE = {("virConnectOpen", "name"), ("virConnectOpenReadOnly", "name"),
             ("virConnectOpenAuth", "name"), ("virConnectOpenAuth", "auth"),
             ("virGetVersion", "type"), ("virGetVersion", "typeVer"),
             ("virDomainGetSchedulerType", "nparams"),
-            ("virConnectDomainQemuMonitorEventRegister", "dom")}
+            ("virConnectDomainQemuMonitorEventRegister", "dom"), ("virNodeGetCPUMap", "online")}
 
 
 def _typed_params(fn: m.Function, a: m.Arg) -> dict | None:
@@ -97,7 +107,7 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
     if after in COUNTED_INPUTS.get(t, ()) and not fn.name.startswith("virDomainGet"):
         return replace(a, length=after)
     if t.startswith("virTypedParameterPtr"):
-        typed = _typed_params(fn, a)
+        typed = OVERRIDES.get((fn.name, a.name)) or _typed_params(fn, a)
         return replace(a, **typed) if typed else a
     if a.name == "nparams" and t == "int *" and any(
             x.type == "virTypedParameterPtr" and x.length is None for x in fn.args):

@@ -96,5 +96,11 @@ def render(apis: list[Api], c_sources: dict[str, str]) -> dict[str, str]:
                 api=api, module=mod, methods=ms, values=values, constants=constants(api),
                 helpers=names_mod.RESULT_HELPERS, bound=_bound(api, ms, values))
         out[f"python/{mod}.py"] = text
+        if api.name == "libvirt":
+            direct = {m.fn.name for m in ms if m.cls and m.result in ("value", "status")
+                      and re.match(names_mod.NEVER_BLOCKS, m.fn.name)}
+            out["python/libvirt_asyncio.py"] = env.get_template("asyncio.py.j2").render(
+                api=api, module_methods=[m for m in ms if not m.cls], classes=_classes(ms),
+                direct=direct)
     out["python/libvirtaio.py"] = env.get_template("libvirtaio.py.j2").render()
     return out

@@ -131,13 +131,22 @@ OVERRIDES: dict[str, Override] = {
     "virDomainFSFreeze": Override(HAND, skip=True), "virDomainFSThaw": Override(HAND, skip=True),
     "virDomainGetTime": Override(HAND, skip=True), "virDomainSetTime": Override(HAND, skip=True),
     "virDomainGetConnect": Override(HAND, skip=True),
+    # cpumaps as tuples of booleans, sized from the host's CPU count
+    "virDomainGetVcpus": Override(HAND, skip=True),
+    "virDomainGetVcpuPinInfo": Override(HAND, skip=True),
+    "virDomainGetEmulatorPinInfo": Override(HAND, skip=True),
+    "virNodeGetCPUMap": Override(HAND, skip=True),
+    "virDomainGetCPUStats": Override(HAND + ": a list of dicts, one per CPU, or the total",
+                                     skip=True),
+    # {page size: count} dicts for parallel C arrays
+    "virNodeAllocPages": Override(HAND, skip=True),
+    "virNodeGetFreePages": Override(HAND, skip=True),
     "virDomainSnapshotGetConnect": Override(HAND, skip=True),
     "virDomainSnapshotGetDomain": Override(HAND, skip=True),
     "virDomainCheckpointGetConnect": Override(HAND, skip=True),
     "virDomainCheckpointGetDomain": Override(HAND, skip=True),
     # virDomain.listAllSnapshots & co return lists of wrapped objects: generic, but
     # libvirt-python's names for the snapshot/checkpoint helpers differ from the rules
-    "virDomainGetCPUStats": Override("libvirt-python keeps 'get' here", name="getCPUStats"),
     "virConnectListDomains": Override("libvirt-python's name: ids, not domains",
                                       name="listDomainsID"),
     "virDomainSnapshotListNames": Override("libvirt-python's name", name="snapshotListNames"),
@@ -311,6 +320,9 @@ ERROR_FAMILIES: dict[str, tuple[str, ...]] = {
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),
+    "virDomainBlockStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
+    "virDomainInterfaceStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
+    "virDomainMemoryStats": ("_memory_stats", "libvirt-python returns {name: value}"),
 }
 
 # libvirt-python's parameter names where they differ from the C argument names.
@@ -336,6 +348,8 @@ RENAMES: dict[str, dict[str, str]] = {
     "virStorageVolCreateXML": {"xmldesc": "xmlDesc"},
     "virStorageVolCreateXMLFrom": {"xmldesc": "xmlDesc"},
     "virDomainRevertToSnapshot": {"snapshot": "snap"},
+    "virDomainBlockStats": {"disk": "path"},
+    "virDomainInterfaceStats": {"device": "path"},
 }
 
 # Caller-buffer maxima that libvirt-python fills in itself (it returns every
@@ -350,9 +364,21 @@ MAXIMA: dict[str, str] = {
 # Output-array capacities that libvirt-python leaves to the caller as an argument.
 USER_MAXIMA: dict[str, str] = {
     "virNodeGetCellsFreeMemory": "maxCells",   # getCellsFreeMemory(startCell, maxCells)
+    "virDomainSendKey": "nkeycodes",   # sendKey(..., keycodes, nkeycodes): must be len(keycodes)
+}
+
+# Arguments libvirt-python does not expose, with the value it passes itself.
+FIXED: dict[str, dict[str, str]] = {
+    "virDomainBlockStats": {"size": "40"},        # sizeof(virDomainBlockStatsStruct)
+    "virDomainInterfaceStats": {"size": "64"},    # sizeof(virDomainInterfaceStatsStruct)
+    "virDomainMemoryStats": {"flags": "0"},       # memoryStats() takes no flags
 }
 
 # Constants libvirt-python exposes although the spec marks them as sentinels.
 CONSTANT_EXTRAS: dict[str, str] = {
     "VIR_DOMAIN_MEMORY_STAT_LAST": "an alias of VIR_DOMAIN_MEMORY_STAT_NR that libvirt-python keeps",
 }
+
+# The asyncio-native module (libvirt_asyncio): accessors that only read what the
+# handle already holds never block, so they run directly instead of in a thread.
+NEVER_BLOCKS = r"^vir[A-Za-z]+Get(Name|UUID|UUIDString|ID|Key|Path|MACString)$"

@@ -5,18 +5,28 @@ result comes back.  Templates only spell these facts out.
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
+import re
 from dataclasses import dataclass
 
 from ..model import OBJECT_TYPES, Api, Function, Struct, Typedef
 from ..shim import FILE_DOMAINS
-from .names import CLASSES, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
+from .names import CLASSES, FIXED, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
 
 SCALARS = {"int": "int", "unsigned int": "int", "long": "int", "unsigned long": "int",
            "long long": "int", "unsigned long long": "int", "size_t": "int",
            "unsigned char": "int", "double": "float", "char *": "str",
            "const char *": "str"}
 MAXLEN = "_MAXLEN"
+BYTE_BUFFERS = ("void *", "char *")
+
+
+def names_in(length: str | None) -> set[str]:
+    """The arguments a length annotation names; ex) 'maxinfo*maplen' -> both
+    ('return' and macros such as VIR_UUID_BUFLEN aside)."""
+    return {n for n in re.findall(r"[A-Za-z_]\w*", length or "")
+            if n != "return" and not re.fullmatch(r"[A-Z0-9_]+", n)}
 
 
 def pyname(name: str) -> str:
@@ -96,9 +106,18 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
         args = args[1:]
         call = ["self._o"]
     renames = RENAMES.get(fn.name, {})
-    lengths = {a.length for a in fn.args if a.length}
+    lengths = set().union(*(names_in(a.length) for a in fn.args))
     consumed = lengths | {a.opaque for a in fn.args if a.opaque} | {a.free for a in fn.args if a.free}
-    out_lengths = {a.length for a in fn.args if a.length and a.dir != "in"}
+    out_lengths = set().union(*(names_in(a.length) for a in fn.args if a.dir != "in"))
+    # lengths the caller gives: a peek's byte count, and the USER_MAXIMA table
+    user = {a.length for a in fn.args if a.dir == "out" and a.type in BYTE_BUFFERS} \
+        | {USER_MAXIMA.get(fn.name)}
+    user.discard(None)
+    # an input array whose length the caller states: checked, not passed on
+    stated = {a.name: pyname(renames.get(a.length, a.length)) for a in fn.args
+              if a.dir == "in" and a.length in user}
+    stated_lengths = {a.length for a in fn.args if a.name in stated}
+    fixed_args = FIXED.get(fn.name, {})
     params: list[Param] = []
     outs = []
     for a in args:
@@ -106,11 +125,14 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
         if MAXIMA.get(fn.name) == a.name:
             call.append(MAXLEN)
             continue
+        if a.name in fixed_args:
+            call.append(fixed_args[a.name])
+            continue
         if a.dir != "in":
             if a.name not in consumed:
                 outs.append(a)
             continue
-        if a.name in consumed and USER_MAXIMA.get(fn.name) != a.name:
+        if a.name in consumed and a.name not in user:
             if a.name in out_lengths:
                 call.append(MAXLEN)     # libvirt-python asks for everything
             continue
@@ -126,10 +148,11 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
             if hint == "str" and a.type == "const char *":
                 hint = "Optional[str]"
             expr = n
-        if not cls and not call and a.type in OBJECT_TYPES:
-            pass
+        if a.name in stated:
+            expr = f"_sized({n}, {stated[a.name]}, '{fn.name}')"
         params.append(Param(n, hint, names.default(fn, a.name)))
-        call.append(expr)
+        if a.name not in stated_lengths:
+            call.append(expr)
     # a parameter with a default forces defaults on every later one
     seen_default = False
     fixed = []

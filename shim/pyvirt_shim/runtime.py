@@ -520,6 +520,22 @@ def fill_struct(dst, sname: str, value) -> None:
             setattr(dst, fname, v)
 
 
+def struct_block(sname: str, items: list):
+    """One malloc'ed block of structs (virDomainGetSecurityLabelList's labels)."""
+    arr = ffi.cast("struct " + sname + " *",
+                   lib.calloc(max(len(items), 1), ffi.sizeof("struct " + sname)))
+    for i, item in enumerate(items):
+        fill_struct(arr[i], sname, item)
+    return arr
+
+
+def malloc_bytes(data: bytes):
+    """A malloc'ed copy of data that the caller frees (virNodeGetCPUMap's map)."""
+    buf = ffi.cast("unsigned char *", lib.calloc(max(len(data), 1), 1))
+    ffi.memmove(buf, bytes(data), len(data))
+    return buf
+
+
 def struct_array(sname: str, items: list):
     """A NULL-terminated array of malloc'ed structs, freed by the caller with the
     struct's own free function (virDomainFSInfoFree, ...) and free()."""

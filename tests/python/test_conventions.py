@@ -37,9 +37,22 @@ def test_every_table_entry_names_a_spec_function_and_gives_a_reason():
     for n in ("libvirt", "libvirt-qemu", "libvirt-lxc"):
         fns |= {f.name for f in spec.load(str(ROOT / "apispec" / f"{n}.xml")).functions}
     unknown = [k for table in (names.OVERRIDES, names.DEFAULTS, names.RENAMES, names.MAXIMA,
-                               names.RESULT_HELPERS) for k in table if k not in fns]
+                               names.RESULT_HELPERS, names.FIXED, names.USER_MAXIMA) for k in table if k not in fns]
     assert unknown == []
     assert all(o.reason for o in names.OVERRIDES.values())
+
+
+def test_length_expressions_name_arguments():
+    """Every argument a length annotation names exists (virNodeGetFreePages'
+    'npages*cellCount' names none: the C argument is 'cellcount')."""
+    from generator.python.plan import names_in
+    bad = []
+    for n in ("libvirt", "libvirt-qemu", "libvirt-lxc"):
+        for f in spec.load(str(ROOT / "apispec" / f"{n}.xml")).functions:
+            have = {a.name for a in f.args}
+            bad += [f"{f.name}.{a.name}: {a.length}" for a in f.args
+                    if names_in(a.length) - have]
+    assert bad == []
 
 
 def test_method_names_are_unique_per_class(api):
@@ -56,7 +69,8 @@ def test_render_is_deterministic_and_compiles(api):
     c = {"errors.c": 'static const char *const domain_names[] = { "", "Xen Driver" };'}
     a, b = render(apis, c), render(apis, c)
     assert a == b and set(a) == {"python/libvirt.py", "python/libvirt_qemu.py",
-                                 "python/libvirt_lxc.py", "python/libvirtaio.py"}
+                                 "python/libvirt_lxc.py", "python/libvirtaio.py",
+                                 "python/libvirt_asyncio.py"}
     for path, text in a.items():
         compile(text, path, "exec")
         assert "do not edit" in text.splitlines()[0] + text.splitlines()[1]

@@ -12,9 +12,8 @@ from pymodule_runner import BUILD, HERE, run_json
 
 # Names that cannot exist without libvirt-python's C extension.
 NOT_APPLICABLE = {"libvirtmod": "the C extension module itself; pyvirt's module has no C"}
-# Methods whose parameters still differ from libvirt-python's (structural
-# signatures: cpumaps, caller buffers, peek sizes).  Lower it as they are fixed.
-MAX_SIGNATURE_MISMATCHES = 15
+# Methods whose parameters still differ from libvirt-python's: none.
+MAX_SIGNATURE_MISMATCHES = 0
 
 pytestmark = pytest.mark.skipif(not (BUILD / "python" / "libvirt.py").exists(),
                                 reason="run `make build` first")
