@@ -124,7 +124,7 @@ def virConnectOpenAuth(name: Optional[str], auth: Any, flags: int) -> Connect:
     if name is None:
         raise errors.report(ErrorNumber.VIR_ERR_NO_CONNECT, N, "(null)")
     parsed = urimod.parse(name)
-    driver = drivers.open_driver(parsed)
+    driver = drivers.open_driver(parsed, auth)
     return Connect(driver, name, readonly=bool(flags & VIR_CONNECT_RO))
 
 

@@ -4,6 +4,7 @@ names are exactly the C struct field names."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 
 @dataclasses.dataclass
@@ -113,3 +114,35 @@ class SecurityModel:
     """virSecurityModel."""
     model: str
     doi: str
+
+
+@dataclasses.dataclass
+class DomainDiskError:
+    """virDomainDiskError; error: VIR_DOMAIN_DISK_ERROR_*."""
+    disk: str
+    error: int
+
+
+@dataclasses.dataclass
+class DomainFSInfo:
+    """virDomainFSInfo; devAlias: the disks' target names."""
+    mountpoint: str
+    name: str
+    fstype: str
+    devAlias: list[str]
+
+
+@dataclasses.dataclass
+class DomainIPAddress:
+    """virDomainIPAddress; type: VIR_IP_ADDR_TYPE_*."""
+    type: int
+    addr: str
+    prefix: int
+
+
+@dataclasses.dataclass
+class DomainInterface:
+    """virDomainInterface."""
+    name: str
+    hwaddr: Optional[str]
+    addrs: list[DomainIPAddress]

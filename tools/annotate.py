@@ -53,6 +53,8 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainGetVcpus", "cpumaps"): {"dir": "out", "length": "maxinfo*maplen",
                                         "nullable": True},
     ("virDomainMemoryStats", "stats"): {"dir": "out", "length": "nr_stats"},
+    ("virDomainGetDiskErrors", "errors"): {"dir": "out", "length": "maxerrors",
+                                           "nullable": True},   # NULL asks how many
     # Output arrays whose size is not a single argument.
     ("virNodeGetCellsFreeMemory", "freeMems"): {"dir": "out", "length": "maxCells"},
     ("virNodeGetFreePages", "counts"): {"dir": "out", "length": "npages*cellcount"},

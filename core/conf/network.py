@@ -106,6 +106,17 @@ def _bridge_line(net: NetworkDef) -> list[str]:
     return [f"  <bridge{xmlutil.attrs(items)}/>"]
 
 
+def _ip_lines(lines: list[str]) -> list[str]:
+    """libvirt always writes <ip ...> with a closing tag, even when empty."""
+    out = []
+    for line in lines:
+        if line.startswith("  <ip ") and line.endswith("/>"):
+            out += [line[:-2] + ">", "  </ip>"]
+        else:
+            out.append(line)
+    return out
+
+
 def format_network_xml(net: NetworkDef) -> str:
     """The document virNetworkGetXMLDesc returns."""
     lines = ["<network>", f"  <name>{xmlutil.escape(net.name)}</name>",
@@ -116,6 +127,8 @@ def format_network_xml(net: NetworkDef) -> str:
                 lines.extend(xmlutil.element_lines(net.forward, 2))
         elif part == "@bridge":
             lines.extend(_bridge_line(net))
+        elif part == "ip":
+            lines.extend(_ip_lines(xmlutil.layout_lines(net.kept, (part,), 2)))
         else:
             lines.extend(xmlutil.layout_lines(net.kept, (part,), 2))
     lines.append("</network>")

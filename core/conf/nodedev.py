@@ -59,6 +59,10 @@ def parse_nodedev_xml(text: Optional[str], name_required: bool = True) -> NodeDe
     if not caps:
         raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ND,
                             f"no device capabilities for '{name or 'new device'}'")
+    for cap in caps:
+        if cap.get("type") == "system" and not (cap.findtext("hardware/uuid") or "").strip():
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ND,
+                                f"no system UUID supplied for '{name or 'new device'}'")
     return NodeDeviceDef(name=name or "new device",
                          parent=parent.strip() if parent else None, caps=caps)
 
@@ -68,6 +72,10 @@ def format_nodedev_xml(dev: NodeDeviceDef) -> str:
     if dev.parent is not None:
         lines.append(f"  <parent>{xmlutil.escape(dev.parent)}</parent>")
     for cap in dev.caps:
-        lines.extend(xmlutil.element_lines(cap, 2))
+        cap_lines = xmlutil.element_lines(cap, 2)
+        if cap.get("type") == "system" and cap.find("firmware") is None:
+            # libvirt always writes the system's <firmware>, even empty.
+            cap_lines[-1:-1] = ["    <firmware>", "    </firmware>"]
+        lines.extend(cap_lines)
     lines.append("</device>")
     return "\n".join(lines) + "\n"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import errors
 from ..errors import ErrorDomain, ErrorNumber
 from ..uri import Uri
 from .base import HypervisorDriver
 
 
-def open_driver(uri: Uri) -> HypervisorDriver:
+def open_driver(uri: Uri, auth: Any = None) -> HypervisorDriver:
     """Ask each driver in turn, as libvirt's virConnectOpen does."""
     from . import qemu, test
-    driver: HypervisorDriver | None = test.open_driver(uri)
+    driver: HypervisorDriver | None = test.open_driver(uri, auth)
     if driver is None:
         driver = qemu.open_driver(uri)
     if driver is not None:

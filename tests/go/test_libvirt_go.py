@@ -27,7 +27,6 @@ REPORT = BUILD / "go-test-report.txt"
 
 # Tests that fail on ours for a reason outside the core; each names it.
 KNOWN_FAILURES: dict[str, str] = {
-    "TestDomainScreenshot": "shim: virStreamNew and streams are not converted",
     "TestDomainGetVcpus": "shim: virDomainGetVcpus cpumaps (unsigned char *) not converted",
     "TestSaveDomain": "shim: virDomainRestore's extern passes an undefined name (a_from "
                       "for a_from_), a NameError",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Optional
+from typing import Any, Optional
 
 from ... import errors
 from ...errors import ErrorDomain, ErrorNumber
 from ...uri import Uri
+from .auth import authenticate
 from .driver import TestDriver, load_default
 from .hostfile import load_file
 
@@ -25,8 +26,9 @@ class _DefaultHost:
 _default = _DefaultHost()
 
 
-def open_driver(uri: Uri) -> Optional[TestDriver]:
-    """The driver instance for `uri`, or None when the URI is not ours."""
+def open_driver(uri: Uri, auth: Any = None) -> Optional[TestDriver]:
+    """The driver instance for `uri`, or None when the URI is not ours;
+    a host file's <auth> users are checked through `auth`'s callback."""
     if uri.scheme != "test" or not uri.is_local:
         return None
     if uri.path == "/default":
@@ -39,6 +41,7 @@ def open_driver(uri: Uri) -> Optional[TestDriver]:
         raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_TEST,
                             "testOpen: supply a path or use test:///default")
     driver = load_file(uri.path)
+    authenticate(driver.auth_users, auth)
     driver.refs += 1
     return driver
 

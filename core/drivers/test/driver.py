@@ -31,15 +31,18 @@ from ...structs import DomainInfo
 from ..base import HypervisorDriver
 from . import defaults
 from .defaults import NodeInfo
+from .auth import AuthUser
 from .checkpoint import CheckpointMixin
 from .domain_extra import DomainExtraMixin
 from .domain_save import DomainSaveMixin
+from .guestinfo import GuestInfoMixin
 from .interface import InterfaceMixin, InterfaceObj
 from .snapshot import SnapshotMixin
 from .tuning import TuningMixin
 from .network import NetworkMixin, NetworkObj
 from .nodedev import NodeDeviceMixin
 from .storage import PoolObj, StorageMixin
+from .streams import StreamMixin
 
 T = ErrorDomain.VIR_FROM_TEST
 E = DomainEventType
@@ -70,7 +73,7 @@ def _no_domain() -> errors.VirtError:
 
 class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
                  DomainExtraMixin, DomainSaveMixin, SnapshotMixin, CheckpointMixin,
-                 TuningMixin, HypervisorDriver):
+                 TuningMixin, StreamMixin, GuestInfoMixin, HypervisorDriver):
     """The simulated host and its entry points."""
 
     name = "Test"
@@ -87,6 +90,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         self.interfaces: list[InterfaceObj] = []
         self.interfaces_backup: Optional[list[InterfaceObj]] = None
         self.devices: list[NodeDeviceDef] = []
+        self.auth_users: list[AuthUser] = []  # <auth> of a host file
 
     # -- helpers (lock held by the caller)
     def _obj(self, dom: Domain) -> DomainObj:

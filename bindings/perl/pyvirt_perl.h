@@ -1,0 +1,229 @@
+/* Hand-written helpers of the generated PyVirt.xs: errors as PyVirt::Error
+ * objects, object handles, typed parameters as hashes, callbacks as code refs.
+ * Included by the generated XS after perl.h and libvirt's headers. */
+#ifndef PYVIRT_PERL_H
+#define PYVIRT_PERL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* libvirt prints every error on stderr unless a handler is set; Perl callers
+ * get the error as an exception instead. */
+static void pv_quiet(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    (void)err;
+}
+
+static SV *pv_error_sv(pTHX_ int code, int domain, int level, const char *message)
+{
+    HV *hv = newHV();
+    hv_stores(hv, "code", newSViv(code));
+    hv_stores(hv, "domain", newSViv(domain));
+    hv_stores(hv, "level", newSViv(level));
+    hv_stores(hv, "message", message ? newSVpv(message, 0) : newSVpvs(""));
+    return sv_bless(newRV_noinc((SV *)hv), gv_stashpvs("PyVirt::Error", GV_ADD));
+}
+
+/* Die with the calling thread's last libvirt error. */
+static void pv_fail(pTHX)
+{
+    virErrorPtr e = virGetLastError();
+    SV *err;
+    if (e && e->code != VIR_ERR_OK)
+        err = pv_error_sv(aTHX_ e->code, e->domain, e->level, e->message);
+    else
+        err = pv_error_sv(aTHX_ VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE, VIR_ERR_ERROR,
+                          "an error occurred, but the cause is unknown");
+    croak_sv(sv_2mortal(err));
+}
+
+/* Die with VIR_ERR_INVALID_ARG, worded as libvirt words it. */
+static void pv_invalid_arg(pTHX_ const char *fmt, ...)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "invalid argument: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+    va_end(ap);
+    croak_sv(sv_2mortal(pv_error_sv(aTHX_ VIR_ERR_INVALID_ARG, VIR_FROM_NONE, VIR_ERR_ERROR, buf)));
+}
+
+/* An object is a blessed reference to an integer holding the C pointer; 0 once freed. */
+static SV *pv_wrap(pTHX_ void *ptr, const char *klass)
+{
+    return sv_setref_pv(newSV(0), klass, ptr);
+}
+
+static void *pv_object(pTHX_ SV *sv, const char *klass, int nullable, int index)
+{
+    if (!SvOK(sv)) {
+        if (nullable)
+            return NULL;
+        pv_invalid_arg(aTHX_ "argument %d must be a %s, not undef", index, klass);
+    }
+    if (!sv_isobject(sv) || !sv_derived_from(sv, klass))
+        pv_invalid_arg(aTHX_ "argument %d must be a %s", index, klass);
+    return INT2PTR(void *, SvIV(SvRV(sv)));
+}
+
+static const unsigned char *pv_uuid(pTHX_ SV *sv, int index)
+{
+    STRLEN len;
+    const char *p = SvOK(sv) ? SvPV(sv, len) : NULL;
+    if (p && len != VIR_UUID_BUFLEN)
+        pv_invalid_arg(aTHX_ "argument %d must hold %d bytes", index, VIR_UUID_BUFLEN);
+    return (const unsigned char *)p;
+}
+
+static AV *pv_array(pTHX_ SV *sv, int index)
+{
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVAV)
+        pv_invalid_arg(aTHX_ "argument %d must be an array reference", index);
+    return (AV *)SvRV(sv);
+}
+
+/* Typed parameters: a PyVirt::TypedParams hash (field => value); each field's
+ * VIR_TYPED_PARAM_* type is kept beside it (PyVirt::TypedParams->type_of). */
+static SV *pv_typed_to_sv(pTHX_ virTypedParameterPtr params, int n)
+{
+    HV *hv = newHV(), *types = newHV(), *registry;
+    SV *rv;
+    char key[48];
+    int i;
+    for (i = 0; params && i < n; i++) {
+        virTypedParameterPtr p = &params[i];
+        SV *v;
+        switch (p->type) {
+        case VIR_TYPED_PARAM_INT: v = newSViv(p->value.i); break;
+        case VIR_TYPED_PARAM_UINT: v = newSVuv(p->value.ui); break;
+        case VIR_TYPED_PARAM_LLONG: v = newSViv(p->value.l); break;
+        case VIR_TYPED_PARAM_ULLONG: v = newSVuv(p->value.ul); break;
+        case VIR_TYPED_PARAM_DOUBLE: v = newSVnv(p->value.d); break;
+        case VIR_TYPED_PARAM_BOOLEAN: v = newSViv(p->value.b ? 1 : 0); break;
+        case VIR_TYPED_PARAM_STRING:
+            v = p->value.s ? newSVpv(p->value.s, 0) : newSVpvs("");
+            break;
+        default:
+            continue;
+        }
+        hv_store(hv, p->field, strlen(p->field), v, 0);
+        hv_store(types, p->field, strlen(p->field), newSViv(p->type), 0);
+    }
+    rv = sv_bless(newRV_noinc((SV *)hv), gv_stashpvs("PyVirt::TypedParams", GV_ADD));
+    registry = get_hv("PyVirt::TypedParams::TYPES", GV_ADD);
+    snprintf(key, sizeof(key), "%" UVuf, PTR2UV(hv));
+    hv_store(registry, key, strlen(key), newRV_noinc((SV *)types), 0);
+    return rv;
+}
+
+/* A hash reference to a C array (released by the caller with virTypedParamsFree).
+ * A value's type is, in order: [TYPE, value], the type a PyVirt::TypedParams read
+ * from libvirt recorded, else guessed (integer >= 0: ULLONG, < 0: LLONG, other
+ * number: DOUBLE, anything else: STRING). undef is an empty array. */
+static void pv_typed_from_sv(pTHX_ SV *sv, int index, virTypedParameterPtr *params, int *n)
+{
+    HV *hv, *types = NULL;
+    HE *he;
+    int max = 0;
+    *params = NULL;
+    *n = 0;
+    if (!SvOK(sv))
+        return;
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVHV)
+        pv_invalid_arg(aTHX_ "argument %d must be a hash reference of typed parameters", index);
+    hv = (HV *)SvRV(sv);
+    if (sv_isobject(sv)) {
+        char key[48];
+        SV **t;
+        snprintf(key, sizeof(key), "%" UVuf, PTR2UV(hv));
+        t = hv_fetch(get_hv("PyVirt::TypedParams::TYPES", GV_ADD), key, strlen(key), 0);
+        if (t && SvROK(*t))
+            types = (HV *)SvRV(*t);
+    }
+    hv_iterinit(hv);
+    while ((he = hv_iternext(hv))) {
+        I32 klen;
+        const char *field = hv_iterkey(he, &klen);
+        SV *val = hv_iterval(hv, he);
+        int type = -1, rc;
+        if (SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVAV) {
+            SV **t = av_fetch((AV *)SvRV(val), 0, 0), **v = av_fetch((AV *)SvRV(val), 1, 0);
+            if (!t || !v) {
+                virTypedParamsFree(*params, *n);
+                pv_invalid_arg(aTHX_ "typed parameter '%s' must be [TYPE, value]", field);
+            }
+            type = SvIV(*t);
+            val = *v;
+        } else if (types) {
+            SV **t = hv_fetch(types, field, klen, 0);
+            if (t)
+                type = SvIV(*t);
+        }
+        if (type < 0) {
+            if (SvIOK(val))
+                type = SvIsUV(val) || SvIV(val) >= 0 ? VIR_TYPED_PARAM_ULLONG : VIR_TYPED_PARAM_LLONG;
+            else if (SvNOK(val))
+                type = VIR_TYPED_PARAM_DOUBLE;
+            else
+                type = VIR_TYPED_PARAM_STRING;
+        }
+        switch (type) {
+        case VIR_TYPED_PARAM_INT: rc = virTypedParamsAddInt(params, n, &max, field, SvIV(val)); break;
+        case VIR_TYPED_PARAM_UINT: rc = virTypedParamsAddUInt(params, n, &max, field, SvUV(val)); break;
+        case VIR_TYPED_PARAM_LLONG: rc = virTypedParamsAddLLong(params, n, &max, field, SvIV(val)); break;
+        case VIR_TYPED_PARAM_ULLONG: rc = virTypedParamsAddULLong(params, n, &max, field, SvUV(val)); break;
+        case VIR_TYPED_PARAM_DOUBLE: rc = virTypedParamsAddDouble(params, n, &max, field, SvNV(val)); break;
+        case VIR_TYPED_PARAM_BOOLEAN:
+            rc = virTypedParamsAddBoolean(params, n, &max, field, SvTRUE(val));
+            break;
+        case VIR_TYPED_PARAM_STRING:
+            rc = virTypedParamsAddString(params, n, &max, field, SvPV_nolen(val));
+            break;
+        default:
+            virTypedParamsFree(*params, *n);
+            pv_invalid_arg(aTHX_ "typed parameter '%s' has an unknown type %d", field, type);
+            return;
+        }
+        if (rc < 0) {
+            virTypedParamsFree(*params, *n);
+            pv_fail(aTHX);
+        }
+    }
+}
+
+/* A callback's user data is a new reference to the code ref, dropped by the
+ * free callback libvirt calls when it forgets the callback. */
+static SV *pv_callback_new(pTHX_ SV *sv, int index)
+{
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVCV)
+        pv_invalid_arg(aTHX_ "argument %d must be a code reference", index);
+    return newSVsv(sv);
+}
+
+static void pv_callback_free(void *opaque)
+{
+#ifdef PERL_IMPLICIT_CONTEXT
+    /* A thread that runs no Perl (a driver's own) cannot touch Perl values: leak. */
+    if (!PERL_GET_THX)
+        return;
+#endif
+    {
+        dTHX;
+        if (opaque)
+            SvREFCNT_dec((SV *)opaque);
+    }
+}
+
+/* Call a callback's code ref with the SVs already pushed since PUSHMARK; a die
+ * inside it becomes a warning, as an exception cannot cross libvirt's C frames. */
+static void pv_call(pTHX_ SV *code)
+{
+    call_sv(code, G_DISCARD | G_EVAL);
+    if (SvTRUE(ERRSV))
+        warn("PyVirt: callback died: %" SVf, SVfARG(ERRSV));
+}
+
+#endif

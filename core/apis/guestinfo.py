@@ -1,0 +1,75 @@
+"""Public functions answering questions about a running guest and the host
+(control info, disk errors, filesystems and their freeze/thaw, interface
+addresses, block I/O tuning, sysinfo, CPU model names)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..errors import ErrorDomain, ErrorNumber
+from ..objects import Connect, Domain
+from ..structs import DomainControlInfo, DomainDiskError, DomainFSInfo, DomainInterface
+from . import _common as c
+
+D = ErrorDomain.VIR_FROM_DOMAIN
+N = ErrorDomain.VIR_FROM_NONE
+IFADDR_SRC_AGENT = 1
+
+__all__ = [
+    "virDomainGetControlInfo", "virDomainGetDiskErrors", "virDomainGetFSInfo",
+    "virDomainInterfaceAddresses", "virDomainFSFreeze", "virDomainFSThaw",
+    "virDomainGetBlockIoTune", "virConnectGetSysinfo", "virConnectGetCPUModelNames",
+]
+
+
+def _on(dom: Any, fn: str, *args: Any, write: bool = False) -> Any:
+    d: Domain = c.handle(dom, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
+    return c.call(d.conn, fn, D, d, *args, write=write)
+
+
+def virDomainGetControlInfo(domain: Domain, flags: int) -> DomainControlInfo:
+    result: DomainControlInfo = _on(domain, "virDomainGetControlInfo", flags)
+    return result
+
+
+def virDomainGetDiskErrors(dom: Domain, maxerrors: int, flags: int) -> list[DomainDiskError]:
+    fn = "virDomainGetDiskErrors"
+    c.non_negative(maxerrors, "maxerrors", fn, D)
+    return list(_on(dom, fn, maxerrors, flags))
+
+
+def virDomainGetFSInfo(dom: Domain, flags: int) -> list[DomainFSInfo]:
+    return list(_on(dom, "virDomainGetFSInfo", flags, write=True))
+
+
+def virDomainInterfaceAddresses(dom: Domain, source: int, flags: int) -> list[DomainInterface]:
+    return list(_on(dom, "virDomainInterfaceAddresses", source, flags,
+                    write=source == IFADDR_SRC_AGENT))
+
+
+def virDomainFSFreeze(dom: Domain, mountpoints: Optional[list[str]], flags: int) -> int:
+    return int(_on(dom, "virDomainFSFreeze", list(mountpoints or []), flags, write=True))
+
+
+def virDomainFSThaw(dom: Domain, mountpoints: Optional[list[str]], flags: int) -> int:
+    return int(_on(dom, "virDomainFSThaw", list(mountpoints or []), flags, write=True))
+
+
+def virDomainGetBlockIoTune(dom: Domain, disk: Optional[str],
+                            flags: int) -> list[tuple[str, int, Any]]:
+    fn = "virDomainGetBlockIoTune"
+    c.handle(dom, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
+    c.non_null(disk, "disk", fn, D)
+    return list(_on(dom, fn, disk, flags))
+
+
+def virConnectGetSysinfo(conn: Connect, flags: int) -> str:
+    fn = "virConnectGetSysinfo"
+    return str(c.call(c.conn(conn, fn), fn, N, flags))
+
+
+def virConnectGetCPUModelNames(conn: Connect, arch: Optional[str], flags: int) -> list[str]:
+    fn = "virConnectGetCPUModelNames"
+    cn = c.conn(conn, fn)
+    c.non_null(arch, "arch", fn, N)
+    return list(c.call(cn, fn, N, arch, flags))
