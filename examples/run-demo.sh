@@ -9,5 +9,5 @@ gcc -Wall -o "$build/demo" "$here/demo.c" -I"$build/include" -L"$build/lib" -lvi
 LD_LIBRARY_PATH="$build/lib" "$build/demo"
 
 echo
-echo "== Python: examples/demo.py, Debian's python3-libvirt running on pyvirt's libvirt.so.0"
-LD_LIBRARY_PATH="$build/lib" /usr/bin/python3 "$here/demo.py"
+echo "== Python: examples/demo.py on pyvirt's own \`import libvirt\` (no C in between)"
+PYTHONPATH="$build/python" /usr/bin/python3 "$here/demo.py"
