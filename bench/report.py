@@ -157,9 +157,34 @@ def sections(res: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     out.append(("Events (C): one suspend/resume cycle, every callback run by "
                 "virEventRunDefaultImpl", ["operation", "libvirt", "pyvirt", "ratio"], rows))
 
-    out.append(("QEMU (qemu:///embed, and raw QEMU through QMP on the same guest)",
-                ["operation", "result"], [[r, res["qemu"]["status"]] for r in QEMU_ROWS]))
+    out.append(qemu_section(res["qemu"]))
     return out
+
+
+QEMU_OPS = [("qemu_start", "domain start to running"), ("qemu_suspend_resume",
+            "suspend + resume"), ("qemu_destroy", "destroy")]
+
+
+def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
+    title = "QEMU (qemu:///embed, and raw QEMU through QMP on the same guest)"
+    if "ops" not in q:
+        return title, ["operation", "result"], [[r, q["status"]] for r in QEMU_ROWS]
+    ref = q.get("reference_ms") or {}
+    lv_head = "libvirt 9.0 (reference)" if ref else "libvirt 9.0 embed"
+    head = ["operation", lv_head, "raw QEMU (QMP)", "pyvirt", "vs libvirt", "vs raw"]
+    rows = []
+    for op, label in QEMU_OPS:
+        st = q["ops"].get(op, {})
+        lv = st.get("libvirt")
+        if ref and op in ref:
+            lv = {"median_ns": ref[op] * 1e6, "samples": [ref[op] * 1e6]}
+        rows.append([label, cell(lv) + (" *" if ref else ""), cell(st.get("raw")),
+                     cell(st.get("pyvirt")), ratio(lv, st.get("pyvirt")),
+                     ratio(st.get("raw"), st.get("pyvirt"))])
+    for r in QEMU_ROWS[3:]:
+        rows.append([r, "skipped: migration is not implemented yet", "—", "—", "—", "—"])
+    title += f"; {q['status']}" + (" (*)" if ref else "")
+    return title, head, rows
 
 
 def header(res: dict) -> str:

@@ -12,7 +12,8 @@ from typing import Optional
 from ... import errors
 from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
 from ...domainobj import DomainObj
-from ...domainstate import DomainPausedReason, DomainRunningReason, DomainState
+from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
+                            DomainState)
 from ...errors import ErrorDomain, ErrorNumber
 from ...events import (DomainEventDefinedDetail, DomainEventType as E,
                        DomainEventUndefinedDetail)
@@ -22,6 +23,8 @@ from ..base import HypervisorDriver
 from . import capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
+from .saverestore import SaveRestore
+from .stats import Stats
 
 Q = ErrorDomain.VIR_FROM_QEMU
 D = ErrorDomain.VIR_FROM_DOMAIN
@@ -33,6 +36,10 @@ VIR_DOMAIN_XML_UPDATE_CPU = 4
 VIR_DOMAIN_XML_MIGRATABLE = 8
 VIR_DOMAIN_DEFINE_VALIDATE = 1
 VIR_DOMAIN_START_PAUSED = 1
+VIR_DOMAIN_START_BYPASS_CACHE = 4
+VIR_DOMAIN_START_FORCE_BOOT = 8
+VIR_DOMAIN_REBOOT_ACPI_POWER_BTN = 1
+VIR_DOMAIN_REBOOT_GUEST_AGENT = 2
 VIR_DOMAIN_START_VALIDATE = 16
 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE = 1
 VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA = 2
@@ -44,6 +51,7 @@ VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN = 1
 VIR_DOMAIN_AFFECT_LIVE = 1
 VIR_DOMAIN_AFFECT_CONFIG = 2
 VIR_DOMAIN_VCPU_MAXIMUM = 4
+VIR_DOMAIN_VCPU_GUEST = 8
 MAX_VCPUS_KVM = 288
 
 
@@ -55,7 +63,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(QemuHost, HypervisorDriver):
+class QemuDriver(SaveRestore, Stats, QemuHost, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
@@ -82,16 +90,39 @@ class QemuDriver(QemuHost, HypervisorDriver):
         self._lock_fd = fd
         for path in sorted(self.layout.config_dir.glob("*.xml")):
             try:
-                self.domains.add_persistent(parse_domain_xml(
+                added = self.domains.add_persistent(parse_domain_xml(
                     path.read_text(), default_arch=HOST_ARCH, keep_interfaces=True))
             except (OSError, errors.VirtError):
                 continue  # a broken file must not stop the others, as libvirt
+            obj = added.obj
+            obj.autostart = self.layout.autostart_link(obj.name).is_symlink()
+            if self.layout.managed_save_file(obj.name).exists():
+                obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF,
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SAVED)
         for path in sorted(self.layout.state_dir.glob("*.xml")):
             st = status.load(path, HOST_ARCH)
             if st is None:
                 continue
             obj = self._adopt_live(st.def_)
             self.reconnect(obj, st)
+        self._autostart()
+
+    def _autostart(self) -> None:
+        """Start the autostart domains on the root's first open (libvirt: once per
+        host boot, remembered in run/qemu/autostarted; later opens start nothing)."""
+        marker = self.layout.autostarted_marker
+        if marker.exists():
+            return
+        write_atomic(marker, "")
+        for obj in list(self.domains):
+            if not obj.autostart or obj.is_active():
+                continue
+            try:
+                with self.job(obj.uuid):
+                    if not self.start_managed_save(obj, paused=False):
+                        self.start(obj, paused=False)
+            except errors.VirtError:
+                continue  # as libvirt: logged, the others still start
 
     def _adopt_live(self, live: DomainDef) -> DomainObj:
         with self.lock:
@@ -180,6 +211,26 @@ class QemuDriver(QemuHost, HypervisorDriver):
         return NodeInfo(model=HOST_ARCH, memory=mem_kib, cpus=cpus, mhz=mhz, nodes=1,
                         sockets=1, cores=cpus, threads=1)
 
+    def node_get_cpu_map(self, flags: int) -> tuple[int, bytes, int]:
+        """(CPUs present, bitmap of the online ones, how many are online)."""
+        errors.check_flags(flags, 0, "virNodeGetCPUMap", ErrorDomain.VIR_FROM_NONE)
+        def cpus(name: str) -> set[int]:
+            out: set[int] = set()
+            try:
+                with open(f"/sys/devices/system/cpu/{name}") as f:
+                    for part in f.read().strip().split(","):
+                        lo, _, hi = part.partition("-")
+                        out.update(range(int(lo), int(hi or lo) + 1))
+            except (OSError, ValueError):
+                out = set(range(os.cpu_count() or 1))
+            return out
+        present, online = cpus("present"), cpus("online")
+        count = max(present | online) + 1
+        bitmap = bytearray((count + 7) // 8)
+        for cpu in online:
+            bitmap[cpu // 8] |= 1 << (cpu % 8)
+        return count, bytes(bitmap), len(online)
+
     # -- listing and lookups
     def connect_num_of_domains(self) -> int:
         with self.lock:
@@ -248,6 +299,16 @@ class QemuDriver(QemuHost, HypervisorDriver):
             if not obj.persistent:
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                     "cannot undefine transient domain")
+            save = self.layout.managed_save_file(obj.name)
+            if save.exists():
+                if not flags & VIR_DOMAIN_UNDEFINE_MANAGED_SAVE:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "Refusing to undefine while domain managed save "
+                                        "image exists")
+                self.remove_managed_save(obj)
+            if obj.autostart:
+                remove_durably(self.layout.autostart_link(obj.name))
+                obj.autostart = False
             remove_durably(self.layout.config_file(obj.name))
             self.event(obj, E.VIR_DOMAIN_EVENT_UNDEFINED,
                        DomainEventUndefinedDetail.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED)
@@ -269,14 +330,20 @@ class QemuDriver(QemuHost, HypervisorDriver):
             return self._handle(conn, obj)
 
     def domain_create_with_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED, "qemuDomainCreateWithFlags", Q)
+        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_BYPASS_CACHE
+                           | VIR_DOMAIN_START_FORCE_BOOT, "qemuDomainCreateWithFlags", Q)
+        paused = bool(flags & VIR_DOMAIN_START_PAUSED)
         with self.job(dom.uuid):
             with self.lock:
                 obj = self._obj(dom)
                 if obj.is_active():
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "domain is already running")
-            self.start(obj, paused=bool(flags & VIR_DOMAIN_START_PAUSED))
+                if flags & VIR_DOMAIN_START_FORCE_BOOT and \
+                        self.layout.managed_save_file(obj.name).exists():
+                    self.remove_managed_save(obj)
+            if not self.start_managed_save(obj, paused):
+                self.start(obj, paused=paused)
             dom.id = obj.id
 
     def domain_destroy_flags(self, dom: Domain, flags: int) -> None:
@@ -330,7 +397,47 @@ class QemuDriver(QemuHost, HypervisorDriver):
                            "qemuDomainShutdownFlags", Q)
         with self.job(dom.uuid):
             _, rt = self._running(dom, Q)
+            with self.lock:
+                rt.fake_reboot = False   # a shutdown now means a shutdown (as libvirt)
             self._monitor_call(rt, "system_powerdown")
+
+    def domain_reboot(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
+                           | VIR_DOMAIN_REBOOT_GUEST_AGENT, "qemuDomainReboot", Q)
+        with self.job(dom.uuid):
+            _, rt = self._running(dom)
+            if flags & VIR_DOMAIN_REBOOT_GUEST_AGENT:
+                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                    "QEMU guest agent is not configured")
+            # The guest's power-off that follows becomes a reset (see runtime).
+            with self.lock:
+                rt.fake_reboot = True
+            self._monitor_call(rt, "system_powerdown")
+
+    def domain_set_autostart(self, dom: Domain, autostart: int) -> None:
+        with self.lock:
+            obj = self._obj(dom)
+            if not obj.persistent:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                    "cannot set autostart for transient domain")
+            want = bool(autostart)
+            if obj.autostart == want:
+                return
+            link = self.layout.autostart_link(obj.name)
+            if want:
+                self.layout.autostart_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.symlink(self.layout.config_file(obj.name), link)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                                        f"Failed to create symlink '{link}' to "
+                                        f"'{self.layout.config_file(obj.name)}': "
+                                        f"{os.strerror(exc.errno or 0)}") from None
+            else:
+                remove_durably(link)
+            obj.autostart = want
 
     # -- queries
     def domain_get_info(self, dom: Domain) -> DomainInfo:
@@ -374,7 +481,16 @@ class QemuDriver(QemuHost, HypervisorDriver):
 
     def domain_get_vcpus_flags(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG
-                           | VIR_DOMAIN_VCPU_MAXIMUM, "qemuDomainGetVcpusFlags", Q)
+                           | VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST,
+                           "qemuDomainGetVcpusFlags", Q)
+        if flags & VIR_DOMAIN_VCPU_GUEST:   # asks the guest agent, which we never have
+            with self.lock:
+                if not self._obj(dom).is_active():
+                    raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
+                                        "vCPU count provided by the guest agent can only "
+                                        "be requested for live domains")
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                "QEMU guest agent is not configured")
         live, config = flags & VIR_DOMAIN_AFFECT_LIVE, flags & VIR_DOMAIN_AFFECT_CONFIG
         if live and config:
             raise errors.invalid_arg(Q, "qemuDomainGetVcpusFlags", "flags",

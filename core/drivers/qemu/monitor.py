@@ -188,6 +188,20 @@ class Monitor:
         except Exception as exc:
             raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
 
+    def send_fd(self, fd: int, name: str, timeout: float = 60.0) -> None:
+        """Pass `fd` to QEMU (SCM_RIGHTS) and name it `name` (QMP getfd)."""
+        async def go() -> Any:
+            self._client.send_fd_scm(fd)
+            return await self._client.execute("getfd", {"fdname": name})
+        try:
+            qmp_thread.run(go(), timeout)
+        except ExecuteError as exc:
+            raise MonitorError(exc.error.desc, qmp_class=exc.error_class) from None
+        except TimeoutError:
+            raise MonitorError("timed out waiting for QEMU command 'getfd'") from None
+        except Exception as exc:
+            raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
+
     def close(self) -> None:
         """Disconnect, without waiting: callers may hold the driver's lock,
         which the QMP thread may be waiting for."""

@@ -2,10 +2,12 @@
 embed mode lays them out (``qemu:///embed?root=DIR``)::
 
     DIR/etc/qemu/NAME.xml          persistent definitions
+    DIR/etc/qemu/autostart/NAME.xml  symlink to the definition: start on first open
     DIR/run/qemu/NAME.xml          status of a running domain (domstatus)
     DIR/run/qemu/NAME.pid          QEMU's pid file
     DIR/run/qemu/driver.pid        held (fcntl lock) by the driver instance owning DIR
     DIR/lib/qemu/domain-ID-NAME/   per-run files: monitor.sock
+    DIR/lib/qemu/save/NAME.save    managed save image
     DIR/log/qemu/NAME.log          QEMU's stdout/stderr, after its command line
 """
 
@@ -64,10 +66,30 @@ class RootLayout:
     def driver_lock_file(self) -> Path:
         return self.state_dir / "driver.pid"
 
+    @property
+    def autostart_dir(self) -> Path:
+        return self.config_dir / "autostart"
+
+    def autostart_link(self, name: str) -> Path:
+        return self.autostart_dir / f"{name}.xml"
+
+    @property
+    def autostarted_marker(self) -> Path:
+        """Present once autostart has run for this root (libvirt: once per boot)."""
+        return self.state_dir / "autostarted"
+
+    @property
+    def save_dir(self) -> Path:
+        return self.lib_dir / "save"
+
+    def managed_save_file(self, name: str) -> Path:
+        return self.save_dir / f"{name}.save"
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` so that a crash leaves the old or the new
-    file, never a part: temp file in the same folder, fsync, rename, fsync dir."""
+    file, never a part: temp file in the same folder, fsync, rename, fsync dir
+    (DESIGN.md's rule for configs and running-domain status alike)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:

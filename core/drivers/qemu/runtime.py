@@ -10,6 +10,10 @@ driver, as recorded in shared/reference/libvirt-qemu:
 
     start          RESUMED/UNPAUSED (from QEMU's RESUME), then STARTED/BOOTED
     start paused   STARTED/BOOTED, SUSPENDED/PAUSED          -> PAUSED/USER
+    restore        STARTED/RESTORED, RESUMED/FROM_SNAPSHOT    -> RUNNING/RESTORED
+    restore paused STARTED/RESTORED, SUSPENDED/RESTORED       -> PAUSED/MIGRATION
+    save           SUSPENDED/PAUSED, STOPPED/SAVED            -> SHUTOFF/SAVED
+    reboot (ACPI)  REBOOT per QEMU RESET, no lifecycle event  -> RUNNING/BOOTED
     guest poweroff SHUTDOWN/GUEST, STOPPED/SHUTDOWN           -> SHUTOFF/SHUTDOWN
     destroy        SHUTDOWN/HOST (QEMU's SIGTERM), STOPPED/DESTROYED
     QEMU killed    STOPPED/FAILED                             -> SHUTOFF/CRASHED
@@ -27,7 +31,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ... import errors, events
 from ...domainobj import DomainObj, DomainObjList
@@ -41,7 +45,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import capabilities, command, process, status
 from .monitor import Monitor, MonitorError, qmp_thread, unwatch_exit, watch_exit
-from .paths import RootLayout, remove_durably
+from .paths import RootLayout
 
 Q = ErrorDomain.VIR_FROM_QEMU
 S = DomainState
@@ -84,6 +88,12 @@ class Runtime:
     stopped: bool = False
     paused_reason: Optional[int] = None    # why the next STOP happens
     running_reason: Optional[int] = None   # why the next RESUME happens
+    fake_reboot: bool = False      # virDomainReboot: the guest's poweroff becomes a reset
+    quiet: bool = False            # being stopped by the driver: QEMU's events don't count
+    migration_status: Optional[str] = None   # last MIGRATION event (save, restore)
+    migration_cond: threading.Condition = dataclasses.field(
+        default_factory=threading.Condition)
+    vcpu_tids: Optional[list[int]] = None
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -176,7 +186,8 @@ class QemuHost:
         name, dom_id = obj.name, obj.id
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
         obj.def_.id = -1
-        remove_durably(self.layout.status_file(name))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.layout.status_file(name))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.pid_file(name))
         if dom_id >= 0:
@@ -188,8 +199,12 @@ class QemuHost:
             self._jobs.pop(obj.uuid, None)
 
     # -- start
-    def start(self, obj: DomainObj, paused: bool) -> None:
-        """Boot `obj` (job held, lock not held); on failure it is shut off again."""
+    def start(self, obj: DomainObj, paused: bool,
+              incoming: Optional[Callable[[Runtime], None]] = None) -> None:
+        """Boot `obj` (job held, lock not held); on failure it is shut off again.
+        With `incoming` (restore), QEMU waits for a migration stream, which
+        `incoming(rt)` feeds; `obj` is then left PAUSED/MIGRATION after
+        STARTED/RESTORED, for the caller to resume."""
         d = obj.def_
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
         accel = "kvm" if d.virt_type == "kvm" else "tcg"
@@ -202,8 +217,10 @@ class QemuHost:
             self.runtime[obj.uuid] = rt
             self.save_status(obj)  # pid 0: a start in progress, found by a later driver
         try:
-            self._launch(obj, rt, emulator, accel)
-            if not paused:
+            self._launch(obj, rt, emulator, accel, incoming is not None)
+            if incoming is not None:
+                incoming(rt)
+            elif not paused:
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED
                 self._monitor_call(rt, "cont")
         except (errors.VirtError, OSError) as exc:
@@ -214,6 +231,14 @@ class QemuHost:
             raise
         with self.lock:
             if not self._finish_starting(obj, rt):
+                if incoming is not None:
+                    raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
+                                     "domain is no longer running")
+                return
+            if incoming is not None:
+                obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
+                self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, Started.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+                self.save_status(obj)
                 return
             if paused:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
@@ -223,7 +248,8 @@ class QemuHost:
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
             self.save_status(obj)
 
-    def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str) -> None:
+    def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
+                incoming: bool = False) -> None:
         d = obj.def_
         Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
         pidfile = self.layout.pid_file(d.name)
@@ -233,6 +259,8 @@ class QemuHost:
         try:
             argv = command.build(d, emulator, accel,
                                  command.LaunchPaths(str(pidfile), listener.fileno()))
+            if incoming:
+                argv += ["-incoming", "defer"]
             log_fd = os.open(self.layout.log_file(d.name),
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
             try:
@@ -295,6 +323,7 @@ class QemuHost:
         False when a graceful destroy found QEMU still alive."""
         with self.lock:
             rt.being_destroyed = True
+            rt.fake_reboot = False
         proc = rt.process
         if proc is not None:
             proc.kill(signal.SIGTERM)
@@ -322,8 +351,18 @@ class QemuHost:
             obj = self._live(uuid, rt)
             if obj is None:
                 return
+            if rt.quiet:
+                return
             if name == "STOP":
                 self._handle_stop(obj, rt)
+            elif name == "RESET":
+                events.queue_domain_event(self, events.DomainEventID.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                          obj.name, obj.uuid, obj.id)
+                rt.fake_reboot = False
+            elif name == "MIGRATION":
+                with rt.migration_cond:
+                    rt.migration_status = str(data.get("status"))
+                    rt.migration_cond.notify_all()
             elif name == "RESUME":
                 self._handle_resume(obj, rt)
             elif name == "SHUTDOWN":
@@ -357,15 +396,88 @@ class QemuHost:
         if rt.got_shutdown:
             return
         rt.got_shutdown = True
-        obj.set_state(S.VIR_DOMAIN_SHUTDOWN, DomainShutdownReason.VIR_DOMAIN_SHUTDOWN_UNKNOWN)
-        guest = data.get("guest")
-        detail = (Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED if guest is None else
-                  Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_GUEST if guest else
-                  Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
-        self.event(obj, E.VIR_DOMAIN_EVENT_SHUTDOWN, detail)
-        self.save_status(obj)
+        # libvirt: a fake reboot's shutdown is transient: no state change, no event
+        # (unless <on_poweroff> is not 'destroy')
+        if not rt.fake_reboot or obj.def_.on_poweroff != "destroy":
+            obj.set_state(S.VIR_DOMAIN_SHUTDOWN,
+                          DomainShutdownReason.VIR_DOMAIN_SHUTDOWN_UNKNOWN)
+            guest = data.get("guest")
+            detail = (Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED if guest is None else
+                      Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_GUEST if guest else
+                      Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
+            self.event(obj, E.VIR_DOMAIN_EVENT_SHUTDOWN, detail)
+            self.save_status(obj)
+        if rt.fake_reboot and not rt.being_destroyed:
+            threading.Thread(target=self._fake_reboot, args=(obj, rt),
+                             name="pyvirt-qemu-reboot", daemon=True).start()
+            return
         if not rt.being_destroyed and rt.process is not None:
             rt.process.kill(signal.SIGTERM)  # -no-shutdown kept it: finish it off
+
+    def _fake_reboot(self, obj: DomainObj, rt: Runtime) -> None:
+        """The guest powered off after virDomainReboot: reset it and run it again
+        (qemuProcessFakeReboot); never on the QMP thread, which answers the calls."""
+        try:
+            with self.job(obj.uuid):
+                if rt.stopped or rt.being_destroyed:
+                    return
+                self._monitor_call(rt, "system_reset")
+                with self.lock:
+                    rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED
+                self._monitor_call(rt, "cont")
+                with self.lock:
+                    rt.got_shutdown = False
+                    rt.fake_reboot = False
+                    self.save_status(obj)
+        except errors.VirtError:
+            if rt.process is not None:   # as libvirt: a failed fake reboot kills the guest
+                rt.process.kill(signal.SIGTERM)
+
+    def wait_migration(self, rt: Runtime, timeout: float) -> str:
+        """Wait for a save or restore stream to end: QEMU's final MIGRATION status
+        ('completed', 'failed', 'cancelled'), or 'exited' when QEMU went away."""
+        end = time.monotonic() + timeout
+        final = ("completed", "failed", "cancelled")
+        polled = time.monotonic()
+        while True:
+            with rt.migration_cond:
+                if rt.migration_status in final:
+                    return rt.migration_status
+                rt.migration_cond.wait(0.05)
+                if rt.migration_status in final:
+                    return rt.migration_status
+            if rt.process is None or rt.process.exited.is_set() or rt.stopped:
+                return "exited"
+            if time.monotonic() > end:
+                return "timeout"
+            if time.monotonic() - polled > 0.5:   # events lost? ask
+                polled = time.monotonic()
+                try:
+                    st = self._monitor_call(rt, "query-migrate").get("status")
+                except errors.VirtError:
+                    return "exited"
+                if st in final:
+                    return str(st)
+
+    def stop_process(self, obj: DomainObj, rt: Runtime, detail: int, reason: int) -> None:
+        """End QEMU on the driver's behalf (save): the monitor goes first, so
+        QEMU's own SHUTDOWN on SIGTERM is not reported (qemuProcessStop)."""
+        with self.lock:
+            rt.being_destroyed = True
+            rt.quiet = True
+            rt.fake_reboot = False
+        if rt.monitor is not None:
+            rt.monitor.close()
+        proc = rt.process
+        if proc is not None:
+            proc.kill(signal.SIGTERM)
+            if not proc.wait(KILL_WAIT):
+                proc.kill(signal.SIGKILL)
+                proc.wait(KILL_WAIT)
+        with self.lock:
+            if self.runtime.get(obj.uuid) is rt and not rt.stopped:
+                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, detail)
+                self.stop_locked(obj, reason)
 
     def _on_eof(self, uuid: bytes, rt: Runtime) -> None:
         with self.lock:
