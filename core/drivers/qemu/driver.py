@@ -20,6 +20,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventType as E,
 from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
+from ..listing import DomainListing
 from . import capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
@@ -63,10 +64,12 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(SaveRestore, Stats, QemuHost, HypervisorDriver):
+class QemuDriver(SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
+    list_all_function = "qemuConnectListAllDomains"
+    error_domain = Q
 
     def __init__(self, layout: RootLayout) -> None:
         super().__init__(layout)
@@ -231,29 +234,7 @@ class QemuDriver(SaveRestore, Stats, QemuHost, HypervisorDriver):
             bitmap[cpu // 8] |= 1 << (cpu % 8)
         return count, bytes(bitmap), len(online)
 
-    # -- listing and lookups
-    def connect_num_of_domains(self) -> int:
-        with self.lock:
-            return sum(1 for o in self.domains if o.is_active())
-
-    def connect_list_domains(self, maxids: int) -> list[int]:
-        with self.lock:
-            return [o.id for o in self.domains if o.is_active()][:maxids]
-
-    def connect_num_of_defined_domains(self) -> int:
-        with self.lock:
-            return sum(1 for o in self.domains if not o.is_active())
-
-    def connect_list_defined_domains(self, maxnames: int) -> list[str]:
-        with self.lock:
-            return [o.name for o in self.domains if not o.is_active()][:maxnames]
-
-    def connect_list_all_domains(self, conn: Connect, flags: int) -> list[Domain]:
-        from ..test.listing import LIST_ALL_FLAGS, matches
-        errors.check_flags(flags, LIST_ALL_FLAGS, "qemuConnectListAllDomains", Q)
-        with self.lock:
-            return [self._handle(conn, o) for o in self.domains if matches(o, flags)]
-
+    # -- lookups (listing: DomainListing)
     def domain_lookup_by_name(self, conn: Connect, name: str) -> Domain:
         with self.lock:
             obj = self.domains.find_by_name(name)

@@ -16,6 +16,7 @@ from typing import Optional
 
 from ... import errors, events
 from ...conf.domain import format_domain_xml, parse_domain_xml
+from ..listing import DomainListing
 from ...conf.interface import parse_interface_xml
 from ...conf.network import parse_network_xml
 from ...conf.nodedev import NodeDeviceDef, parse_nodedev_xml
@@ -73,10 +74,12 @@ def _no_domain() -> errors.VirtError:
 
 class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
                  DomainExtraMixin, DomainSaveMixin, SnapshotMixin, CheckpointMixin,
-                 TuningMixin, StreamMixin, GuestInfoMixin, HypervisorDriver):
+                 TuningMixin, StreamMixin, GuestInfoMixin, DomainListing, HypervisorDriver):
     """The simulated host and its entry points."""
 
     name = "Test"
+    list_all_function = "testConnectListAllDomains"
+    error_domain = errors.ErrorDomain.VIR_FROM_TEST
 
     def __init__(self, node_info: NodeInfo, capabilities: str) -> None:
         self.lock = threading.RLock()
@@ -159,30 +162,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
     def connect_is_alive(self) -> int:
         return 1
 
-    # -- listing
-    def connect_num_of_domains(self) -> int:
-        with self.lock:
-            return sum(1 for o in self.domains if o.is_active())
-
-    def connect_list_domains(self, maxids: int) -> list[int]:
-        with self.lock:
-            return [o.id for o in self.domains if o.is_active()][:maxids]
-
-    def connect_num_of_defined_domains(self) -> int:
-        with self.lock:
-            return sum(1 for o in self.domains if not o.is_active())
-
-    def connect_list_defined_domains(self, maxnames: int) -> list[str]:
-        with self.lock:
-            return [o.name for o in self.domains if not o.is_active()][:maxnames]
-
-    def connect_list_all_domains(self, conn: Connect, flags: int) -> list[Domain]:
-        from .listing import LIST_ALL_FLAGS, matches
-        errors.check_flags(flags, LIST_ALL_FLAGS, "testConnectListAllDomains")
-        with self.lock:
-            return [self._handle(conn, o) for o in self.domains if matches(o, flags)]
-
-    # -- lookups
+    # -- lookups (listing: DomainListing)
     def domain_lookup_by_name(self, conn: Connect, name: str) -> Domain:
         with self.lock:
             obj = self.domains.find_by_name(name)

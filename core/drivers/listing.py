@@ -1,10 +1,14 @@
-"""virConnectListAllDomains filtering: flags come in groups; a domain
-passes when, for every group with a bit set, it has one of those bits."""
+"""Listing a driver's domains, the same for every driver (DomainListing), and
+virConnectListAllDomains' filter: flags come in groups; a domain passes when,
+for every group with a bit set, it has one of those bits."""
 
 from __future__ import annotations
 
-from ...domainobj import DomainObj
-from ...domainstate import DomainState
+from typing import Any
+
+from .. import errors
+from ..domainobj import DomainObj
+from ..domainstate import DomainState
 
 VIR_CONNECT_LIST_DOMAINS_ACTIVE = 1 << 0
 VIR_CONNECT_LIST_DOMAINS_INACTIVE = 1 << 1
@@ -51,5 +55,39 @@ _GROUPS = (0x3, 0xC, 0xF0, 0x300, 0xC00, 0x3000, 0xC000)
 
 
 def matches(obj: DomainObj, flags: int) -> bool:
+    if not flags:
+        return True
     props = _properties(obj)
     return all(not (flags & group) or (flags & group & props) for group in _GROUPS)
+
+
+class DomainListing:
+    """The listing entry points, for a driver with `lock`, `domains` (a
+    DomainObjList), `_handle(conn, obj)` and the names its errors use."""
+
+    list_all_function = "ConnectListAllDomains"   # libvirt names the driver's function
+    error_domain = errors.ErrorDomain.VIR_FROM_NONE
+    lock: Any
+    domains: Any
+
+    def connect_num_of_domains(self) -> int:
+        with self.lock:
+            return sum(1 for o in self.domains if o.is_active())
+
+    def connect_list_domains(self, maxids: int) -> list[int]:
+        with self.lock:
+            return [o.id for o in self.domains if o.is_active()][:maxids]
+
+    def connect_num_of_defined_domains(self) -> int:
+        with self.lock:
+            return sum(1 for o in self.domains if not o.is_active())
+
+    def connect_list_defined_domains(self, maxnames: int) -> list[str]:
+        with self.lock:
+            return [o.name for o in self.domains if not o.is_active()][:maxnames]
+
+    def connect_list_all_domains(self, conn: Any, flags: int) -> list[Any]:
+        errors.check_flags(flags, LIST_ALL_FLAGS, self.list_all_function, self.error_domain)
+        with self.lock:
+            return [self._handle(conn, o) for o in self.domains  # type: ignore[attr-defined]
+                    if matches(o, flags)]
