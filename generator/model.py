@@ -23,7 +23,8 @@ class Arg:
     """<function/arg>; ex) name='flags' type='unsigned int'
 
     dir: in, out or inout. length: the argument (or 'return') that gives the length
-    of an array this argument points to. alloc: 'callee' when the function allocates
+    of an array this argument points to, an expression of arguments
+    ('maxinfo*maplen'), or 'null' for a NULL-terminated array. alloc: 'callee' when the function allocates
     what the argument receives and the caller frees it. nullable: NULL is accepted.
     opaque/free: for a callback argument, the arguments carrying its user data and
     the function that frees that data.

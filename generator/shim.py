@@ -75,6 +75,11 @@ class Plan:
         return {"NULL": "ffi.NULL", None: "None"}.get(v, v)
 
     @property
+    def size_arg(self) -> str:
+        """For a bytes result: the output argument receiving its size."""
+        return next(a.name for a in self.fn.args if a.name.endswith("_size") and a.dir == "out")
+
+    @property
     def file_domain(self) -> str:
         return FILE_DOMAINS.get(self.fn.file, "VIR_FROM_NONE")
 
@@ -114,7 +119,7 @@ RESULT_EXPRESSIONS = {
 VALUE_WITH_OUTPUTS = {"virNodeGetCPUMap"}   # the number of host CPUs
 
 IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
-            "strings_in", "bytes_in", "ints_in"}
+            "strings_in", "bytes_in", "ints_in", "objects_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
@@ -140,6 +145,8 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
     if a.dir == "in" and a.length and t in ("unsigned char *", "const unsigned char *",
                                             "const char *"):
         return Step("bytes_in", a, length=a.length)
+    if a.dir == "in" and a.length == "null" and t.endswith("Ptr *") and t[:-2] in OBJECT_TYPES:
+        return Step("objects_in", a, t[:-2])
     if a.dir == "in" and a.length and t in OUT_SCALARS:
         return Step("ints_in", a, t[:-2], length=a.length)
     if t == "char ***" and a.alloc == "callee" and a.length == "return":
@@ -236,6 +243,11 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
                   for s in steps)
     if fn.name in RESULT_EXPRESSIONS:
         result = "expression"
+    elif r.type == "unsigned char *" and any(s.kind == "out_scalar" and s.arg.name.endswith("_size")
+                                             for s in steps):
+        # the size of the bytes returned: set together with them
+        steps = [s for s in steps if not (s.kind == "out_scalar" and s.arg.name.endswith("_size"))]
+        result = "bytes_sized"
     elif r.is_void:
         result = "void"
     elif r.type in OBJECT_TYPES:

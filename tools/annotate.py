@@ -53,6 +53,7 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainGetVcpus", "cpumaps"): {"dir": "out", "length": "maxinfo*maplen",
                                         "nullable": True},
     ("virDomainMemoryStats", "stats"): {"dir": "out", "length": "nr_stats"},
+    ("virDomainListGetStats", "doms"): {"length": "null"},   # a NULL-terminated array
     ("virDomainGetDiskErrors", "errors"): {"dir": "out", "length": "maxerrors",
                                            "nullable": True},   # NULL asks how many
     # Output arrays whose size is not a single argument.
@@ -155,7 +156,7 @@ def _return(fn: m.Function) -> m.Return:
     t = fn.ret.type
     if t in m.OBJECT_TYPES:
         return replace(fn.ret, owner="library" if BORROWED.match(fn.name) else "ref")
-    if t == "char *":
+    if t in ("char *", "unsigned char *"):
         return replace(fn.ret, owner="caller")
     if t.startswith("const char"):
         return replace(fn.ret, owner="library")

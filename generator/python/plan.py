@@ -24,9 +24,9 @@ BYTE_BUFFERS = ("void *", "char *")
 
 def names_in(length: str | None) -> set[str]:
     """The arguments a length annotation names; ex) 'maxinfo*maplen' -> both
-    ('return' and macros such as VIR_UUID_BUFLEN aside)."""
+    ('return', 'null' and macros such as VIR_UUID_BUFLEN aside)."""
     return {n for n in re.findall(r"[A-Za-z_]\w*", length or "")
-            if n != "return" and not re.fullmatch(r"[A-Z0-9_]+", n)}
+            if n not in ("return", "null") and not re.fullmatch(r"[A-Z0-9_]+", n)}
 
 
 def pyname(name: str) -> str:

@@ -439,6 +439,17 @@ def strings_in(arr, n: int, name: str, fn: Fn) -> list[str]:
     return [ffi.string(arr[i]).decode() for i in range(n)]
 
 
+def objects_in(arr, ctype: str, fn: Fn) -> list:
+    """A NULL-terminated array of handles (virDomainListGetStats' domains)."""
+    if arr == ffi.NULL:
+        raise null_arg("doms", fn)
+    out, i = [], 0
+    while arr[i] != ffi.NULL:
+        out.append(obj(arr[i], ctype, fn))
+        i += 1
+    return out
+
+
 def ints_in(arr, n: int, name: str, fn: Fn) -> list[int]:
     if n and arr == ffi.NULL:
         raise null_arg(name, fn)
