@@ -53,7 +53,6 @@ build: $(BUILD)/.shim
 	@echo "  ok    $(LIBS)"
 
 demo: build
-	@$(MAKE) --no-print-directory -s host-test
 	@examples/run-demo.sh $(BUILD)
 
 test: build host-test
