@@ -2,7 +2,8 @@
 #   make build   generate headers and the shim, build build/lib/libvirt.so.0
 #   make demo    build, then run the demo in C and in Python on test:///default
 #   make test    build, then run every test this machine can run
-#   make test-bindings  generate bindings/go and build/bindings/perl, run their own tests (go test, prove)
+#   make test-bindings  generate bindings/go and build/bindings/{perl,ocaml}, run their own tests
+#                (go test, prove, OCaml test executables)
 #                and the shared examples on both libraries
 #   make bench   pyvirt vs the system's libvirt, timed (QUICK=1: short; DOCS=1: refresh docs/)
 
@@ -31,7 +32,7 @@ $(VENV)/.stamp: requirements.txt | host-build
 	@touch $@
 
 $(BUILD)/.generated: $(SPECS) $(GEN_SRC) $(wildcard bindings/*/overrides.toml) $(VENV)/.stamp
-	@echo "  gen   $(BUILD)/include $(BUILD)/shim bindings/go $(BUILD)/bindings/perl"
+	@echo "  gen   $(BUILD)/include $(BUILD)/shim bindings/go $(BUILD)/bindings/{perl,ocaml}"
 	@$(PY) -m generator --bindings bindings $(BUILD) $(SPECS)
 	@mkdir -p $(BUILD)/shimpy $(BUILD)/python
 	@ln -sfn ../../shim/pyvirt_shim $(BUILD)/shimpy/pyvirt_shim

@@ -86,6 +86,14 @@ class DefaultEventLoop:
         self._next_watch = 1
         self._next_timer = 1
         self._running: set[int] = set()   # threads inside run_once (one, normally)
+        # The poll set, kept between iterations and rebuilt only when a watch
+        # changes (building one per iteration was a third of an event's cost).
+        # `_poller_in_use` is the cached one while a thread waits in it: a second
+        # thread running the loop at once builds its own (poll objects are not
+        # reentrant).
+        self._poller: Optional["select.poll"] = None
+        self._poller_in_use: Optional["select.poll"] = None
+        self._garbage = False   # a watch or timer is marked deleted: _cleanup has work
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -93,7 +101,8 @@ class DefaultEventLoop:
     def _wakeup(self) -> None:
         """Wake the loop unless the caller is the loop itself (it re-reads its state
         before it blocks again). Called with the lock held."""
-        if self._running - {threading.get_ident()}:
+        running = self._running
+        if running and (len(running) > 1 or threading.get_ident() not in running):
             try:
                 os.write(self._wake_w, b"\0")
             except BlockingIOError:
@@ -105,6 +114,7 @@ class DefaultEventLoop:
             watch = self._next_watch
             self._next_watch += 1
             self._handles[watch] = _Handle(watch, fd, events, cb, ff)
+            self._poller = None
             self._wakeup()
             return watch
 
@@ -113,6 +123,7 @@ class DefaultEventLoop:
             handle = self._handles.get(watch)
             if handle is not None and not handle.deleted:
                 handle.events = events
+                self._poller = None
                 self._wakeup()
 
     def remove_handle(self, watch: int) -> int:
@@ -121,6 +132,8 @@ class DefaultEventLoop:
             if handle is None or handle.deleted:
                 return -1
             handle.deleted = True
+            self._poller = None
+            self._garbage = True
             self._wakeup()
             return 0
 
@@ -148,16 +161,24 @@ class DefaultEventLoop:
             if timeout is None or timeout.deleted:
                 return -1
             timeout.deleted = True
+            self._garbage = True
             self._wakeup()
             return 0
 
     # -- running
     def _poll_setup(self) -> tuple["select.poll", Optional[float]]:
-        poller = select.poll()
-        poller.register(self._wake_r, select.POLLIN)
-        for h in self._handles.values():
-            if not h.deleted and h.events:
-                poller.register(h.fd, _to_poll(h.events))
+        """Called with the lock held."""
+        poller = self._poller
+        if poller is None or poller is self._poller_in_use:
+            poller = select.poll()
+            poller.register(self._wake_r, select.POLLIN)
+            for h in self._handles.values():
+                if not h.deleted and h.events:
+                    poller.register(h.fd, _to_poll(h.events))
+            if self._poller is None:
+                self._poller = poller
+        if poller is self._poller:
+            self._poller_in_use = poller
         live = [t.expires for t in self._timeouts.values()
                 if not t.deleted and t.frequency >= 0]
         if not live:
@@ -174,11 +195,16 @@ class DefaultEventLoop:
         except InterruptedError:
             ready = []
         with self._lock:
-            try:
-                while os.read(self._wake_r, 512):
+            if poller is self._poller_in_use:
+                self._poller_in_use = None
+            revents = dict(ready)
+            # drain the wake-up pipe only when it woke us (saves a failing read)
+            if revents.pop(self._wake_r, None) is not None:
+                try:
+                    while os.read(self._wake_r, 512):
+                        pass
+                except BlockingIOError:
                     pass
-            except BlockingIOError:
-                pass
             now = time.monotonic()
             due = [t for t in self._timeouts.values()
                    if not t.deleted and t.frequency >= 0 and t.expires <= now]
@@ -187,25 +213,28 @@ class DefaultEventLoop:
         for t in due:
             if not t.deleted:
                 t.cb(t.timer)
-        revents = {fd: ev for fd, ev in ready if fd != self._wake_r}
-        with self._lock:
-            fired = [(h, _from_poll(revents[h.fd])) for h in self._handles.values()
-                     if not h.deleted and h.fd in revents]
-        for h, events in fired:
-            if not h.deleted:
-                h.cb(h.watch, h.fd, events)
+        if revents:   # most iterations only run timers (event delivery is one)
+            with self._lock:
+                fired = [(h, _from_poll(revents[h.fd])) for h in self._handles.values()
+                         if not h.deleted and h.fd in revents]
+            for h, events in fired:
+                if not h.deleted:
+                    h.cb(h.watch, h.fd, events)
         self._cleanup()
         return 0
 
     def _cleanup(self) -> None:
         with self._lock:
+            self._running.discard(threading.get_ident())
+            if not self._garbage:
+                return
+            self._garbage = False
             gone_h = [h for h in self._handles.values() if h.deleted]
             gone_t = [t for t in self._timeouts.values() if t.deleted]
             for h in gone_h:
                 del self._handles[h.watch]
             for t in gone_t:
                 del self._timeouts[t.timer]
-            self._running.discard(threading.get_ident())
         for ff in [x.ff for x in gone_h] + [x.ff for x in gone_t]:
             if ff is not None:
                 ff()

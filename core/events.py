@@ -133,7 +133,9 @@ class DomainEventStoppedDetail(enum.IntEnum):
     VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT = 6
 
 
-@dataclasses.dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__,
+# which made building an event cost more than delivering it.  Treat as read-only.
+@dataclasses.dataclass(slots=True)
 class DomainEvent:
     """One queued event; `source` is the driver instance that emitted it.
     `kind` names the object kind (domain, network, pool, nodedev); `uuid`

@@ -146,3 +146,28 @@ class DomainInterface:
     name: str
     hwaddr: Optional[str]
     addrs: list[DomainIPAddress]
+
+
+@dataclasses.dataclass
+class NodeCPUStats:
+    """virNodeCPUStats; ex) field='user' value=9797400000 (ns)."""
+    field: str
+    value: int
+
+
+@dataclasses.dataclass
+class DomainStatsRecord:
+    """virDomainStatsRecord: a domain and its statistics as typed parameters,
+    [(name, VIR_TYPED_PARAM_*, value)]; indexable as (dom, params) too."""
+    dom: object
+    params: list[tuple[str, int, object]]
+
+    def __getitem__(self, index: int) -> object:
+        return (self.dom, self.params)[index]
+
+
+@dataclasses.dataclass
+class DomainIOThreadInfo:
+    """virDomainIOThreadInfo; cpumap: one bit per host CPU, as bytes."""
+    iothread_id: int
+    cpumap: bytes

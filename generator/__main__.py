@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     files.update(python_module.render(apis, c_sources))   # build/python: import libvirt
     write(opts.outdir, files)
     if opts.bindings:
-        from . import go, perl
+        from . import go, ocaml, perl
         overrides = go.load_overrides(os.path.join(opts.bindings, "go", "overrides.toml"))
         write(opts.bindings, go.render(apis, overrides))
         # Perl's generated sources go to OUTDIR/bindings/perl, where `perl Makefile.PL
@@ -78,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         hand = os.path.relpath(os.path.join(opts.bindings, "perl"),
                                os.path.join(opts.outdir, "bindings", "perl"))
         write(opts.outdir, perl.render(apis, perl_ov, hand))
+        # OCaml's likewise go to OUTDIR/bindings/ocaml, where `make` runs.
+        ocaml_ov = ocaml.load_overrides(os.path.join(opts.bindings, "ocaml", "overrides.toml"))
+        hand = os.path.relpath(os.path.join(opts.bindings, "ocaml"),
+                               os.path.join(opts.outdir, "bindings", "ocaml"))
+        write(opts.outdir, ocaml.render(apis, ocaml_ov, hand))
         write(opts.outdir, {"bindings/coverage.txt": go.coverage(apis, overrides) + "\n"
-                            + perl.coverage(apis, perl_ov)})
+                            + perl.coverage(apis, perl_ov) + "\n"
+                            + ocaml.coverage(apis, ocaml_ov)})
     return 0
 
 

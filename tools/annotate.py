@@ -109,11 +109,14 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
     after = fn.args[i + 1].name if i + 1 < len(fn.args) else None
     if after in COUNTED_INPUTS.get(t, ()) and not fn.name.startswith("virDomainGet"):
         return replace(a, length=after)
+    if STRUCT_OUT.match(t) and after == "nparams" and fn.args[i + 1].type == "int *":
+        return replace(a, dir="out", length="nparams")   # caller's array, count in and out
     if t.startswith("virTypedParameterPtr"):
         typed = OVERRIDES.get((fn.name, a.name)) or _typed_params(fn, a)
         return replace(a, **typed) if typed else a
     if a.name == "nparams" and t == "int *" and any(
-            x.type == "virTypedParameterPtr" and x.length is None for x in fn.args):
+            x.type == "virTypedParameterPtr" and x.length is None
+            or STRUCT_OUT.match(x.type) for x in fn.args):
         return replace(a, dir="inout")
     if t in SCALARS or STRUCT_OUT.match(t):
         changes["dir"] = "out"

@@ -13,7 +13,7 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config python3 python3-dev python3-venv python3-cffi python3-lxml)
 test_pkgs=(libvirt0 libvirt-dev python3-libvirt libvirt-clients libvirt-daemon
            libvirt-daemon-driver-qemu libvirt-doc golang-go golang-github-libvirt-libvirt-go-dev
-           qemu-system-x86 libperl-dev libsys-virt-perl)
+           qemu-system-x86 libperl-dev libsys-virt-perl ocaml-nox ocaml-findlib)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

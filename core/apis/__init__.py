@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 
 def exported() -> dict[str, Callable[..., Any]]:
-    from . import (checkpoint, domain_extra, guestinfo, interface, network, nodedev,
-                   snapshot, storage, stream)
+    from . import (checkpoint, domain_extra, domain_misc, guestinfo, interface, migration,
+                   network, nodedev, snapshot, stats, storage, stream)
     table: dict[str, Callable[..., Any]] = {}
     for module in (network, storage, interface, nodedev, domain_extra, snapshot,
-                   checkpoint, stream, guestinfo):
+                   checkpoint, stream, guestinfo, migration, domain_misc, stats):
         for name in module.__all__:
             table[name] = getattr(module, name)
     return table

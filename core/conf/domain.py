@@ -217,42 +217,65 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
                   if isinstance(e.tag, str) and e.tag in _VERBATIM})
 
 
-def _modelled_lines(d: DomainDef, part: str) -> list[str]:
+# Writers of the modelled parts, each appending its lines to `out`; the
+# layout loop looks them up in _WRITERS (one dict lookup per part instead of
+# an if-chain, since GetXMLDesc runs this on every call).
+
+def _write_head(d: DomainDef, out: list[str]) -> None:
     esc = xmlutil.escape
-    if part == "@head":
-        out = [f"  <name>{esc(d.name)}</name>", f"  <uuid>{viruuid.format(d.uuid)}</uuid>"]
-        if d.title is not None:
-            out.append(f"  <title>{esc(d.title)}</title>")
-        if d.description is not None:
-            out.append(f"  <description>{esc(d.description)}</description>")
-        return out
-    if part == "@memory":
-        return [f"  <memory unit='KiB'>{d.memory}</memory>",
-                f"  <currentMemory unit='KiB'>{d.current_memory}</currentMemory>"]
-    if part == "@vcpu":
-        current = xmlutil.attrs([("current", None if d.vcpus_current is None
-                                  else str(d.vcpus_current))])
-        return [f"  <vcpu placement='static'{current}>{d.vcpus}</vcpu>"]
-    if part == "@os":
-        type_attrs = xmlutil.attrs([("arch", d.os.arch), ("machine", d.os.machine)])
-        out = ["  <os>", f"    <type{type_attrs}>{esc(d.os.type)}</type>"]
-        for extra in d.os.extra:
-            out.extend(xmlutil.element_lines(extra, 4))
-        out.extend(f"    <boot dev='{esc(dev)}'/>" for dev in d.os.boot)
-        return out + ["  </os>"]
-    if part == "@clock":
-        if d.clock is None:
-            return ["  <clock offset='utc'/>"]
-        return xmlutil.element_lines(d.clock, 2)
-    if part == "@lifecycle":
-        return [f"  <on_poweroff>{d.on_poweroff}</on_poweroff>",
-                f"  <on_reboot>{d.on_reboot}</on_reboot>",
-                f"  <on_crash>{d.on_crash}</on_crash>"]
-    assert part == "@devices"
-    out = ["  <devices>"]
+    out.append(f"  <name>{esc(d.name)}</name>")
+    out.append(f"  <uuid>{viruuid.format(d.uuid)}</uuid>")
+    if d.title is not None:
+        out.append(f"  <title>{esc(d.title)}</title>")
+    if d.description is not None:
+        out.append(f"  <description>{esc(d.description)}</description>")
+
+
+def _write_memory(d: DomainDef, out: list[str]) -> None:
+    out.append(f"  <memory unit='KiB'>{d.memory}</memory>")
+    out.append(f"  <currentMemory unit='KiB'>{d.current_memory}</currentMemory>")
+
+
+def _write_vcpu(d: DomainDef, out: list[str]) -> None:
+    current = "" if d.vcpus_current is None else f" current='{d.vcpus_current}'"
+    out.append(f"  <vcpu placement='static'{current}>{d.vcpus}</vcpu>")
+
+
+def _write_os(d: DomainDef, out: list[str]) -> None:
+    esc = xmlutil.escape
+    type_attrs = xmlutil.attrs([("arch", d.os.arch), ("machine", d.os.machine)])
+    out.append("  <os>")
+    out.append(f"    <type{type_attrs}>{esc(d.os.type)}</type>")
+    for extra in d.os.extra:
+        xmlutil.write_element(extra, 4, out)
+    out.extend(f"    <boot dev='{esc(dev)}'/>" for dev in d.os.boot)
+    out.append("  </os>")
+
+
+def _write_clock(d: DomainDef, out: list[str]) -> None:
+    if d.clock is None:
+        out.append("  <clock offset='utc'/>")
+    else:
+        xmlutil.write_element(d.clock, 2, out)
+
+
+def _write_lifecycle(d: DomainDef, out: list[str]) -> None:
+    out.append(f"  <on_poweroff>{d.on_poweroff}</on_poweroff>")
+    out.append(f"  <on_reboot>{d.on_reboot}</on_reboot>")
+    out.append(f"  <on_crash>{d.on_crash}</on_crash>")
+
+
+def _write_devices(d: DomainDef, out: list[str]) -> None:
+    out.append("  <devices>")
     for dev in d.devices:
-        out.extend(xmlutil.element_lines(dev, 4))
-    return out + ["  </devices>"]
+        xmlutil.write_element(dev, 4, out)
+    out.append("  </devices>")
+
+
+_WRITERS = {"@head": _write_head, "@memory": _write_memory, "@vcpu": _write_vcpu,
+            "@os": _write_os, "@clock": _write_clock, "@lifecycle": _write_lifecycle,
+            "@devices": _write_devices}
+assert set(_WRITERS) == {n for n in _LAYOUT if n.startswith("@")}
 
 
 def metadata_lines(metadata: etree._Element) -> list[str]:
@@ -276,12 +299,15 @@ def format_domain_xml(d: DomainDef, inactive: bool = False) -> str:
     if not inactive and d.id >= 0:
         head_attrs.append(("id", str(d.id)))
     lines = [f"<domain{xmlutil.attrs(head_attrs)}>"]
+    verbatim = d.verbatim
     for part in _LAYOUT:
-        if part.startswith("@"):
-            lines.extend(_modelled_lines(d, part))
-        elif part == "metadata" and part in d.verbatim:
-            lines.extend(metadata_lines(d.verbatim[part]))
-        elif part in d.verbatim:
-            lines.extend(xmlutil.element_lines(d.verbatim[part], 2))
+        write = _WRITERS.get(part)
+        if write is not None:
+            write(d, lines)
+        elif part in verbatim:
+            if part == "metadata":
+                lines.extend(metadata_lines(verbatim[part]))
+            else:
+                xmlutil.write_element(verbatim[part], 2, lines)
     lines.append("</domain>")
     return "\n".join(lines) + "\n"

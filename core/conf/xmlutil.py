@@ -40,8 +40,13 @@ def parse_document(text: Optional[str], url: str, root_name: str,
 
 def escape(text: str) -> str:
     """Escape as libvirt's XML buffer does, quotes included."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("'", "&apos;").replace('"', "&quot;"))
+    # Fast path: names, paths and numbers rarely hold any of the five
+    # characters, and five `in` tests cost less than five replace() calls
+    # (GetXMLDesc escapes every attribute value).
+    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
+        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("'", "&apos;").replace('"', "&quot;"))
+    return text
 
 
 def attrs(pairs: Iterable[tuple[str, Optional[str]]]) -> str:
@@ -51,21 +56,59 @@ def attrs(pairs: Iterable[tuple[str, Optional[str]]]) -> str:
 
 def element_lines(elem: etree._Element, indent: int) -> list[str]:
     """Write an element kept as-is from the user's XML in libvirt's layout."""
-    if not isinstance(elem.tag, str):
-        return []  # comments and processing instructions are dropped
-    pad = " " * indent
-    head = f"<{elem.tag}{attrs(elem.attrib.items())}"
-    children = [c for c in elem if isinstance(c.tag, str)]
-    text = (elem.text or "").strip()
-    if not children and not text:
-        return [f"{pad}{head}/>"]
-    if not children:
-        return [f"{pad}{head}>{escape(elem.text or '')}</{elem.tag}>"]
-    out = [f"{pad}{head}>"]
-    for child in children:
-        out.extend(element_lines(child, indent + 2))
-    out.append(f"{pad}</{elem.tag}>")
+    out: list[str] = []
+    write_element(elem, indent, out)
     return out
+
+
+# Lines already written for a kept element, keyed by its serialization
+# (lxml's C serializer, 3-4 times cheaper than walking the element from
+# Python) and indent.  Keying by content, not by element, stays right when a
+# driver edits an element in place: the edited element simply misses.  Equal
+# serializations have equal tags, attributes, text and children, hence equal
+# lines.  Bounded crudely: emptied when full.
+_LINES_MEMO: dict[tuple[bytes, int], tuple[str, ...]] = {}
+_LINES_MEMO_MAX = 4096
+
+
+def write_element(elem: etree._Element, indent: int, out: list[str]) -> None:
+    """Append the lines of `elem` (see element_lines) to `out`."""
+    if not isinstance(elem.tag, str):
+        return  # comments and processing instructions are dropped
+    key = (etree.tostring(elem, with_tail=False), indent)
+    lines = _LINES_MEMO.get(key)
+    if lines is None:
+        fresh: list[str] = []
+        _write_tree(elem, indent, fresh)
+        lines = tuple(fresh)
+        if len(_LINES_MEMO) >= _LINES_MEMO_MAX:
+            _LINES_MEMO.clear()
+        _LINES_MEMO[key] = lines
+    out.extend(lines)
+
+
+def _write_tree(elem: etree._Element, indent: int, out: list[str]) -> None:
+    """Append the lines of `elem` to `out`: one list for the whole tree,
+    filled in place, rather than a list per element merged by its parent."""
+    tag = elem.tag
+    if not isinstance(tag, str):
+        return
+    pad = " " * indent
+    # lxml attribute values are never None, so attrs()'s None test is not needed
+    head = pad + "<" + tag + "".join([f" {k}='{escape(v)}'" for k, v in elem.items()])
+    # len() is cheap and zero for most elements (leaves): skip building the list
+    children = [c for c in elem if isinstance(c.tag, str)] if len(elem) else None
+    if not children:
+        text = elem.text
+        if not text or not text.strip():
+            out.append(head + "/>")
+        else:
+            out.append(f"{head}>{escape(text)}</{tag}>")
+        return
+    out.append(head + ">")
+    for child in children:
+        _write_tree(child, indent + 2, out)
+    out.append(f"{pad}</{tag}>")
 
 
 def copy_element(elem: etree._Element) -> etree._Element:
@@ -117,7 +160,7 @@ def layout_lines(children: dict[str, list[etree._Element]], layout: tuple[str, .
     out: list[str] = []
     for tag in layout:
         for elem in children.get(tag, ()):
-            out.extend(element_lines(elem, indent))
+            write_element(elem, indent, out)
     return out
 
 

@@ -88,6 +88,8 @@ class DomainListing:
 
     def connect_list_all_domains(self, conn: Any, flags: int) -> list[Any]:
         errors.check_flags(flags, LIST_ALL_FLAGS, self.list_all_function, self.error_domain)
+        handle = self._handle  # type: ignore[attr-defined]
         with self.lock:
-            return [self._handle(conn, o) for o in self.domains  # type: ignore[attr-defined]
-                    if matches(o, flags)]
+            if not flags:   # the common case: no filter, no call per domain
+                return [handle(conn, o) for o in self.domains]
+            return [handle(conn, o) for o in self.domains if matches(o, flags)]

@@ -323,6 +323,8 @@ RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virDomainBlockStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
     "virDomainInterfaceStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
     "virDomainMemoryStats": ("_memory_stats", "libvirt-python returns {name: value}"),
+    "virNodeGetCPUStats": ("_field_values", "libvirt-python returns {field: value}"),
+    "virNodeGetMemoryStats": ("_field_values", "libvirt-python returns {field: value}"),
 }
 
 # libvirt-python's parameter names where they differ from the C argument names.

@@ -86,15 +86,34 @@ def new_handle(obj, ctype: str):
     box = Box(obj, ctype)
     key = ffi.cast("void *", id(box))
     with _lock:
-        _boxes[key] = box
-        if ctype == "virConnectPtr":
-            _conn_handles[id(obj)] = key
-        else:
-            conn_key = _conn_handles.get(id(getattr(obj, "conn", None)))
-            if conn_key is not None:
-                _boxes[conn_key].refs += 1
-                box.conn_addr = conn_key
+        _register(box, key)
     return key
+
+
+def _register(box: Box, key) -> None:
+    """Make `key` the handle of `box`; called with _lock held."""
+    _boxes[key] = box
+    if box.ctype == "virConnectPtr":
+        _conn_handles[id(box.obj)] = key
+    else:
+        conn_key = _conn_handles.get(id(getattr(box.obj, "conn", None)))
+        if conn_key is not None:
+            _boxes[conn_key].refs += 1
+            box.conn_addr = conn_key
+
+
+def handle_array(objs: list, ctype: str):
+    """A NULL-terminated malloc'ed array of new handles, one per object
+    (virConnectListAllDomains' result): as new_handle for each, but under one
+    hold of the lock and with no cast per element."""
+    arr = ffi.cast("void **", lib.calloc(len(objs) + 1, ffi.sizeof("void *")))
+    boxes = [Box(o, ctype) for o in objs]
+    with _lock:
+        for i, box in enumerate(boxes):
+            key = ffi.cast("void *", id(box))
+            _register(box, key)
+            arr[i] = key
+    return ffi.cast(ctype + " *", arr)
 
 
 _borrowed_handles: dict = {}   # (ctype, id(obj)) -> handle, for parents with no handle yet
@@ -117,7 +136,9 @@ def borrowed_handle(obj, ctype: str):
 
 def _unref(addr) -> int:
     """Drop one reference of a live handle; at the last, forget it and let go of
-    what it holds. Returns the references left."""
+    what it holds (its connection's reference, dropped under the same lock
+    hold). Returns the references left."""
+    closing = None
     with _lock:
         b = _boxes[addr]
         b.refs -= 1
@@ -125,12 +146,18 @@ def _unref(addr) -> int:
             return b.refs
         del _boxes[addr]
         if b.ctype == "virConnectPtr":
-            _conn_handles.pop(id(b.obj), None)
-    if b.ctype == "virConnectPtr":
-        if _close is not None:
-            _close(b.obj)
-    elif b.conn_addr is not None and b.conn_addr in _boxes:
-        _unref(b.conn_addr)
+            closing = b
+        elif b.conn_addr is not None:
+            c = _boxes.get(b.conn_addr)
+            if c is not None:
+                c.refs -= 1
+                if not c.refs:
+                    del _boxes[b.conn_addr]
+                    closing = c
+        if closing is not None:
+            _conn_handles.pop(id(closing.obj), None)
+    if closing is not None and _close is not None:
+        _close(closing.obj)   # outside the lock: it may call back into the shim
     return 0
 
 
@@ -168,7 +195,9 @@ def ref(addr, ctype: str, fn: Fn) -> int:
 def free(addr, ctype: str, fn: Fn) -> int:
     """virXxxFree / virConnectClose: returns the references left for a
     connection (virConnectClose's result), 0 for other objects."""
-    box(addr, ctype, fn)
+    b = _boxes.get(addr)   # box(), inlined: every lookup's handle is freed here
+    if b is None or b.ctype != ctype:
+        raise invalid(ctype, fn)
     left = _unref(addr)
     return left if ctype == "virConnectPtr" else 0
 
@@ -251,19 +280,38 @@ FUNCTYPES: dict[str, list[str]] = {}   # filled by the generated externs
 
 
 def to_c(value, ctype: str, temps: list):
-    if ctype in OBJECT_ERRORS:
+    return _converter(ctype)(value, temps)
+
+
+def _handle_to_c(ctype: str):
+    def convert(value, temps: list):
         if value is None:
             return ffi.NULL
         key = new_handle(value, ctype)
         temps.append((key, ctype))
         return ffi.cast(ctype, key)
-    if ctype in ("const char *", "char *"):
-        if value is None:
-            return ffi.NULL
-        c = ffi.new("char[]", value.encode())
-        temps.append(c)
-        return c
+    return convert
+
+
+def _string_to_c(value, temps: list):
+    if value is None:
+        return ffi.NULL
+    c = ffi.new("char[]", value.encode())
+    temps.append(c)
+    return c
+
+
+def _as_is(value, temps: list):
     return value
+
+
+def _converter(ctype: str):
+    """The function converting a core value to C type `ctype`."""
+    if ctype in OBJECT_ERRORS:
+        return _handle_to_c(ctype)
+    if ctype in ("const char *", "char *"):
+        return _string_to_c
+    return _as_is
 
 
 class CCallback:
@@ -271,7 +319,7 @@ class CCallback:
     arguments to C, appends the opaque pointer and calls it. Equal to another
     wrapper of the same C function (what the old deregistration APIs match on)."""
 
-    __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address")
+    __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address", "converters")
 
     def __init__(self, ctype: str, cb, opaque, conn_addr):
         self.func = ffi.cast(ctype, cb)
@@ -279,6 +327,13 @@ class CCallback:
         self.opaque = opaque
         self.conn_addr = conn_addr
         self.c_address = int(ffi.cast("uintptr_t", cb))
+        # Chosen once here rather than per argument on every call: events
+        # deliver through this on the loop's hot path.
+        self.converters = [_converter(t) for t in self.argtypes]
+        if conn_addr is not None and self.argtypes[:1] == ["virConnectPtr"]:
+            # the registering connection's own handle, not a new one
+            conn_ptr = ffi.cast("virConnectPtr", conn_addr)
+            self.converters[0] = lambda value, temps: conn_ptr
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CCallback) and other.c_address == self.c_address
@@ -288,18 +343,14 @@ class CCallback:
 
     def __call__(self, *args):
         temps: list = []
-        cargs = []
-        for i, (value, t) in enumerate(zip(args, self.argtypes)):
-            if t == "virConnectPtr" and i == 0 and self.conn_addr is not None:
-                cargs.append(ffi.cast(t, self.conn_addr))   # the registering connection itself
-            else:
-                cargs.append(to_c(value, t, temps))
+        cargs = [convert(value, temps) for value, convert in zip(args, self.converters)]
         if len(self.argtypes) > len(args):
             cargs.append(self.opaque)
         try:
             return self.func(*cargs)
         finally:
-            _release_temps(temps)
+            if temps:
+                _release_temps(temps)
 
 
 def _release_temps(temps: list) -> None:
@@ -398,7 +449,7 @@ def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple]:
     return out
 
 
-def _set_param(p, name: str, t: int, v) -> None:
+def set_param(p, name: str, t: int, v) -> None:
     data = name.encode()[:79]
     ffi.memmove(p.field, data + b"\0", len(data) + 1)
     p.type = t
@@ -417,7 +468,7 @@ def typed_params_fill(arr, count, params: list[tuple]) -> None:
         return
     n = min(count[0], len(params))
     for i in range(n):
-        _set_param(arr[i], *params[i])
+        set_param(arr[i], *params[i])
     count[0] = n
 
 
@@ -426,7 +477,7 @@ def typed_params_alloc(out, count, params: list[tuple]) -> None:
     arr = ffi.cast("virTypedParameterPtr",
                    lib.calloc(max(len(params), 1), ffi.sizeof("virTypedParameter")))
     for i, p in enumerate(params):
-        _set_param(arr[i], *p)
+        set_param(arr[i], *p)
     out[0] = arr
     count[0] = len(params)
 
@@ -529,6 +580,18 @@ def fill_struct(dst, sname: str, value) -> None:
             setattr(dst, fname, ffi.NULL if v is None else ffi.cast(ftype, new_handle(v, ftype)))
         elif v is not None:
             setattr(dst, fname, v)
+
+
+def structs_counted(arr, count, sname: str, items: list) -> None:
+    """A caller's struct array with its count in *count: 0 asks how many
+    (virNodeGetCPUStats); otherwise fill up to *count and say how many."""
+    if count[0] == 0:
+        count[0] = len(items)
+        return
+    n = min(count[0], len(items))
+    for i in range(n):
+        fill_struct(arr[i], sname, items[i])
+    count[0] = n
 
 
 def struct_block(sname: str, items: list):

@@ -9,6 +9,11 @@ Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
   through PM1a_CNT (SLP_TYP 0 | SLP_EN): QEMU reports a guest SHUTDOWN.
   PMBASE is read from PCI config space: q35's ICH9 LPC (00:1f.0) or the
   i440fx PIIX4 PM function (00:01.3), register 0x40.
+* ``dirty``: forever writes an incrementing pass counter into the first
+  dword of every 4 KiB page from 2 MiB to DIRTY_END (as the reference's
+  mkguest.py), so migration moves real, changing pages; after a pass the
+  pages hold n, ..., n (or n+1 up to where the next pass has got): a page
+  lost or stale in a migration breaks that (see :func:`check_dirty`).
 """
 
 from __future__ import annotations
@@ -56,9 +61,37 @@ def _acpi_code() -> bytes:
     return code
 
 
+DIRTY_START, DIRTY_END = 2 << 20, 48 << 20
+
+
+def _dirty_code() -> bytes:
+    code = b"\xfa"                                       # 0: cli
+    code += b"\x40"                                      # 1: outer: inc eax
+    code += b"\xbf" + struct.pack("<I", DIRTY_START)     # 2: mov edi, START
+    code += b"\x89\x07"                                  # 7: inner: mov [edi], eax
+    code += b"\x81\xc7" + struct.pack("<I", 0x1000)      # 9: add edi, 4096
+    code += b"\x81\xff" + struct.pack("<I", DIRTY_END)   # 15: cmp edi, END
+    code += b"\x72" + bytes([(7 - 23) & 0xFF])           # 21: jb inner
+    code += b"\xeb" + bytes([(1 - 25) & 0xFF])           # 23: jmp outer
+    return code
+
+
+def check_dirty(words: list[int]) -> bool:
+    """The first dwords of the dirtied pages, in order, as a paused dirty guest
+    leaves them: a non-zero counter n on a prefix and n-1 on the rest."""
+    if not words or words[0] == 0:
+        return False
+    n = words[0]
+    i = 0
+    while i < len(words) and words[i] == n:
+        i += 1
+    return all(w == n - 1 for w in words[i:])
+
+
 KINDS = {
     "idle": b"\xfa\xf4\xeb\xfd",                         # cli; hlt; jmp hlt
     "acpi": _acpi_code(),
+    "dirty": _dirty_code(),
 }
 
 

@@ -91,3 +91,51 @@ def test_real_binding_saves_and_restores_on_our_library(tmp_path):
     assert got["managed"] == [[5, 5], 1] and got["again"] == [[1, 3], 0]
     assert got["reboot"] == [74, "argument unsupported: QEMU guest agent is not configured"]
     assert got["autostart"] == 1
+
+
+MIGRATE_SCRIPT = """
+import json, sys, threading, time, libvirt
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+a = libvirt.open("qemu:///embed?root=" + sys.argv[1] + "/a")
+b = libvirt.open("qemu:///embed?root=" + sys.argv[1] + "/b")
+ev = {"src": [], "dst": []}
+for side, c in (("src", a), ("dst", b)):
+    c.domainEventRegisterAny(None, 0, lambda c, d, e, det, o: ev[o].append([e, det]), side)
+d = a.createXML("<domain type='%s'><name>shim</name><memory unit='MiB'>64</memory>"
+                "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>", 0)
+time.sleep(0.1); ev["src"].clear()
+dd = d.migrate3(b, {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1",
+                    libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1000}, libvirt.VIR_MIGRATE_LIVE)
+out = {"state": dd.state(), "completed": dd.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED),
+       "info": dd.jobInfo()}
+for _ in range(100):
+    if len(ev["src"]) >= 3 and len(ev["dst"]) >= 2:
+        break
+    time.sleep(0.02)
+out["events"] = ev
+dd.destroy(); a.close(); b.close()
+print(json.dumps(out))
+"""
+
+
+def test_real_binding_migrates_between_two_roots(tmp_path):
+    import os
+    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    try:
+        out = run(["/usr/bin/python3", "-c", MIGRATE_SCRIPT % virt, str(tmp_path)],
+                  env=on_pyvirt(), timeout=120)
+    finally:
+        from qemutest import kill_leftovers
+        kill_leftovers(tmp_path / "a")
+        kill_leftovers(tmp_path / "b")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["state"] == [1, 2]                                # RUNNING/MIGRATED
+    assert got["completed"]["type"] == 3 and got["completed"]["operation"] == 4
+    assert got["info"][0] == 0
+    # (JOB_COMPLETED is not asserted here: the shim cannot yet pass a callback
+    # typed parameters, see the report of issue 5)
+    assert got["events"]["src"] == [[3, 1], [5, 3]]
+    assert got["events"]["dst"][:2] == [[2, 1], [4, 1]]

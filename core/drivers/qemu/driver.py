@@ -24,6 +24,7 @@ from ..listing import DomainListing
 from . import capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
+from .migration import Migration
 from .saverestore import SaveRestore
 from .stats import Stats
 
@@ -64,7 +65,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
+class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from ... import errors, events
+from ... import errors, events, migration
 from ...domainobj import DomainObj, DomainObjList
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutdownReason,
                             DomainShutoffReason, DomainState)
@@ -200,11 +200,13 @@ class QemuHost:
 
     # -- start
     def start(self, obj: DomainObj, paused: bool,
-              incoming: Optional[Callable[[Runtime], None]] = None) -> None:
+              incoming: Optional[Callable[[Runtime], None]] = None,
+              started_detail: int = Started.VIR_DOMAIN_EVENT_STARTED_RESTORED) -> None:
         """Boot `obj` (job held, lock not held); on failure it is shut off again.
         With `incoming` (restore), QEMU waits for a migration stream, which
         `incoming(rt)` feeds; `obj` is then left PAUSED/MIGRATION after
-        STARTED/RESTORED, for the caller to resume."""
+        STARTED/RESTORED (or `started_detail`: STARTED/MIGRATED for an incoming
+        migration), for the caller to resume."""
         d = obj.def_
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
         accel = "kvm" if d.virt_type == "kvm" else "tcg"
@@ -237,7 +239,7 @@ class QemuHost:
                 return
             if incoming is not None:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
-                self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, Started.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+                self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, started_detail)
                 self.save_status(obj)
                 return
             if paused:
@@ -363,6 +365,9 @@ class QemuHost:
                 with rt.migration_cond:
                     rt.migration_status = str(data.get("status"))
                     rt.migration_cond.notify_all()
+                self.on_migration_event(obj, rt, name, data)
+            elif name == "MIGRATION_PASS":
+                self.on_migration_event(obj, rt, name, data)
             elif name == "RESUME":
                 self._handle_resume(obj, rt)
             elif name == "SHUTDOWN":
@@ -374,7 +379,8 @@ class QemuHost:
         if rt.got_shutdown or obj.state != S.VIR_DOMAIN_RUNNING:
             return
         if reason is None:
-            reason = DomainPausedReason.VIR_DOMAIN_PAUSED_UNKNOWN
+            reason = (migration.paused_reason_on_stop(obj.private.get("migration"))
+                      or DomainPausedReason.VIR_DOMAIN_PAUSED_UNKNOWN)
         obj.set_state(S.VIR_DOMAIN_PAUSED, reason)
         self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                    _SUSPENDED_DETAIL.get(reason, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED))
@@ -384,7 +390,8 @@ class QemuHost:
         reason = rt.running_reason
         rt.running_reason = None
         if reason is None:
-            reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
+            reason = (migration.running_reason_on_resume(obj.private.get("migration"))
+                      or DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED)
         if obj.state == S.VIR_DOMAIN_RUNNING:
             return
         obj.set_state(S.VIR_DOMAIN_RUNNING, reason)
@@ -432,6 +439,10 @@ class QemuHost:
         except errors.VirtError:
             if rt.process is not None:   # as libvirt: a failed fake reboot kills the guest
                 rt.process.kill(signal.SIGTERM)
+
+    def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
+                           data: dict[str, Any]) -> None:
+        """A MIGRATION or MIGRATION_PASS event (lock held); see migration.py."""
 
     def wait_migration(self, rt: Runtime, timeout: float) -> str:
         """Wait for a save or restore stream to end: QEMU's final MIGRATION status

@@ -39,6 +39,7 @@ from .domain_save import DomainSaveMixin
 from .guestinfo import GuestInfoMixin
 from .interface import InterfaceMixin, InterfaceObj
 from .snapshot import SnapshotMixin
+from .stats import StatsMixin
 from .tuning import TuningMixin
 from .network import NetworkMixin, NetworkObj
 from .nodedev import NodeDeviceMixin
@@ -74,7 +75,8 @@ def _no_domain() -> errors.VirtError:
 
 class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
                  DomainExtraMixin, DomainSaveMixin, SnapshotMixin, CheckpointMixin,
-                 TuningMixin, StreamMixin, GuestInfoMixin, DomainListing, HypervisorDriver):
+                 TuningMixin, StreamMixin, GuestInfoMixin, StatsMixin, DomainListing,
+                 HypervisorDriver):
     """The simulated host and its entry points."""
 
     name = "Test"

@@ -1,0 +1,188 @@
+/* Hand-written helpers of the generated pyvirt_stubs.c: errors as the OCaml
+ * exception Pyvirt.Error, typed parameters as (string * typed_value) lists,
+ * callbacks as closures kept alive by a global root.  Included by the generated
+ * stubs after the OCaml and libvirt headers.
+ *
+ * The stubs never release the OCaml runtime lock: libvirt calls a callback in the
+ * thread that runs the event loop (virEventRunDefaultImpl, called from OCaml),
+ * where the runtime is ready to run OCaml code. */
+#ifndef PYVIRT_OCAML_H
+#define PYVIRT_OCAML_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libvirt prints every error on stderr unless a handler is set; OCaml callers
+ * get the error as an exception instead. */
+static void pv_quiet(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    (void)err;
+}
+
+CAMLprim value pv_init(value unit)
+{
+    (void)unit;
+    virSetErrorFunc(NULL, pv_quiet);
+    return Val_unit;
+}
+
+/* Raise Pyvirt.Error { code; domain; level; message }. */
+static void pv_raise(int code, int domain, int level, const char *message)
+{
+    CAMLparam0();
+    CAMLlocal2(rec, msg);
+    const value *exn = caml_named_value("pyvirt.error");
+    msg = caml_copy_string(message ? message : "");
+    if (exn == NULL)
+        caml_failwith(message ? message : "libvirt error");
+    rec = caml_alloc_tuple(4);
+    Store_field(rec, 0, Val_int(code));
+    Store_field(rec, 1, Val_int(domain));
+    Store_field(rec, 2, Val_int(level));
+    Store_field(rec, 3, msg);
+    caml_raise_with_arg(*exn, rec);
+    CAMLnoreturn;
+}
+
+/* Raise the calling thread's last libvirt error. */
+static void pv_fail(void)
+{
+    virErrorPtr e = virGetLastError();
+    if (e && e->code != VIR_ERR_OK)
+        pv_raise(e->code, e->domain, e->level, e->message);
+    pv_raise(VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE, VIR_ERR_ERROR,
+             "an error occurred, but the cause is unknown");
+}
+
+/* Raise VIR_ERR_INVALID_ARG, worded as libvirt words it. */
+static void pv_invalid_arg(const char *fmt, ...)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "invalid argument: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+    va_end(ap);
+    pv_raise(VIR_ERR_INVALID_ARG, VIR_FROM_NONE, VIR_ERR_ERROR, buf);
+}
+
+/* An object is a custom block holding the C pointer; NULL once freed. */
+static void *pv_pointer(value v, const char *what)
+{
+    void *p = *(void **)Data_custom_val(v);
+    if (p == NULL)
+        pv_invalid_arg("the %s has been freed", what);
+    return p;
+}
+
+static const unsigned char *pv_uuid(value v)
+{
+    if (caml_string_length(v) != VIR_UUID_BUFLEN)
+        pv_invalid_arg("a UUID must hold %d bytes", VIR_UUID_BUFLEN);
+    return (const unsigned char *)String_val(v);
+}
+
+/* Typed parameters: a list of (field, typed_value), the constructors of
+ * typed_value in VIR_TYPED_PARAM_* order (Int is tag 0). */
+static value pv_typed_to_value(virTypedParameterPtr params, int n)
+{
+    CAMLparam0();
+    CAMLlocal5(list, cell, pair, v, payload);
+    CAMLlocal1(name);
+    int i;
+    list = Val_emptylist;
+    for (i = (params ? n : 0) - 1; i >= 0; i--) {
+        virTypedParameterPtr p = &params[i];
+        switch (p->type) {
+        case VIR_TYPED_PARAM_INT: payload = Val_long(p->value.i); break;
+        case VIR_TYPED_PARAM_UINT: payload = Val_long(p->value.ui); break;
+        case VIR_TYPED_PARAM_LLONG: payload = caml_copy_int64(p->value.l); break;
+        case VIR_TYPED_PARAM_ULLONG: payload = caml_copy_int64((int64_t)p->value.ul); break;
+        case VIR_TYPED_PARAM_DOUBLE: payload = caml_copy_double(p->value.d); break;
+        case VIR_TYPED_PARAM_BOOLEAN: payload = Val_bool(p->value.b); break;
+        case VIR_TYPED_PARAM_STRING: payload = caml_copy_string(p->value.s ? p->value.s : ""); break;
+        default: continue;
+        }
+        v = caml_alloc(1, p->type - 1);
+        Store_field(v, 0, payload);
+        name = caml_copy_string(p->field);
+        pair = caml_alloc_tuple(2);
+        Store_field(pair, 0, name);
+        Store_field(pair, 1, v);
+        cell = caml_alloc(2, 0);
+        Store_field(cell, 0, pair);
+        Store_field(cell, 1, list);
+        list = cell;
+    }
+    CAMLreturn(list);
+}
+
+/* A C array from a typed_params list; -1 (libvirt's error set, nothing left
+ * allocated) on failure.  Allocates nothing on the OCaml heap. */
+static int pv_typed_from_value(value list, virTypedParameterPtr *params, int *n)
+{
+    int max = 0;
+    *params = NULL;
+    *n = 0;
+    for (; Is_block(list); list = Field(list, 1)) {
+        value pair = Field(list, 0), v = Field(pair, 1), x = Field(v, 0);
+        const char *field = String_val(Field(pair, 0));
+        int rc = -1;
+        switch (Tag_val(v) + 1) {
+        case VIR_TYPED_PARAM_INT: rc = virTypedParamsAddInt(params, n, &max, field, Long_val(x)); break;
+        case VIR_TYPED_PARAM_UINT: rc = virTypedParamsAddUInt(params, n, &max, field, Long_val(x)); break;
+        case VIR_TYPED_PARAM_LLONG: rc = virTypedParamsAddLLong(params, n, &max, field, Int64_val(x)); break;
+        case VIR_TYPED_PARAM_ULLONG:
+            rc = virTypedParamsAddULLong(params, n, &max, field, (unsigned long long)Int64_val(x));
+            break;
+        case VIR_TYPED_PARAM_DOUBLE: rc = virTypedParamsAddDouble(params, n, &max, field, Double_val(x)); break;
+        case VIR_TYPED_PARAM_BOOLEAN: rc = virTypedParamsAddBoolean(params, n, &max, field, Bool_val(x)); break;
+        case VIR_TYPED_PARAM_STRING: rc = virTypedParamsAddString(params, n, &max, field, String_val(x)); break;
+        }
+        if (rc < 0) {
+            virTypedParamsFree(*params, *n);
+            *params = NULL;
+            *n = 0;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A callback's user data: a global root holding the closure, released by the
+ * free callback libvirt calls when it forgets the callback. */
+static value *pv_callback_new(value closure)
+{
+    value *root = malloc(sizeof(*root));
+    if (root == NULL)
+        caml_raise_out_of_memory();
+    *root = closure;
+    caml_register_generational_global_root(root);
+    return root;
+}
+
+static void pv_callback_free(void *opaque)
+{
+    value *root = opaque;
+    if (root) {
+        caml_remove_generational_global_root(root);
+        free(root);
+    }
+}
+
+/* Call a callback's closure; an exception inside it is reported on stderr, as it
+ * cannot cross libvirt's C frames. */
+static void pv_call(value *root, int n, value *args)
+{
+    value r = caml_callbackN_exn(*root, n, args);
+    if (Is_exception_result(r)) {
+        char *s = caml_format_exception(Extract_exception(r));
+        fprintf(stderr, "pyvirt: callback raised %s\n", s);
+        caml_stat_free(s);
+    }
+}
+
+#endif

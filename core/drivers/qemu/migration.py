@@ -1,0 +1,510 @@
+"""Migration, the QEMU-specific half (libvirt's qemu_migration.c): the five
+v3 phases as driver entry points, job statistics and abort.  The phase
+machine, cookie, parameters and event rules are pyvirt.migration's.
+
+QMP traffic as libvirt 9.0 (shared/reference/libvirt-qemu, section 4.4):
+
+    dst  migrate-set-capabilities return-path, late-block-activate (+events)
+    dst  migrate-incoming tcp:[::]:PORT            -> STARTED/MIGRATED
+    src  migrate-set-capabilities pause-before-switchover, return-path (+events)
+    src  migrate-set-parameters max-bandwidth
+    src  getfd "migrate" (our own TCP connection), migrate fd:migrate
+    src  STOP, MIGRATION pre-switchover -> migrate-continue at once
+    dst  MIGRATION completed -> Finish: cont        -> RESUMED/MIGRATED
+    src  Confirm: QEMU stopped                      -> STOPPED/MIGRATED, JOB_COMPLETED
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import uuid as uuidmod
+from typing import Any, Optional
+
+from ... import errors, events, migration as mig
+from ...conf.domain import format_domain_xml
+from ...domainobj import DomainObj
+from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
+                            DomainState as S)
+from ...errors import ErrorDomain, ErrorNumber
+from ...events import (DomainEventDefinedDetail, DomainEventID,
+                       DomainEventStartedDetail as Started, DomainEventStoppedDetail as Stopped,
+                       DomainEventSuspendedDetail as Suspended, DomainEventType as E,
+                       DomainEventUndefinedDetail)
+from ...objects import Connect, Domain
+from .paths import remove_durably
+from .runtime import JOB_WAIT, Runtime, qemu_error
+
+Q = ErrorDomain.VIR_FROM_QEMU
+UNLIMITED_BANDWIDTH = 9223372036853727232   # QEMU's "unlimited", as libvirt sets it
+PORT_MIN, PORT_MAX = 49152, 49215           # libvirt's migration_port_min/max
+MIGRATION_WAIT = 3600.0
+_FD_NAME = "migrate"
+_FINAL = ("completed", "failed", "cancelled")
+ALL_FLAGS = (1 << 21) - 1
+_JOB_KEY, _DONE_KEY = "migration", "completed_job"
+
+
+def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
+    """tcp://HOST:PORT, tcp:HOST:PORT, tcp:[v6]:PORT -> (host, port)."""
+    rest = uri
+    if ":" in rest:
+        scheme, rest = rest.split(":", 1)
+        if scheme != "tcp":
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                f"unsupported scheme {scheme} in migration URI {uri}")
+    rest = rest.lstrip("/").split("/", 1)[0]
+    host, _, port = rest.rpartition(":")
+    if not host:
+        host, port = rest, ""
+    host = host.strip("[]") or None
+    try:
+        return host, int(port) if port else None
+    except ValueError:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
+                            f"unable to parse migration URI {uri}") from None
+
+
+def _free_port() -> int:
+    for port in range(PORT_MIN, PORT_MAX + 1):
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("::", port))
+            except OSError:
+                continue
+            return port
+    raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                     f"Unable to find an unused port in range 'migration' "
+                     f"({PORT_MIN}-{PORT_MAX})")
+
+
+class Migration:
+    """Mixed into QemuDriver (which supplies job, lock, _running, start, ...)."""
+
+    # -- host identity, for the cookie's same-host check
+    @property
+    def host_uuid(self) -> bytes:
+        path = self.layout.lib_dir / "hostuuid"  # type: ignore[attr-defined]
+        try:
+            return uuidmod.UUID(path.read_text().strip()).bytes
+        except (OSError, ValueError):
+            value = uuidmod.uuid4()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(str(value) + "\n")
+            return value.bytes
+
+    def _cookie(self, obj: DomainObj, stats: Optional[dict[str, int]] = None) -> bytes:
+        return mig.Cookie(obj.name, obj.uuid, socket.gethostname(), self.host_uuid,
+                          stats or {}).format()
+
+    def _take_job(self, uuid: bytes) -> threading.Lock:
+        with self.lock:  # type: ignore[attr-defined]
+            lock: threading.Lock = self._jobs.setdefault(  # type: ignore[attr-defined]
+                uuid, threading.Lock())
+        if not lock.acquire(timeout=JOB_WAIT):
+            raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_TIMEOUT,
+                             "cannot acquire state change lock")
+        return lock
+
+    def _migration_of(self, dom: Domain) -> tuple[DomainObj, Runtime, mig.MigrationJob]:
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            job = obj.private.get(_JOB_KEY)
+            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+            if job is None or rt is None:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                    "domain is not being migrated")
+            return obj, rt, job
+
+    def _end_job(self, obj: DomainObj) -> None:
+        job = obj.private.pop(_JOB_KEY, None)
+        lock = obj.private.pop("migration_lock", None)
+        if lock is not None and job is not None:
+            lock.release()
+
+    # -- QMP events during a migration (QMP thread, host lock held)
+    def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
+                           data: dict[str, Any]) -> None:
+        job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
+        if job is None:
+            return
+        if name == "MIGRATION_PASS" and job.direction is mig.Direction.OUT:
+            job.iteration = int(data.get("pass", 0))
+            events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                      obj.name, obj.uuid, obj.id, job.iteration)
+        elif name == "MIGRATION":
+            status = str(data.get("status"))
+            fix = mig.correction_on_status(job, status, obj.state == S.VIR_DOMAIN_PAUSED,
+                                           obj.reason)
+            if fix is not None:
+                obj.set_state(S.VIR_DOMAIN_PAUSED, fix[0])
+                self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED, fix[1])  # type: ignore[attr-defined]
+            job.set_status(status)
+
+    # -- Begin (source)
+    def domain_migrate_begin3_params(self, dom: Domain, params: mig.MigrationParams,
+                                     flags: int) -> tuple[bytes, str]:
+        errors.check_flags(flags, ALL_FLAGS, "qemuDomainMigrateBegin3Params", Q)
+        unsupported = flags & ~mig.SUPPORTED_FLAGS
+        if unsupported:
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                f"migration flags 0x{unsupported:x} are not supported yet")
+        lock = self._take_job(dom.uuid)
+        try:
+            obj, _ = self._running(dom)  # type: ignore[attr-defined]
+            with self.lock:  # type: ignore[attr-defined]
+                if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and not obj.persistent:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "cannot undefine transient domain")
+                job = mig.MigrationJob(mig.Direction.OUT, flags, params)
+                job.advance(mig.Phase.BEGIN3)
+                obj.private[_JOB_KEY] = job
+                obj.private["migration_lock"] = lock
+                obj.private.pop(_DONE_KEY, None)
+                return self._cookie(obj), format_domain_xml(obj.def_)
+        except BaseException:
+            lock.release()
+            raise
+
+    # -- Prepare (destination)
+    def domain_migrate_prepare3_params(self, dconn: Connect, params: mig.MigrationParams,
+                                       cookiein: Optional[bytes],
+                                       flags: int) -> tuple[bytes, str]:
+        cookie = mig.Cookie.parse(cookiein)
+        if cookie is not None and cookie.hostuuid == self.host_uuid:
+            from ... import viruuid
+            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                             "Attempt to migrate guest to the same host "
+                             f"{viruuid.format(cookie.hostuuid)}")
+        if not params.dom_xml:
+            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
+                                "no domain XML passed")
+        new = self._parse(params.dom_xml)  # type: ignore[attr-defined]
+        if params.dname:
+            new.name = params.dname
+        host, port = _split_uri(params.uri) if params.uri else (None, None)
+        port = port or _free_port()
+        listen = params.listen_address or "::"
+        listen_uri = f"tcp:[{listen}]:{port}" if ":" in listen else f"tcp:{listen}:{port}"
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self.domains.add_live(new)  # type: ignore[attr-defined]
+        lock = self._take_job(obj.uuid)
+        job = mig.MigrationJob(mig.Direction.IN, flags, params)
+        job.advance(mig.Phase.PREPARE)
+        with self.lock:  # type: ignore[attr-defined]
+            obj.private[_JOB_KEY] = job
+            obj.private["migration_lock"] = lock
+            obj.private.pop(_DONE_KEY, None)
+
+        def incoming(rt: Runtime) -> None:
+            self._set_caps(rt, {"events": True, "return-path": True,
+                                "late-block-activate": True})
+            self._monitor_call(rt, "migrate-incoming",  # type: ignore[attr-defined]
+                               {"uri": listen_uri})
+        try:
+            self.start(obj, paused=True, incoming=incoming,  # type: ignore[attr-defined]
+                       started_detail=Started.VIR_DOMAIN_EVENT_STARTED_MIGRATED)
+        except BaseException:
+            with self.lock:  # type: ignore[attr-defined]
+                self._end_job(obj)
+                if not obj.is_active() and not obj.persistent:
+                    self.domains.remove(obj)  # type: ignore[attr-defined]
+            raise
+        uri_out = (f"tcp:{host}:{port}" if host
+                   else f"tcp:{socket.gethostname()}:{port}")
+        return self._cookie(obj), uri_out
+
+    def _set_caps(self, rt: Runtime, caps: dict[str, bool]) -> None:
+        self._monitor_call(rt, "migrate-set-capabilities",  # type: ignore[attr-defined]
+                           {"capabilities": [{"capability": k, "state": v}
+                                             for k, v in caps.items()]})
+
+    # -- Perform (source)
+    def domain_migrate_perform3_params(self, dom: Domain, dconnuri: Optional[str],
+                                       params: mig.MigrationParams,
+                                       cookiein: Optional[bytes], flags: int) -> bytes:
+        obj, rt, job = self._migration_of(dom)
+        job.advance(mig.Phase.PERFORM3)
+        host, port = _split_uri(params.uri or "")
+        if port is None:
+            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
+                                f"missing port in migration URI {params.uri}")
+        self._set_caps(rt, {"events": True, "pause-before-switchover": True,
+                            "return-path": True, "late-block-activate": False})
+        bandwidth = params.bandwidth << 20 if params.bandwidth else UNLIMITED_BANDWIDTH
+        self._monitor_call(rt, "migrate-set-parameters",  # type: ignore[attr-defined]
+                           {"max-bandwidth": bandwidth})
+        try:
+            sock = socket.create_connection((host or "localhost", port), timeout=10)
+        except OSError as exc:
+            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                                f"unable to connect to server at '{host}:{port}': "
+                                f"{exc.strerror or exc}") from None
+        with sock:
+            self._send_migration_fd(rt, sock.fileno(), _FD_NAME)
+        if not flags & mig.VIR_MIGRATE_LIVE:   # offline-ish: pause first, as libvirt
+            with self.lock:  # type: ignore[attr-defined]
+                running = obj.state == S.VIR_DOMAIN_RUNNING
+                if running:
+                    rt.paused_reason = DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION
+            if running:
+                self._monitor_call(rt, "stop")  # type: ignore[attr-defined]
+        job.set_status("setup")
+        if job.abort_requested:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_ABORTED, Q,
+                                "job 'migration out' canceled by client")
+        self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
+                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": False})
+        status = self._wait_out(rt, job)
+        if status != "completed":
+            if job.abort_requested or status == "cancelled":
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_ABORTED, Q,
+                                    "job 'migration out' canceled by client")
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                                f"job 'migration out' failed: {self._qemu_failure(rt, status)}")
+        with contextlib.suppress(errors.VirtError):
+            job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
+        job.advance(mig.Phase.PERFORM3_DONE)
+        return self._cookie(obj, {"time_elapsed": job.elapsed_ms(),
+                                  "downtime": job.downtime_ms or 0,
+                                  "started": job.started_wall_ms})
+
+    def _send_migration_fd(self, rt: Runtime, fd: int, name: str) -> None:
+        from .monitor import MonitorError
+        if rt.monitor is None:
+            raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
+        try:
+            rt.monitor.send_fd(fd, name)
+        except MonitorError as exc:
+            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                             f"unable to execute QEMU command 'getfd': {exc}") from None
+
+    def _wait_out(self, rt: Runtime, job: mig.MigrationJob) -> str:
+        """Wait for the outgoing migration to end; continue at pre-switchover."""
+        end = time.monotonic() + MIGRATION_WAIT
+        continued = False
+        while True:
+            with job.cond:
+                if job.status not in _FINAL and not (job.status == "pre-switchover"
+                                                     and not continued):
+                    job.cond.wait(0.2)
+                status = job.status
+            if status == "pre-switchover" and not continued:
+                continued = True
+                self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
+                                   {"state": "pre-switchover"})
+                continue
+            if status in _FINAL:
+                return str(status)
+            if rt.stopped or (rt.process is not None and rt.process.exited.is_set()):
+                return "exited"
+            if time.monotonic() > end:
+                return "timeout"
+
+    def _qemu_failure(self, rt: Runtime, status: Optional[str]) -> str:
+        if status == "exited":
+            return "domain is no longer running"
+        try:
+            info = self._monitor_call(rt, "query-migrate")  # type: ignore[attr-defined]
+            return str(info.get("error-desc") or status)
+        except errors.VirtError:
+            return str(status)
+
+    # -- Finish (destination)
+    def domain_migrate_finish3_params(self, dconn: Connect, params: mig.MigrationParams,
+                                      cookiein: Optional[bytes], flags: int,
+                                      cancelled: bool) -> tuple[Optional[Domain], bytes]:
+        cookie = mig.Cookie.parse(cookiein)
+        name = params.dname or (cookie.name if cookie else None)
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self.domains.find_by_name(name) if name else None  # type: ignore[attr-defined]
+            job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY) if obj else None
+            rt = self.runtime.get(obj.uuid) if obj else None  # type: ignore[attr-defined]
+        if obj is None or job is None or job.direction is not mig.Direction.IN:
+            raise errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q,
+                                f"no domain with matching name '{name}'")
+        if cancelled or rt is None:
+            self._kill_incoming(obj, rt, job)
+            return None, b""
+        status = self._wait_in(rt, job)
+        if status != "completed":
+            self._kill_incoming(obj, rt, job)
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                                f"job 'migration in' failed: {status}")
+        job.advance(mig.Phase.FINISH3)
+        stats = cookie.stats if cookie else {}
+        done = mig.CompletedJob(mig.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN,
+                                int(time.time() * 1000) - stats.get("started",
+                                                                    job.started_wall_ms),
+                                stats.get("downtime"), {})
+        with contextlib.suppress(errors.VirtError):
+            self._set_caps(rt, {"events": False, "return-path": False,
+                                "late-block-activate": False})
+        if flags & mig.VIR_MIGRATE_PERSIST_DEST:
+            self._persist(obj, params)
+        if not flags & mig.VIR_MIGRATE_PAUSED:
+            with self.lock:  # type: ignore[attr-defined]
+                rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED
+            try:
+                self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
+            except errors.VirtError:
+                self._kill_incoming(obj, rt, job)
+                raise
+        with self.lock:  # type: ignore[attr-defined]
+            if flags & mig.VIR_MIGRATE_PAUSED and obj.state == S.VIR_DOMAIN_PAUSED:
+                obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
+                self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,  # type: ignore[attr-defined]
+                           Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
+            obj.private[_DONE_KEY] = done
+            self._end_job(obj)
+            self.save_status(obj)  # type: ignore[attr-defined]
+            return self._handle(dconn, obj), self._cookie(obj)  # type: ignore[attr-defined]
+
+    def _wait_in(self, rt: Runtime, job: mig.MigrationJob) -> str:
+        end = time.monotonic() + MIGRATION_WAIT
+        while True:
+            with job.cond:
+                if job.status not in _FINAL:
+                    job.cond.wait(0.2)
+                if job.status in _FINAL:
+                    return str(job.status)
+            if rt.stopped or (rt.process is not None and rt.process.exited.is_set()):
+                return "exited"
+            if time.monotonic() > end:
+                return "timeout"
+
+    def _kill_incoming(self, obj: DomainObj, rt: Optional[Runtime],
+                       job: mig.MigrationJob) -> None:
+        """The destination gives up: STOPPED/FAILED, the domain goes."""
+        job.advance(mig.Phase.FINISH3_CANCELLED)
+        if rt is not None:
+            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,  # type: ignore[attr-defined]
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
+        with self.lock:  # type: ignore[attr-defined]
+            self._end_job(obj)
+
+    def _persist(self, obj: DomainObj, params: mig.MigrationParams) -> None:
+        persistent = (self._parse(params.persistent_xml)  # type: ignore[attr-defined]
+                      if params.persistent_xml else None)
+        with self.lock:  # type: ignore[attr-defined]
+            existed = obj.persistent
+            d = persistent or obj.def_
+            self._save_config(d)  # type: ignore[attr-defined]
+            obj.persistent = True
+            if persistent is not None:
+                obj.new_def = persistent
+            self.event(obj, E.VIR_DOMAIN_EVENT_DEFINED,  # type: ignore[attr-defined]
+                       DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_UPDATED if existed
+                       else DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_ADDED)
+
+    # -- Confirm (source)
+    def domain_migrate_confirm3_params(self, dom: Domain, params: mig.MigrationParams,
+                                       cookiein: Optional[bytes], flags: int,
+                                       cancelled: bool) -> None:
+        obj, rt, job = self._migration_of(dom)
+        if cancelled:
+            self._confirm_cancelled(obj, rt, job)
+            return
+        job.advance(mig.Phase.CONFIRM3)
+        done = job.freeze()
+        self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,  # type: ignore[attr-defined]
+                          DomainShutoffReason.VIR_DOMAIN_SHUTOFF_MIGRATED)
+        with self.lock:  # type: ignore[attr-defined]
+            events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                      obj.name, obj.uuid, -1, done.typed_stats())
+            if obj.persistent:
+                obj.private[_DONE_KEY] = done
+            self._end_job(obj)
+            if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and obj.persistent:
+                remove_durably(self.layout.config_file(obj.name))  # type: ignore[attr-defined]
+                if obj.autostart:
+                    remove_durably(self.layout.autostart_link(obj.name))  # type: ignore[attr-defined]
+                self.event(obj, E.VIR_DOMAIN_EVENT_UNDEFINED,  # type: ignore[attr-defined]
+                           DomainEventUndefinedDetail.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED)
+                obj.persistent = False
+                if self.domains.find_by_uuid(obj.uuid) is obj:  # type: ignore[attr-defined]
+                    self.domains.remove(obj)  # type: ignore[attr-defined]
+
+    def _confirm_cancelled(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob) -> None:
+        """The migration failed: the guest stays here, running again if we paused it."""
+        job.advance(mig.Phase.CONFIRM3_CANCELLED)
+        try:
+            if job.status not in _FINAL and job.status is not None:
+                with contextlib.suppress(errors.VirtError):
+                    self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
+            with contextlib.suppress(errors.VirtError):
+                self._set_caps(rt, {"pause-before-switchover": False, "return-path": False})
+            with self.lock:  # type: ignore[attr-defined]
+                resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
+                          == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
+            if resume:
+                with contextlib.suppress(errors.VirtError):
+                    self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
+        finally:
+            with self.lock:  # type: ignore[attr-defined]
+                self._end_job(obj)
+
+    # -- job information
+    def domain_get_job_info(self, dom: Domain) -> mig.DomainJobInfo:
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            job = obj.private.get(_JOB_KEY)
+        if job is None:
+            return mig.DomainJobInfo()
+        self._refresh_stats(dom, job)
+        return job.job_info(mig.VIR_DOMAIN_JOB_UNBOUNDED)
+
+    def domain_get_job_stats(self, dom: Domain, flags: int) -> tuple[int, mig.TypedParams]:
+        errors.check_flags(flags, mig.VIR_DOMAIN_JOB_STATS_COMPLETED
+                           | mig.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED,
+                           "qemuDomainGetJobStats", Q)
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            if flags & mig.VIR_DOMAIN_JOB_STATS_COMPLETED:
+                done = obj.private.get(_DONE_KEY)
+                if done is None:
+                    return mig.VIR_DOMAIN_JOB_NONE, []
+                if not flags & mig.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED:
+                    obj.private.pop(_DONE_KEY, None)
+                return mig.VIR_DOMAIN_JOB_COMPLETED, done.typed_stats()
+            job = obj.private.get(_JOB_KEY)
+        if job is None:
+            return mig.VIR_DOMAIN_JOB_NONE, []
+        if job.direction is mig.Direction.IN:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                                "migration statistics are available only on the source host")
+        self._refresh_stats(dom, job)
+        return mig.VIR_DOMAIN_JOB_UNBOUNDED, job.typed_stats()
+
+    def _refresh_stats(self, dom: Domain, job: mig.MigrationJob) -> None:
+        with self.lock:  # type: ignore[attr-defined]
+            rt = self.runtime.get(dom.uuid)  # type: ignore[attr-defined]
+        if rt is None or job.phase not in (mig.Phase.PERFORM3,) or \
+                job.direction is not mig.Direction.OUT:
+            return
+        with contextlib.suppress(errors.VirtError):
+            job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
+
+    def domain_abort_job(self, dom: Domain) -> None:
+        self.domain_abort_job_flags(dom, 0)
+
+    def domain_abort_job_flags(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, 1, "qemuDomainAbortJobFlags", Q)
+        if flags:
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                "aborting post-copy migration is not supported yet")
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            job = obj.private.get(_JOB_KEY)
+            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+            if job is None or rt is None:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                    "no job is active on the domain")
+            if job.direction is mig.Direction.IN:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                    "cannot abort incoming migration; use virDomainDestroy "
+                                    "instead")
+            job.abort_requested = True
+        self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]

@@ -1,0 +1,415 @@
+"""Migration shared by every driver (libvirt's libvirt-domain.c migration
+helpers and the driver-independent half of qemu_migration.c).
+
+* :class:`MigrationParams`: the typed parameters (``VIR_MIGRATE_PARAM_*``)
+  parsed once and checked against their libvirt types.
+* :class:`Cookie`: what the two sides tell each other between phases.
+* :class:`MigrationJob`: one side's migration job, with an explicit phase
+  state machine (``TRANSITIONS``), its start time and statistics.
+* the event rules: how QEMU's STOP/RESUME/MIGRATION events on either side
+  turn into domain states and lifecycle events during a migration, as
+  libvirt 9.0 does (shared/reference/libvirt-qemu section 4).
+* :func:`migrate_managed`: the v3 protocol that the public API runs
+  between a source and a destination connection (begin, prepare, perform,
+  finish, confirm), with its abort rules: whatever fails, the guest ends up
+  running on exactly one side.
+
+A driver supplies the five phase entry points
+(``domain_migrate_begin3_params`` ... ``domain_migrate_confirm3_params``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+import time
+from typing import Any, Optional
+
+from lxml import etree
+
+from . import errors, viruuid
+from .domainstate import DomainPausedReason as Paused, DomainRunningReason as Running
+from .errors import ErrorDomain, ErrorNumber
+from .events import DomainEventResumedDetail as Resumed, DomainEventSuspendedDetail as Suspended
+
+D = ErrorDomain.VIR_FROM_DOMAIN
+
+# -- flags (virDomainMigrateFlags)
+VIR_MIGRATE_LIVE = 1 << 0
+VIR_MIGRATE_PEER2PEER = 1 << 1
+VIR_MIGRATE_TUNNELLED = 1 << 2
+VIR_MIGRATE_PERSIST_DEST = 1 << 3
+VIR_MIGRATE_UNDEFINE_SOURCE = 1 << 4
+VIR_MIGRATE_PAUSED = 1 << 5
+VIR_MIGRATE_NON_SHARED_DISK = 1 << 6
+VIR_MIGRATE_NON_SHARED_INC = 1 << 7
+VIR_MIGRATE_CHANGE_PROTECTION = 1 << 8
+VIR_MIGRATE_UNSAFE = 1 << 9
+VIR_MIGRATE_OFFLINE = 1 << 10
+VIR_MIGRATE_COMPRESSED = 1 << 11
+VIR_MIGRATE_ABORT_ON_ERROR = 1 << 12
+VIR_MIGRATE_AUTO_CONVERGE = 1 << 13
+VIR_MIGRATE_RDMA_PIN_ALL = 1 << 14
+VIR_MIGRATE_POSTCOPY = 1 << 15
+VIR_MIGRATE_TLS = 1 << 16
+VIR_MIGRATE_PARALLEL = 1 << 17
+VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES = 1 << 18
+VIR_MIGRATE_POSTCOPY_RESUME = 1 << 19
+VIR_MIGRATE_ZEROCOPY = 1 << 20
+
+# What this slice implements; the others fail with VIR_ERR_ARGUMENT_UNSUPPORTED.
+SUPPORTED_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
+                   | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_PAUSED
+                   | VIR_MIGRATE_CHANGE_PROTECTION | VIR_MIGRATE_UNSAFE
+                   | VIR_MIGRATE_ABORT_ON_ERROR)
+
+# -- typed parameters (VIR_MIGRATE_PARAM_*) and their libvirt types
+P_INT, P_UINT, P_LLONG, P_ULLONG, P_DOUBLE, P_BOOLEAN, P_STRING = 1, 2, 3, 4, 5, 6, 7
+PARAM_TYPES: dict[str, int] = {
+    "migrate_uri": P_STRING, "destination_name": P_STRING, "destination_xml": P_STRING,
+    "persistent_xml": P_STRING, "bandwidth": P_ULLONG, "bandwidth.postcopy": P_ULLONG,
+    "graphics_uri": P_STRING, "listen_address": P_STRING, "migrate_disks": P_STRING,
+    "disks_port": P_INT, "disks_uri": P_STRING, "compression": P_STRING,
+    "compression.mt.level": P_INT, "compression.mt.threads": P_INT,
+    "compression.mt.dthreads": P_INT, "compression.xbzrle.cache": P_ULLONG,
+    "compression.zlib.level": P_INT, "compression.zstd.level": P_INT,
+    "auto_converge.initial": P_INT, "auto_converge.increment": P_INT,
+    "parallel.connections": P_INT, "tls.destination": P_STRING,
+}
+_INT_TYPES = (P_INT, P_UINT, P_LLONG, P_ULLONG)
+_TYPE_NAMES = {P_INT: "int", P_UINT: "uint", P_LLONG: "llong", P_ULLONG: "ullong",
+               P_DOUBLE: "double", P_BOOLEAN: "boolean", P_STRING: "string"}
+TypedParams = list[tuple[str, int, Any]]
+
+
+@dataclasses.dataclass
+class MigrationParams:
+    """The parameters of one migration (virTypedParameter list, parsed)."""
+    uri: Optional[str] = None
+    dname: Optional[str] = None
+    dxml: Optional[str] = None
+    persistent_xml: Optional[str] = None
+    bandwidth: int = 0             # MiB/s, 0: unlimited
+    bandwidth_postcopy: int = 0
+    listen_address: Optional[str] = None
+    dom_xml: Optional[str] = None  # what Begin produced, handed to Prepare
+
+    @classmethod
+    def parse(cls, params: TypedParams, fn: str) -> "MigrationParams":
+        out = cls()
+        for name, ptype, value in params or []:
+            want = PARAM_TYPES.get(name)
+            if want is None:
+                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, D,
+                                    f"parameter '{name}' not supported")
+            # python3-libvirt passes unsigned ints as ullong: any integer type will do
+            # for an integer parameter (libvirt's virTypedParamsValidate is stricter).
+            ok = (ptype == want or (want in _INT_TYPES and ptype in _INT_TYPES
+                                    and isinstance(value, int)))
+            if not ok:
+                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, D,
+                                    f"invalid type '{_TYPE_NAMES.get(ptype, ptype)}' for "
+                                    f"parameter '{name}', expected '{_TYPE_NAMES[want]}'")
+            if name == "migrate_uri":
+                out.uri = value
+            elif name == "destination_name":
+                out.dname = value
+            elif name == "destination_xml":
+                out.dxml = value
+            elif name == "persistent_xml":
+                out.persistent_xml = value
+            elif name == "bandwidth":
+                out.bandwidth = int(value)
+            elif name == "bandwidth.postcopy":
+                out.bandwidth_postcopy = int(value)
+            elif name == "listen_address":
+                out.listen_address = value
+            else:
+                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, D,
+                                    f"migration parameter '{name}' is not supported yet")
+        return out
+
+
+# -- the cookie
+@dataclasses.dataclass
+class Cookie:
+    """<qemu-migration> as libvirt's qemuMigrationCookie carries it (the parts we use)."""
+    name: str
+    uuid: bytes
+    hostname: str
+    hostuuid: bytes
+    stats: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def format(self) -> bytes:
+        root = etree.Element("qemu-migration")
+        etree.SubElement(root, "name").text = self.name
+        etree.SubElement(root, "uuid").text = viruuid.format(self.uuid)
+        etree.SubElement(root, "hostname").text = self.hostname
+        etree.SubElement(root, "hostuuid").text = viruuid.format(self.hostuuid)
+        if self.stats:
+            st = etree.SubElement(root, "statistics")
+            for key, value in sorted(self.stats.items()):
+                etree.SubElement(st, key).text = str(value)
+        return etree.tostring(root) + b"\0"
+
+    @classmethod
+    def parse(cls, data: Optional[bytes]) -> Optional["Cookie"]:
+        if not data:
+            return None
+        try:
+            root = etree.fromstring(data.rstrip(b"\0"))
+            stats = {e.tag: int(e.text or 0) for e in root.findall("statistics/*")}
+            return cls(root.findtext("name") or "", viruuid.parse(root.findtext("uuid") or "") or b"",
+                       root.findtext("hostname") or "",
+                       viruuid.parse(root.findtext("hostuuid") or "") or b"", stats)
+        except (etree.XMLSyntaxError, ValueError, TypeError):
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, D,
+                                "Unable to parse migration cookie") from None
+
+
+# -- the job and its phases
+class Direction(enum.Enum):
+    OUT = "out"
+    IN = "in"
+
+
+class Phase(enum.Enum):
+    """qemuMigrationJobPhase (the v3 subset)."""
+    NONE = "none"
+    BEGIN3 = "begin3"
+    PERFORM3 = "perform3"
+    PERFORM3_DONE = "perform3_done"
+    CONFIRM3_CANCELLED = "confirm3_cancelled"
+    CONFIRM3 = "confirm3"
+    PREPARE = "prepare"
+    FINISH3 = "finish3"
+    FINISH3_CANCELLED = "finish3_cancelled"
+
+
+TRANSITIONS: dict[Phase, tuple[Phase, ...]] = {
+    Phase.NONE: (Phase.BEGIN3, Phase.PREPARE),
+    Phase.BEGIN3: (Phase.PERFORM3, Phase.CONFIRM3_CANCELLED),
+    Phase.PERFORM3: (Phase.PERFORM3_DONE, Phase.CONFIRM3_CANCELLED),
+    Phase.PERFORM3_DONE: (Phase.CONFIRM3, Phase.CONFIRM3_CANCELLED),
+    Phase.PREPARE: (Phase.FINISH3, Phase.FINISH3_CANCELLED),
+    Phase.CONFIRM3: (), Phase.CONFIRM3_CANCELLED: (), Phase.FINISH3: (),
+    Phase.FINISH3_CANCELLED: (),
+}
+
+# virDomainJobType / virDomainJobOperation
+VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_BOUNDED, VIR_DOMAIN_JOB_UNBOUNDED = 0, 1, 2
+VIR_DOMAIN_JOB_COMPLETED, VIR_DOMAIN_JOB_FAILED, VIR_DOMAIN_JOB_CANCELLED = 3, 4, 5
+VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN, VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT = 4, 5
+VIR_DOMAIN_JOB_STATS_COMPLETED, VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED = 1, 2
+
+
+@dataclasses.dataclass
+class DomainJobInfo:
+    """virDomainJobInfo; times in ms, sizes in bytes."""
+    type: int = VIR_DOMAIN_JOB_NONE
+    timeElapsed: int = 0
+    timeRemaining: int = 0
+    dataTotal: int = 0
+    dataProcessed: int = 0
+    dataRemaining: int = 0
+    memTotal: int = 0
+    memProcessed: int = 0
+    memRemaining: int = 0
+    fileTotal: int = 0
+    fileProcessed: int = 0
+    fileRemaining: int = 0
+
+
+# query-migrate "ram" keys -> VIR_DOMAIN_JOB_* stats fields
+_RAM_FIELDS = {"total": "memory_total", "transferred": "memory_processed",
+               "remaining": "memory_remaining", "duplicate": "memory_constant",
+               "normal": "memory_normal", "normal-bytes": "memory_normal_bytes",
+               "dirty-pages-rate": "memory_dirty_rate", "mbps": "memory_bps",
+               "dirty-sync-count": "memory_iteration", "page-size": "memory_page_size",
+               "postcopy-requests": "memory_postcopy_requests"}
+
+
+class MigrationJob:
+    """One side's migration job.  The phase moves only along TRANSITIONS."""
+
+    def __init__(self, direction: Direction, flags: int, params: MigrationParams) -> None:
+        self.direction = direction
+        self.flags = flags
+        self.params = params
+        self.phase = Phase.NONE
+        self.started_wall_ms = int(time.time() * 1000)
+        self._t0 = time.monotonic()
+        self.stats: dict[str, int] = {}     # the latest query-migrate, as job stats
+        self.downtime_ms: Optional[int] = None
+        self.status: Optional[str] = None   # QEMU's last MIGRATION status
+        self.iteration = 0
+        self.abort_requested = False
+        self.cond = threading.Condition()
+
+    def advance(self, phase: Phase) -> None:
+        if phase not in TRANSITIONS[self.phase]:
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, D,
+                                f"migration phase {phase.value} cannot follow "
+                                f"{self.phase.value}")
+        self.phase = phase
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self._t0) * 1000)
+
+    def set_status(self, status: str) -> None:
+        with self.cond:
+            self.status = status
+            self.cond.notify_all()
+
+    def update_from_qemu(self, info: dict[str, Any]) -> None:
+        ram = info.get("ram") or {}
+        stats = {field: int(ram[key]) for key, field in _RAM_FIELDS.items() if key in ram}
+        if "downtime" in info:
+            self.downtime_ms = int(info["downtime"])
+        if "setup-time" in info:
+            stats["setup_time"] = int(info["setup-time"])
+        self.stats = stats
+
+    @property
+    def operation(self) -> int:
+        return (VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT if self.direction is Direction.OUT
+                else VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN)
+
+    def typed_stats(self) -> TypedParams:
+        """virDomainGetJobStats' parameters for this job while it runs."""
+        return self.freeze().typed_stats()
+
+    def job_info(self, job_type: int) -> DomainJobInfo:
+        s = self.stats
+        return DomainJobInfo(type=job_type, timeElapsed=self.elapsed_ms(),
+                             dataTotal=s.get("memory_total", 0),
+                             dataProcessed=s.get("memory_processed", 0),
+                             dataRemaining=s.get("memory_remaining", 0),
+                             memTotal=s.get("memory_total", 0),
+                             memProcessed=s.get("memory_processed", 0),
+                             memRemaining=s.get("memory_remaining", 0))
+
+    def freeze(self) -> "CompletedJob":
+        return CompletedJob(self.operation, self.elapsed_ms(), self.downtime_ms,
+                            dict(self.stats))
+
+
+@dataclasses.dataclass
+class CompletedJob:
+    """A finished migration's statistics (VIR_DOMAIN_JOB_STATS_COMPLETED)."""
+    operation: int
+    time_elapsed: int
+    downtime: Optional[int]
+    stats: dict[str, int]
+
+    def typed_stats(self) -> TypedParams:
+        out: TypedParams = [("operation", P_INT, self.operation),
+                            ("time_elapsed", P_ULLONG, self.time_elapsed)]
+        if self.downtime is not None:
+            out.append(("downtime", P_ULLONG, self.downtime))
+        out += [(k, P_ULLONG, v) for k, v in sorted(self.stats.items())]
+        return out
+
+    def job_info(self) -> DomainJobInfo:
+        s = self.stats
+        return DomainJobInfo(type=VIR_DOMAIN_JOB_COMPLETED, timeElapsed=self.time_elapsed,
+                             dataTotal=s.get("memory_total", 0),
+                             dataProcessed=s.get("memory_processed", 0),
+                             memTotal=s.get("memory_total", 0),
+                             memProcessed=s.get("memory_processed", 0))
+
+
+# -- the event rules (libvirt 9.0, reference section 4)
+def paused_reason_on_stop(job: Optional[MigrationJob]) -> Optional[int]:
+    """Why QEMU's STOP paused the guest: an outgoing migration's convergence
+    (or pause-before-switchover) is PAUSED_MIGRATION -> SUSPENDED_MIGRATED."""
+    if job is not None and job.direction is Direction.OUT and job.phase is Phase.PERFORM3:
+        return Paused.VIR_DOMAIN_PAUSED_MIGRATION
+    return None
+
+
+def correction_on_status(job: Optional[MigrationJob], status: str, state_paused: bool,
+                         reason: int) -> Optional[tuple[int, int]]:
+    """A MIGRATION status that changes a paused source's reason: postcopy-active
+    after the STOP moves PAUSED_MIGRATION to PAUSED_POSTCOPY (SUSPENDED_POSTCOPY).
+    Only for an outgoing migration, never on the destination."""
+    if (job is not None and job.direction is Direction.OUT and status == "postcopy-active"
+            and state_paused and reason == Paused.VIR_DOMAIN_PAUSED_MIGRATION):
+        return Paused.VIR_DOMAIN_PAUSED_POSTCOPY, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY
+    return None
+
+
+def running_reason_on_resume(job: Optional[MigrationJob]) -> Optional[int]:
+    """Why QEMU's RESUME happened: on the destination, the end of an incoming
+    migration (RESUMED_MIGRATED, or RESUMED_POSTCOPY while pages are still
+    on the source); on the source, a cancelled migration (RESUMED_MIGRATED)."""
+    if job is None:
+        return None
+    if job.direction is Direction.IN:
+        return (Running.VIR_DOMAIN_RUNNING_POSTCOPY if job.status == "postcopy-active"
+                else Running.VIR_DOMAIN_RUNNING_MIGRATED)
+    return Running.VIR_DOMAIN_RUNNING_MIGRATION_CANCELED
+
+
+RESUMED_DETAIL = {Running.VIR_DOMAIN_RUNNING_MIGRATED: Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
+                  Running.VIR_DOMAIN_RUNNING_POSTCOPY: Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY}
+
+
+# -- the v3 protocol, managed by the caller (libvirt's virDomainMigrateVersion3Full)
+def migrate_managed(dom: Any, dconn: Any, params: TypedParams, flags: int) -> Any:
+    """Run begin, prepare, perform, finish, confirm between `dom`'s connection
+    and `dconn`; returns the destination's domain handle.
+
+    Abort rules: a failed Begin or Prepare changes nothing; a failed Perform
+    makes Finish kill the destination (cancelled) and Confirm resume the
+    source; a Finish that fails (no domain) makes Confirm resume the source.
+    """
+    src = dom.conn.driver
+    dst = dconn.driver
+    for drv in (src, dst):
+        if drv.entry_point("virDomainMigrateBegin3Params") is None:
+            raise errors.no_support("virDomainMigrate3", D)
+    parsed = MigrationParams.parse(params, "virDomainMigrate3")
+    cookie, xml = src.domain_migrate_begin3_params(dom, parsed, flags)
+    parsed.dom_xml = parsed.dxml or xml
+    try:
+        cookie, uri_out = dst.domain_migrate_prepare3_params(dconn, parsed, cookie, flags)
+    except errors.VirtError:
+        _confirm_quietly(src, dom, parsed, None, flags, cancelled=True)
+        raise
+    perform_params = dataclasses.replace(parsed, uri=uri_out or parsed.uri)
+    perform_error: Optional[errors.VirtError] = None
+    try:
+        cookie = src.domain_migrate_perform3_params(dom, None, perform_params, cookie, flags)
+    except errors.VirtError as exc:
+        perform_error = exc
+    # Finish runs even after a failed Perform: it kills the destination's QEMU.
+    ddom = None
+    finish_error: Optional[errors.VirtError] = None
+    try:
+        ddom, cookie = dst.domain_migrate_finish3_params(
+            dconn, parsed, cookie, flags, perform_error is not None)
+    except errors.VirtError as exc:
+        finish_error = exc
+    cancelled = ddom is None
+    try:
+        src.domain_migrate_confirm3_params(dom, parsed, cookie, flags, cancelled)
+    except errors.VirtError:
+        if not cancelled:
+            pass   # the guest runs on the destination: the migration succeeded
+        elif perform_error is None and finish_error is None:
+            raise
+    if perform_error is not None:
+        raise perform_error
+    if finish_error is not None:
+        raise finish_error
+    return ddom
+
+
+def _confirm_quietly(src: Any, dom: Any, params: MigrationParams, cookie: Optional[bytes],
+                     flags: int, cancelled: bool) -> None:
+    try:
+        src.domain_migrate_confirm3_params(dom, params, cookie, flags, cancelled)
+    except errors.VirtError:
+        pass
