@@ -305,6 +305,21 @@ def _as_is(value, temps: list):
     return value
 
 
+def _typed_params_to_c(params, temps: list):
+    """A callback's typed parameters, valid for the call (libvirt frees them after)."""
+    arr = ffi.new("virTypedParameter[]", max(len(params), 1))
+    temps.append(arr)
+    for p, (name, t, v) in zip(arr, params):
+        if t == VIR_TYPED_PARAM_STRING:
+            text = ffi.new("char[]", str(v).encode())
+            temps.append(text)
+            set_param(p, name, VIR_TYPED_PARAM_INT, 0)
+            p.type, p.value.s = t, text
+        else:
+            set_param(p, name, t, v)
+    return arr
+
+
 def _converter(ctype: str):
     """The function converting a core value to C type `ctype`."""
     if ctype in OBJECT_ERRORS:
@@ -319,7 +334,8 @@ class CCallback:
     arguments to C, appends the opaque pointer and calls it. Equal to another
     wrapper of the same C function (what the old deregistration APIs match on)."""
 
-    __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address", "converters")
+    __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address", "converters",
+                 "typed_at")
 
     def __init__(self, ctype: str, cb, opaque, conn_addr):
         self.func = ffi.cast(ctype, cb)
@@ -330,6 +346,13 @@ class CCallback:
         # Chosen once here rather than per argument on every call: events
         # deliver through this on the loop's hot path.
         self.converters = [_converter(t) for t in self.argtypes]
+        # Typed parameters (JOB_COMPLETED, TUNABLE): one list from the core, an
+        # array and its count in C.
+        self.typed_at = next((i for i, t in enumerate(self.argtypes[:-1])
+                              if t == "virTypedParameterPtr" and self.argtypes[i + 1] == "int"),
+                             None)
+        if self.typed_at is not None:
+            self.converters[self.typed_at] = _typed_params_to_c
         if conn_addr is not None and self.argtypes[:1] == ["virConnectPtr"]:
             # the registering connection's own handle, not a new one
             conn_ptr = ffi.cast("virConnectPtr", conn_addr)
@@ -342,6 +365,10 @@ class CCallback:
         return self.c_address
 
     def __call__(self, *args):
+        if self.typed_at is not None:
+            i = self.typed_at
+            params = list(args[i] or [])
+            args = args[:i] + (params, len(params)) + args[i + 1:]
         temps: list = []
         cargs = [convert(value, temps) for value, convert in zip(args, self.converters)]
         if len(self.argtypes) > len(args):
