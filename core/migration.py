@@ -8,7 +8,8 @@ helpers and the driver-independent half of qemu_migration.c).
   state machine (``TRANSITIONS``), its start time and statistics.
 * the event rules: how QEMU's STOP/RESUME/MIGRATION events on either side
   turn into domain states and lifecycle events during a migration, as
-  libvirt 9.0 does (shared/reference/libvirt-qemu section 4).
+  libvirt 9.0 does (shared/reference/libvirt-qemu section 4), including
+  post-copy's switchover, pause (POSTCOPY_FAILED) and recovery.
 * :func:`migrate_managed`: the v3 protocol that the public API runs
   between a source and a destination connection (begin, prepare, perform,
   finish, confirm), with its abort rules: whatever fails, the guest ends up
@@ -62,7 +63,14 @@ VIR_MIGRATE_ZEROCOPY = 1 << 20
 SUPPORTED_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
                    | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_PAUSED
                    | VIR_MIGRATE_CHANGE_PROTECTION | VIR_MIGRATE_UNSAFE
-                   | VIR_MIGRATE_ABORT_ON_ERROR)
+                   | VIR_MIGRATE_ABORT_ON_ERROR | VIR_MIGRATE_POSTCOPY
+                   | VIR_MIGRATE_POSTCOPY_RESUME)
+
+# virDomainAbortJobFlagsValues, virDomainMigrateMaxSpeedFlags
+VIR_DOMAIN_ABORT_JOB_POSTCOPY = 1 << 0
+VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY = 1 << 0
+# QEMU_DOMAIN_MIG_BANDWIDTH_MAX: the largest MiB/s QEMU's byte counter holds
+BANDWIDTH_MAX = (2 ** 63 - 1) >> 20
 
 # -- typed parameters (VIR_MIGRATE_PARAM_*) and their libvirt types
 P_INT, P_UINT, P_LLONG, P_ULLONG, P_DOUBLE, P_BOOLEAN, P_STRING = 1, 2, 3, 4, 5, 6, 7
@@ -175,7 +183,7 @@ class Direction(enum.Enum):
 
 
 class Phase(enum.Enum):
-    """qemuMigrationJobPhase (the v3 subset)."""
+    """qemuMigrationJobPhase (the v3 subset, with post-copy failure and recovery)."""
     NONE = "none"
     BEGIN3 = "begin3"
     PERFORM3 = "perform3"
@@ -185,17 +193,28 @@ class Phase(enum.Enum):
     PREPARE = "prepare"
     FINISH3 = "finish3"
     FINISH3_CANCELLED = "finish3_cancelled"
+    POSTCOPY_FAILED = "postcopy_failed"     # paused post-copy: the job waits for a resume
+    BEGIN_RESUME = "begin_resume"
+    PERFORM_RESUME = "perform_resume"
+    PREPARE_RESUME = "prepare_resume"
 
 
 TRANSITIONS: dict[Phase, tuple[Phase, ...]] = {
     Phase.NONE: (Phase.BEGIN3, Phase.PREPARE),
     Phase.BEGIN3: (Phase.PERFORM3, Phase.CONFIRM3_CANCELLED),
-    Phase.PERFORM3: (Phase.PERFORM3_DONE, Phase.CONFIRM3_CANCELLED),
-    Phase.PERFORM3_DONE: (Phase.CONFIRM3, Phase.CONFIRM3_CANCELLED),
-    Phase.PREPARE: (Phase.FINISH3, Phase.FINISH3_CANCELLED),
+    Phase.PERFORM3: (Phase.PERFORM3_DONE, Phase.CONFIRM3_CANCELLED, Phase.POSTCOPY_FAILED),
+    Phase.PERFORM3_DONE: (Phase.CONFIRM3, Phase.CONFIRM3_CANCELLED, Phase.POSTCOPY_FAILED),
+    Phase.PREPARE: (Phase.FINISH3, Phase.FINISH3_CANCELLED, Phase.POSTCOPY_FAILED),
+    Phase.POSTCOPY_FAILED: (Phase.BEGIN_RESUME, Phase.PREPARE_RESUME),
+    Phase.BEGIN_RESUME: (Phase.PERFORM_RESUME, Phase.POSTCOPY_FAILED),
+    Phase.PERFORM_RESUME: (Phase.PERFORM3_DONE, Phase.POSTCOPY_FAILED),
+    Phase.PREPARE_RESUME: (Phase.FINISH3, Phase.POSTCOPY_FAILED),
     Phase.CONFIRM3: (), Phase.CONFIRM3_CANCELLED: (), Phase.FINISH3: (),
     Phase.FINISH3_CANCELLED: (),
 }
+
+# QEMU MIGRATION statuses of a migration that has switched over to post-copy
+POSTCOPY_STATUSES = ("postcopy-active", "postcopy-paused", "postcopy-recover")
 
 # virDomainJobType / virDomainJobOperation
 VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_BOUNDED, VIR_DOMAIN_JOB_UNBOUNDED = 0, 1, 2
@@ -272,6 +291,14 @@ class MigrationJob:
         self.stats = stats
 
     @property
+    def in_postcopy(self) -> bool:
+        """Switched over: the guest's memory is split between the two sides,
+        so the migration can no longer be cancelled, only paused and resumed."""
+        return self.status in POSTCOPY_STATUSES or self.phase in (
+            Phase.POSTCOPY_FAILED, Phase.BEGIN_RESUME, Phase.PERFORM_RESUME,
+            Phase.PREPARE_RESUME)
+
+    @property
     def operation(self) -> int:
         return (VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT if self.direction is Direction.OUT
                 else VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN)
@@ -329,15 +356,64 @@ def paused_reason_on_stop(job: Optional[MigrationJob]) -> Optional[int]:
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class StateChange:
+    """A new state and reason and the lifecycle event that announces it."""
+    state: int
+    reason: int
+    event: int
+    detail: int
+
+
+_SUSPENDED, _RESUMED = 3, 4   # virDomainEventType SUSPENDED, RESUMED
+_RUNNING, _PAUSED = 1, 3      # virDomainState RUNNING, PAUSED
+
+
 def correction_on_status(job: Optional[MigrationJob], status: str, state_paused: bool,
-                         reason: int) -> Optional[tuple[int, int]]:
-    """A MIGRATION status that changes a paused source's reason: postcopy-active
-    after the STOP moves PAUSED_MIGRATION to PAUSED_POSTCOPY (SUSPENDED_POSTCOPY).
-    Only for an outgoing migration, never on the destination."""
-    if (job is not None and job.direction is Direction.OUT and status == "postcopy-active"
-            and state_paused and reason == Paused.VIR_DOMAIN_PAUSED_MIGRATION):
-        return Paused.VIR_DOMAIN_PAUSED_POSTCOPY, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY
+                         reason: int) -> Optional[StateChange]:
+    """A MIGRATION status that changes a domain's reason without a STOP or
+    RESUME from QEMU (libvirt 9.0, reference 4.2 and 4.5):
+
+    * source, paused: postcopy-active moves PAUSED_MIGRATION (the switchover's
+      STOP) or PAUSED_POSTCOPY_FAILED (a recovery) to PAUSED_POSTCOPY with
+      SUSPENDED_POSTCOPY; postcopy-paused moves it to PAUSED_POSTCOPY_FAILED
+      with SUSPENDED_POSTCOPY_FAILED.
+    * destination, running (its CPUs started in post-copy): postcopy-paused
+      gives RUNNING_POSTCOPY_FAILED with RESUMED_POSTCOPY_FAILED, and
+      postcopy-active after it RUNNING_POSTCOPY with RESUMED_POSTCOPY.
+
+    The switchover's correction is for an outgoing migration only, never on
+    the destination (whose own STOP-less pause stays PAUSED_MIGRATION)."""
+    if job is None:
+        return None
+    if job.direction is Direction.OUT:
+        if not state_paused:
+            return None
+        if status == "postcopy-active" and reason in (Paused.VIR_DOMAIN_PAUSED_MIGRATION,
+                                                      Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED):
+            return StateChange(_PAUSED, Paused.VIR_DOMAIN_PAUSED_POSTCOPY, _SUSPENDED,
+                               Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY)
+        if status == "postcopy-paused" and reason != Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED:
+            return StateChange(_PAUSED, Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED, _SUSPENDED,
+                               Suspended.VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED)
+        return None
+    if state_paused:
+        return None
+    if status == "postcopy-paused" and reason == Running.VIR_DOMAIN_RUNNING_POSTCOPY:
+        return StateChange(_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED, _RESUMED,
+                           Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED)
+    if status == "postcopy-active" and reason == Running.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED:
+        return StateChange(_RUNNING, Running.VIR_DOMAIN_RUNNING_POSTCOPY, _RESUMED,
+                           Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY)
     return None
+
+
+def failed_in_postcopy(job: MigrationJob, state_paused: bool,
+                       reason: int) -> Optional[StateChange]:
+    """A post-copy migration that failed (its other side gone or paused):
+    the source stays PAUSED_POSTCOPY_FAILED, the destination
+    RUNNING_POSTCOPY_FAILED (libvirt's qemuMigration{Src,Dst}PostcopyFailed)."""
+    return correction_on_status(job, "postcopy-paused", state_paused, reason)
 
 
 def running_reason_on_resume(job: Optional[MigrationJob]) -> Optional[int]:

@@ -75,6 +75,12 @@ class Binding:
     refcount: str = ""
     callbacks: tuple[Callback, ...] = ()       # what the callback argument may be
     events: tuple[EventChoice, ...] = ()        # for a RegisterAny family
+    element_frees: tuple[tuple[str, str], ...] = ()   # (argument, libvirt's free function)
+
+    def element_free(self, s: Step) -> str:
+        """The spec's function freeing one element of a struct-array output
+        (virNetworkDHCPLeaseFree); '' when the caller frees its strings and block."""
+        return dict(self.element_frees).get(s.arg.name, "")
 
     @property
     def inputs(self) -> list[Step]:
@@ -108,6 +114,28 @@ def _result(fn: Function, plan: shim_plan.Plan) -> str:
             return "bool"
         return "value" if VALUE_RESULT.search(fn.name) else "status"
     return r
+
+
+# Struct outputs: how the caller gets the elements and gives their memory back.
+STRUCT_OUTPUTS = ("out_structs", "out_struct_array", "out_struct_block")
+
+
+def _element_frees(full: Api, steps: tuple[Step, ...]) -> tuple[tuple[str, str], ...]:
+    """For a virXPtr ** output: the spec's virXFree(virXPtr), if there is one."""
+    out = []
+    for s in steps:
+        if s.kind == "out_struct_array":
+            ptr = s.arg.type[:-3]
+            f = full.by_name.get(ptr[:-3] + "Free")
+            if isinstance(f, Function) and len(f.args) == 1 and f.args[0].type == ptr:
+                out.append((s.arg.name, f.name))
+    return tuple(out)
+
+
+def owned_strings(struct) -> tuple[str, ...]:
+    """The char * fields of a struct the caller filled (virDomainDiskError.disk):
+    the caller frees them after copying."""
+    return tuple(f.name for f in struct.fields if f.type == "char *" and not f.array)
 
 
 def owner_of(fn: Function) -> str:
@@ -156,6 +184,9 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
         dataclasses.replace(full, decls=full.decls + tuple(pseudo)), set(), set())}
     cbs_by_name = {ft.name: _callback(ft, plans[ft.name]) for ft in fts}
     ours = {f.name for f in api.functions}
+    frees = {fn.name: _element_frees(full, plans[fn.name].steps) for fn in api.functions}
+    # A free function that a struct-array output's method calls itself.
+    used_by = {f: fn for fn, fs in frees.items() for _, f in fs}
     out = []
     for fn in api.functions:
         p = plans[fn.name]
@@ -178,8 +209,11 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                 problems.append(f"callback type {step.ctype} unknown")
             if not step.arg.opaque:
                 problems.append(f"callback {step.arg.name} has no user-data argument")
+        if fn.name in used_by:
+            problems = [f"frees an element of {used_by[fn.name]}'s result: "
+                        "that method frees each one itself"]
         out.append(Binding(fn, owner, stem_of(fn, owner), p.steps, _result(fn, p),
-                           "; ".join(problems), p.refcount, cbs, events))
+                           "; ".join(problems), p.refcount, cbs, events, frees[fn.name]))
     assert len(out) == len(ours)
     return out
 

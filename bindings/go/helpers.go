@@ -45,3 +45,15 @@ func freeCStrings(arr **C.char, n C.int) {
 	}
 	C.free(unsafe.Pointer(arr))
 }
+
+// goStringArray copies n C strings (a struct field such as virDomainFSInfo.devAlias).
+func goStringArray(arr **C.char, n int) []string {
+	if arr == nil || n <= 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for _, p := range unsafe.Slice(arr, n) {
+		out = append(out, goStringOrEmpty(p))
+	}
+	return out
+}

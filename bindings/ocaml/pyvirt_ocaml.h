@@ -87,6 +87,20 @@ static const unsigned char *pv_uuid(value v)
 
 /* Typed parameters: a list of (field, typed_value), the constructors of
  * typed_value in VIR_TYPED_PARAM_* order (Int is tag 0). */
+/* An OCaml string array of n C strings (a struct field such as devAlias). */
+static value pv_strings_value(char **strs, size_t n)
+{
+    CAMLparam0();
+    CAMLlocal2(r, v);
+    size_t i;
+    r = caml_alloc(strs ? n : 0, 0);
+    for (i = 0; strs && i < n; i++) {
+        v = caml_copy_string(strs[i] ? strs[i] : "");
+        Store_field(r, i, v);
+    }
+    CAMLreturn(r);
+}
+
 static value pv_typed_to_value(virTypedParameterPtr params, int n)
 {
     CAMLparam0();

@@ -87,6 +87,16 @@ static AV *pv_array(pTHX_ SV *sv, int index)
 
 /* Typed parameters: a PyVirt::TypedParams hash (field => value); each field's
  * VIR_TYPED_PARAM_* type is kept beside it (PyVirt::TypedParams->type_of). */
+/* A reference to an array of n C strings (a struct field such as devAlias). */
+static SV *pv_strings_sv(pTHX_ char **strs, size_t n)
+{
+    AV *av = newAV();
+    size_t i;
+    for (i = 0; strs && i < n; i++)
+        av_push(av, strs[i] ? newSVpv(strs[i], 0) : newSV(0));
+    return newRV_noinc((SV *)av);
+}
+
 static SV *pv_typed_to_sv(pTHX_ virTypedParameterPtr params, int n)
 {
     HV *hv = newHV(), *types = newHV(), *registry;

@@ -18,7 +18,8 @@ IFADDR_SRC_AGENT = 1
 __all__ = [
     "virDomainGetControlInfo", "virDomainGetDiskErrors", "virDomainGetFSInfo",
     "virDomainInterfaceAddresses", "virDomainFSFreeze", "virDomainFSThaw",
-    "virDomainGetBlockIoTune", "virConnectGetSysinfo", "virConnectGetCPUModelNames",
+    "virDomainGetBlockIoTune", "virDomainSetBlockIoTune", "virConnectGetSysinfo",
+    "virConnectGetCPUModelNames", "virConnectBaselineCPU",
 ]
 
 
@@ -63,6 +64,17 @@ def virDomainGetBlockIoTune(dom: Domain, disk: Optional[str],
     return list(_on(dom, fn, disk, flags))
 
 
+def virDomainSetBlockIoTune(dom: Domain, disk: Optional[str],
+                            params: Optional[list[tuple[str, int, Any]]], flags: int) -> None:
+    fn = "virDomainSetBlockIoTune"
+    d: Domain = c.handle(dom, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
+    c.writable(d.conn, fn, D)
+    c.non_null(disk, "disk", fn, D)
+    c.positive(len(params or []), "nparams", fn, D)
+    c.non_null(params, "params", fn, D)
+    c.call(d.conn, fn, D, d, disk, list(params or []), flags)
+
+
 def virConnectGetSysinfo(conn: Connect, flags: int) -> str:
     fn = "virConnectGetSysinfo"
     return str(c.call(c.conn(conn, fn), fn, N, flags))
@@ -73,3 +85,11 @@ def virConnectGetCPUModelNames(conn: Connect, arch: Optional[str], flags: int) -
     cn = c.conn(conn, fn)
     c.non_null(arch, "arch", fn, N)
     return list(c.call(cn, fn, N, arch, flags))
+
+
+def virConnectBaselineCPU(conn: Connect, xmlCPUs: Optional[list[Optional[str]]],
+                          flags: int) -> str:
+    fn = "virConnectBaselineCPU"
+    cn = c.conn(conn, fn)
+    c.non_null(xmlCPUs, "xmlCPUs", fn, N)
+    return str(c.call(cn, fn, N, list(xmlCPUs or []), flags))

@@ -19,6 +19,9 @@ __all__ = [
     "virDomainMigrate", "virDomainMigrate2", "virDomainMigrate3", "virDomainMigrateToURI",
     "virDomainMigrateToURI2", "virDomainMigrateToURI3", "virDomainGetJobInfo",
     "virDomainGetJobStats", "virDomainAbortJob", "virDomainAbortJobFlags",
+    "virDomainMigrateStartPostCopy", "virDomainMigrateSetMaxDowntime",
+    "virDomainMigrateGetMaxDowntime", "virDomainMigrateSetMaxSpeed",
+    "virDomainMigrateGetMaxSpeed",
 ]
 
 
@@ -76,9 +79,41 @@ def virDomainMigrate2(domain: Domain, dconn: Connect, dxml: Optional[str], flags
                     "virDomainMigrate2")
 
 
+# What virDomainMigrate3 can pass on to the older protocols (libvirt-domain.c).
+_COMPAT_PARAMS = frozenset({"migrate_uri", "destination_name", "destination_xml",
+                            "bandwidth"})
+
+
+def _without_migration_features(d: Domain, dc: Connect, params: TypedParams,
+                                flags: int) -> None:
+    """virDomainMigrate3's checks when a side's driver has no migration
+    features (VIR_DRV_FEATURE_MIGRATION_*): the test driver's case."""
+    src = d.conn.driver.entry_point("virDomainMigrateBegin3Params") is not None
+    dst = dc.driver.entry_point("virDomainMigrateBegin3Params") is not None
+    if src and dst:
+        return
+    unsupported = ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED
+    if flags & mig.VIR_MIGRATE_OFFLINE:
+        side = "destination" if src else "source"
+        raise errors.report(unsupported, D, f"offline migration is not supported by the "
+                                            f"{side} host")
+    if flags & mig.VIR_MIGRATE_CHANGE_PROTECTION and not src:
+        raise errors.report(unsupported, D, "cannot enforce change protection")
+    if any(name not in _COMPAT_PARAMS for name, _, _ in params):
+        raise errors.report(unsupported, D, "Migration APIs with extensible parameters are "
+                                            "not supported but extended parameters were passed")
+
+
 def virDomainMigrate3(domain: Domain, dconn: Connect, params: TypedParams,
                       flags: int) -> Domain:
-    return _managed(domain, dconn, list(params or []), flags, "virDomainMigrate3")
+    fn = "virDomainMigrate3"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    dc = c.conn(dconn, fn, D)
+    c.writable(dc, fn, D)
+    _check_flags(flags, fn)
+    _without_migration_features(d, dc, list(params or []), flags)
+    return _managed(domain, dconn, list(params or []), flags, fn)
 
 
 def _to_uri(domain: Any, dconnuri: Optional[str], params: TypedParams, flags: int,
@@ -142,3 +177,35 @@ def virDomainAbortJobFlags(domain: Domain, flags: int) -> None:
     fn = "virDomainAbortJobFlags"
     d = _dom(domain, fn)
     c.call(d.conn, fn, D, d, flags, write=True)
+
+
+def virDomainMigrateStartPostCopy(domain: Domain, flags: int) -> None:
+    fn = "virDomainMigrateStartPostCopy"
+    d = _dom(domain, fn)
+    c.call(d.conn, fn, D, d, flags, write=True)
+
+
+def virDomainMigrateSetMaxDowntime(domain: Domain, downtime: int, flags: int) -> None:
+    fn = "virDomainMigrateSetMaxDowntime"
+    d = _dom(domain, fn)
+    c.call(d.conn, fn, D, d, downtime, flags, write=True)
+
+
+def virDomainMigrateGetMaxDowntime(domain: Domain, flags: int) -> int:
+    fn = "virDomainMigrateGetMaxDowntime"
+    d = _dom(domain, fn)
+    result: int = c.call(d.conn, fn, D, d, flags)
+    return result
+
+
+def virDomainMigrateSetMaxSpeed(domain: Domain, bandwidth: int, flags: int) -> None:
+    fn = "virDomainMigrateSetMaxSpeed"
+    d = _dom(domain, fn)
+    c.call(d.conn, fn, D, d, bandwidth, flags, write=True)
+
+
+def virDomainMigrateGetMaxSpeed(domain: Domain, flags: int) -> int:
+    fn = "virDomainMigrateGetMaxSpeed"
+    d = _dom(domain, fn)
+    result: int = c.call(d.conn, fn, D, d, flags)
+    return result

@@ -1,7 +1,8 @@
 """Domain XML: parse a <domain> document into a DomainDef and format it back.
 
 Modelled: virt type, name, uuid, title/description, memory/currentMemory,
-vcpu, os (type, arch, machine, boot), lifecycle actions.  The other
+vcpu, os (type, arch, machine, boot), lifecycle actions, IOThreads and their
+pins (domain_iothreads.py).  The other
 elements libvirt knows are kept as written and re-emitted at the place
 libvirt puts them; elements libvirt does not know are dropped, as libvirt
 drops them.  Validation errors use libvirt 9.0's codes and wording.
@@ -17,7 +18,8 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import xmlutil
+from . import domain_iothreads, xmlutil
+from .domain_iothreads import IOThreadDef
 
 VIRT_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test",
               "vmware", "hyperv", "vbox", "phyp", "parallels", "bhyve", "vz", "ch")
@@ -33,7 +35,7 @@ LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve",
 # Elements kept verbatim, in the order libvirt writes them around the
 # modelled ones ("@name" marks where a modelled part goes).
 _LAYOUT = ("@head", "metadata", "maxMemory", "@memory", "blkiotune", "memtune",
-           "memoryBacking", "@vcpu", "vcpus", "iothreads", "cputune", "numatune",
+           "memoryBacking", "@vcpu", "vcpus", "@iothreads", "@cputune", "numatune",
            "resource", "sysinfo", "bootloader", "bootloader_args", "@os", "idmap",
            "features", "cpu", "@clock", "@lifecycle", "on_lockfailure", "pm", "perf",
            "@devices", "seclabel", "keywrap", "launchSecurity")
@@ -75,6 +77,8 @@ class DomainDef:
     on_crash: str = "destroy"
     devices: list[etree._Element] = dataclasses.field(default_factory=list)
     verbatim: dict[str, etree._Element] = dataclasses.field(default_factory=dict)
+    iothreads: list[IOThreadDef] = dataclasses.field(default_factory=list)
+    cputune: Optional[etree._Element] = None   # without its iothreadpins
 
     def copy(self) -> "DomainDef":
         return parse_domain_xml(format_domain_xml(self, inactive=True),
@@ -203,6 +207,11 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     if not keep_interfaces:
         _fill_interfaces(devices)
     clock = root.find("clock")
+    cputune_elem = root.find("cputune")
+    cputune = xmlutil.copy_element(cputune_elem) if cputune_elem is not None else None
+    iothreads = domain_iothreads.parse(root, cputune)
+    if cputune is not None and not len(cputune) and not cputune.attrib:
+        cputune = None
     return DomainDef(
         virt_type=virt_type, name=name, uuid=uuid, memory=memory,
         current_memory=min(current, memory) if current else memory,
@@ -212,7 +221,7 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
         on_poweroff=_parse_lifecycle(root, "poweroff", "destroy"),
         on_reboot=_parse_lifecycle(root, "reboot", "restart"),
         on_crash=_parse_lifecycle(root, "crash", "destroy"),
-        devices=devices,
+        devices=devices, iothreads=iothreads, cputune=cputune,
         verbatim={e.tag: xmlutil.copy_element(e) for e in root
                   if isinstance(e.tag, str) and e.tag in _VERBATIM})
 
@@ -252,6 +261,16 @@ def _write_os(d: DomainDef, out: list[str]) -> None:
     out.append("  </os>")
 
 
+def _write_iothreads(d: DomainDef, out: list[str]) -> None:
+    domain_iothreads.write(d.iothreads, out)
+
+
+def _write_cputune(d: DomainDef, out: list[str]) -> None:
+    cputune = domain_iothreads.cputune_with_pins(d.cputune, d.iothreads)
+    if cputune is not None:
+        xmlutil.write_element(cputune, 2, out)
+
+
 def _write_clock(d: DomainDef, out: list[str]) -> None:
     if d.clock is None:
         out.append("  <clock offset='utc'/>")
@@ -274,7 +293,8 @@ def _write_devices(d: DomainDef, out: list[str]) -> None:
 
 _WRITERS = {"@head": _write_head, "@memory": _write_memory, "@vcpu": _write_vcpu,
             "@os": _write_os, "@clock": _write_clock, "@lifecycle": _write_lifecycle,
-            "@devices": _write_devices}
+            "@devices": _write_devices, "@iothreads": _write_iothreads,
+            "@cputune": _write_cputune}
 assert set(_WRITERS) == {n for n in _LAYOUT if n.startswith("@")}
 
 

@@ -54,9 +54,10 @@ def format_snapshot_xml(snap: MomentDef) -> str:
     lines.append(f"  <creationTime>{snap.creation_time}</creationTime>")
     memory = "no" if snap.state == "shutoff" else "internal"
     lines.append(f"  <memory snapshot='{memory}'/>")
-    lines.append("  <disks>")
-    lines += [f"    <disk name='{esc(d)}' snapshot='internal'/>" for d in snap.disks]
-    lines.append("  </disks>")
+    if snap.disks:
+        lines.append("  <disks>")
+        lines += [f"    <disk name='{esc(d)}' snapshot='internal'/>" for d in snap.disks]
+        lines.append("  </disks>")
     lines += _indent(format_domain_xml(snap.domain, inactive=True), 2)
     lines.append("</domainsnapshot>")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "go")
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class GoStep:
     is_input: bool = False
     is_result: bool = False
     shares_length: bool = False   # an earlier input array already set its count
+    free: str = ""           # struct arrays: libvirt's free function for one element
+    owned: bool = False      # struct arrays: each element's char * fields are the caller's
+    ptrtype: str = ""        # struct arrays: cgo's name of the element pointer typedef
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class GoStruct:
     cname: str
     name: str
     fields: tuple[GoField, ...]
+    owned: tuple[str, ...] = ()   # char * fields (cgo names) a caller-filled element owns
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ def _scalar(t: str, enums: dict[str, str], conv: Conventions) -> tuple[str, str]
 
 def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
     fields = []
+    names = {f.name for f in s.fields}
     for f in s.fields:
         cf = "c." + conv.cfield(f.name)
         if f.array and f.type == "char":
@@ -170,12 +175,19 @@ def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
                                   f"C.GoBytes(unsafe.Pointer(&{cf}[0]), {f.array})"))
         elif f.type in ("char *", "const char *"):
             fields.append(GoField(conv.field(f.name), "string", f"goStringOrEmpty({cf})"))
+        elif f.type == "char **" and "n" + f.name in names:      # devAlias, ndevAlias
+            fields.append(GoField(conv.field(f.name), "[]string",
+                                  f"goStringArray({cf}, int(c.{conv.cfield('n' + f.name)}))"))
+        elif f.type == "unsigned char *" and f.name + "len" in names:   # cpumap, cpumaplen
+            fields.append(GoField(conv.field(f.name), "[]byte",
+                                  f"C.GoBytes(unsafe.Pointer({cf}), C.int(c.{conv.cfield(f.name + 'len')}))"))
         elif not f.array and not f.fields and (f.type in SCALARS or f.type in enums):
             gt = _scalar(f.type, enums, conv)[0]
             fields.append(GoField(conv.field(f.name), gt, f"{gt}({cf})"))
         else:
             raise Unsupported(f"struct {s.name} field {f.name}: {f.type}")
-    return GoStruct(s.name, conv.type_name(s.name), tuple(fields))
+    return GoStruct(s.name, conv.type_name(s.name), tuple(fields),
+                    tuple(conv.cfield(n) for n in shared.owned_strings(s)))
 
 
 class _Planner:
@@ -250,6 +262,18 @@ class _Planner:
                           conv.object(s.ctype), is_result=True)
         if k == "out_alloc_strings":
             return GoStep(k, a.name, go, c, "[]string", is_result=True)
+        if k in shared.STRUCT_OUTPUTS:
+            if b.result != "count":
+                raise Unsupported(f"output {a.name}: an array whose count the result does not give")
+            gs = self.struct(s.ctype)
+            cap = ""
+            if k == "out_structs":
+                cap = lengths.get(s.length or a.length or "", "")
+                if not cap:
+                    raise Unsupported(f"output {a.name}: no capacity argument")
+            return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
+                          length=cap, is_result=True, free=b.element_free(s),
+                          owned=bool(gs.owned), ptrtype="C." + a.type.rstrip(" *"))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
@@ -467,7 +491,7 @@ def _carg(s: GoStep) -> str:
     if k == "callback":
         return "cbPtr"
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-             "out_alloc_strings"):
+             "out_alloc_strings", "out_struct_array", "out_struct_block"):
         return "&" + s.c
     if k in ("out_uuid",):
         return f"&{s.c}[0]"

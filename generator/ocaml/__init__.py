@@ -26,11 +26,13 @@ TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "ocaml")
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes"}
-ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
+                 *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
 ALLOCATING = {"typed_in", "ints_in", "strings_in", "out_ints", "out_strings", "out_bytes",
+              "out_structs",
               "typed_out", "callback"}
 
 
@@ -58,6 +60,8 @@ class OStep:
     elem: str = ""
     capacity: int = 0
     shares_length: bool = False
+    free: str = ""           # struct arrays: libvirt's free function for one element
+    owned: bool = False      # struct arrays: each element's char * fields are the caller's
 
     @property
     def is_input(self) -> bool:
@@ -166,6 +170,7 @@ class OStruct:
     cname: str
     name: str
     fields: tuple[OField, ...]
+    owned: tuple[str, ...] = ()   # char * fields a caller-filled element owns
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,7 @@ class _Planner:
             return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
+        names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
             if f.array and f.type == "char":
@@ -239,6 +245,11 @@ class _Planner:
                 mt, make = "string", f"caml_alloc_initialized_string({f.array}, (const char *){cf})"
             elif f.type in ("char *", "const char *"):
                 mt, make = "string", f"caml_copy_string({cf} ? {cf} : \"\")"
+            elif f.type == "char **" and "n" + f.name in names:       # devAlias, ndevAlias
+                mt, make = "string array", f"pv_strings_value({cf}, c->n{f.name})"
+            elif f.type == "unsigned char *" and f.name + "len" in names:   # cpumap, cpumaplen
+                mt, make = "string", (f"caml_alloc_initialized_string({cf} ? c->{f.name}len : 0, "
+                                      f"(const char *){cf})")
             elif not f.array and not f.fields and (f.type in SCALARS or f.type in self.enums):
                 mt, _, mk = _scalar(f.type, self.enums)
                 make = f"{mk}({cf})"
@@ -249,7 +260,7 @@ class _Planner:
             fields.append(OField(self.conv._safe(f.name), mt, make))
         if all(f.mltype == "float" for f in fields):
             raise Unsupported(f"struct {s.name}: only floats (OCaml unboxes such records)")
-        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields))
+        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields), shared.owned_strings(s))
         self.used_structs[cname] = os_
         return os_
 
@@ -346,6 +357,17 @@ class _Planner:
                 return OStep(k, a.name, c, mltype=et + " array", ctype=s.ctype, make=mk, length=cap)
             return OStep(k, a.name, c, mltype="string array" if k == "out_strings" else "string",
                          ctype="char *" if k == "out_strings" else "char", length=cap)
+        if k in shared.STRUCT_OUTPUTS:
+            if b.result != "count":
+                raise Unsupported(f"output {a.name}: an array whose count the result does not give")
+            st = self.struct(s.ctype)
+            cap = ""
+            if k == "out_structs":
+                cap = lengths.get(s.length or a.length or "", "")
+                if not cap:
+                    raise Unsupported(f"output {a.name}: no capacity argument")
+            return OStep(k, a.name, c, mltype=st.name + " array", ctype="struct " + s.ctype,
+                         elem=s.ctype, length=cap, free=b.element_free(s), owned=bool(st.owned))
         if k == "out_objects":
             t = conv.object_type(s.ctype)
             return OStep(k, a.name, c, mltype=t + " array", ctype=s.ctype, obj=t)
@@ -526,7 +548,7 @@ def _carg(s: OStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
         return "&" + s.c
     if s.kind == "bytes_in":
         return f"({s.ctype} *){s.c}"

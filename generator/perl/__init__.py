@@ -26,8 +26,9 @@ TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "perl")
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes"}
-ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
+                 *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 
 
@@ -54,6 +55,8 @@ class PerlStep:
     elem: str = ""
     capacity: int = 0
     shares_length: bool = False
+    free: str = ""           # struct arrays: libvirt's free function for one element
+    owned: bool = False      # struct arrays: each element's char * fields are the caller's
 
     @property
     def is_input(self) -> bool:
@@ -105,6 +108,7 @@ class PerlField:
 class PerlStruct:
     cname: str
     fields: tuple[PerlField, ...]
+    owned: tuple[str, ...] = ()   # char * fields a caller-filled element owns
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ class _Planner:
             return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
+        names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
             if f.array and f.type == "char":
@@ -172,12 +177,16 @@ class _Planner:
                 make = f"newSVpvn((const char *){cf}, {f.array})"
             elif f.type in ("char *", "const char *"):
                 make = f"({cf} ? newSVpv({cf}, 0) : newSV(0))"
+            elif f.type == "char **" and "n" + f.name in names:       # devAlias, ndevAlias
+                make = f"pv_strings_sv(aTHX_ {cf}, c->n{f.name})"
+            elif f.type == "unsigned char *" and f.name + "len" in names:   # cpumap, cpumaplen
+                make = f"newSVpvn((const char *){cf}, {cf} ? c->{f.name}len : 0)"
             elif not f.array and not f.fields and (f.type in SCALARS or f.type in self.enums):
                 make = f"{_scalar(f.type, self.enums)[1]}({cf})"
             else:
                 raise Unsupported(f"struct {s.name} field {f.name}: {f.type}")
             fields.append(PerlField(f.name, make))
-        ps = PerlStruct(cname, tuple(fields))
+        ps = PerlStruct(cname, tuple(fields), shared.owned_strings(s))
         self.used_structs[cname] = ps
         return ps
 
@@ -259,6 +268,17 @@ class _Planner:
             return PerlStep(k, a.name, c, "char *" if k == "out_strings" else "char", length=cap)
         if k == "out_objects":
             return PerlStep(k, a.name, c, s.ctype, klass=conv.object(s.ctype))
+        if k in shared.STRUCT_OUTPUTS:
+            if b.result != "count":
+                raise Unsupported(f"output {a.name}: an array whose count the result does not give")
+            ps = self.struct(s.ctype)
+            cap = ""
+            if k == "out_structs":
+                cap = lengths.get(s.length or a.length or "", "")
+                if not cap:
+                    raise Unsupported(f"output {a.name}: no capacity argument")
+            return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype, length=cap,
+                            free=b.element_free(s), owned=bool(ps.owned))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
@@ -406,7 +426,7 @@ def _carg(s: PerlStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
         return "&" + s.c
     if s.kind in ("bytes_in",):
         return f"({s.ctype} *){s.c}"

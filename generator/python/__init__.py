@@ -1,7 +1,8 @@
 """The Python module ``libvirt`` (and libvirt_qemu, libvirt_lxc, libvirtaio),
 libvirt-python compatible, calling pyvirt.api directly.
 
-``render(apis, domain_names) -> {path: text}``: pure, no I/O.  Naming rules and
+``render(apis, domain_names) -> {path: text}``: pure, no I/O; each module comes
+with its type stub (``libvirt.pyi`` beside ``libvirt.py``, see :mod:`.stubs`).  Naming rules and
 their exceptions live in :mod:`.names`; per-function facts in :mod:`.plan`.
 """
 
@@ -17,6 +18,8 @@ from ..model import Api, Enum, Macro
 from ..shim import FILE_DOMAINS
 from . import names as names_mod
 from .plan import Method, methods, module_name
+from .stubs import precise_for, stub
+from .typed_params import typed_dicts
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "python")
 LIBVIRT_PYTHON_VERSION = "9.0.0"
@@ -96,11 +99,17 @@ def render(apis: list[Api], c_sources: dict[str, str]) -> dict[str, str]:
                 api=api, module=mod, methods=ms, values=values, constants=constants(api),
                 helpers=names_mod.RESULT_HELPERS, bound=_bound(api, ms, values))
         out[f"python/{mod}.py"] = text
+        precise = precise_for(ms)
+        tds = typed_dicts(api) if api.name == "libvirt" else []
+        out[f"python/{mod}.pyi"] = stub(text, precise, tds)
         if api.name == "libvirt":
             direct = {m.fn.name for m in ms if m.cls and m.result in ("value", "status")
                       and re.match(names_mod.NEVER_BLOCKS, m.fn.name)}
             out["python/libvirt_asyncio.py"] = env.get_template("asyncio.py.j2").render(
                 api=api, module_methods=[m for m in ms if not m.cls], classes=_classes(ms),
                 direct=direct)
+            out["python/libvirt_asyncio.pyi"] = stub(out["python/libvirt_asyncio.py"],
+                                                     precise, tds)
     out["python/libvirtaio.py"] = env.get_template("libvirtaio.py.j2").render()
+    out["python/libvirtaio.pyi"] = stub(out["python/libvirtaio.py"], {}, [])
     return out

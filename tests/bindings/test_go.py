@@ -103,3 +103,21 @@ def test_render_is_deterministic():
     apis = [spec.load(str(p)) for p in SPECS]
     ov = load_overrides(str(GO / "overrides.toml"))
     assert render(apis, ov) == render(apis, ov)
+
+
+GUEST_URI = "test://" + str(ROOT / "tests" / "core" / "data" / "host-guest.xml")
+
+
+@pytest.mark.parametrize("uri", ["test:///default", GUEST_URI])
+def test_struct_outputs_same_on_both(built, uri):
+    """Struct-array outputs (memory stats, disk errors, FS info, DHCP leases)."""
+    cmd = [str(built / "libvirt.test"), "-test.run", "^TestStructOutputs$", "-test.v"]
+    ours = run(cmd, env=on_pyvirt({"PYVIRT_GUEST_URI": uri}), timeout=60)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    lines = [x for x in ours.stdout.splitlines() if x.startswith("OUT ")]
+    assert lines, ours.stdout
+    if not have_system_libvirt():
+        pytest.skip("libvirt0 is not installed: nothing to compare with")
+    theirs = run(cmd, env=dict(system_env(), PYVIRT_GUEST_URI=uri), timeout=60)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert lines == [x for x in theirs.stdout.splitlines() if x.startswith("OUT ")]

@@ -202,3 +202,26 @@ def test_signatures():
     lifecycle = next(v for v in lib.variants if v.name == "domain_event_register_any_callback")
     assert lifecycle.constructors[0] == ("Domain_event", "connect -> domain -> int -> int -> unit")
     assert "virDomainRef" in lib.left_out and "virConnectDomainEventRegisterAny" not in lib.left_out
+
+
+GUEST_URI = "test://" + str(ROOT / "tests" / "core" / "data" / "host-guest.xml")
+
+
+@pytest.mark.parametrize("uri", ["test:///default", GUEST_URI])
+def test_struct_outputs_same_on_both(built, uri):
+    """Struct-array outputs: the same OUT lines on both libraries and as Go's test prints."""
+    exe = str(BIN / "test_struct_outputs")
+    ours = run([exe], env=on_pyvirt({"PYVIRT_GUEST_URI": uri}), timeout=60)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    lines = [x for x in ours.stdout.splitlines() if x.startswith("OUT ")]
+    assert lines, ours.stdout
+    gotest = BUILD / "bindings" / "go" / "libvirt.test"   # built by test_go.py
+    if gotest.exists():
+        go = run([str(gotest), "-test.run", "^TestStructOutputs$"],
+                 env=on_pyvirt({"PYVIRT_GUEST_URI": uri}), timeout=60)
+        assert lines == [x for x in go.stdout.splitlines() if x.startswith("OUT ")], "differs from Go's"
+    if not have_system_libvirt():
+        pytest.skip("libvirt0 is not installed: nothing to compare with")
+    theirs = run([exe], env=dict(system_env(), PYVIRT_GUEST_URI=uri), timeout=60)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert lines == [x for x in theirs.stdout.splitlines() if x.startswith("OUT ")]

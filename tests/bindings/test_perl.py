@@ -143,3 +143,26 @@ def test_render_is_deterministic():
     apis = [spec.load(str(p)) for p in SPECS]
     ov = load_overrides(str(PERL / "overrides.toml"))
     assert render(apis, ov, "../../../bindings/perl") == render(apis, ov, "../../../bindings/perl")
+
+
+GUEST_URI = "test://" + str(ROOT / "tests" / "core" / "data" / "host-guest.xml")
+
+
+@pytest.mark.parametrize("uri", ["test:///default", GUEST_URI])
+def test_struct_outputs_same_on_both(built, uri):
+    """Struct-array outputs: the same OUT lines on both libraries and as Go's test prints."""
+    script = PERL / "t" / "40-struct-outputs.t"
+    ours = run(perl_cmd(script), env=on_pyvirt({"PYVIRT_GUEST_URI": uri}), timeout=60)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    lines = [x for x in ours.stdout.splitlines() if x.startswith("OUT ")]
+    assert lines, ours.stdout
+    gotest = BUILD / "bindings" / "go" / "libvirt.test"   # built by test_go.py
+    if gotest.exists():
+        go = run([str(gotest), "-test.run", "^TestStructOutputs$"],
+                 env=on_pyvirt({"PYVIRT_GUEST_URI": uri}), timeout=60)
+        assert lines == [x for x in go.stdout.splitlines() if x.startswith("OUT ")], "differs from Go's"
+    if not have_system_libvirt():
+        pytest.skip("libvirt0 is not installed: nothing to compare with")
+    theirs = run(perl_cmd(script), env=dict(system_env(), PYVIRT_GUEST_URI=uri), timeout=60)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert lines == [x for x in theirs.stdout.splitlines() if x.startswith("OUT ")]

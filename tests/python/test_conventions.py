@@ -68,9 +68,9 @@ def test_render_is_deterministic_and_compiles(api):
             for n in ("libvirt", "libvirt-qemu", "libvirt-lxc")]
     c = {"errors.c": 'static const char *const domain_names[] = { "", "Xen Driver" };'}
     a, b = render(apis, c), render(apis, c)
-    assert a == b and set(a) == {"python/libvirt.py", "python/libvirt_qemu.py",
-                                 "python/libvirt_lxc.py", "python/libvirtaio.py",
-                                 "python/libvirt_asyncio.py"}
+    modules = {"python/libvirt.py", "python/libvirt_qemu.py", "python/libvirt_lxc.py",
+               "python/libvirtaio.py", "python/libvirt_asyncio.py"}
+    assert a == b and set(a) == modules | {m + "i" for m in modules}   # with their .pyi
     for path, text in a.items():
         compile(text, path, "exec")
         assert "do not edit" in text.splitlines()[0] + text.splitlines()[1]

@@ -36,6 +36,7 @@ def test_wheel_is_pure_and_holds_the_generated_modules(wheel):
     assert wheel.name.endswith("-py3-none-any.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert set(GENERATED) <= set(names)
+    assert {n[:-3] + ".pyi" for n in GENERATED} <= set(names)   # the type stubs beside them
     assert "pyvirt/py.typed" in names and "pyvirt/api.py" in names
     assert not [n for n in names if n.endswith((".so", ".c", ".h", ".pc")) or ".so." in n]
 

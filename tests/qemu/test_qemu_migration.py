@@ -231,10 +231,31 @@ def test_phase_machine_and_event_rules():
     for phase in (mig.Phase.BEGIN3, mig.Phase.PERFORM3):
         out.advance(phase)
     assert mig.paused_reason_on_stop(out) == 2                    # PAUSED_MIGRATION
-    assert mig.correction_on_status(out, "postcopy-active", True, 2) == (12, 7)
+    fix = mig.correction_on_status(out, "postcopy-active", True, 2)
+    assert (fix.state, fix.reason, fix.event, fix.detail) == (3, 12, 3, 7)  # SUSPENDED_POSTCOPY
+    assert mig.correction_on_status(out, "postcopy-active", False, 1) is None
+    # post-copy paused and recovered: source PAUSED/POSTCOPY_FAILED <-> PAUSED/POSTCOPY
+    fix = mig.correction_on_status(out, "postcopy-paused", True, 12)
+    assert (fix.state, fix.reason, fix.event, fix.detail) == (3, 13, 3, 8)
+    assert mig.correction_on_status(out, "postcopy-paused", True, 13) is None
+    fix = mig.correction_on_status(out, "postcopy-active", True, 13)
+    assert (fix.reason, fix.detail) == (12, 7)
+    out.set_status("postcopy-paused")
+    assert out.in_postcopy
+    for phase in (mig.Phase.POSTCOPY_FAILED, mig.Phase.BEGIN_RESUME,
+                  mig.Phase.PERFORM_RESUME, mig.Phase.PERFORM3_DONE, mig.Phase.CONFIRM3):
+        out.advance(phase)
     inc = mig.MigrationJob(mig.Direction.IN, LIVE, mig.MigrationParams())
     inc.advance(mig.Phase.PREPARE)
     assert mig.correction_on_status(inc, "postcopy-active", True, 2) is None
+    # destination RUNNING/POSTCOPY <-> RUNNING/POSTCOPY_FAILED (RESUMED_POSTCOPY[_FAILED])
+    fix = mig.correction_on_status(inc, "postcopy-paused", False, 10)
+    assert (fix.state, fix.reason, fix.event, fix.detail) == (1, 11, 4, 4)
+    fix = mig.correction_on_status(inc, "postcopy-active", False, 11)
+    assert (fix.state, fix.reason, fix.event, fix.detail) == (1, 10, 4, 3)
+    assert mig.correction_on_status(inc, "postcopy-active", False, 10) is None
+    with pytest.raises(VirtError):
+        inc.advance(mig.Phase.PREPARE_RESUME)     # only after POSTCOPY_FAILED
     assert mig.paused_reason_on_stop(inc) is None
     assert mig.running_reason_on_resume(inc) == 2                 # RUNNING_MIGRATED
     inc.set_status("postcopy-active")

@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from qemutest import kernels  # noqa: F401  (a fixture)
 from support import needs_build, needs_system_libvirt, on_pyvirt, run
 
 pytestmark = [needs_build, needs_system_libvirt,
@@ -143,3 +144,72 @@ def test_real_binding_migrates_between_two_roots(tmp_path):
     assert got["job_completed"]["operation"] == 5 and got["job_completed"]["time_elapsed"] > 0
     assert got["events"]["src"] == [[3, 1], [5, 3]]
     assert got["events"]["dst"][:2] == [[2, 1], [4, 1]]
+
+
+POSTCOPY_SCRIPT = """
+import json, sys, threading, time, libvirt
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+a = libvirt.open("qemu:///embed?root=" + sys.argv[1] + "/a")
+b = libvirt.open("qemu:///embed?root=" + sys.argv[1] + "/b")
+ev = {"src": [], "dst": []}
+iters = []
+for side, c in (("src", a), ("dst", b)):
+    c.domainEventRegisterAny(None, 0, lambda c, d, e, det, o: ev[o].append([e, det]), side)
+a.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                         lambda c, d, n, o: iters.append(n), None)
+d = a.createXML("<domain type='%s'><name>shimpc</name><memory unit='MiB'>64</memory>"
+                "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type><kernel>%s</kernel></os>"
+                "</domain>", 0)
+time.sleep(0.1); ev["src"].clear()
+out = {}
+def run():
+    try:
+        out["state"] = d.migrate3(b, {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1},
+                                  libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_POSTCOPY).state()
+    except libvirt.libvirtError as e:
+        out["error"] = str(e)
+t = threading.Thread(target=run); t.start()
+while not iters and t.is_alive():
+    time.sleep(0.005)
+d.migrateStartPostCopy(0)
+while t.is_alive():
+    try:
+        out.setdefault("src_states", []).append(d.state())
+    except libvirt.libvirtError:
+        pass
+    time.sleep(0.005)
+t.join()
+for _ in range(100):
+    if len(ev["src"]) >= 3 and len(ev["dst"]) >= 2:
+        break
+    time.sleep(0.02)
+out["events"] = ev
+b.lookupByName("shimpc").destroy(); a.close(); b.close()
+print(json.dumps(out))
+"""
+
+
+def test_real_binding_postcopy_between_two_roots(tmp_path, kernels):
+    import os
+    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    try:
+        out = run(["/usr/bin/python3", "-c", POSTCOPY_SCRIPT % (virt, kernels["dirty"]),
+                   str(tmp_path)], env=on_pyvirt(), timeout=120)
+    finally:
+        from qemutest import kill_leftovers
+        kill_leftovers(tmp_path / "a")
+        kill_leftovers(tmp_path / "b")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got.get("state") == [1, 2], got                      # RUNNING/MIGRATED
+    assert [3, 12] in got["src_states"], got                    # PAUSED/POSTCOPY
+    # SUSPENDED/MIGRATED, SUSPENDED/POSTCOPY, STOPPED/MIGRATED
+    assert got["events"]["src"] == [[3, 1], [3, 7], [5, 3]]
+    # STARTED/MIGRATED, (RESUMED/POSTCOPY if post-copy outlives Finish's cont,
+    # reference 4.3), RESUMED/MIGRATED
+    # RESUMED/MIGRATED (then the script's destroy: SHUTDOWN, STOPPED)
+    dst = got["events"]["dst"]
+    assert [4, 1] in dst, got
+    assert dst[:dst.index([4, 1]) + 1] in ([[2, 1], [4, 3], [4, 1]], [[2, 1], [4, 1]])

@@ -12,6 +12,14 @@ QMP traffic as libvirt 9.0 (shared/reference/libvirt-qemu, section 4.4):
     src  STOP, MIGRATION pre-switchover -> migrate-continue at once
     dst  MIGRATION completed -> Finish: cont        -> RESUMED/MIGRATED
     src  Confirm: QEMU stopped                      -> STOPPED/MIGRATED, JOB_COMPLETED
+
+Post-copy (VIR_MIGRATE_POSTCOPY): postcopy-ram on both sides; the client's
+virDomainMigrateStartPostCopy sends migrate-start-postcopy; Perform returns at
+postcopy-active, Finish sends cont (RESUMED/POSTCOPY) and waits for completed
+(RESUMED/MIGRATED).  VIR_DOMAIN_ABORT_JOB_POSTCOPY sends migrate-pause: both
+QEMUs go postcopy-paused, both jobs stay in phase POSTCOPY_FAILED (the job
+lock held) until VIR_MIGRATE_POSTCOPY_RESUME: dst migrate-recover, src
+migrate {resume: true}.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShuto
                             DomainState as S)
 from ...errors import ErrorDomain, ErrorNumber
 from ...events import (DomainEventDefinedDetail, DomainEventID,
+                       DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started, DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E,
                        DomainEventUndefinedDetail)
@@ -41,8 +50,11 @@ Q = ErrorDomain.VIR_FROM_QEMU
 UNLIMITED_BANDWIDTH = 9223372036853727232   # QEMU's "unlimited", as libvirt sets it
 PORT_MIN, PORT_MAX = 49152, 49215           # libvirt's migration_port_min/max
 MIGRATION_WAIT = 3600.0
+PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-pause
 _FD_NAME = "migrate"
 _FINAL = ("completed", "failed", "cancelled")
+_SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
+_MAX_SPEED_KEY = "migration_max_speed"
 ALL_FLAGS = (1 << 21) - 1
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
 
@@ -136,12 +148,17 @@ class Migration:
                                       obj.name, obj.uuid, obj.id, job.iteration)
         elif name == "MIGRATION":
             status = str(data.get("status"))
-            fix = mig.correction_on_status(job, status, obj.state == S.VIR_DOMAIN_PAUSED,
-                                           obj.reason)
-            if fix is not None:
-                obj.set_state(S.VIR_DOMAIN_PAUSED, fix[0])
-                self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED, fix[1])  # type: ignore[attr-defined]
+            self._apply(obj, mig.correction_on_status(
+                job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason))
             job.set_status(status)
+
+    def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
+        """A state change of the shared event rules (host lock held)."""
+        if change is None:
+            return
+        obj.set_state(S(change.state), change.reason)
+        self.event(obj, E(change.event), change.detail)  # type: ignore[attr-defined]
+        self.save_status(obj)  # type: ignore[attr-defined]
 
     # -- Begin (source)
     def domain_migrate_begin3_params(self, dom: Domain, params: mig.MigrationParams,
@@ -151,6 +168,13 @@ class Migration:
         if unsupported:
             raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
                                 f"migration flags 0x{unsupported:x} are not supported yet")
+        if flags & mig.VIR_MIGRATE_POSTCOPY_RESUME:
+            with self.lock:  # type: ignore[attr-defined]
+                obj = self._obj(dom)  # type: ignore[attr-defined]
+                job = self._resumable(obj, flags, mig.Direction.OUT)
+                job.advance(mig.Phase.BEGIN_RESUME)
+                job.flags, job.params = flags, params
+                return self._cookie(obj), format_domain_xml(obj.def_)
         lock = self._take_job(dom.uuid)
         try:
             obj, _ = self._running(dom)  # type: ignore[attr-defined]
@@ -167,6 +191,30 @@ class Migration:
         except BaseException:
             lock.release()
             raise
+
+    def _resumable(self, obj: DomainObj, flags: int,
+                   direction: mig.Direction) -> mig.MigrationJob:
+        """The paused post-copy job that VIR_MIGRATE_POSTCOPY_RESUME recovers
+        (qemuMigrationAnyCanResume's checks and wording)."""
+        if not flags & mig.VIR_MIGRATE_POSTCOPY:
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
+                                "resuming failed post-copy migration requires post-copy "
+                                "to be enabled")
+        if not obj.is_active():
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                "domain is not running")
+        job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
+        if job is None or job.direction is not direction:
+            what = "outgoing" if direction is mig.Direction.OUT else "incoming"
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                f"domain '{obj.name}' is not processing {what} migration")
+        if not job.in_postcopy:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                f"migration of domain {obj.name} is not in post-copy phase")
+        if job.phase is not mig.Phase.POSTCOPY_FAILED:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                f"post-copy migration of domain {obj.name} has not failed")
+        return job
 
     # -- Prepare (destination)
     def domain_migrate_prepare3_params(self, dconn: Connect, params: mig.MigrationParams,
@@ -188,6 +236,10 @@ class Migration:
         port = port or _free_port()
         listen = params.listen_address or "::"
         listen_uri = f"tcp:[{listen}]:{port}" if ":" in listen else f"tcp:{listen}:{port}"
+        uri_out = (f"tcp:{host}:{port}" if host
+                   else f"tcp:{socket.gethostname()}:{port}")
+        if flags & mig.VIR_MIGRATE_POSTCOPY_RESUME:
+            return self._prepare_resume(new.name, flags, params, listen_uri), uri_out
         with self.lock:  # type: ignore[attr-defined]
             obj = self.domains.add_live(new)  # type: ignore[attr-defined]
         lock = self._take_job(obj.uuid)
@@ -200,7 +252,9 @@ class Migration:
 
         def incoming(rt: Runtime) -> None:
             self._set_caps(rt, {"events": True, "return-path": True,
-                                "late-block-activate": True})
+                                "late-block-activate": True,
+                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
+                                   else {})})
             self._monitor_call(rt, "migrate-incoming",  # type: ignore[attr-defined]
                                {"uri": listen_uri})
         try:
@@ -212,9 +266,26 @@ class Migration:
                 if not obj.is_active() and not obj.persistent:
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
-        uri_out = (f"tcp:{host}:{port}" if host
-                   else f"tcp:{socket.gethostname()}:{port}")
         return self._cookie(obj), uri_out
+
+    def _prepare_resume(self, name: str, flags: int, params: mig.MigrationParams,
+                        listen_uri: str) -> bytes:
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self.domains.find_by_name(name)  # type: ignore[attr-defined]
+            if obj is None:
+                raise errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q,
+                                    f"no domain with matching name '{name}'")
+            job = self._resumable(obj, flags, mig.Direction.IN)
+            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+            job.advance(mig.Phase.PREPARE_RESUME)
+            job.flags, job.params = flags, params
+        job.set_status("postcopy-recover")   # until QEMU's own events say more
+        try:
+            self._monitor_call(rt, "migrate-recover", {"uri": listen_uri})  # type: ignore[attr-defined]
+        except BaseException:
+            job.advance(mig.Phase.POSTCOPY_FAILED)
+            raise
+        return self._cookie(obj)
 
     def _set_caps(self, rt: Runtime, caps: dict[str, bool]) -> None:
         self._monitor_call(rt, "migrate-set-capabilities",  # type: ignore[attr-defined]
@@ -226,16 +297,33 @@ class Migration:
                                        params: mig.MigrationParams,
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
-        job.advance(mig.Phase.PERFORM3)
+        resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
+        job.advance(mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
+        try:
+            return self._perform(obj, rt, job, params, flags, resume)
+        except errors.VirtError:
+            if resume or job.in_postcopy:
+                self._postcopy_failed(obj, job)
+            raise
+
+    def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
+                 params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
         host, port = _split_uri(params.uri or "")
         if port is None:
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                 f"missing port in migration URI {params.uri}")
-        self._set_caps(rt, {"events": True, "pause-before-switchover": True,
-                            "return-path": True, "late-block-activate": False})
-        bandwidth = params.bandwidth << 20 if params.bandwidth else UNLIMITED_BANDWIDTH
-        self._monitor_call(rt, "migrate-set-parameters",  # type: ignore[attr-defined]
-                           {"max-bandwidth": bandwidth})
+        qparams: dict[str, int] = {}
+        if not resume:   # capabilities cannot change while a migration is paused
+            self._set_caps(rt, {"events": True, "pause-before-switchover": True,
+                                "return-path": True, "late-block-activate": False,
+                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
+                                   else {})})
+            speed = params.bandwidth or obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
+            qparams["max-bandwidth"] = min(speed << 20, UNLIMITED_BANDWIDTH)
+        if params.bandwidth_postcopy or resume:
+            qparams["max-postcopy-bandwidth"] = params.bandwidth_postcopy << 20
+        if qparams:
+            self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
         try:
             sock = socket.create_connection((host or "localhost", port), timeout=10)
         except OSError as exc:
@@ -251,14 +339,25 @@ class Migration:
                     rt.paused_reason = DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION
             if running:
                 self._monitor_call(rt, "stop")  # type: ignore[attr-defined]
-        job.set_status("setup")
+        if not resume:
+            job.set_status("setup")
         if job.abort_requested:
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_ABORTED, Q,
                                 "job 'migration out' canceled by client")
+        if resume:
+            # migrate-pause shuts the connection down; the source QEMU notices
+            # only at its next write (it may sleep in its rate limit), and
+            # refuses to resume before it has paused
+            with job.cond:
+                job.cond.wait_for(lambda: job.status == "postcopy-paused", PAUSE_WAIT)
+            job.set_status("postcopy-recover")   # until QEMU's own events say more
         self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
-                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": False})
-        status = self._wait_out(rt, job)
-        if status != "completed":
+                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume})
+        status = self._wait_out(rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
+        if status == "postcopy-paused":
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                                "job 'migration out' failed in post-copy phase")
+        if status not in ("completed", "postcopy-active"):
             if job.abort_requested or status == "cancelled":
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_ABORTED, Q,
                                     "job 'migration out' canceled by client")
@@ -281,16 +380,20 @@ class Migration:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"unable to execute QEMU command 'getfd': {exc}") from None
 
-    def _wait_out(self, rt: Runtime, job: mig.MigrationJob) -> str:
-        """Wait for the outgoing migration to end; continue at pre-switchover."""
+    def _wait_out(self, rt: Runtime, job: mig.MigrationJob, postcopy: bool) -> str:
+        """Wait for the outgoing migration to end (or to switch to post-copy);
+        continue at pre-switchover."""
         end = time.monotonic() + MIGRATION_WAIT
         continued = False
+        stop_at = _FINAL + _SWITCHED if postcopy else _FINAL
         while True:
             with job.cond:
-                if job.status not in _FINAL and not (job.status == "pre-switchover"
-                                                     and not continued):
+                if job.status not in stop_at and not (job.status == "pre-switchover"
+                                                      and not continued):
                     job.cond.wait(0.2)
                 status = job.status
+            if status in _SWITCHED and postcopy:
+                return str(status)
             if status == "pre-switchover" and not continued:
                 continued = True
                 self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
@@ -325,50 +428,95 @@ class Migration:
         if obj is None or job is None or job.direction is not mig.Direction.IN:
             raise errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q,
                                 f"no domain with matching name '{name}'")
+        if job.in_postcopy and (cancelled or rt is None):
+            # the guest's memory is split: keep it for a POSTCOPY_RESUME
+            self._postcopy_failed(obj, job)
+            return None, b""
         if cancelled or rt is None:
             self._kill_incoming(obj, rt, job)
             return None, b""
-        status = self._wait_in(rt, job)
-        if status != "completed":
-            self._kill_incoming(obj, rt, job)
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
-                                f"job 'migration in' failed: {status}")
-        job.advance(mig.Phase.FINISH3)
+        status = self._wait_in(rt, job, _FINAL + _SWITCHED)
+        if status not in ("completed", "postcopy-active"):
+            self._finish_failed(obj, rt, job, status)
         stats = cookie.stats if cookie else {}
         done = mig.CompletedJob(mig.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN,
                                 int(time.time() * 1000) - stats.get("started",
                                                                     job.started_wall_ms),
                                 stats.get("downtime"), {})
-        with contextlib.suppress(errors.VirtError):
-            self._set_caps(rt, {"events": False, "return-path": False,
-                                "late-block-activate": False})
-        if flags & mig.VIR_MIGRATE_PERSIST_DEST:
+        if status == "completed" and job.phase is mig.Phase.PREPARE:
+            with contextlib.suppress(errors.VirtError):
+                self._set_caps(rt, {"events": False, "return-path": False,
+                                    "late-block-activate": False, "postcopy-ram": False})
+        if flags & mig.VIR_MIGRATE_PERSIST_DEST and job.phase is mig.Phase.PREPARE:
             self._persist(obj, params)
-        if not flags & mig.VIR_MIGRATE_PAUSED:
-            with self.lock:  # type: ignore[attr-defined]
-                rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED
+        with self.lock:  # type: ignore[attr-defined]
+            start = (not flags & mig.VIR_MIGRATE_PAUSED and obj.state == S.VIR_DOMAIN_PAUSED)
+            if start:
+                rt.running_reason = (DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED
+                                     if job.status == "completed"
+                                     else DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY)
+        if start:
             try:
                 self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
             except errors.VirtError:
+                if job.in_postcopy:
+                    self._finish_failed(obj, rt, job, "cont")
                 self._kill_incoming(obj, rt, job)
                 raise
+        postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
+        if status != "completed":   # post-copy: the pages still come from the source
+            status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
+            if status != "completed":
+                self._finish_failed(obj, rt, job, status)
+            with contextlib.suppress(errors.VirtError):
+                self._set_caps(rt, {"events": False, "return-path": False,
+                                    "late-block-activate": False, "postcopy-ram": False})
+        job.advance(mig.Phase.FINISH3)
         with self.lock:  # type: ignore[attr-defined]
+            if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
+                self._apply(obj, mig.StateChange(
+                    S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                    E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
             if flags & mig.VIR_MIGRATE_PAUSED and obj.state == S.VIR_DOMAIN_PAUSED:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,  # type: ignore[attr-defined]
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
-            obj.private[_DONE_KEY] = done
+            if not postcopy:   # after post-copy libvirt keeps no completed stats here
+                obj.private[_DONE_KEY] = done
             self._end_job(obj)
             self.save_status(obj)  # type: ignore[attr-defined]
             return self._handle(dconn, obj), self._cookie(obj)  # type: ignore[attr-defined]
 
-    def _wait_in(self, rt: Runtime, job: mig.MigrationJob) -> str:
+    def _finish_failed(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
+                       status: str) -> None:
+        """Raise Finish's failure: in post-copy the domain stays (paused job),
+        before it the destination is killed."""
+        if job.in_postcopy and status != "exited":
+            self._postcopy_failed(obj, job)
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                                "job 'migration in' failed in post-copy phase")
+        self._kill_incoming(obj, rt, job)
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                            f"job 'migration in' failed: {status}")
+
+    def _postcopy_failed(self, obj: DomainObj, job: mig.MigrationJob) -> None:
+        """A post-copy migration that cannot go on now: the job stays, in phase
+        POSTCOPY_FAILED, with its lock, for VIR_MIGRATE_POSTCOPY_RESUME."""
+        with self.lock:  # type: ignore[attr-defined]
+            if job.phase is not mig.Phase.POSTCOPY_FAILED:
+                job.advance(mig.Phase.POSTCOPY_FAILED)
+            self._apply(obj, mig.failed_in_postcopy(job, obj.state == S.VIR_DOMAIN_PAUSED,
+                                                    obj.reason))
+
+    def _wait_in(self, rt: Runtime, job: mig.MigrationJob, stop_at: tuple[str, ...]) -> str:
         end = time.monotonic() + MIGRATION_WAIT
         while True:
             with job.cond:
-                if job.status not in _FINAL:
+                if job.status not in stop_at:
                     job.cond.wait(0.2)
-                if job.status in _FINAL:
+                if job.status in stop_at:
                     return str(job.status)
             if rt.stopped or (rt.process is not None and rt.process.exited.is_set()):
                 return "exited"
@@ -378,7 +526,8 @@ class Migration:
     def _kill_incoming(self, obj: DomainObj, rt: Optional[Runtime],
                        job: mig.MigrationJob) -> None:
         """The destination gives up: STOPPED/FAILED, the domain goes."""
-        job.advance(mig.Phase.FINISH3_CANCELLED)
+        if mig.Phase.FINISH3_CANCELLED in mig.TRANSITIONS[job.phase]:
+            job.advance(mig.Phase.FINISH3_CANCELLED)
         if rt is not None:
             self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,  # type: ignore[attr-defined]
                               DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
@@ -404,10 +553,16 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int,
                                        cancelled: bool) -> None:
         obj, rt, job = self._migration_of(dom)
+        if cancelled and job.in_postcopy:
+            self._postcopy_failed(obj, job)   # the guest's memory is split: keep both
+            return
         if cancelled:
             self._confirm_cancelled(obj, rt, job)
             return
         job.advance(mig.Phase.CONFIRM3)
+        if job.flags & mig.VIR_MIGRATE_POSTCOPY:   # the final figures of post-copy
+            with contextlib.suppress(errors.VirtError):
+                job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
         done = job.freeze()
         self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,  # type: ignore[attr-defined]
                           DomainShutoffReason.VIR_DOMAIN_SHUTOFF_MIGRATED)
@@ -481,7 +636,8 @@ class Migration:
     def _refresh_stats(self, dom: Domain, job: mig.MigrationJob) -> None:
         with self.lock:  # type: ignore[attr-defined]
             rt = self.runtime.get(dom.uuid)  # type: ignore[attr-defined]
-        if rt is None or job.phase not in (mig.Phase.PERFORM3,) or \
+        if rt is None or job.phase not in (mig.Phase.PERFORM3, mig.Phase.PERFORM3_DONE,
+                                           mig.Phase.PERFORM_RESUME) or \
                 job.direction is not mig.Direction.OUT:
             return
         with contextlib.suppress(errors.VirtError):
@@ -491,20 +647,110 @@ class Migration:
         self.domain_abort_job_flags(dom, 0)
 
     def domain_abort_job_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, 1, "qemuDomainAbortJobFlags", Q)
-        if flags:
-            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                "aborting post-copy migration is not supported yet")
+        errors.check_flags(flags, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY,
+                           "qemuDomainAbortJobFlags", Q)
         with self.lock:  # type: ignore[attr-defined]
             obj = self._obj(dom)  # type: ignore[attr-defined]
-            job = obj.private.get(_JOB_KEY)
+            job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
             rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
-            if job is None or rt is None:
+            if flags & mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY:
+                if (job is None or rt is None or job.direction is not mig.Direction.OUT
+                        or job.status != "postcopy-active"
+                        or job.phase in (mig.Phase.POSTCOPY_FAILED, mig.Phase.BEGIN_RESUME)):
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "current job is not outgoing migration in "
+                                        "post-copy mode")
+                # both QEMUs go postcopy-paused; the event rules and Finish/Confirm
+                # turn that into POSTCOPY_FAILED on both sides
+                cmd = "migrate-pause"
+            else:
+                if job is None or rt is None:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "no job is active on the domain")
+                if job.direction is mig.Direction.IN:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "cannot abort incoming migration; use "
+                                        "virDomainDestroy instead")
+                if job.in_postcopy:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                        "cannot abort migration in post-copy mode")
+                job.abort_requested = True
+                cmd = "migrate_cancel"
+        self._monitor_call(rt, cmd)  # type: ignore[attr-defined]
+
+    def domain_migrate_start_post_copy(self, dom: Domain, flags: int) -> None:
+        errors.check_flags(flags, 0, "qemuDomainMigrateStartPostCopy", Q)
+        with self.lock:  # type: ignore[attr-defined]
+            obj, rt = self._active_rt(dom)
+            job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
+            if job is None or job.direction is not mig.Direction.OUT:
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
-                                    "no job is active on the domain")
-            if job.direction is mig.Direction.IN:
+                                    "post-copy can only be started while outgoing "
+                                    "migration is in progress")
+            if not job.flags & mig.VIR_MIGRATE_POSTCOPY:
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
-                                    "cannot abort incoming migration; use virDomainDestroy "
-                                    "instead")
-            job.abort_requested = True
-        self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
+                                    "switching to post-copy requires migration to be "
+                                    "started with VIR_MIGRATE_POSTCOPY flag")
+        self._monitor_call(rt, "migrate-start-postcopy")  # type: ignore[attr-defined]
+
+    # -- max downtime and max speed (QEMU's migration parameters)
+    def _active_rt(self, dom: Domain) -> tuple[DomainObj, Runtime]:
+        """The domain and its QEMU (host lock held); 'domain is not running' if none."""
+        obj = self._obj(dom)  # type: ignore[attr-defined]
+        rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+        if rt is None or not obj.is_active():
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                "domain is not running")
+        return obj, rt
+
+    def _migration_parameter(self, dom: Domain, name: str) -> int:
+        with self.lock:  # type: ignore[attr-defined]
+            _, rt = self._active_rt(dom)
+        info = self._monitor_call(rt, "query-migrate-parameters")  # type: ignore[attr-defined]
+        if name not in info:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                f"Querying migration parameter '{name}' is not supported "
+                                "by QEMU binary")
+        return int(info[name])
+
+    def _set_migration_parameter(self, dom: Domain, name: str, value: int) -> None:
+        with self.lock:  # type: ignore[attr-defined]
+            _, rt = self._active_rt(dom)
+        self._monitor_call(rt, "migrate-set-parameters", {name: value})  # type: ignore[attr-defined]
+
+    def domain_migrate_set_max_downtime(self, dom: Domain, downtime: int, flags: int) -> None:
+        errors.check_flags(flags, 0, "qemuDomainMigrateSetMaxDowntime", Q)
+        self._set_migration_parameter(dom, "downtime-limit", downtime)
+
+    def domain_migrate_get_max_downtime(self, dom: Domain, flags: int) -> int:
+        errors.check_flags(flags, 0, "qemuDomainMigrateGetMaxDowntime", Q)
+        return self._migration_parameter(dom, "downtime-limit")
+
+    def domain_migrate_set_max_speed(self, dom: Domain, bandwidth: int, flags: int) -> None:
+        errors.check_flags(flags, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY,
+                           "qemuDomainMigrateSetMaxSpeed", Q)
+        postcopy = bool(flags & mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY)
+        if bandwidth > mig.BANDWIDTH_MAX:
+            raise errors.report(ErrorNumber.VIR_ERR_OVERFLOW, Q,
+                                f"bandwidth must be less than {mig.BANDWIDTH_MAX + 1}")
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            if not postcopy and not obj.is_active():   # kept for the next migration
+                obj.private[_MAX_SPEED_KEY] = bandwidth
+                return
+        name = "max-postcopy-bandwidth" if postcopy else "max-bandwidth"
+        self._set_migration_parameter(dom, name, bandwidth << 20)
+        if not postcopy:
+            with self.lock:  # type: ignore[attr-defined]
+                obj.private[_MAX_SPEED_KEY] = bandwidth
+
+    def domain_migrate_get_max_speed(self, dom: Domain, flags: int) -> int:
+        errors.check_flags(flags, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY,
+                           "qemuDomainMigrateGetMaxSpeed", Q)
+        if flags & mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY:
+            value = self._migration_parameter(dom, "max-postcopy-bandwidth")
+            return (value + (1 << 20) - 1) >> 20
+        with self.lock:  # type: ignore[attr-defined]
+            obj = self._obj(dom)  # type: ignore[attr-defined]
+            speed: int = obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
+            return speed

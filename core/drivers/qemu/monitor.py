@@ -182,7 +182,7 @@ class Monitor:
         try:
             return qmp_thread.run(go(), timeout)
         except ExecuteError as exc:
-            raise MonitorError(exc.error.desc, qmp_class=exc.error_class) from None
+            raise MonitorError(str(exc), qmp_class=exc.error_class) from None
         except TimeoutError:
             raise MonitorError(f"timed out waiting for QEMU command '{cmd}'") from None
         except Exception as exc:
@@ -196,7 +196,7 @@ class Monitor:
         try:
             qmp_thread.run(go(), timeout)
         except ExecuteError as exc:
-            raise MonitorError(exc.error.desc, qmp_class=exc.error_class) from None
+            raise MonitorError(str(exc), qmp_class=exc.error_class) from None
         except TimeoutError:
             raise MonitorError("timed out waiting for QEMU command 'getfd'") from None
         except Exception as exc:

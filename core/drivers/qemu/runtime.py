@@ -184,6 +184,12 @@ class QemuHost:
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
+        # a migration job ends with its QEMU, also one paused in post-copy
+        # (waiting for a resume that can no longer come)
+        obj.private.pop("migration", None)
+        job_lock = obj.private.pop("migration_lock", None)
+        if job_lock is not None:
+            job_lock.release()
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
         obj.def_.id = -1
         with contextlib.suppress(FileNotFoundError):
@@ -326,9 +332,14 @@ class QemuHost:
         with self.lock:
             rt.being_destroyed = True
             rt.fake_reboot = False
+            job = obj.private.get("migration")
+            # vCPUs waiting for pages of a post-copy migration never let QEMU
+            # act on SIGTERM (libvirt waits out its 10 s before SIGKILL)
+            stuck = (not graceful and job is not None
+                     and job.direction is migration.Direction.IN and job.in_postcopy)
         proc = rt.process
         if proc is not None:
-            proc.kill(signal.SIGTERM)
+            proc.kill(signal.SIGKILL if stuck else signal.SIGTERM)
             if not proc.wait(KILL_WAIT):
                 if graceful:
                     with self.lock:
@@ -477,11 +488,14 @@ class QemuHost:
             rt.being_destroyed = True
             rt.quiet = True
             rt.fake_reboot = False
+            job = obj.private.get("migration")
+            stuck = (job is not None and job.direction is migration.Direction.IN
+                     and job.in_postcopy)   # see destroy
         if rt.monitor is not None:
             rt.monitor.close()
         proc = rt.process
         if proc is not None:
-            proc.kill(signal.SIGTERM)
+            proc.kill(signal.SIGKILL if stuck else signal.SIGTERM)
             if not proc.wait(KILL_WAIT):
                 proc.kill(signal.SIGKILL)
                 proc.wait(KILL_WAIT)

@@ -94,6 +94,8 @@ class DomainExtraMixin:
             raise errors.invalid_arg(D, "virDomainObjGetOneDef", "flags",
                                      "Flags 'VIR_DOMAIN_AFFECT_LIVE' and "
                                      "'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+        if flags & AFFECT_LIVE and not obj.is_active():
+            raise _not_running()  # virDomainObjUpdateModificationImpact
         if not obj.is_active() or flags & AFFECT_CONFIG:
             return obj.persistent_def()
         return self._defs(obj, flags)[0]
@@ -415,15 +417,25 @@ class DomainExtraMixin:
             self._defs(self._obj(dom), flags)
 
 
+_TYPE_NAMES = ("", "int", "uint", "llong", "ullong", "double", "boolean", "string")
+
+
 def check_params(params: TypedParams, allowed: dict[str, int]) -> None:
-    """Reject unknown names and wrong types, as virTypedParamsValidate does."""
+    """Reject unknown names, wrong types and repeats, as virTypedParamsValidate does."""
+    seen: set[str] = set()
     for name, ptype, _ in params:
         if name not in allowed:
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
-                                f"parameter '{name}' not supported")
+            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED,
+                                ErrorDomain.VIR_FROM_NONE, f"parameter '{name}' not supported")
         if ptype != allowed[name]:
+            bad = _TYPE_NAMES[ptype] if 0 < ptype < len(_TYPE_NAMES) else "int"
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
-                                f"invalid type for parameter '{name}'")
+                                f"invalid type '{bad}' for parameter '{name}', "
+                                f"expected '{_TYPE_NAMES[allowed[name]]}'")
+        if name in seen:
+            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                                f"parameter '{name}' occurs multiple times")
+        seen.add(name)
 
 
 def find_disk(d: DomainDef, path: str) -> Optional[etree._Element]:

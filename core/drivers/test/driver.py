@@ -38,6 +38,7 @@ from .domain_extra import DomainExtraMixin
 from .domain_save import DomainSaveMixin
 from .guestinfo import GuestInfoMixin
 from .interface import InterfaceMixin, InterfaceObj
+from .iothreads import IOThreadMixin
 from .snapshot import SnapshotMixin
 from .stats import StatsMixin
 from .tuning import TuningMixin
@@ -75,7 +76,8 @@ def _no_domain() -> errors.VirtError:
 
 class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
                  DomainExtraMixin, DomainSaveMixin, SnapshotMixin, CheckpointMixin,
-                 TuningMixin, StreamMixin, GuestInfoMixin, StatsMixin, DomainListing,
+                 TuningMixin, StreamMixin, GuestInfoMixin, StatsMixin, IOThreadMixin,
+                 DomainListing,
                  HypervisorDriver):
     """The simulated host and its entry points."""
 

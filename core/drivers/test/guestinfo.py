@@ -1,6 +1,6 @@
 """What the test driver makes up about a running guest, as libvirt's does:
 control info, disk errors, filesystems (two on the first disk), interface
-addresses, filesystem freeze/thaw, block I/O tuning (all zero), the host's
+addresses, filesystem freeze/thaw, block I/O tuning (iotune.py), the host's
 sysinfo and CPU model names.  Mixed into TestDriver; uses its lock."""
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import (DomainControlInfo, DomainDiskError, DomainFSInfo, DomainInterface,
                         DomainIPAddress)
+from . import baseline, iotune
 from .cpumodels import MODELS_BY_ARCH, NO_CPU_DRIVER
+from .domain_extra import check_params, find_disk
 
 T = ErrorDomain.VIR_FROM_TEST
 D = ErrorDomain.VIR_FROM_DOMAIN
-P_ULLONG, P_STRING = 4, 7
 IP_ADDR_TYPE_IPV4 = 0
 IFADDR_SOURCES = (0, 1, 2)   # lease, agent, arp: all answered alike
 DISK_ERROR_KINDS = 2         # VIR_DOMAIN_DISK_ERROR_UNSPEC, _NO_SPACE in turn
@@ -37,15 +38,6 @@ SYSINFO_XML = """<sysinfo type='smbios'>
   </bios>
 </sysinfo>
 """
-
-BLOCK_IO_TUNE_FIELDS = (
-    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec",
-    "read_iops_sec", "write_iops_sec", "total_bytes_sec_max", "read_bytes_sec_max",
-    "write_bytes_sec_max", "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max",
-    "size_iops_sec", "group_name", "total_bytes_sec_max_length",
-    "read_bytes_sec_max_length", "write_bytes_sec_max_length", "total_iops_sec_max_length",
-    "read_iops_sec_max_length", "write_iops_sec_max_length",
-)
 
 
 def _not_running() -> errors.VirtError:
@@ -169,15 +161,30 @@ class GuestInfoMixin:
         errors.check_flags(flags, 1 | 2 | 4, "testDomainGetBlockIoTune")
         with self.lock:
             d = self._one_def(self._obj(dom), flags & 3)
-            if not any(_target(dev) == disk for dev in _disks(d.devices)):
+            found = find_disk(d, disk)
+            if found is None:
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
                                     f"disk '{disk}' was not found in the domain config")
-            return [(name, P_STRING, "") if name == "group_name" else (name, P_ULLONG, 0)
-                    for name in BLOCK_IO_TUNE_FIELDS]
+            return iotune.typed(iotune.read(found))
+
+    def domain_set_block_io_tune(self, dom: Domain, disk: str,
+                                 params: list[tuple[str, int, Any]], flags: int) -> None:
+        errors.check_flags(flags, 1 | 2, "testDomainSetBlockIoTune")
+        check_params(params, iotune.TYPES)
+        with self.lock:
+            d = self._one_def(self._obj(dom), flags)
+            found = find_disk(d, disk)
+            if found is None:
+                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
+                                    f"disk '{disk}' was not found in the domain config")
+            iotune.store(found, iotune.apply(iotune.read(found), params))
 
     def connect_get_sysinfo(self, flags: int) -> str:
         errors.check_flags(flags, 0, "testConnectGetSysinfo")
         return SYSINFO_XML
+
+    def connect_baseline_cpu(self, xml_cpus: list[Optional[str]], flags: int) -> str:
+        return baseline.baseline(xml_cpus, flags)
 
     def connect_get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         errors.check_flags(flags, 0, "testConnectGetCPUModelNames")

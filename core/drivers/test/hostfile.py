@@ -4,7 +4,9 @@ and <memory> facts, then <domain>, <network>, <interface>, <pool> (with
 inline or names a file (file='...', relative to the host file's folder).
 
 As in libvirt: domains start running unless <test:runstate> says otherwise
-(<test:transient/> and <test:hasmanagedsave/> also apply); networks, pools
+(<test:transient/> and <test:hasmanagedsave/> also apply, and each
+<test:domainsnapshot> is a snapshot, as redefined, <active>1</active> marking
+the current one); networks, pools
 and interfaces are active, and networks and pools persistent; a volume's
 path defaults to the pool's target path plus its name and its key to its
 path, and a pool's allocation is the sum of its volumes'.  A pool's volumes
@@ -21,17 +23,20 @@ from lxml import etree
 from ... import errors
 from ...conf import xmlutil
 from ...conf.domain import parse_domain_xml
+from ...conf.snapshot import MomentDef
 from ...conf.interface import parse_interface_xml
 from ...conf.network import parse_network_xml
 from ...conf.nodedev import parse_nodedev_xml
 from ...conf.storage_pool import parse_pool_xml
 from ...conf.storage_vol import parse_vol_xml
+from ...domainobj import DomainObj
 from ...domainstate import DomainRunningReason, DomainState
 from ...errors import ErrorDomain, ErrorNumber
 from . import defaults
 from .auth import AuthUser
 from .defaults import NodeInfo
 from .driver import TestDriver
+from .snapshot import snapshots_of
 from .storage import PoolObj
 
 _CPU_FIELDS = ("mhz", "nodes", "sockets", "cores", "threads")
@@ -103,6 +108,54 @@ def _load_domains(driver: TestDriver, root: etree._Element, base: str) -> None:
             driver.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_UNKNOWN)
             obj.set_state(DomainState(runstate), 0)
         obj.has_managed_save = managed_save
+        _load_snapshots(obj, dom_root, base)
+
+
+def _snapshot_error(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                         ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT, detail)
+
+
+def _load_snapshots(obj: DomainObj, dom_root: etree._Element, base: str) -> None:
+    """<test:domainsnapshot> children, each a <domainsnapshot> as redefined
+    (name, state, creationTime and active required), as testParseDomainSnapshots."""
+    snaps = snapshots_of(obj)
+    for elem in dom_root.findall(f"{{{TEST_NS}}}domainsnapshot"):
+        root = _element_root(elem, base)
+        name = (root.findtext("name") or "").strip()
+        if not name:
+            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR,
+                                ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+                                "a redefined snapshot must have a name")
+        state = (root.findtext("state") or "").strip()
+        if not state:
+            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR,
+                                ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+                                f"missing state from existing snapshot '{name}'")
+        created = (root.findtext("creationTime") or "").strip()
+        if not created.isdigit():
+            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR,
+                                ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+                                f"missing creationTime from existing snapshot '{name}'")
+        active = root.findtext("active")
+        if active is None:
+            raise _snapshot_error("Could not find 'active' element")
+        dom_elem = root.find("domain")
+        snap_def = (parse_domain_xml(etree.tostring(dom_elem, encoding="unicode"),
+                                     keep_interfaces=True)
+                    if dom_elem is not None else obj.def_.copy())
+        parent = root.findtext("parent/name")
+        snaps[name] = MomentDef(
+            name=name, description=root.findtext("description"), creation_time=int(created),
+            state=state, domain=snap_def,
+            disks=[d.get("name", "") for d in root.findall("disks/disk")],
+            parent=parent.strip() if parent is not None else None)
+        if active.strip() == "1":
+            if obj.private.get("current_snapshot") is not None:
+                raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                                    ErrorDomain.VIR_FROM_TEST,
+                                    "more than one snapshot claims to be active")
+            obj.private["current_snapshot"] = name
 
 
 def _load_volumes(pool: PoolObj, elem: etree._Element, base: str) -> None:

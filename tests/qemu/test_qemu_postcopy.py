@@ -1,0 +1,264 @@
+"""Post-copy migration between two embed roots with real QEMU: switchover,
+pause (VIR_DOMAIN_ABORT_JOB_POSTCOPY) and recovery (VIR_MIGRATE_POSTCOPY_RESUME),
+with the events and states libvirt 9.0 gives on both sides
+(shared/reference/libvirt-qemu, sections 4.2 and 4.5), and the max downtime /
+max speed calls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import guest
+from qemutest import domxml, kernels, until  # noqa: F401
+from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_MIGRATED,  # noqa: F401
+                                 SUSPENDED_MIGRATED, _dirty_words, two)
+from pyvirt import api, migration as mig
+from pyvirt.errors import VirtError
+
+LIVE, POSTCOPY = mig.VIR_MIGRATE_LIVE, mig.VIR_MIGRATE_POSTCOPY
+ULLONG = mig.P_ULLONG
+SUSPENDED_POSTCOPY, SUSPENDED_POSTCOPY_FAILED = (3, 7), (3, 8)
+RESUMED_POSTCOPY, RESUMED_POSTCOPY_FAILED = (4, 3), (4, 4)
+# states (state, reason)
+RUNNING_BOOTED, RUNNING_MIGRATED, RUNNING_POSTCOPY, RUNNING_POSTCOPY_FAILED = \
+    (1, 1), (1, 2), (1, 10), (1, 11)
+PAUSED_MIGRATION, PAUSED_STARTING_UP, PAUSED_POSTCOPY, PAUSED_POSTCOPY_FAILED = \
+    (3, 2), (3, 11), (3, 12), (3, 13)
+
+
+class States:
+    """Distinct (state, reason) of a domain on each side, polled every 5 ms."""
+
+    def __init__(self, src: Any, dst_conn: Any, name: str) -> None:
+        self.src: list[tuple[int, int]] = []
+        self.dst: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._args = (src, dst_conn, name)
+        self._thread = threading.Thread(target=self._run)
+        self._thread.start()
+
+    @staticmethod
+    def _add(seq: list[tuple[int, int]], state: tuple[int, int]) -> None:
+        if not seq or seq[-1] != state:
+            seq.append(state)
+
+    def _run(self) -> None:
+        src, dst_conn, name = self._args
+        while not self._stop.is_set():
+            for seq, get in ((self.src, lambda: src),
+                             (self.dst, lambda: api.virDomainLookupByName(dst_conn, name))):
+                try:
+                    self._add(seq, tuple(api.virDomainGetState(get(), 0)))
+                except VirtError:
+                    pass
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> Any:
+    dom = api.virDomainCreateXML(conn, domxml(name, kernel), 0)
+    rec.wait(lambda items: len(items) >= 2)
+    del rec.items[:]
+    assert until(lambda: _dirty_words(conn, dom, tmp_path, 2)[-1] != 0, 30, 0.05)
+    return dom
+
+
+def _migrate_in_thread(src: Any, dst_conn: Any, params: list[Any], flags: int
+                       ) -> tuple[threading.Thread, dict[str, Any]]:
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["dom"] = api.virDomainMigrate3(src, dst_conn, params, flags)
+        except VirtError as exc:
+            result["err"] = (exc.code, str(exc))
+    t = threading.Thread(target=run)
+    t.start()
+    return t, result
+
+
+def _check_memory(conn: Any, dom: Any, tmp_path: Any) -> None:
+    api.virDomainSuspend(dom)
+    first = _dirty_words(conn, dom, tmp_path)
+    assert guest.check_dirty(first), first[:4]
+    api.virDomainResume(dom)
+    time.sleep(0.05)
+    api.virDomainSuspend(dom)
+    assert _dirty_words(conn, dom, tmp_path)[0] > first[0]
+
+
+def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = _start_dirty(src_conn, src_ev, "pc", kernels["dirty"], tmp_path)
+    states = States(src, dst_conn, "pc")
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 100)]
+    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    try:
+        src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+        assert any(i[0] == "iter" for i in src_ev.items), (result, src_ev.items, dst_ev.items)
+        assert api.virDomainMigrateGetMaxSpeed(src, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY) \
+            == 100
+        api.virDomainMigrateStartPostCopy(src, 0)
+        assert until(lambda: PAUSED_POSTCOPY in states.src, 10)
+        # during post-copy the source's job is still UNBOUNDED, with page requests
+        kind, stats = api.virDomainGetJobStats(src, 0)
+        assert kind == mig.VIR_DOMAIN_JOB_UNBOUNDED and ("operation", 1, 5) in stats
+        t.join(60)
+    finally:
+        states.stop()
+    assert "dom" in result, result
+    ddom = result["dom"]
+    assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+    src_ev.wait(lambda items: any(i[0] == "job" for i in items))
+    dst_ev.wait(lambda items: len(items) >= 3)
+    # source: ITER1.., SUSPENDED/MIGRATED, SUSPENDED/POSTCOPY, ITERn+1, STOPPED/MIGRATED, JOB
+    assert src_ev.lifecycle() == [SUSPENDED_MIGRATED, SUSPENDED_POSTCOPY, STOPPED_MIGRATED]
+    kinds = [i if i[0] == "lc" else (i[0],) for i in src_ev.items]
+    first_lc = kinds.index(("lc",) + SUSPENDED_MIGRATED)
+    assert first_lc >= 1 and all(k == ("iter",) for k in kinds[:first_lc])
+    assert ("iter",) in kinds[first_lc:kinds.index(("lc",) + STOPPED_MIGRATED)]
+    assert kinds[-1] == ("job",)
+    job = dict((k, v) for k, _, v in src_ev.items[-1][1])
+    assert job["operation"] == mig.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT
+    assert "memory_postcopy_requests" in job
+    # destination: two RESUMED, never SUSPENDED/POSTCOPY, never JOB_COMPLETED
+    assert dst_ev.items == [("lc",) + STARTED_MIGRATED, ("lc",) + RESUMED_POSTCOPY,
+                            ("lc",) + RESUMED_MIGRATED]
+    # states: src RUNNING/BOOTED -> PAUSED/MIGRATION (ms) -> PAUSED/POSTCOPY -> gone;
+    # dst PAUSED/STARTING_UP -> PAUSED/MIGRATION -> RUNNING/POSTCOPY -> RUNNING/MIGRATED
+    assert states.src[0] == RUNNING_BOOTED and states.src[-1] == PAUSED_POSTCOPY
+    assert set(states.src) <= {RUNNING_BOOTED, PAUSED_MIGRATION, PAUSED_POSTCOPY}
+    assert RUNNING_POSTCOPY in states.dst and states.dst[-1] == RUNNING_MIGRATED
+    order = [PAUSED_STARTING_UP, PAUSED_MIGRATION, RUNNING_POSTCOPY, RUNNING_MIGRATED]
+    assert [order.index(s) for s in states.dst] == sorted(order.index(s) for s in states.dst)
+    # after post-copy the destination keeps no completed statistics
+    assert api.virDomainGetJobStats(ddom, mig.VIR_DOMAIN_JOB_STATS_COMPLETED) == (0, [])
+    _check_memory(dst_conn, ddom, tmp_path)
+
+
+def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = _start_dirty(src_conn, src_ev, "pr", kernels["dirty"], tmp_path)
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
+    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    assert any(i[0] == "iter" for i in src_ev.items), (result, src_ev.items, dst_ev.items)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    with pytest.raises(VirtError) as plain:
+        api.virDomainAbortJob(src)
+    assert (plain.value.code, str(plain.value)) == (
+        55, "Requested operation is not valid: cannot abort migration in post-copy mode")
+    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    t.join(30)
+    assert result.get("err") == (
+        9, "operation failed: job 'migration in' failed in post-copy phase"), result
+    ddom = api.virDomainLookupByName(dst_conn, "pr")
+    assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
+    assert api.virDomainGetState(ddom, 0) == RUNNING_POSTCOPY_FAILED
+    assert src_ev.lifecycle() == [SUSPENDED_MIGRATED, SUSPENDED_POSTCOPY,
+                                  SUSPENDED_POSTCOPY_FAILED]
+    assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY, RESUMED_POSTCOPY_FAILED]
+    # recovery, without the post-copy throttle: it runs to completion
+    ddom = api.virDomainMigrate3(src, dst_conn, [],
+                                 LIVE | POSTCOPY | mig.VIR_MIGRATE_POSTCOPY_RESUME)
+    assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+    src_ev.wait(lambda items: any(i[0] == "job" for i in items))
+    dst_ev.wait(lambda items: len(dst_ev.lifecycle()) >= 5)
+    assert src_ev.lifecycle()[3:] == [SUSPENDED_POSTCOPY, STOPPED_MIGRATED]
+    assert dst_ev.lifecycle()[3:] == [RESUMED_POSTCOPY, RESUMED_MIGRATED]
+    assert src_ev.items[-1][0] == "job" and not any(i[0] == "job" for i in dst_ev.items)
+    with pytest.raises(VirtError):
+        api.virDomainLookupByName(src_conn, "pr")
+    _check_memory(dst_conn, ddom, tmp_path)
+
+
+def test_postcopy_refusals_and_migration_parameters(two, kernels):
+    src_conn, dst_conn, src_ev, _ = two
+    src = api.virDomainCreateXML(src_conn, domxml("pp", kernels["idle"]), 0)
+    with pytest.raises(VirtError) as no_job:
+        api.virDomainMigrateStartPostCopy(src, 0)
+    assert (no_job.value.code, str(no_job.value)) == (
+        55, "Requested operation is not valid: post-copy can only be started while "
+            "outgoing migration is in progress")
+    with pytest.raises(VirtError) as no_pc:
+        api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    assert no_pc.value.code == 55
+    with pytest.raises(VirtError) as no_resume:
+        api.virDomainMigrate3(src, dst_conn, [], LIVE | POSTCOPY | mig.VIR_MIGRATE_POSTCOPY_RESUME)
+    assert no_resume.value.code == 55
+    # max downtime and speed: QEMU's migration parameters
+    assert api.virDomainMigrateGetMaxDowntime(src, 0) == 300
+    api.virDomainMigrateSetMaxDowntime(src, 50, 0)
+    assert api.virDomainMigrateGetMaxDowntime(src, 0) == 50
+    assert api.virDomainMigrateGetMaxSpeed(src, 0) == mig.BANDWIDTH_MAX
+    api.virDomainMigrateSetMaxSpeed(src, 100, 0)
+    assert api.virDomainMigrateGetMaxSpeed(src, 0) == 100
+    pc = mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+    assert api.virDomainMigrateGetMaxSpeed(src, pc) == 0
+    api.virDomainMigrateSetMaxSpeed(src, 20, pc)
+    assert api.virDomainMigrateGetMaxSpeed(src, pc) == 20
+    with pytest.raises(VirtError) as big:
+        api.virDomainMigrateSetMaxSpeed(src, mig.BANDWIDTH_MAX + 1, 0)
+    assert big.value.code == 82
+    # post-copy needs VIR_MIGRATE_POSTCOPY; max speed 1 MiB/s keeps precopy going
+    api.virDomainMigrateSetMaxSpeed(src, 1, 0)
+    t, result = _migrate_in_thread(src, dst_conn, [], LIVE)
+    assert until(lambda: api.virDomainGetJobStats(src, 0)[0] == 2, 10)
+    with pytest.raises(VirtError) as no_flag:
+        api.virDomainMigrateStartPostCopy(src, 0)
+    assert (no_flag.value.code, str(no_flag.value)) == (
+        55, "Requested operation is not valid: switching to post-copy requires migration "
+            "to be started with VIR_MIGRATE_POSTCOPY flag")
+    api.virDomainAbortJob(src)
+    t.join(30)
+    assert result.get("err", (0,))[0] == 78, result
+    assert api.virDomainGetState(src, 0) == RUNNING_BOOTED
+    # a domain that is not running: speed kept for later, downtime refused
+    off = api.virDomainDefineXML(src_conn, domxml("pq", kernels["idle"]))
+    api.virDomainMigrateSetMaxSpeed(off, 5, 0)
+    assert api.virDomainMigrateGetMaxSpeed(off, 0) == 5
+    with pytest.raises(VirtError) as not_running:
+        api.virDomainMigrateGetMaxDowntime(off, 0)
+    assert (not_running.value.code, str(not_running.value)) == (
+        55, "Requested operation is not valid: domain is not running")
+
+
+def test_paused_postcopy_given_up(two, kernels, tmp_path):
+    """A paused post-copy that is not resumed: refusals while paused, then
+    destroy on both sides ends both jobs; the persistent source starts again."""
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = api.virDomainDefineXML(src_conn, domxml("pg", kernels["dirty"]))
+    api.virDomainCreate(src)
+    src_ev.wait(lambda items: len(items) >= 3)
+    del src_ev.items[:]
+    assert until(lambda: _dirty_words(src_conn, src, tmp_path, 2)[-1] != 0, 30, 0.05)
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
+    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    t.join(30)
+    assert result.get("err", (0,))[0] == 9, result
+    with pytest.raises(VirtError) as again:
+        api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    assert (again.value.code, str(again.value)) == (
+        55, "Requested operation is not valid: current job is not outgoing migration "
+            "in post-copy mode")
+    with pytest.raises(VirtError) as no_flag:
+        api.virDomainMigrate3(src, dst_conn, [], LIVE | mig.VIR_MIGRATE_POSTCOPY_RESUME)
+    assert no_flag.value.code == 74    # resuming requires VIR_MIGRATE_POSTCOPY
+    assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
+    api.virDomainDestroy(api.virDomainLookupByName(dst_conn, "pg"))
+    api.virDomainDestroy(src)
+    assert api.virDomainGetState(src, 0)[0] == 5
+    api.virDomainCreate(src)              # the migration job did not outlive QEMU
+    assert api.virDomainGetState(src, 0) == RUNNING_BOOTED
