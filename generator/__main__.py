@@ -69,17 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     files.update(python_module.render(apis, c_sources))   # build/python: import libvirt
     write(opts.outdir, files)
     if opts.bindings:
-        from . import go, ocaml, perl
-        overrides = go.load_overrides(os.path.join(opts.bindings, "go", "overrides.toml"))
+        from . import bindings, go, ocaml, perl
+        overrides = bindings.load_overrides(os.path.join(opts.bindings, "go", "overrides.toml"))
         write(opts.bindings, go.render(apis, overrides))
         # Perl's generated sources go to OUTDIR/bindings/perl, where `perl Makefile.PL
         # && make` runs; Makefile.PL finds the hand-written parts by a relative path.
-        perl_ov = perl.load_overrides(os.path.join(opts.bindings, "perl", "overrides.toml"))
+        perl_ov = bindings.load_overrides(os.path.join(opts.bindings, "perl", "overrides.toml"))
         hand = os.path.relpath(os.path.join(opts.bindings, "perl"),
                                os.path.join(opts.outdir, "bindings", "perl"))
         write(opts.outdir, perl.render(apis, perl_ov, hand))
         # OCaml's likewise go to OUTDIR/bindings/ocaml, where `make` runs.
-        ocaml_ov = ocaml.load_overrides(os.path.join(opts.bindings, "ocaml", "overrides.toml"))
+        ocaml_ov = bindings.load_overrides(os.path.join(opts.bindings, "ocaml", "overrides.toml"))
         hand = os.path.relpath(os.path.join(opts.bindings, "ocaml"),
                                os.path.join(opts.outdir, "bindings", "ocaml"))
         write(opts.outdir, ocaml.render(apis, ocaml_ov, hand))

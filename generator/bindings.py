@@ -232,3 +232,10 @@ def _merged(api: Api, apis: list[Api]) -> Api:
     if not base:
         return api
     return dataclasses.replace(api, decls=base[0].decls + api.decls)
+
+
+def load_overrides(path: str) -> dict:
+    """A language's overrides file (bindings/<lang>/overrides.toml)."""
+    import tomllib
+    with open(path, "rb") as f:
+        return tomllib.load(f)

@@ -4,7 +4,6 @@ Each runs the same on the system's libvirt and on ours."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest

@@ -6,8 +6,6 @@ libvirt's, byte for byte."""
 
 from __future__ import annotations
 
-import pytest
-
 from support import (ROOT, compile_c, needs_build, needs_system_libvirt, on_pyvirt, run,
                      system_libvirt_flags)
 

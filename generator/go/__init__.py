@@ -9,16 +9,14 @@ bindings/go/overrides.toml and writes the files.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 
-import jinja2
 
 from .. import bindings as shared
+from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
 
-TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "go")
 # Conversion kinds the Go templates spell out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
@@ -504,26 +502,16 @@ def _carg(s: GoStep) -> str:
     return s.c
 
 
-def load_overrides(path: str) -> dict:
-    import tomllib
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
 
 def plan(apis: list[Api], overrides: dict) -> Package:
     return _Planner(apis, overrides, Conventions()).run()
 
 
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
-
 
 def render(apis: list[Api], overrides: dict) -> dict[str, str]:
     """{path under bindings/: text}, plus the coverage report's text under 'coverage'."""
     pkg = plan(apis, overrides)
-    env = environment()
+    env = environment("go", {})
     specs = ", ".join(f"apispec/{a.name}.xml" for a in apis)
     out = {}
     # Template x.go.j2 writes x_gen.go: the _gen marker keeps generated files out of git.

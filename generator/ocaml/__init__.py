@@ -11,17 +11,15 @@ Makefile).  Pure: the caller reads bindings/ocaml/overrides.toml and writes the 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from dataclasses import dataclass, field
 
-import jinja2
 
 from .. import bindings as shared
+from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
 
-TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "ocaml")
 # Conversion kinds the stub template spells out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
@@ -559,20 +557,10 @@ def _carg(s: OStep) -> str:
     return s.c
 
 
-def load_overrides(path: str) -> dict:
-    import tomllib
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
 
 def plan(apis: list[Api], overrides: dict) -> Library:
     return _Planner(apis, overrides, Conventions()).run()
 
-
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def render(apis: list[Api], overrides: dict, handwritten: str) -> dict[str, str]:
@@ -580,7 +568,7 @@ def render(apis: list[Api], overrides: dict, handwritten: str) -> dict[str, str]
     pyvirt.mli, META, Makefile}.  handwritten: bindings/ocaml relative to
     build/bindings/ocaml."""
     lib = plan(apis, overrides)
-    env = environment()
+    env = environment("ocaml", {})
     specs = ", ".join(f"apispec/{a.name}.xml" for a in apis)
     ctx = dict(lib=lib, specs=specs, handwritten=handwritten, conv=Conventions())
     return {f"bindings/ocaml/{out}": env.get_template(out + ".j2").render(**ctx)

@@ -11,17 +11,15 @@ the caller reads bindings/perl/overrides.toml and writes the files.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from dataclasses import dataclass, field
 
-import jinja2
 
 from .. import bindings as shared
+from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
 
-TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "templates", "perl")
 # Conversion kinds the XS template spells out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
@@ -437,27 +435,17 @@ def _carg(s: PerlStep) -> str:
     return s.c
 
 
-def load_overrides(path: str) -> dict:
-    import tomllib
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
 
 def plan(apis: list[Api], overrides: dict) -> Module:
     return _Planner(apis, overrides, Conventions()).run()
 
-
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def render(apis: list[Api], overrides: dict, handwritten: str) -> dict[str, str]:
     """{path under the build folder: text}: bindings/perl/{PyVirt.xs, lib/PyVirt.pm,
     Makefile.PL}.  handwritten: bindings/perl relative to build/bindings/perl."""
     mod = plan(apis, overrides)
-    env = environment()
+    env = environment("perl", {})
     specs = ", ".join(f"apispec/{a.name}.xml" for a in apis)
     ctx = dict(mod=mod, specs=specs, handwritten=handwritten, package=Conventions.package)
     return {f"bindings/perl/{out}": env.get_template(tpl).render(**ctx) for out, tpl in (

@@ -5,12 +5,11 @@ result comes back.  Templates only spell these facts out.
 
 from __future__ import annotations
 
-import dataclasses
 import keyword
 import re
 from dataclasses import dataclass
 
-from ..model import OBJECT_TYPES, Api, Function, Struct, Typedef
+from ..model import OBJECT_TYPES, Api, Function, Typedef
 from ..shim import FILE_DOMAINS
 from .names import CLASSES, FIXED, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from generator import spec
-from generator.go import Conventions, load_overrides, plan
+from generator.bindings import load_overrides
+from generator.go import Conventions, plan
 from support import BUILD, LIBDIR, ROOT, SPECS, have_system_libvirt, needs_build, on_pyvirt, run
 
 GO = ROOT / "bindings" / "go"

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from generator import spec
-from generator.ocaml import Conventions, load_overrides, plan, render
+from generator.bindings import load_overrides
+from generator.ocaml import Conventions, plan, render
 from support import BUILD, LIBDIR, ROOT, SPECS, have_system_libvirt, needs_build, on_pyvirt, run
 
 OCAML = ROOT / "bindings" / "ocaml"

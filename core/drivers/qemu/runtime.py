@@ -44,7 +44,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import capabilities, command, process, status
-from .monitor import Monitor, MonitorError, qmp_thread, unwatch_exit, watch_exit
+from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
 
 Q = ErrorDomain.VIR_FROM_QEMU
