@@ -79,14 +79,23 @@ def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
                             f"unable to parse migration URI {uri}") from None
 
 
+_next_port = [PORT_MIN]   # where the next search starts
+
+
 def _free_port() -> int:
-    for port in range(PORT_MIN, PORT_MAX + 1):
+    """A port of the range that binds now. The search goes round the range from
+    after the last port given, so a port just released (its QEMU still exiting,
+    or in TIME_WAIT) is not handed out again at once."""
+    span = PORT_MAX - PORT_MIN + 1
+    for i in range(span):
+        port = PORT_MIN + (_next_port[0] - PORT_MIN + i) % span
         with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind(("::", port))
             except OSError:
                 continue
-            return port
+        _next_port[0] = port + 1
+        return port
     raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                      f"Unable to find an unused port in range 'migration' "
                      f"({PORT_MIN}-{PORT_MAX})")
