@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from lxml import etree
 
-from ... import errors
+from ... import errors, events
 from ...conf.domain import DomainDef
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
+from ...events import DomainEventID
 from ...objects import Domain
 from ...structs import (DomainBlockInfo, DomainBlockStats, DomainInterfaceStats, MemoryStat,
                         SecurityLabel, SecurityModel, VcpuInfo)
@@ -209,6 +210,9 @@ class DomainExtraMixin:
             obj = self._obj(dom)
             for d in self._defs(obj, flags):
                 set_metadata(d, type, metadata, key, uri)
+            # one event per call, whatever the flags, as libvirt's test driver
+            events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                      obj.name, obj.uuid, obj.id, type, uri)
 
     def domain_get_metadata(self, dom: Domain, type: int, uri: Optional[str],
                             flags: int) -> str:
