@@ -96,6 +96,28 @@ def _parent(cls: str, result_cls: str, params: tuple[Param, ...], fn: Function) 
     return "self._conn"
 
 
+def _types_from(fn: Function, api: Api, renames: dict[str, str]) -> str | None:
+    """The core call of the getter matching a typed-parameter setter
+    (virDomainSetMemoryParameters -> virDomainGetMemoryParameters), made with the
+    setter's own arguments: libvirt-python reads each field's type from it."""
+    getter = api.by_name.get(fn.name.replace("Set", "Get", 1)) if "Set" in fn.name else None
+    if not isinstance(getter, Function):
+        return None
+    lengths = set().union(*(names_in(a.length) for a in getter.args))
+    setter = {a.name for a in fn.args}
+    args = []
+    for i, a in enumerate(getter.args):
+        if a.dir != "in" or a.name in lengths:
+            continue
+        if i == 0 and a.type in OBJECT_TYPES:
+            args.append("self._o")
+        elif a.name in setter:
+            args.append(pyname(renames.get(a.name, a.name)))
+        else:
+            return None
+    return f"_api_{getter.name}({', '.join(args)})"
+
+
 def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> Method:
     cls = names.class_of(fn)
     structs = _struct_ptrs(api)
@@ -141,7 +163,8 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
             expr = f"_unwrap({n})"
         elif a.type == "virTypedParameterPtr":
             hint = "Dict[str, Any]"
-            expr = f"_params_in({n})"
+            getter = _types_from(fn, api, renames)
+            expr = f"_params_in({n}, lambda: {getter})" if getter else f"_params_in({n})"
         else:
             hint = SCALARS.get(a.type, "Any")
             if hint == "str" and a.type == "const char *":
