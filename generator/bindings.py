@@ -239,3 +239,37 @@ def load_overrides(path: str) -> dict:
     import tomllib
     with open(path, "rb") as f:
         return tomllib.load(f)
+
+
+class Unsupported(Exception):
+    """A function whose shape a language cannot take yet; the message is the reason."""
+
+
+def plan_all(apis: list[Api], overrides: dict, language: str, plan_one, where,
+             left_out: dict[str, str], libraries: list[str]) -> list:
+    """Every function of apis planned by plan_one(binding) for one language.
+
+    The overrides' [skip] entries and functions plan_one raises Unsupported for
+    go to left_out with their reasons; where(planned) gives a function's place
+    and name in the language, which must be unique."""
+    skips = overrides.get("skip", {})
+    seen: dict[tuple[str, str], str] = {}
+    planned = []
+    for api in apis:
+        libraries.append(api.name)
+        for b in bindings(api, apis):
+            if b.fn.name in skips:
+                left_out[b.fn.name] = skips[b.fn.name]
+                continue
+            try:
+                one = plan_one(b)
+            except Unsupported as why:
+                left_out[b.fn.name] = str(why)
+                continue
+            key = where(one)
+            if key in seen:
+                raise ValueError(f"{language} name {'.'.join(filter(None, key))} "
+                                 f"for both {seen[key]} and {b.fn.name}")
+            seen[key] = b.fn.name
+            planned.append(one)
+    return planned

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 
 from .. import bindings as shared
+from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
@@ -144,10 +145,6 @@ class Package:
     callbacks: list[GoCallback] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
-
-
-class Unsupported(Exception):
-    pass
 
 
 
@@ -443,24 +440,8 @@ class _Planner:
 
     def run(self) -> Package:
         pkg, conv = self.pkg, self.conv
-        skips = self.ov.get("skip", {})
-        seen: dict[tuple[str, str], str] = {}
-        for api in self.apis:
-            pkg.libraries.append(api.name)
-            for b in shared.bindings(api, self.apis):
-                if b.fn.name in skips:
-                    pkg.left_out[b.fn.name] = skips[b.fn.name]
-                    continue
-                try:
-                    m = self.method(b)
-                except Unsupported as why:
-                    pkg.left_out[b.fn.name] = str(why)
-                    continue
-                key = (m.recv, m.name)
-                if key in seen:
-                    raise ValueError(f"Go name {m.recv}.{m.name} for both {seen[key]} and {b.fn.name}")
-                seen[key] = b.fn.name
-                pkg.methods.append(m)
+        pkg.methods = shared.plan_all(self.apis, self.ov, "Go", self.method,
+                                  lambda m: (m.recv, m.name), pkg.left_out, pkg.libraries)
         pkg.objects = [(conv.object(t), t) for t in OBJECT_TYPES]
         enum_types: dict[str, list[tuple[str, int]]] = {}
         names: set[str] = set()

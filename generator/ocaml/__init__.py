@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 
 from .. import bindings as shared
+from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
@@ -203,10 +204,6 @@ class Library:
 
     def module_functions(self, module: str) -> list[OFunction]:
         return [f for f in self.functions if f.module == module]
-
-
-class Unsupported(Exception):
-    pass
 
 
 def _scalar(t: str, enums: dict[str, str]) -> tuple[str, str, str]:
@@ -489,24 +486,8 @@ class _Planner:
 
     def run(self) -> Library:
         lib, conv = self.lib, self.conv
-        skips = self.ov.get("skip", {})
-        seen: dict[tuple[str, str], str] = {}
-        for api in self.apis:
-            lib.libraries.append(api.name)
-            for b in shared.bindings(api, self.apis):
-                if b.fn.name in skips:
-                    lib.left_out[b.fn.name] = skips[b.fn.name]
-                    continue
-                try:
-                    f = self.function(b)
-                except Unsupported as why:
-                    lib.left_out[b.fn.name] = str(why)
-                    continue
-                key = (f.module, f.name)
-                if key in seen:
-                    raise ValueError(f"OCaml name {f.module}.{f.name} for both {seen[key]} and {b.fn.name}")
-                seen[key] = b.fn.name
-                lib.functions.append(f)
+        lib.functions = shared.plan_all(self.apis, self.ov, "OCaml", self.function,
+                                  lambda f: (f.module, f.name), lib.left_out, lib.libraries)
         lib.objects = [(conv.object_module(t), conv.object_type(t), t,
                         "virConnectClose" if t == "virConnectPtr" else f"vir{t[3:-3]}Free")
                        for t in OBJECT_TYPES]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 
 from .. import bindings as shared
+from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
 from .names import SCALARS, Conventions
@@ -136,10 +137,6 @@ class Module:
         for f in self.functions:
             out.setdefault(f.klass or Conventions.package, []).append(f)
         return sorted(out.items(), key=lambda kv: (kv[0] != Conventions.package, kv[0]))
-
-
-class Unsupported(Exception):
-    pass
 
 
 def _scalar(t: str, enums: dict[str, str]) -> tuple[str, str]:
@@ -380,24 +377,8 @@ class _Planner:
 
     def run(self) -> Module:
         mod, conv = self.mod, self.conv
-        skips = self.ov.get("skip", {})
-        seen: dict[tuple[str, str], str] = {}
-        for api in self.apis:
-            mod.libraries.append(api.name)
-            for b in shared.bindings(api, self.apis):
-                if b.fn.name in skips:
-                    mod.left_out[b.fn.name] = skips[b.fn.name]
-                    continue
-                try:
-                    f = self.function(b)
-                except Unsupported as why:
-                    mod.left_out[b.fn.name] = str(why)
-                    continue
-                key = (f.klass, f.name)
-                if key in seen:
-                    raise ValueError(f"Perl name {f.klass}::{f.name} for both {seen[key]} and {b.fn.name}")
-                seen[key] = b.fn.name
-                mod.functions.append(f)
+        mod.functions = shared.plan_all(self.apis, self.ov, "Perl", self.function,
+                                  lambda f: (f.klass, f.name), mod.left_out, mod.libraries)
         mod.objects = [(conv.object(t), t, "virConnectClose" if t == "virConnectPtr"
                         else f"vir{t[3:-3]}Free") for t in OBJECT_TYPES]
         names: set[str] = set()
