@@ -175,15 +175,8 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
         raise errors.report(ErrorNumber.VIR_ERR_NO_NAME, ErrorDomain.VIR_FROM_DOMAIN)
     if "/" in name:
         raise _xml_error(f"name {name} cannot contain '/'")
-    uuid_text = root.findtext("uuid")
-    if uuid_text is None:
-        uuid = viruuid.generate()
-    else:
-        parsed = viruuid.parse(uuid_text.strip())
-        if parsed is None:
-            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                                ErrorDomain.VIR_FROM_DOMAIN, "malformed uuid element")
-        uuid = parsed
+    uuid = xmlutil.parse_uuid(root, lambda: errors.report(
+        ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN, "malformed uuid element"))
     memory = parse_memory(root, "memory") or 0
     current = parse_memory(root, "currentMemory")
     os_def = _parse_os(root, default_arch)

@@ -66,15 +66,8 @@ def parse_network_xml(text: Optional[str]) -> NetworkDef:
     if "/" in name:
         raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, NET,
                             f"name {name} cannot contain '/'")
-    uuid_text = root.findtext("uuid")
-    if uuid_text is None:
-        uuid = viruuid.generate()
-    else:
-        parsed = viruuid.parse(uuid_text.strip())
-        if parsed is None:
-            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, NET,
-                                f"malformed uuid element for network {name}")
-        uuid = parsed
+    uuid = xmlutil.parse_uuid(root, lambda: errors.report(
+        ErrorNumber.VIR_ERR_XML_ERROR, NET, f"malformed uuid element for network {name}"))
     forward = root.find("forward")
     if forward is not None:
         forward = xmlutil.copy_element(forward)

@@ -71,14 +71,7 @@ def parse_pool_xml(text: Optional[str]) -> PoolDef:
         raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ST, "missing pool source name element")
     if "/" in name:
         raise _xml_error(f"name {name} cannot contain '/'")
-    uuid_text = root.findtext("uuid")
-    if uuid_text is None:
-        uuid = viruuid.generate()
-    else:
-        parsed = viruuid.parse(uuid_text.strip())
-        if parsed is None:
-            raise _xml_error("malformed uuid element")
-        uuid = parsed
+    uuid = xmlutil.parse_uuid(root, lambda: _xml_error("malformed uuid element"))
     target = root.find("target")
     path = target.findtext("path") if target is not None else None
     if path is not None:

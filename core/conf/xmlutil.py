@@ -4,11 +4,11 @@ attributes, ``<x/>`` for empty elements)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from lxml import etree
 
-from .. import errors
+from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
 
 
@@ -172,3 +172,15 @@ def collect(root: etree._Element, tags: Iterable[str]) -> dict[str, list[etree._
         if isinstance(child.tag, str) and child.tag in wanted:
             kept.setdefault(child.tag, []).append(copy_element(child))
     return kept
+
+
+def parse_uuid(root: etree._Element, malformed: Callable[[], Exception]) -> bytes:
+    """The object's <uuid>, or a new random one when it has none; malformed()
+    is the error libvirt gives for this kind of object when it does not parse."""
+    text = root.findtext("uuid")
+    if text is None:
+        return viruuid.generate()
+    parsed = viruuid.parse(text.strip())
+    if parsed is None:
+        raise malformed()
+    return parsed
