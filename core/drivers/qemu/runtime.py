@@ -377,7 +377,7 @@ class QemuHost:
                     rt.migration_status = str(data.get("status"))
                     rt.migration_cond.notify_all()
                 self.on_migration_event(obj, rt, name, data)
-            elif name == "MIGRATION_PASS":
+            elif name in ("MIGRATION_PASS", "JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED"):
                 self.on_migration_event(obj, rt, name, data)
             elif name == "RESUME":
                 self._handle_resume(obj, rt)
