@@ -117,3 +117,49 @@ def test_missing_destination_image_fails_prepare(two, kernels, tmp_path):
     assert api.virConnectListAllDomains(dst_conn, 0) == []
     assert dst_ev.lifecycle() == [] and src_ev.lifecycle() == []
     assert api.virDomainGetJobStats(src, 0) == (mig.VIR_DOMAIN_JOB_NONE, [])
+
+
+def test_auto_converge_and_compression_reach_qemu(two, kernels):
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = api.virDomainCreateXML(src_conn, domxml("tmig", kernels["dirty"]), 0)
+    src_ev.wait(lambda items: len(items) >= 2)
+    bad = [([("auto_converge.initial", 1, 30)], LIVE,
+            "Turn auto convergence on to tune it"),
+           ([("compression", 7, "lz4")], LIVE | mig.VIR_MIGRATE_COMPRESSED,
+            "Unsupported compression method 'lz4'"),
+           ([("compression", 7, "zlib")], LIVE | mig.VIR_MIGRATE_COMPRESSED,
+            "Compression method 'zlib' is only supported with parallel migration"),
+           ([("compression.xbzrle.cache", 4, 1 << 20)], LIVE,
+            "Turn xbzrle compression on to tune it")]
+    for params, flags, message in bad:
+        with pytest.raises(VirtError) as err:
+            api.virDomainMigrate3(src, dst_conn, params, flags)
+        assert (err.value.code, str(err.value)) == (8, "invalid argument: " + message)
+    del src_ev.items[:]
+    result: dict[str, Any] = {}
+    flags = LIVE | mig.VIR_MIGRATE_AUTO_CONVERGE | mig.VIR_MIGRATE_COMPRESSED
+    params = [("bandwidth", 4, 1), ("auto_converge.initial", 1, 30),
+              ("auto_converge.increment", 1, 5), ("compression", 7, "xbzrle"),
+              ("compression.xbzrle.cache", 4, 8 << 20)]
+
+    def run() -> None:
+        try:
+            api.virDomainMigrate3(src, dst_conn, params, flags)
+        except VirtError as exc:
+            result["err"] = (exc.code, str(exc))
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
+        mon = src_conn.driver.runtime[src.uuid].monitor
+        caps = {c["capability"]: c["state"]
+                for c in mon.execute("query-migrate-capabilities")}
+        qparams = mon.execute("query-migrate-parameters")
+    finally:
+        api.virDomainAbortJob(src)
+        t.join(60)
+    assert caps["auto-converge"] and caps["xbzrle"] and not caps["compress"]
+    assert (qparams["cpu-throttle-initial"], qparams["cpu-throttle-increment"],
+            qparams["xbzrle-cache-size"]) == (30, 5, 8 << 20)
+    assert result["err"][0] == 78                      # aborted: the guest stays here
+    assert api.virDomainGetState(src, 0) == (1, 1)
