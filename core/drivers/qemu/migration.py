@@ -208,6 +208,7 @@ class Migration:
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
+                self.save_status(obj)  # type: ignore[attr-defined]
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
             lock.release()
@@ -567,6 +568,54 @@ class Migration:
                 job.advance(mig.Phase.POSTCOPY_FAILED)
             self._apply(obj, mig.failed_in_postcopy(job, obj.state == S.VIR_DOMAIN_PAUSED,
                                                     obj.reason))
+            self.save_status(obj)  # type: ignore[attr-defined]  # a later driver resumes it
+
+    # -- a driver taking over a domain in the middle of a migration
+    def recover_migration(self, obj: DomainObj, rt: Runtime, saved: dict[str, str]) -> None:
+        """libvirt's qemuProcessRecoverMigration: a post-copy migration (the
+        guest's memory split between the hosts) stays as a paused job that
+        VIR_MIGRATE_POSTCOPY_RESUME recovers; one that had not switched over
+        is given up: the source cancels it and runs on, the destination dies."""
+        direction = (mig.Direction.OUT if saved.get("async") == "migration out"
+                     else mig.Direction.IN)
+        try:
+            phase = mig.Phase(saved.get("phase", "none"))
+            flags = int(saved.get("flags", "0"), 16)
+        except ValueError:
+            phase, flags = mig.Phase.NONE, 0
+        try:
+            qstatus = self._monitor_call(rt, "query-migrate").get("status")  # type: ignore[attr-defined]
+        except errors.VirtError:
+            qstatus = None
+        job = mig.MigrationJob(direction, flags, mig.MigrationParams())
+        job.phase, job.status = phase, qstatus
+        if job.in_postcopy:
+            lock = self._take_job(obj.uuid)
+            with self.lock:  # type: ignore[attr-defined]
+                obj.private[_JOB_KEY] = job
+                obj.private["migration_lock"] = lock
+                job.phase = mig.Phase.POSTCOPY_FAILED
+            self._postcopy_failed(obj, job)
+            return
+        if direction is mig.Direction.IN:
+            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,  # type: ignore[attr-defined]
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
+            return
+        call = lambda c, a=None: self._monitor_call(rt, c, a)  # type: ignore[attr-defined]  # noqa: E731
+        with contextlib.suppress(errors.VirtError):
+            if qstatus not in _FINAL and qstatus is not None:
+                call("migrate_cancel")
+            for bjob in call("query-block-jobs"):
+                if str(bjob.get("device", "")).startswith("drive-"):
+                    call("block-job-cancel", {"device": bjob["device"], "force": True})
+            self._set_caps(rt, {"pause-before-switchover": False, "return-path": False})
+        with self.lock:  # type: ignore[attr-defined]
+            resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
+                      == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
+            self.save_status(obj)  # type: ignore[attr-defined]
+        if resume:
+            with contextlib.suppress(errors.VirtError):
+                call("cont")
 
     def _wait_in(self, rt: Runtime, job: mig.MigrationJob, stop_at: tuple[str, ...]) -> str:
         end = time.monotonic() + MIGRATION_WAIT
