@@ -64,7 +64,10 @@ SUPPORTED_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIS
                    | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_PAUSED
                    | VIR_MIGRATE_CHANGE_PROTECTION | VIR_MIGRATE_UNSAFE
                    | VIR_MIGRATE_ABORT_ON_ERROR | VIR_MIGRATE_POSTCOPY
-                   | VIR_MIGRATE_POSTCOPY_RESUME)
+                   | VIR_MIGRATE_POSTCOPY_RESUME | VIR_MIGRATE_NON_SHARED_DISK
+                   | VIR_MIGRATE_NON_SHARED_INC | VIR_MIGRATE_AUTO_CONVERGE
+                   | VIR_MIGRATE_COMPRESSED)
+NON_SHARED = VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_NON_SHARED_INC
 
 # virDomainAbortJobFlagsValues, virDomainMigrateMaxSpeedFlags
 VIR_DOMAIN_ABORT_JOB_POSTCOPY = 1 << 0
@@ -101,6 +104,11 @@ class MigrationParams:
     bandwidth: int = 0             # MiB/s, 0: unlimited
     bandwidth_postcopy: int = 0
     listen_address: Optional[str] = None
+    migrate_disks: Optional[list[str]] = None   # targets; None: every writable disk
+    disks_port: int = 0
+    disks_uri: Optional[str] = None
+    compression: list[str] = dataclasses.field(default_factory=list)
+    tuning: dict[str, int] = dataclasses.field(default_factory=dict)  # compression.*, auto_converge.*
     dom_xml: Optional[str] = None  # what Begin produced, handed to Prepare
 
     @classmethod
@@ -133,6 +141,16 @@ class MigrationParams:
                 out.bandwidth_postcopy = int(value)
             elif name == "listen_address":
                 out.listen_address = value
+            elif name == "migrate_disks":    # may be given once per disk
+                out.migrate_disks = (out.migrate_disks or []) + [value]
+            elif name == "disks_port":
+                out.disks_port = int(value)
+            elif name == "disks_uri":
+                out.disks_uri = value
+            elif name == "compression":      # may be given once per method
+                out.compression.append(value)
+            elif name.startswith(("compression.", "auto_converge.")):
+                out.tuning[name] = int(value)
             else:
                 raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, D,
                                     f"migration parameter '{name}' is not supported yet")
@@ -148,6 +166,10 @@ class Cookie:
     hostname: str
     hostuuid: bytes
     stats: dict[str, int] = dataclasses.field(default_factory=dict)
+    # storage copied over NBD: the source's disks (target -> capacity in
+    # bytes), the destination's NBD server port in return
+    nbd_disks: dict[str, int] = dataclasses.field(default_factory=dict)
+    nbd_port: Optional[int] = None
 
     def format(self) -> bytes:
         root = etree.Element("qemu-migration")
@@ -159,6 +181,12 @@ class Cookie:
             st = etree.SubElement(root, "statistics")
             for key, value in sorted(self.stats.items()):
                 etree.SubElement(st, key).text = str(value)
+        if self.nbd_disks or self.nbd_port is not None:
+            nbd = etree.SubElement(root, "nbd")
+            if self.nbd_port is not None:
+                nbd.set("port", str(self.nbd_port))
+            for target, capacity in self.nbd_disks.items():
+                etree.SubElement(nbd, "disk", target=target, capacity=str(capacity))
         return etree.tostring(root) + b"\0"
 
     @classmethod
@@ -168,9 +196,14 @@ class Cookie:
         try:
             root = etree.fromstring(data.rstrip(b"\0"))
             stats = {e.tag: int(e.text or 0) for e in root.findall("statistics/*")}
+            nbd = root.find("nbd")
+            disks = {e.get("target", ""): int(e.get("capacity", "0"))
+                     for e in (nbd.findall("disk") if nbd is not None else [])}
+            port = nbd.get("port") if nbd is not None else None
             return cls(root.findtext("name") or "", viruuid.parse(root.findtext("uuid") or "") or b"",
                        root.findtext("hostname") or "",
-                       viruuid.parse(root.findtext("hostuuid") or "") or b"", stats)
+                       viruuid.parse(root.findtext("hostuuid") or "") or b"", stats,
+                       disks, int(port) if port is not None else None)
         except (etree.XMLSyntaxError, ValueError, TypeError):
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, D,
                                 "Unable to parse migration cookie") from None
@@ -260,6 +293,12 @@ class MigrationJob:
         self.started_wall_ms = int(time.time() * 1000)
         self._t0 = time.monotonic()
         self.stats: dict[str, int] = {}     # the latest query-migrate, as job stats
+        self.disk_stats: dict[str, int] = {}   # storage copy: disk_total/processed/remaining
+        self.mirrors: dict[str, str] = {}      # storage copy: block job id -> QEMU status
+        self.mirror_errors: dict[str, str] = {}
+        self.nbd_nodes: list[str] = []         # the source's NBD client nodes
+        self.copy_disks: list[Any] = []        # the disks copied (the driver's own type)
+        self.nbd_port: Optional[int] = None    # the destination's NBD server
         self.downtime_ms: Optional[int] = None
         self.status: Optional[str] = None   # QEMU's last MIGRATION status
         self.iteration = 0
@@ -308,18 +347,23 @@ class MigrationJob:
         return self.freeze().typed_stats()
 
     def job_info(self, job_type: int) -> DomainJobInfo:
-        s = self.stats
+        s, d = self.stats, self.disk_stats
         return DomainJobInfo(type=job_type, timeElapsed=self.elapsed_ms(),
-                             dataTotal=s.get("memory_total", 0),
-                             dataProcessed=s.get("memory_processed", 0),
-                             dataRemaining=s.get("memory_remaining", 0),
+                             dataTotal=s.get("memory_total", 0) + d.get("disk_total", 0),
+                             dataProcessed=(s.get("memory_processed", 0)
+                                            + d.get("disk_processed", 0)),
+                             dataRemaining=(s.get("memory_remaining", 0)
+                                            + d.get("disk_remaining", 0)),
+                             fileTotal=d.get("disk_total", 0),
+                             fileProcessed=d.get("disk_processed", 0),
+                             fileRemaining=d.get("disk_remaining", 0),
                              memTotal=s.get("memory_total", 0),
                              memProcessed=s.get("memory_processed", 0),
                              memRemaining=s.get("memory_remaining", 0))
 
     def freeze(self) -> "CompletedJob":
         return CompletedJob(self.operation, self.elapsed_ms(), self.downtime_ms,
-                            dict(self.stats))
+                            {**self.stats, **self.disk_stats})
 
 
 @dataclasses.dataclass

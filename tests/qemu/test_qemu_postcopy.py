@@ -262,3 +262,51 @@ def test_paused_postcopy_given_up(two, kernels, tmp_path):
     assert api.virDomainGetState(src, 0)[0] == 5
     api.virDomainCreate(src)              # the migration job did not outlive QEMU
     assert api.virDomainGetState(src, 0) == RUNNING_BOOTED
+
+
+def test_paused_postcopy_outlives_the_driver_and_a_failed_recovery(two, kernels, tmp_path):
+    """The paused post-copy job is in the status file: a driver opened again on
+    the source's root finds it; a recovery that fails leaves it paused on both
+    sides, and a second one completes the migration."""
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = _start_dirty(src_conn, src_ev, "pk", kernels["dirty"], tmp_path)
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
+    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    t.join(30)
+    assert result.get("err", (0,))[0] == 9, result
+    status_file = src_conn.driver.layout.status_file("pk")
+    assert "<job async='migration out' phase='postcopy_failed'" in status_file.read_text()
+    # the source's driver goes away (its QEMU stays) and comes back
+    api.virConnectClose(src_conn)
+    src_conn = api.virConnectOpen(f"qemu:///embed?root={tmp_path / 'a'}")
+    try:
+        src = api.virDomainLookupByName(src_conn, "pk")
+        assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
+        with pytest.raises(VirtError) as busy:     # the job is still there
+            api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+        assert busy.value.code == 55
+        resume = LIVE | POSTCOPY | mig.VIR_MIGRATE_POSTCOPY_RESUME
+        with pytest.raises(VirtError) as failed:   # the destination cannot listen there
+            api.virDomainMigrate3(src, dst_conn, [("listen_address", 7, "192.0.2.1")], resume)
+        assert (failed.value.code, str(failed.value)) == (
+            1, "internal error: unable to execute QEMU command 'migrate-recover': "
+               "Failed to bind socket: Cannot assign requested address")
+        ddom = api.virDomainLookupByName(dst_conn, "pk")
+        assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
+        assert api.virDomainGetState(ddom, 0) == RUNNING_POSTCOPY_FAILED
+        ddom = api.virDomainMigrate3(src, dst_conn, [], resume)
+        assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+        with pytest.raises(VirtError):
+            api.virDomainLookupByName(src_conn, "pk")
+        assert not status_file.exists()
+        dst_ev.wait(lambda items: len(dst_ev.lifecycle()) >= 5)
+        assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY,
+                                      RESUMED_POSTCOPY_FAILED, RESUMED_POSTCOPY,
+                                      RESUMED_MIGRATED]
+        _check_memory(dst_conn, ddom, tmp_path)
+    finally:
+        api.virConnectClose(src_conn)

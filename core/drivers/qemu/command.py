@@ -111,6 +111,35 @@ def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
     return out + ["-device", ",".join([model] + props)]
 
 
+@dataclasses.dataclass(frozen=True)
+class DiskNode:
+    """How a <disk> appears in QEMU: its format node and device id."""
+    target: str
+    node: str              # the format layer's node name
+    alias: str             # the device id (virtio-disk0, sata0-0-1)
+    path: Optional[str]
+    fmt: str
+    readonly: bool
+
+
+def disk_nodes(d: DomainDef) -> list[DiskNode]:
+    """The disks of `d` with the names _disk_args gives them."""
+    out = []
+    disks = [dev for dev in d.devices if dev.tag == "disk"]
+    for index, disk in enumerate(disks):
+        source, target, driver = disk.find("source"), disk.find("target"), disk.find("driver")
+        dev = target.get("dev", f"disk{index}") if target is not None else f"disk{index}"
+        bus = target.get("bus") if target is not None else None
+        bus = bus or ("virtio" if dev.startswith("vd") else "sata")
+        out.append(DiskNode(
+            dev, f"libvirt-{index + 1}-format",
+            f"{'virtio-disk' if bus == 'virtio' else 'sata0-0-'}{index}",
+            source.get("file") if source is not None else None,
+            driver.get("type", "raw") if driver is not None else "raw",
+            disk.find("readonly") is not None or disk.get("device", "disk") == "cdrom"))
+    return out
+
+
 def _nic_args(nic: etree._Element, index: int) -> list[str]:
     ntype = nic.get("type")
     if ntype != "user":

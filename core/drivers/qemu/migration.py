@@ -43,6 +43,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventID,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
+from . import nbd, tuning
 from .paths import remove_durably
 from .runtime import JOB_WAIT, Runtime, qemu_error
 
@@ -116,9 +117,11 @@ class Migration:
             path.write_text(str(value) + "\n")
             return value.bytes
 
-    def _cookie(self, obj: DomainObj, stats: Optional[dict[str, int]] = None) -> bytes:
+    def _cookie(self, obj: DomainObj, stats: Optional[dict[str, int]] = None,
+                nbd_disks: Optional[dict[str, int]] = None,
+                nbd_port: Optional[int] = None) -> bytes:
         return mig.Cookie(obj.name, obj.uuid, socket.gethostname(), self.host_uuid,
-                          stats or {}).format()
+                          stats or {}, nbd_disks or {}, nbd_port).format()
 
     def _take_job(self, uuid: bytes) -> threading.Lock:
         with self.lock:  # type: ignore[attr-defined]
@@ -155,6 +158,8 @@ class Migration:
             job.iteration = int(data.get("pass", 0))
             events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
                                       obj.name, obj.uuid, obj.id, job.iteration)
+        elif name in ("JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED"):
+            nbd.on_job_event(job, name, data)
         elif name == "MIGRATION":
             status = str(data.get("status"))
             self._apply(obj, mig.correction_on_status(
@@ -184,19 +189,27 @@ class Migration:
                 job.advance(mig.Phase.BEGIN_RESUME)
                 job.flags, job.params = flags, params
                 return self._cookie(obj), format_domain_xml(obj.def_)
+        nbd.check_begin(flags, params)
+        tuning.check(flags, params)
         lock = self._take_job(dom.uuid)
         try:
-            obj, _ = self._running(dom)  # type: ignore[attr-defined]
+            obj, rt = self._running(dom)  # type: ignore[attr-defined]
             with self.lock:  # type: ignore[attr-defined]
                 if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and not obj.persistent:
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "cannot undefine transient domain")
+                disks = nbd.disks_to_copy(obj.def_, params) if flags & mig.NON_SHARED else []
+            sizes = (nbd.capacities(lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
+                                    disks) if disks else {})
+            with self.lock:  # type: ignore[attr-defined]
                 job = mig.MigrationJob(mig.Direction.OUT, flags, params)
                 job.advance(mig.Phase.BEGIN3)
+                job.copy_disks = disks
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
-                return self._cookie(obj), format_domain_xml(obj.def_)
+                self.save_status(obj)  # type: ignore[attr-defined]
+                return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
             lock.release()
             raise
@@ -249,6 +262,9 @@ class Migration:
                    else f"tcp:{socket.gethostname()}:{port}")
         if flags & mig.VIR_MIGRATE_POSTCOPY_RESUME:
             return self._prepare_resume(new.name, flags, params, listen_uri), uri_out
+        tuning.check(flags, params)
+        disks = nbd.destination_disks(new, cookie, flags)
+        nbd_addr = nbd.server_address(params, listen, _free_port) if disks else None
         with self.lock:  # type: ignore[attr-defined]
             obj = self.domains.add_live(new)  # type: ignore[attr-defined]
         lock = self._take_job(obj.uuid)
@@ -260,10 +276,17 @@ class Migration:
             obj.private.pop(_DONE_KEY, None)
 
         def incoming(rt: Runtime) -> None:
+            caps, qparams = tuning.destination(flags, params)
             self._set_caps(rt, {"events": True, "return-path": True,
                                 "late-block-activate": True,
                                 **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
-                                   else {})})
+                                   else {}), **caps})
+            if qparams:
+                self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+            if nbd_addr is not None:
+                job.nbd_port = nbd.start_server(
+                    lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
+                    disks, nbd_addr)
             self._monitor_call(rt, "migrate-incoming",  # type: ignore[attr-defined]
                                {"uri": listen_uri})
         try:
@@ -275,7 +298,7 @@ class Migration:
                 if not obj.is_active() and not obj.persistent:
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
-        return self._cookie(obj), uri_out
+        return self._cookie(obj, nbd_port=job.nbd_port), uri_out
 
     def _prepare_resume(self, name: str, flags: int, params: mig.MigrationParams,
                         listen_uri: str) -> bytes:
@@ -308,6 +331,9 @@ class Migration:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
         job.advance(mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
+        cookie = mig.Cookie.parse(cookiein)
+        if cookie is not None and cookie.nbd_port is not None:
+            job.nbd_port = cookie.nbd_port
         try:
             return self._perform(obj, rt, job, params, flags, resume)
         except errors.VirtError:
@@ -323,16 +349,19 @@ class Migration:
                                 f"missing port in migration URI {params.uri}")
         qparams: dict[str, int] = {}
         if not resume:   # capabilities cannot change while a migration is paused
+            caps, qparams = tuning.source(flags, params)
             self._set_caps(rt, {"events": True, "pause-before-switchover": True,
                                 "return-path": True, "late-block-activate": False,
                                 **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
-                                   else {})})
+                                   else {}), **caps})
             speed = params.bandwidth or obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
             qparams["max-bandwidth"] = min(speed << 20, UNLIMITED_BANDWIDTH)
         if params.bandwidth_postcopy or resume:
             qparams["max-postcopy-bandwidth"] = params.bandwidth_postcopy << 20
         if qparams:
             self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+        if job.copy_disks and not resume:
+            self._copy_storage(rt, job, params, host)
         try:
             sock = socket.create_connection((host or "localhost", port), timeout=10)
         except OSError as exc:
@@ -379,6 +408,21 @@ class Migration:
                                   "downtime": job.downtime_ms or 0,
                                   "started": job.started_wall_ms})
 
+    def _copy_storage(self, rt: Runtime, job: mig.MigrationJob,
+                      params: mig.MigrationParams, host: Optional[str]) -> None:
+        """Mirror the disks to the destination's NBD server until all are READY."""
+        if job.nbd_port is None and not (params.disks_uri or "").startswith("unix://"):
+            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                             "the destination did not start an NBD server")
+        server = nbd.server_address(params, host or "localhost", lambda: job.nbd_port or 0)
+        if server["type"] == "inet" and not params.disks_uri:
+            server["port"] = str(job.nbd_port)
+        call = lambda c, a: self._monitor_call(rt, c, a)  # type: ignore[attr-defined]  # noqa: E731
+        nbd.start_mirrors(call, job, job.copy_disks, server, params.bandwidth,
+                          bool(job.flags & mig.VIR_MIGRATE_NON_SHARED_INC))
+        nbd.wait_ready(job, lambda: not rt.stopped and not (
+            rt.process is not None and rt.process.exited.is_set()))
+
     def _send_migration_fd(self, rt: Runtime, fd: int, name: str) -> None:
         from .monitor import MonitorError
         if rt.monitor is None:
@@ -405,6 +449,10 @@ class Migration:
                 return str(status)
             if status == "pre-switchover" and not continued:
                 continued = True
+                if job.mirrors:   # the guest is stopped: the disks end in sync
+                    nbd.finish_mirrors(
+                        lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
+                        job, False, lambda: not rt.stopped)
                 self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
                                    {"state": "pre-switchover"})
                 continue
@@ -456,6 +504,8 @@ class Migration:
             with contextlib.suppress(errors.VirtError):
                 self._set_caps(rt, {"events": False, "return-path": False,
                                     "late-block-activate": False, "postcopy-ram": False})
+        if job.nbd_port is not None or params.disks_uri:
+            nbd.stop_server(lambda c, a: self._monitor_call(rt, c, a))  # type: ignore[attr-defined]
         if flags & mig.VIR_MIGRATE_PERSIST_DEST and job.phase is mig.Phase.PREPARE:
             self._persist(obj, params)
         with self.lock:  # type: ignore[attr-defined]
@@ -518,6 +568,54 @@ class Migration:
                 job.advance(mig.Phase.POSTCOPY_FAILED)
             self._apply(obj, mig.failed_in_postcopy(job, obj.state == S.VIR_DOMAIN_PAUSED,
                                                     obj.reason))
+            self.save_status(obj)  # type: ignore[attr-defined]  # a later driver resumes it
+
+    # -- a driver taking over a domain in the middle of a migration
+    def recover_migration(self, obj: DomainObj, rt: Runtime, saved: dict[str, str]) -> None:
+        """libvirt's qemuProcessRecoverMigration: a post-copy migration (the
+        guest's memory split between the hosts) stays as a paused job that
+        VIR_MIGRATE_POSTCOPY_RESUME recovers; one that had not switched over
+        is given up: the source cancels it and runs on, the destination dies."""
+        direction = (mig.Direction.OUT if saved.get("async") == "migration out"
+                     else mig.Direction.IN)
+        try:
+            phase = mig.Phase(saved.get("phase", "none"))
+            flags = int(saved.get("flags", "0"), 16)
+        except ValueError:
+            phase, flags = mig.Phase.NONE, 0
+        try:
+            qstatus = self._monitor_call(rt, "query-migrate").get("status")  # type: ignore[attr-defined]
+        except errors.VirtError:
+            qstatus = None
+        job = mig.MigrationJob(direction, flags, mig.MigrationParams())
+        job.phase, job.status = phase, qstatus
+        if job.in_postcopy:
+            lock = self._take_job(obj.uuid)
+            with self.lock:  # type: ignore[attr-defined]
+                obj.private[_JOB_KEY] = job
+                obj.private["migration_lock"] = lock
+                job.phase = mig.Phase.POSTCOPY_FAILED
+            self._postcopy_failed(obj, job)
+            return
+        if direction is mig.Direction.IN:
+            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,  # type: ignore[attr-defined]
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
+            return
+        call = lambda c, a=None: self._monitor_call(rt, c, a)  # type: ignore[attr-defined]  # noqa: E731
+        with contextlib.suppress(errors.VirtError):
+            if qstatus not in _FINAL and qstatus is not None:
+                call("migrate_cancel")
+            for bjob in call("query-block-jobs"):
+                if str(bjob.get("device", "")).startswith("drive-"):
+                    call("block-job-cancel", {"device": bjob["device"], "force": True})
+            self._set_caps(rt, {"pause-before-switchover": False, "return-path": False})
+        with self.lock:  # type: ignore[attr-defined]
+            resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
+                      == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
+            self.save_status(obj)  # type: ignore[attr-defined]
+        if resume:
+            with contextlib.suppress(errors.VirtError):
+                call("cont")
 
     def _wait_in(self, rt: Runtime, job: mig.MigrationJob, stop_at: tuple[str, ...]) -> str:
         end = time.monotonic() + MIGRATION_WAIT
@@ -595,6 +693,10 @@ class Migration:
         """The migration failed: the guest stays here, running again if we paused it."""
         job.advance(mig.Phase.CONFIRM3_CANCELLED)
         try:
+            if job.mirrors or job.nbd_nodes:
+                nbd.finish_mirrors(
+                    lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
+                    job, True, lambda: not rt.stopped)
             if job.status not in _FINAL and job.status is not None:
                 with contextlib.suppress(errors.VirtError):
                     self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
@@ -651,6 +753,8 @@ class Migration:
             return
         with contextlib.suppress(errors.VirtError):
             job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
+            nbd.refresh_stats(lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
+                              job)
 
     def domain_abort_job(self, dom: Domain) -> None:
         self.domain_abort_job_flags(dom, 0)

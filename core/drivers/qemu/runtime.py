@@ -173,8 +173,13 @@ class QemuHost:
         if rt is None or rt.stopped:
             return
         pid = rt.process.pid if rt.process is not None else 0
+        job = obj.private.get("migration")
+        job_attrs = None if job is None else {
+            "async": f"migration {job.direction.value}", "phase": job.phase.value,
+            "flags": hex(job.flags)}
         status.save(self.layout.status_file(obj.name),
-                    status.DomainStatus(obj.def_, obj.state, obj.reason, pid, rt.monitor_path))
+                    status.DomainStatus(obj.def_, obj.state, obj.reason, pid, rt.monitor_path,
+                                        job_attrs))
 
     def stop_locked(self, obj: DomainObj, reason: int) -> None:
         """The process is gone (or never came): shut `obj` off and clean up."""
@@ -377,7 +382,7 @@ class QemuHost:
                     rt.migration_status = str(data.get("status"))
                     rt.migration_cond.notify_all()
                 self.on_migration_event(obj, rt, name, data)
-            elif name == "MIGRATION_PASS":
+            elif name in ("MIGRATION_PASS", "JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED"):
                 self.on_migration_event(obj, rt, name, data)
             elif name == "RESUME":
                 self._handle_resume(obj, rt)
@@ -454,6 +459,9 @@ class QemuHost:
     def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
                            data: dict[str, Any]) -> None:
         """A MIGRATION or MIGRATION_PASS event (lock held); see migration.py."""
+
+    def recover_migration(self, obj: DomainObj, rt: Runtime, job: dict[str, str]) -> None:
+        """A migration job found in the status of a domain taken over; see migration.py."""
 
     def wait_migration(self, rt: Runtime, timeout: float) -> str:
         """Wait for a save or restore stream to end: QEMU's final MIGRATION status
@@ -580,6 +588,8 @@ class QemuHost:
                 return
             self._sync_state(obj, rt, qstatus)
             self.save_status(obj)
+        if st.job is not None:
+            self.recover_migration(obj, rt, st.job)
 
     def _sync_state(self, obj: DomainObj, rt: Runtime, qstatus: dict[str, Any]) -> None:
         """Bring the recorded state in line with QEMU's (qemuProcessUpdateState)."""

@@ -6,7 +6,11 @@ the QEMU process, its monitor and the domain's state and live definition::
 
     <domstatus state='running' reason='booted' pid='1234'>
       <monitor path='.../monitor.sock' type='unix'/>
+      <job async='migration out' phase='postcopy_failed' flags='0x8001'/>
       <domain type='kvm' id='1'>...</domain>
+
+(<job> only while a migration job is active: a later driver takes over a
+paused post-copy and can still resume it.)
     </domstatus>
 """
 
@@ -66,6 +70,7 @@ class DomainStatus:
     reason: int
     pid: int
     monitor_path: str
+    job: Optional[dict[str, str]] = None   # async ('migration out'/'in'), phase, flags
 
 
 def format_status(st: DomainStatus) -> str:
@@ -75,7 +80,8 @@ def format_status(st: DomainStatus) -> str:
     domain = format_domain_xml(st.def_).rstrip("\n").replace("\n", "\n  ")
     return (f"<domstatus{attrs}>\n"
             f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
-            f"  {domain}\n"
+            + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")
+            + f"  {domain}\n"
             f"</domstatus>\n")
 
 
@@ -97,7 +103,9 @@ def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
                                 default_arch=default_arch, keep_interfaces=True)
         dom_id = domain.get("id")
         def_.id = int(dom_id) if dom_id is not None else -1
+        job = root.find("job")
         return DomainStatus(def_, state, reason, int(root.get("pid", "0")),
-                            monitor.get("path", ""))
+                            monitor.get("path", ""),
+                            dict(job.attrib) if job is not None else None)
     except Exception:  # unreadable, half-written by hand, or of another version
         return None
