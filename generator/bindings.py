@@ -30,7 +30,7 @@ VALUE_RESULT = re.compile(
 
 RESULTS = ("none", "status", "bool", "value", "object", "borrowed_object", "string",
            "borrowed_string",
-           "count", "bytes_count")
+           "count", "bytes_count", "bytes_sized")
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,11 @@ class Binding:
     def error_value(self) -> str | None:
         return self.fn.ret.error_value
 
+    @property
+    def size_arg(self) -> str:
+        """For a bytes_sized result (virSecretGetValue): the output receiving its size."""
+        return next((a.name for a in self.fn.args if a.name.endswith("_size") and a.dir == "out"), "")
+
 
 def _result(fn: Function, plan: shim_plan.Plan) -> str:
     if plan.refcount:
@@ -109,6 +114,8 @@ def _result(fn: Function, plan: shim_plan.Plan) -> str:
     r = plan.result
     if r == "void":
         return "none"
+    if r == "expression" or fn.name in shim_plan.VALUE_WITH_OUTPUTS:
+        return "value"   # the C result itself is the answer (vCPUs filled, host CPUs)
     if r == "value" and fn.ret.type == "int":
         if BOOL_RESULT.match(fn.name):
             return "bool"
@@ -130,6 +137,23 @@ def _element_frees(full: Api, steps: tuple[Step, ...]) -> tuple[tuple[str, str],
             if isinstance(f, Function) and len(f.args) == 1 and f.args[0].type == ptr:
                 out.append((s.arg.name, f.name))
     return tuple(out)
+
+
+LENGTH_TERM = re.compile(r"^(?:VIR_CPU_MAPLEN\((\w+)\)|(\w+))$")
+
+
+def length_expr(expr: str, term) -> str:
+    """An array length the spec gives as an expression of arguments, in a language:
+    'maxinfo*maplen' -> term('maxinfo') * term('maplen'); 'VIR_CPU_MAPLEN(return)'
+    -> ((term('return') + 7) / 8).  term(name) gives a name's integer expression
+    and raises Unsupported for one it does not know."""
+    parts = []
+    for t in expr.split("*"):
+        m = LENGTH_TERM.match(t.strip())
+        if m is None:
+            raise Unsupported(f"length {expr}")
+        parts.append(f"(({term(m.group(1))} + 7) / 8)" if m.group(1) else term(m.group(2)))
+    return " * ".join(parts)
 
 
 def owned_strings(struct) -> tuple[str, ...]:

@@ -22,7 +22,8 @@ from .names import SCALARS, Conventions
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_structs_counted", "out_alloc_bytes"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class GoStep:
     free: str = ""           # struct arrays: libvirt's free function for one element
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
     ptrtype: str = ""        # struct arrays: cgo's name of the element pointer typedef
+    count: str = ""          # output arrays: Go int expression of the elements filled
 
 
 @dataclass(frozen=True)
@@ -240,23 +242,42 @@ class _Planner:
         if k == "out_uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_result=True)
         if k in ("out_ints", "out_strings", "out_bytes"):
-            if k != "out_bytes" and b.result != "count":
+            expr = s.length or a.length or ""
+            cap = lengths.get(expr)
+            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
+                cap = self._expr(b, expr)
+            count = "int(cRet)" if b.result == "count" else ""
+            if k != "out_bytes" and not count and "*" in expr:
+                count = cap                     # filled whole (virNodeGetFreePages)
+            if k != "out_bytes" and not count:
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            cap = lengths.get(s.length or a.length or "")
             if cap is None:
                 raise Unsupported(f"output {a.name}: no capacity argument")
             if k == "out_ints":
                 gt, ct = _scalar(s.ctype, self.enums, conv)
-                return GoStep(k, a.name, go, c, "[]" + gt, ct, gt, length=cap, is_result=True)
-            if k == "out_strings":
-                return GoStep(k, a.name, go, c, "[]string", "*C.char", length=cap, is_result=True)
-            ct = "unsafe.Pointer" if a.type == "void *" else "(*C.char)"
-            return GoStep(k, a.name, go, c, "[]byte", ct, length=cap, is_result=True)
+                return GoStep(k, a.name, go, c, "[]" + gt, ct, gt, length=cap, is_result=True,
+                              count=count)
+            if k == "out_bytes":
+                ct = {"void *": "unsafe.Pointer", "unsigned char *": "(*C.uchar)"}.get(a.type, "(*C.char)")
+                return GoStep(k, a.name, go, c, "[]byte", ct, length=cap,
+                              is_result=True, nullable=a.nullable)
+            return GoStep(k, a.name, go, c, "[]string", "*C.char", length=cap, is_result=True)
         if k == "out_objects":
             return GoStep(k, a.name, go, c, "[]*" + conv.object(s.ctype), "C." + s.ctype,
                           conv.object(s.ctype), is_result=True)
         if k == "out_alloc_strings":
             return GoStep(k, a.name, go, c, "[]string", is_result=True)
+        if k == "out_alloc_bytes":
+            if not a.length:
+                raise Unsupported(f"output {a.name}: bytes whose length the spec does not give")
+            return GoStep(k, a.name, go, c, "[]byte", length=self._expr(b, a.length),
+                          is_result=True)
+        if k == "out_structs_counted":
+            gs = self.struct(s.ctype)
+            n = self._length_arg(b, s.length)
+            return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
+                          length=conv.cvar(n.name), length_ctype="C.int", is_result=True,
+                          owned=bool(gs.owned))
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -276,6 +297,24 @@ class _Planner:
                           length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
                           capacity=cap, is_result=True)
         raise Unsupported(f"conversion kind {k}")
+
+    def _expr(self, b: shared.Binding, expr: str) -> str:
+        """A length expression of the spec as a Go int: inputs by their Go names,
+        counted arrays' counts by their C locals, the result as cRet."""
+        conv, names = self.conv, {"return": "cRet"}
+        for s in b.steps:
+            if s.kind == "buffer_max":
+                names[s.arg.name] = conv.cvar(s.arg.name)
+            elif s.kind == "scalar":
+                names[s.arg.name] = conv.param(s.arg.name)
+            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
+                names[s.length] = conv.cvar(s.length)
+
+        def term(n: str) -> str:
+            if n not in names:
+                raise Unsupported(f"length {expr}: {n} is not an input")
+            return f"int({names[n]})"
+        return shared.length_expr(expr, term)
 
     def _length_arg(self, b: shared.Binding, name: str | None):
         a = next((x for x in b.fn.args if x.name == name), None)
@@ -362,7 +401,7 @@ class _Planner:
         length_of = {}
         for s in steps:
             if s.length and s.kind in ("typed_in", "strings_in", "bytes_in", "ints_in", "typed_out",
-                                       "typed_alloc"):
+                                       "typed_alloc", "out_structs_counted"):
                 length_of[s.length[2:]] = s
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -379,6 +418,9 @@ class _Planner:
                 cargs.append("o.cptr()")
                 continue
             s = by_arg.get(a.name)
+            if s is None and b.result == "bytes_sized" and a.name == b.size_arg:
+                cargs.append("&cSize")
+                continue
             if s is None:
                 ls = length_of.get(a.name)
                 if ls is None:
@@ -421,6 +463,8 @@ class _Planner:
             ret_go = "bool"
         elif b.result == "bytes_count":
             ret_go = "int"
+        elif b.result == "bytes_sized":
+            ret_go = "[]byte"
         if ret_go:
             results.append(("rv", ret_go))
         for s in steps:
@@ -470,7 +514,7 @@ def _carg(s: GoStep) -> str:
     if k == "callback":
         return "cbPtr"
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-             "out_alloc_strings", "out_struct_array", "out_struct_block"):
+             "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
         return "&" + s.c
     if k in ("out_uuid",):
         return f"&{s.c}[0]"
@@ -480,6 +524,8 @@ def _carg(s: GoStep) -> str:
         return f"({s.ctype})({s.c})"
     if k == "out_bytes":
         return f"{s.ctype}({s.c})" if s.ctype == "unsafe.Pointer" else f"{s.ctype}({s.c})"
+    if k == "out_structs_counted":
+        return s.c
     return s.c
 
 

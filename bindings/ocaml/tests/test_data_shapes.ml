@@ -1,0 +1,49 @@
+(* The data shapes of the host and vCPU queries, with test:///default's fixed
+   answers (the same on pyvirt and on libvirt's own test driver). *)
+open Pyvirt
+open Harness
+
+let hex s = String.concat "" (List.map (fun c -> Printf.sprintf "%02x" (Char.code c))
+                                (List.of_seq (String.to_seq s)))
+
+let () =
+  let conn = connect_open ~name:"test:///default" () in
+  test "node_get_cpu_stats" (fun () ->
+      let got = Connect.node_get_cpu_stats conn node_cpu_stats_all_cpus in
+      check_eq "stats" (fun l -> String.concat "," (List.map (fun (f, v) -> f ^ "=" ^ string_of_int v) l))
+        [("user", 9797400000); ("kernel", 34678723400000); ("idle", 87264900000);
+         ("iowait", 763600000)]
+        (Array.to_list (Array.map (fun (s : node_cpu_stats) -> (s.field, s.value)) got)));
+  test "node_get_memory_stats: not supported by the test driver" (fun () ->
+      check_eq "code" string_of_int err_no_support
+        (error_code (fun () -> Connect.node_get_memory_stats conn node_memory_stats_all_cells)));
+  test "node_get_cpu_map" (fun () ->
+      let n, map, online = Connect.node_get_cpu_map conn in
+      check_eq "map" (fun x -> x) "8 15 3" (Printf.sprintf "%d %s %d" n (hex map) online));
+  test "node_get_free_pages" (fun () ->
+      (* the result is the driver's own (0 here); every slot is filled *)
+      let n, counts = Connect.node_get_free_pages conn [| 4; 2048 |] 0 2 in
+      check_eq "counts" (fun x -> x) "0: 19 45 97 201"
+        (Printf.sprintf "%d: %s" n (String.concat " " (Array.to_list (Array.map string_of_int counts)))));
+  let dom = Connect.domain_lookup_by_name conn "test" in
+  test "get_vcpus" (fun () ->
+      let info, maps = Domain.get_vcpus dom 2 1 in
+      check_eq "info" (fun x -> x) "0/1 1/1"
+        (String.concat " " (Array.to_list (Array.map (fun v ->
+             Printf.sprintf "%d/%d" v.number v.state) info)));
+      check "a vCPU runs on a CPU" (Array.for_all (fun v -> v.cpu >= 0) info);
+      check_eq "maps" (fun x -> x) "ffff" (hex maps);
+      let _, none = Domain.get_vcpus dom 2 0 in
+      check_eq "no maps asked for" (fun x -> x) "" none);
+  test "get_vcpu_pin_info" (fun () ->
+      let n, maps = Domain.get_vcpu_pin_info dom 2 1 in
+      check_eq "pins" (fun x -> x) "2 ffff" (Printf.sprintf "%d %s" n (hex maps)));
+  test "get_emulator_pin_info" (fun () ->
+      let n, map = Domain.get_emulator_pin_info dom 1 in
+      check_eq "pin" (fun x -> x) "1 ff" (Printf.sprintf "%d %s" n (hex map)));
+  test "get_vcpus on an inactive domain raises" (fun () ->
+      Domain.destroy dom;
+      let code = error_code (fun () -> Domain.get_vcpus dom 2 1) in
+      Domain.create dom;
+      check_eq "code" string_of_int err_operation_invalid code);
+  finish ()
