@@ -96,3 +96,50 @@ func TestVcpuMaps(t *testing.T) {
 	_, _, err = d.GetVcpus(2, 1)
 	wantErrCode(t, "GetVcpus on an inactive domain", err, ERR_OPERATION_INVALID)
 }
+
+func TestDomainStatsRecords(t *testing.T) {
+	c := open(t)
+	d, err := c.DomainLookupByName("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free()
+	check := func(what string, recs []DomainStatsRecord, err error) {
+		t.Helper()
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s = %+v, %v", what, recs, err)
+		}
+		name, _ := recs[0].Dom.GetName()
+		state, _ := recs[0].Params.Get("state.state")
+		reason, _ := recs[0].Params.Get("state.reason")
+		if name != "test" || len(recs[0].Params) != 2 || state != int32(DOMAIN_RUNNING) || reason != int32(0) {
+			t.Fatalf("%s = %s %+v", what, name, recs[0].Params)
+		}
+		recs[0].Dom.Free() // the record's domain is the caller's reference
+	}
+	recs, err := c.GetAllDomainStats(uint(DOMAIN_STATS_STATE), 0)
+	check("GetAllDomainStats", recs, err)
+	recs, err = DomainListGetStats([]*Domain{d}, uint(DOMAIN_STATS_STATE), 0)
+	check("DomainListGetStats", recs, err)
+}
+
+func TestInterfaceAddresses(t *testing.T) {
+	c := open(t)
+	d, err := c.DomainLookupByName("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free()
+	ifaces, err := d.InterfaceAddresses(uint(DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE), 0)
+	if err != nil || len(ifaces) != 1 {
+		t.Fatalf("InterfaceAddresses = %+v, %v", ifaces, err)
+	}
+	i := ifaces[0]
+	if i.Name != "testnet0" || i.Hwaddr != "aa:bb:cc:dd:ee:ff" || len(i.Addrs) != 1 {
+		t.Fatalf("InterfaceAddresses = %+v", i)
+	}
+	a := i.Addrs[0]
+	if a.Type != int(IP_ADDR_TYPE_IPV4) || a.Addr != "192.168.122.3" || a.Prefix != 24 {
+		t.Fatalf("InterfaceAddresses address = %+v", a)
+	}
+}

@@ -16,6 +16,7 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the Go templates spell out; any other kind leaves a function out.
@@ -23,7 +24,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class GoStep:
     is_result: bool = False
     shares_length: bool = False   # an earlier input array already set its count
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
     ptrtype: str = ""        # struct arrays: cgo's name of the element pointer typedef
     count: str = ""          # output arrays: Go int expression of the elements filled
@@ -147,6 +149,7 @@ class Package:
     callbacks: list[GoCallback] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs needing a fromC...Slice converter
 
 
 
@@ -160,12 +163,25 @@ def _scalar(t: str, enums: dict[str, str], conv: Conventions) -> tuple[str, str]
     raise Unsupported(f"scalar type {t}")
 
 
-def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
+def _struct(s: Struct, conv: Conventions, enums: dict[str, str], ptrs: dict[str, str],
+            nested) -> GoStruct:
+    """nested(cname) -> the Go struct of an array field's elements (virDomainInterface.addrs)."""
     fields = []
     names = {f.name for f in s.fields}
     for f in s.fields:
         cf = "c." + conv.cfield(f.name)
-        if f.array and f.type == "char":
+        shape = shared.nested_field(s, f, ptrs)
+        if shape == "object":       # borrowed from the record: the Go value takes a reference
+            t = conv.object(f.type)
+            fields.append(GoField(conv.field(f.name), "*" + t, f"newRef{t}({cf})"))
+        elif shape == "typed":
+            fields.append(GoField(conv.field(f.name), "TypedParams",
+                                  f"typedParamsFromC({cf}, C.int(c.{conv.cfield('n' + f.name)}))"))
+        elif shape == "structs":
+            gs = nested(ptrs[f.type])
+            fields.append(GoField(conv.field(f.name), "[]" + gs.name,
+                                  f"fromC{gs.name}Slice({cf}, int(c.{conv.cfield('n' + f.name)}))"))
+        elif f.array and f.type == "char":
             fields.append(GoField(conv.field(f.name), "string", f"C.GoString(&{cf}[0])"))
         elif f.array and f.type == "unsigned char":
             fields.append(GoField(conv.field(f.name), "[]byte",
@@ -196,6 +212,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.pkg = Package()
         self.used_structs: dict[str, GoStruct] = {}
         self.used_callbacks: dict[str, GoCallback] = {}
@@ -215,6 +232,9 @@ class _Planner:
             return GoStep(k, a.name, go, c, gt, ct, is_input=True)
         if k == "uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_input=True)
+        if k == "objects_in":     # a NULL-terminated array
+            return GoStep(k, a.name, go, c, "[]*" + conv.object(s.ctype), "C." + s.ctype,
+                          is_input=True)
         if k in ("typed_in", "strings_in", "bytes_in"):
             n = self._length_arg(b, s.length)
             gt = {"typed_in": "TypedParams", "strings_in": "[]string", "bytes_in": "[]byte"}[k]
@@ -289,7 +309,8 @@ class _Planner:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
                           length=cap, is_result=True, free=b.element_free(s),
-                          owned=bool(gs.owned), ptrtype="C." + a.type.rstrip(" *"))
+                          list_free=b.list_free(s), owned=bool(gs.owned),
+                          ptrtype="C." + a.type.rstrip(" *"))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
@@ -324,8 +345,14 @@ class _Planner:
 
     def struct(self, cname: str) -> GoStruct:
         if cname not in self.used_structs:
-            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums)
+            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums,
+                                               self.ptrs, self.nested)
         return self.used_structs[cname]
+
+    def nested(self, cname: str) -> GoStruct:
+        """A struct that is also copied as an array field: it gets a Slice converter."""
+        self.pkg.sliced.add(cname)
+        return self.struct(cname)
 
     def callback(self, cb: shared.Callback) -> GoCallback:
         if cb.unsupported:

@@ -19,6 +19,7 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the stub template spells out; any other kind leaves a function out.
@@ -26,13 +27,13 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
 ALLOCATING = {"typed_in", "ints_in", "strings_in", "out_ints", "out_strings", "out_bytes",
-              "out_structs", "out_structs_counted",
+              "out_structs", "out_structs_counted", "objects_in",
               "typed_out", "callback"}
 
 
@@ -61,6 +62,7 @@ class OStep:
     capacity: int = 0
     shares_length: bool = False
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
     count: str = "ret"       # output arrays: C expression of the elements filled
 
@@ -203,6 +205,7 @@ class Library:
     variants: list[Variant] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs also copied as array fields
 
     def module_functions(self, module: str) -> list[OFunction]:
         return [f for f in self.functions if f.module == module]
@@ -223,6 +226,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.lib = Library()
         self.used_structs: dict[str, OStruct] = {}
         self.used_callbacks: dict[str, OCallback] = {}
@@ -236,7 +240,17 @@ class _Planner:
         names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            shape = shared.nested_field(s, f, self.ptrs)
+            if shape == "object":    # borrowed from the record: the OCaml value takes a reference
+                mt = self.conv.object_type(f.type)
+                make = f"(vir{f.type[3:-3]}Ref({cf}), pv_wrap_{mt}({cf}))"
+            elif shape == "typed":
+                mt, make = "typed_params", f"pv_typed_to_value({cf}, c->n{f.name})"
+            elif shape == "structs":
+                inner = self.struct(self.ptrs[f.type])
+                self.lib.sliced.add(inner.cname)
+                mt, make = inner.name + " array", f"pv_structs_{inner.cname}({cf}, c->n{f.name})"
+            elif f.array and f.type == "char":
                 mt, make = "string", f"caml_copy_string({cf})"
             elif f.array and f.type == "unsigned char":
                 mt, make = "string", f"caml_alloc_initialized_string({f.array}, (const char *){cf})"
@@ -317,6 +331,9 @@ class _Planner:
             return OStep(k, a.name, c, v, mt, a.type, label=label, read=rd, make=mk)
         if k == "uuid":
             return OStep(k, a.name, c, v, "string", "const unsigned char *", label=label)
+        if k == "objects_in":     # a NULL-terminated array
+            t = conv.object_type(s.ctype)
+            return OStep(k, a.name, c, v, t + " array", s.ctype, label=label, obj=t)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -382,7 +399,8 @@ class _Planner:
                 if not cap:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return OStep(k, a.name, c, mltype=st.name + " array", ctype="struct " + s.ctype,
-                         elem=s.ctype, length=cap, free=b.element_free(s), owned=bool(st.owned))
+                         elem=s.ctype, length=cap, free=b.element_free(s),
+                         list_free=b.list_free(s), owned=bool(st.owned))
         if k == "out_objects":
             t = conv.object_type(s.ctype)
             return OStep(k, a.name, c, mltype=t + " array", ctype=s.ctype, obj=t)
@@ -552,7 +570,9 @@ class _Planner:
         clash = names & top
         if clash:
             raise ValueError(f"OCaml constants named as functions: {sorted(clash)}")
-        lib.structs = sorted(self.used_structs.values(), key=lambda s: s.cname)
+        # An array field's record type comes before the records that hold it.
+        lib.structs = sorted(self.used_structs.values(),
+                             key=lambda s: (s.cname not in lib.sliced, s.cname))
         lib.callbacks = sorted(self.used_callbacks.values(), key=lambda c: c.cname)
         lib.variants = sorted(self.variants.values(), key=lambda v: v.name)
         return lib

@@ -19,6 +19,7 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the XS template spells out; any other kind leaves a function out.
@@ -26,7 +27,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
                  "out_structs_counted", *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
@@ -56,6 +57,7 @@ class PerlStep:
     capacity: int = 0
     shares_length: bool = False
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
     count: str = "ret"       # output arrays: C expression of the elements filled
 
@@ -131,6 +133,7 @@ class Module:
     callbacks: list[PerlCallback] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs also copied as array fields
 
     @property
     def packages(self) -> list[tuple[str, list[PerlFunction]]]:
@@ -156,6 +159,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.mod = Module()
         self.used_structs: dict[str, PerlStruct] = {}
         self.used_callbacks: dict[str, PerlCallback] = {}
@@ -168,7 +172,17 @@ class _Planner:
         names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            shape = shared.nested_field(s, f, self.ptrs)
+            if shape == "object":    # borrowed from the record: the Perl object takes a reference
+                make = (f"({cf} ? pv_wrap(aTHX_ (vir{f.type[3:-3]}Ref({cf}), (void *){cf}), "
+                        f"\"{self.conv.object(f.type)}\") : newSV(0))")
+            elif shape == "typed":
+                make = f"pv_typed_to_sv(aTHX_ {cf}, c->n{f.name})"
+            elif shape == "structs":
+                self.struct(self.ptrs[f.type])
+                self.mod.sliced.add(self.ptrs[f.type])
+                make = f"pv_structs_{self.ptrs[f.type]}(aTHX_ {cf}, c->n{f.name})"
+            elif f.array and f.type == "char":
                 make = f"newSVpv({cf}, 0)"
             elif f.array and f.type == "unsigned char":
                 make = f"newSVpvn((const char *){cf}, {f.array})"
@@ -233,6 +247,8 @@ class _Planner:
             return PerlStep(k, a.name, c, a.type, index, read=rd, make=mk)
         if k == "uuid":
             return PerlStep(k, a.name, c, "const unsigned char *", index)
+        if k == "objects_in":     # a NULL-terminated array
+            return PerlStep(k, a.name, c, s.ctype, index, klass=conv.object(s.ctype))
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -292,7 +308,8 @@ class _Planner:
                 if not cap:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype, length=cap,
-                            free=b.element_free(s), owned=bool(ps.owned))
+                            free=b.element_free(s), list_free=b.list_free(s),
+                            owned=bool(ps.owned))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)

@@ -41,6 +41,23 @@ let () =
   test "get_emulator_pin_info" (fun () ->
       let n, map = Domain.get_emulator_pin_info dom 1 in
       check_eq "pin" (fun x -> x) "1 ff" (Printf.sprintf "%d %s" n (hex map)));
+  test "stats records: a domain and typed parameters each" (fun () ->
+      let show (recs : domain_stats_record array) =
+        String.concat ";" (Array.to_list (Array.map (fun (r : domain_stats_record) ->
+            let p f = match List.assoc f r.params with Int i -> string_of_int i | _ -> "?" in
+            Printf.sprintf "%s %d %s %s" (Domain.get_name r.dom) (List.length r.params)
+              (p "state.state") (p "state.reason")) recs)) in
+      check_eq "all" (fun x -> x) "test 2 1 0"
+        (show (Connect.get_all_domain_stats conn domain_stats_state));
+      check_eq "list" (fun x -> x) "test 2 1 0"
+        (show (domain_list_get_stats [| dom |] domain_stats_state)));
+  test "interface_addresses: addresses nested in each interface" (fun () ->
+      let ifaces = Domain.interface_addresses dom domain_interface_addresses_src_lease in
+      check_eq "ifaces" (fun x -> x) "testnet0 aa:bb:cc:dd:ee:ff [0 192.168.122.3/24]"
+        (String.concat ";" (Array.to_list (Array.map (fun (i : domain_interface) ->
+             Printf.sprintf "%s %s [%s]" i.name i.hwaddr
+               (String.concat " " (Array.to_list (Array.map (fun (a : domain_interface_ip_address) ->
+                    Printf.sprintf "%d %s/%d" a.type_ a.addr a.prefix) i.addrs)))) ifaces))));
   test "get_vcpus on an inactive domain raises" (fun () ->
       Domain.destroy dom;
       let code = error_code (fun () -> Domain.get_vcpus dom 2 1) in

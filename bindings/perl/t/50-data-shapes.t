@@ -33,6 +33,20 @@ is_deeply([$dom->get_vcpu_pin_info(2, 1)], [2, "\xff\xff"],
           'get_vcpu_pin_info');
 is_deeply([$dom->get_emulator_pin_info(1)], [1, "\xff"], 'get_emulator_pin_info');
 
+# Stats records: each with its own domain object and typed parameters.
+for my $recs ([$conn->get_all_domain_stats(DOMAIN_STATS_STATE)],
+              [PyVirt::domain_list_get_stats([$dom], DOMAIN_STATS_STATE)]) {
+    is_deeply([map { [$_->{dom}->get_name(), $_->{params}] } @$recs],
+              [['test', {'state.state' => DOMAIN_RUNNING, 'state.reason' => 0}]],
+              'domain stats records');
+}
+
+my @ifaces = $dom->interface_addresses(DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE);
+is_deeply([map { [$_->{name}, $_->{hwaddr}, $_->{addrs}] } @ifaces],
+          [['testnet0', 'aa:bb:cc:dd:ee:ff',
+            [{type => IP_ADDR_TYPE_IPV4, addr => '192.168.122.3', prefix => 24}]]],
+          'interface_addresses: addresses nested in each interface');
+
 $dom->destroy();
 eval { $dom->get_vcpus(2, 1) };
 is($@ && $@->code, ERR_OPERATION_INVALID, 'get_vcpus on an inactive domain dies');
