@@ -120,8 +120,10 @@ def _result(fn: Function, plan: shim_plan.Plan) -> str:
     r = plan.result
     if r == "void":
         return "none"
-    if r == "expression" or fn.name in shim_plan.VALUE_WITH_OUTPUTS:
-        return "value"   # the C result itself is the answer (vCPUs filled, host CPUs)
+    if r == "expression" or fn.name in shim_plan.VALUE_WITH_OUTPUTS or any(
+            s.kind == "typed_grid" for s in plan.steps):
+        return "value"   # the C result itself is the answer (vCPUs filled, host CPUs,
+                         # parameters per row)
     if r == "value" and fn.ret.type == "int":
         if BOOL_RESULT.match(fn.name):
             return "bool"
@@ -162,6 +164,13 @@ def length_expr(expr: str, term) -> str:
             raise Unsupported(f"length {expr}")
         parts.append(f"(({term(m.group(1))} + 7) / 8)" if m.group(1) else term(m.group(2)))
     return " * ".join(parts)
+
+
+def grid(expr: str) -> tuple[str, str]:
+    """The row length and row count of a 'typed_grid' output's length 'a*b': b rows
+    of a entries each (virDomainGetCPUStats: nparams*ncpus)."""
+    row, rows = expr.split("*")
+    return row.strip(), rows.strip()
 
 
 def nested_field(struct, f, struct_ptrs: dict[str, str]) -> str:

@@ -143,3 +143,39 @@ func TestInterfaceAddresses(t *testing.T) {
 		t.Fatalf("InterfaceAddresses address = %+v", a)
 	}
 }
+
+func TestDomainCPUStats(t *testing.T) {
+	c := open(t)
+	d, err := c.DomainLookupByName("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free()
+	// NULL params: how many parameters a row has (the total row here).
+	if n, rows, err := d.GetCPUStats(0, -1, 1, 0); err != nil || n != 3 || len(rows) != 0 {
+		t.Fatalf("GetCPUStats count = %d %v %v", n, rows, err)
+	}
+	n, rows, err := d.GetCPUStats(3, -1, 1, 0)
+	if err != nil || n != 3 || len(rows) != 1 || len(rows[0]) != 3 {
+		t.Fatalf("GetCPUStats total = %d %v %v", n, rows, err)
+	}
+	if v, _ := rows[0].Get("cpu_time"); v != uint64(48772617035) {
+		t.Fatalf("GetCPUStats total cpu_time = %v", rows[0])
+	}
+	// One row per CPU asked for, each with the n parameters filled.
+	n, rows, err = d.GetCPUStats(2, 0, 2, 0)
+	if err != nil || n != 2 || len(rows) != 2 {
+		t.Fatalf("GetCPUStats per CPU = %d %v %v", n, rows, err)
+	}
+	for i, want := range []uint64{24386308517, 24386308518} {
+		if v, _ := rows[i].Get("cpu_time"); len(rows[i]) != 2 || v != want {
+			t.Fatalf("GetCPUStats CPU %d = %v", i, rows[i])
+		}
+	}
+	if err := d.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Create()
+	_, _, err = d.GetCPUStats(3, -1, 1, 0)
+	wantErrCode(t, "GetCPUStats on an inactive domain", err, ERR_OPERATION_INVALID)
+}

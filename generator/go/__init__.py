@@ -24,7 +24,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 
 
 @dataclass(frozen=True)
@@ -311,6 +311,10 @@ class _Planner:
                           length=cap, is_result=True, free=b.element_free(s),
                           list_free=b.list_free(s), owned=bool(gs.owned),
                           ptrtype="C." + a.type.rstrip(" *"))
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return GoStep(k, a.name, go, c, "[]TypedParams", length=self._expr(b, s.length),
+                          elem=self._expr(b, row), count=self._expr(b, rows), is_result=True)
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
@@ -551,7 +555,7 @@ def _carg(s: GoStep) -> str:
         return f"({s.ctype})({s.c})"
     if k == "out_bytes":
         return f"{s.ctype}({s.c})" if s.ctype == "unsafe.Pointer" else f"{s.ctype}({s.c})"
-    if k == "out_structs_counted":
+    if k in ("out_structs_counted", "typed_grid"):
         return s.c
     return s.c
 

@@ -27,13 +27,13 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
 ALLOCATING = {"typed_in", "ints_in", "strings_in", "out_ints", "out_strings", "out_bytes",
-              "out_structs", "out_structs_counted", "objects_in",
+              "out_structs", "out_structs_counted", "objects_in", "typed_grid",
               "typed_out", "callback"}
 
 
@@ -404,6 +404,11 @@ class _Planner:
         if k == "out_objects":
             t = conv.object_type(s.ctype)
             return OStep(k, a.name, c, mltype=t + " array", ctype=s.ctype, obj=t)
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return OStep(k, a.name, c, mltype="typed_params array",
+                         length=self._expr(b, s.length), elem=self._expr(b, row),
+                         count=self._expr(b, rows))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)

@@ -27,7 +27,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
                  "out_structs_counted", *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
@@ -310,6 +310,10 @@ class _Planner:
             return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype, length=cap,
                             free=b.element_free(s), list_free=b.list_free(s),
                             owned=bool(ps.owned))
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return PerlStep(k, a.name, c, length=self._expr(b, s.length),
+                            elem=self._expr(b, row), count=self._expr(b, rows))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)

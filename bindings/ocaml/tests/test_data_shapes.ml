@@ -58,6 +58,22 @@ let () =
              Printf.sprintf "%s %s [%s]" i.name i.hwaddr
                (String.concat " " (Array.to_list (Array.map (fun (a : domain_interface_ip_address) ->
                     Printf.sprintf "%d %s/%d" a.type_ a.addr a.prefix) i.addrs)))) ifaces))));
+  test "get_cpu_stats: rows of typed parameters" (fun () ->
+      let cpu_time (p : typed_params) = match List.assoc_opt "cpu_time" p with
+        | Some (Ullong v) -> Int64.to_string v | _ -> "?" in
+      let n, rows = Domain.get_cpu_stats dom 0 (-1) 1 in
+      check_eq "count" (fun x -> x) "3 0" (Printf.sprintf "%d %d" n (Array.length rows));
+      let n, rows = Domain.get_cpu_stats dom 3 (-1) 1 in
+      check_eq "total" (fun x -> x) "3 48772617035 3"
+        (Printf.sprintf "%d %s %d" n (cpu_time rows.(0)) (List.length rows.(0)));
+      let n, rows = Domain.get_cpu_stats dom 2 0 2 in
+      check_eq "per CPU" (fun x -> x) "2 24386308517 24386308518"
+        (String.concat " " (string_of_int n :: Array.to_list (Array.map cpu_time rows))));
+  test "get_cpu_stats on an inactive domain raises" (fun () ->
+      Domain.destroy dom;
+      let code = error_code (fun () -> Domain.get_cpu_stats dom 3 (-1) 1) in
+      Domain.create dom;
+      check_eq "code" string_of_int err_operation_invalid code);
   test "get_vcpus on an inactive domain raises" (fun () ->
       Domain.destroy dom;
       let code = error_code (fun () -> Domain.get_vcpus dom 2 1) in

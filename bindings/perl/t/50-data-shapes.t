@@ -47,7 +47,18 @@ is_deeply([map { [$_->{name}, $_->{hwaddr}, $_->{addrs}] } @ifaces],
             [{type => IP_ADDR_TYPE_IPV4, addr => '192.168.122.3', prefix => 24}]]],
           'interface_addresses: addresses nested in each interface');
 
+# Typed parameters per CPU: without a buffer, how many a row has; then rows.
+is_deeply([$dom->get_cpu_stats(0, -1, 1)], [3, []], 'get_cpu_stats: count');
+my ($nstats, $rows) = $dom->get_cpu_stats(3, -1, 1);
+is_deeply([$nstats, scalar @$rows, $rows->[0]{cpu_time}, scalar keys %{$rows->[0]}],
+          [3, 1, 48772617035, 3], 'get_cpu_stats: the total row');
+($nstats, $rows) = $dom->get_cpu_stats(2, 0, 2);
+is_deeply([$nstats, map { $_->{cpu_time} } @$rows], [2, 24386308517, 24386308518],
+          'get_cpu_stats: one row per CPU');
+
 $dom->destroy();
+eval { $dom->get_cpu_stats(3, -1, 1) };
+is($@ && $@->code, ERR_OPERATION_INVALID, 'get_cpu_stats on an inactive domain dies');
 eval { $dom->get_vcpus(2, 1) };
 is($@ && $@->code, ERR_OPERATION_INVALID, 'get_vcpus on an inactive domain dies');
 $dom->create();
