@@ -30,7 +30,7 @@ VALUE_RESULT = re.compile(
 
 RESULTS = ("none", "status", "bool", "value", "object", "borrowed_object", "string",
            "borrowed_string",
-           "count", "bytes_count")
+           "count", "bytes_count", "bytes_sized")
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,17 @@ class Binding:
     callbacks: tuple[Callback, ...] = ()       # what the callback argument may be
     events: tuple[EventChoice, ...] = ()        # for a RegisterAny family
     element_frees: tuple[tuple[str, str], ...] = ()   # (argument, libvirt's free function)
+    list_frees: tuple[tuple[str, str], ...] = ()      # (argument, libvirt's list free function)
 
     def element_free(self, s: Step) -> str:
         """The spec's function freeing one element of a struct-array output
         (virNetworkDHCPLeaseFree); '' when the caller frees its strings and block."""
         return dict(self.element_frees).get(s.arg.name, "")
+
+    def list_free(self, s: Step) -> str:
+        """The spec's function freeing a whole struct-array output, elements and
+        all (virDomainStatsRecordListFree); '' when there is none."""
+        return dict(self.list_frees).get(s.arg.name, "")
 
     @property
     def inputs(self) -> list[Step]:
@@ -102,6 +108,11 @@ class Binding:
     def error_value(self) -> str | None:
         return self.fn.ret.error_value
 
+    @property
+    def size_arg(self) -> str:
+        """For a bytes_sized result (virSecretGetValue): the output receiving its size."""
+        return next((a.name for a in self.fn.args if a.name.endswith("_size") and a.dir == "out"), "")
+
 
 def _result(fn: Function, plan: shim_plan.Plan) -> str:
     if plan.refcount:
@@ -109,6 +120,10 @@ def _result(fn: Function, plan: shim_plan.Plan) -> str:
     r = plan.result
     if r == "void":
         return "none"
+    if r == "expression" or fn.name in shim_plan.VALUE_WITH_OUTPUTS or any(
+            s.kind == "typed_grid" for s in plan.steps):
+        return "value"   # the C result itself is the answer (vCPUs filled, host CPUs,
+                         # parameters per row)
     if r == "value" and fn.ret.type == "int":
         if BOOL_RESULT.match(fn.name):
             return "bool"
@@ -120,16 +135,56 @@ def _result(fn: Function, plan: shim_plan.Plan) -> str:
 STRUCT_OUTPUTS = ("out_structs", "out_struct_array", "out_struct_block")
 
 
-def _element_frees(full: Api, steps: tuple[Step, ...]) -> tuple[tuple[str, str], ...]:
-    """For a virXPtr ** output: the spec's virXFree(virXPtr), if there is one."""
+def _element_frees(full: Api, steps: tuple[Step, ...], suffix: str = "Free",
+                   arg: str = "") -> tuple[tuple[str, str], ...]:
+    """For a virXPtr ** output: the spec's virXFree(virXPtr), if there is one; with
+    suffix 'ListFree' and arg ' *', virXListFree(virXPtr *) for the whole list."""
     out = []
     for s in steps:
         if s.kind == "out_struct_array":
             ptr = s.arg.type[:-3]
-            f = full.by_name.get(ptr[:-3] + "Free")
-            if isinstance(f, Function) and len(f.args) == 1 and f.args[0].type == ptr:
+            f = full.by_name.get(ptr[:-3] + suffix)
+            if isinstance(f, Function) and len(f.args) == 1 and f.args[0].type == ptr + arg:
                 out.append((s.arg.name, f.name))
     return tuple(out)
+
+
+LENGTH_TERM = re.compile(r"^(?:VIR_CPU_MAPLEN\((\w+)\)|(\w+))$")
+
+
+def length_expr(expr: str, term) -> str:
+    """An array length the spec gives as an expression of arguments, in a language:
+    'maxinfo*maplen' -> term('maxinfo') * term('maplen'); 'VIR_CPU_MAPLEN(return)'
+    -> ((term('return') + 7) / 8).  term(name) gives a name's integer expression
+    and raises Unsupported for one it does not know."""
+    parts = []
+    for t in expr.split("*"):
+        m = LENGTH_TERM.match(t.strip())
+        if m is None:
+            raise Unsupported(f"length {expr}")
+        parts.append(f"(({term(m.group(1))} + 7) / 8)" if m.group(1) else term(m.group(2)))
+    return " * ".join(parts)
+
+
+def grid(expr: str) -> tuple[str, str]:
+    """The row length and row count of a 'typed_grid' output's length 'a*b': b rows
+    of a entries each (virDomainGetCPUStats: nparams*ncpus)."""
+    row, rows = expr.split("*")
+    return row.strip(), rows.strip()
+
+
+def nested_field(struct, f, struct_ptrs: dict[str, str]) -> str:
+    """What a pointer field of a returned struct holds, when a binding can copy it:
+    'object' (virDomainStatsRecord.dom: a borrowed object), 'typed' (params counted
+    by nparams), 'structs' (virDomainInterface.addrs counted by naddrs), or ''."""
+    counted = "n" + f.name in {x.name for x in struct.fields}
+    if f.type in OBJECT_TYPES:
+        return "object"
+    if f.type == "virTypedParameterPtr" and counted:
+        return "typed"
+    if f.type in struct_ptrs and counted:
+        return "structs"
+    return ""
 
 
 def owned_strings(struct) -> tuple[str, ...]:
@@ -185,8 +240,13 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
     cbs_by_name = {ft.name: _callback(ft, plans[ft.name]) for ft in fts}
     ours = {f.name for f in api.functions}
     frees = {fn.name: _element_frees(full, plans[fn.name].steps) for fn in api.functions}
+    list_frees = {fn.name: _element_frees(full, plans[fn.name].steps, "ListFree", " *")
+                  for fn in api.functions}
     # A free function that a struct-array output's method calls itself.
     used_by = {f: fn for fn, fs in frees.items() for _, f in fs}
+    for fn, fs in list_frees.items():
+        for _, f in fs:
+            used_by[f] = f"{used_by[f]} and {fn}" if f in used_by else fn
     out = []
     for fn in api.functions:
         p = plans[fn.name]
@@ -209,11 +269,14 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                 problems.append(f"callback type {step.ctype} unknown")
             if not step.arg.opaque:
                 problems.append(f"callback {step.arg.name} has no user-data argument")
-        if fn.name in used_by:
+        if fn.name in used_by and fn.name.endswith("ListFree"):
+            problems = [f"frees the result of {used_by[fn.name]}: each frees it itself"]
+        elif fn.name in used_by:
             problems = [f"frees an element of {used_by[fn.name]}'s result: "
                         "that method frees each one itself"]
         out.append(Binding(fn, owner, stem_of(fn, owner), p.steps, _result(fn, p),
-                           "; ".join(problems), p.refcount, cbs, events, frees[fn.name]))
+                           "; ".join(problems), p.refcount, cbs, events, frees[fn.name],
+                           list_frees[fn.name]))
     assert len(out) == len(ours)
     return out
 

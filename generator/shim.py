@@ -126,7 +126,7 @@ IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "aut
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
-             "out_struct_block", "out_alloc_bytes", "out_structs_counted"}
+             "out_struct_block", "out_alloc_bytes", "out_structs_counted", "typed_grid"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -137,6 +137,9 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
     t = a.type
     if t == "virTypedParameterPtr" and a.dir == "in" and a.length:
         return Step("typed_in", a, length=a.length)
+    if t == "virTypedParameterPtr" and a.dir == "out" and a.length and "*" in a.length:
+        # rows of typed parameters: ncpus rows of nparams each (virDomainGetCPUStats)
+        return Step("typed_grid", a, length=a.length)
     if t == "virTypedParameterPtr" and a.dir == "out" and a.length:
         if {x.name: x.type for x in fn.args}.get(a.length) != "int *":
             return f"output {a.name}: typed parameters counted by {a.length}"

@@ -62,7 +62,9 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     # CPU maps: per vCPU / per emulator, caller-allocated; the host map, callee-allocated.
     ("virDomainGetVcpuPinInfo", "cpumaps"): {"dir": "out", "length": "ncpumaps*maplen"},
     ("virDomainGetEmulatorPinInfo", "cpumaps"): {"dir": "out", "length": "maplen"},
-    ("virNodeGetCPUMap", "cpumap"): {"dir": "out", "alloc": "callee", "nullable": True},
+    # The host map has one bit per CPU, and the result counts the CPUs.
+    ("virNodeGetCPUMap", "cpumap"): {"dir": "out", "alloc": "callee", "nullable": True,
+                                     "length": "VIR_CPU_MAPLEN(return)"},
     # Typed parameters per CPU (nparams for each of ncpus), and two callee-allocated arrays.
     ("virDomainGetCPUStats", "params"): {"dir": "out", "length": "nparams*ncpus",
                                          "nullable": True},

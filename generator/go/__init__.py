@@ -16,13 +16,15 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the Go templates spell out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,10 @@ class GoStep:
     is_result: bool = False
     shares_length: bool = False   # an earlier input array already set its count
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
     ptrtype: str = ""        # struct arrays: cgo's name of the element pointer typedef
+    count: str = ""          # output arrays: Go int expression of the elements filled
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class Package:
     callbacks: list[GoCallback] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs needing a fromC...Slice converter
 
 
 
@@ -158,12 +163,25 @@ def _scalar(t: str, enums: dict[str, str], conv: Conventions) -> tuple[str, str]
     raise Unsupported(f"scalar type {t}")
 
 
-def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
+def _struct(s: Struct, conv: Conventions, enums: dict[str, str], ptrs: dict[str, str],
+            nested) -> GoStruct:
+    """nested(cname) -> the Go struct of an array field's elements (virDomainInterface.addrs)."""
     fields = []
     names = {f.name for f in s.fields}
     for f in s.fields:
         cf = "c." + conv.cfield(f.name)
-        if f.array and f.type == "char":
+        shape = shared.nested_field(s, f, ptrs)
+        if shape == "object":       # borrowed from the record: the Go value takes a reference
+            t = conv.object(f.type)
+            fields.append(GoField(conv.field(f.name), "*" + t, f"newRef{t}({cf})"))
+        elif shape == "typed":
+            fields.append(GoField(conv.field(f.name), "TypedParams",
+                                  f"typedParamsFromC({cf}, C.int(c.{conv.cfield('n' + f.name)}))"))
+        elif shape == "structs":
+            gs = nested(ptrs[f.type])
+            fields.append(GoField(conv.field(f.name), "[]" + gs.name,
+                                  f"fromC{gs.name}Slice({cf}, int(c.{conv.cfield('n' + f.name)}))"))
+        elif f.array and f.type == "char":
             fields.append(GoField(conv.field(f.name), "string", f"C.GoString(&{cf}[0])"))
         elif f.array and f.type == "unsigned char":
             fields.append(GoField(conv.field(f.name), "[]byte",
@@ -194,6 +212,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.pkg = Package()
         self.used_structs: dict[str, GoStruct] = {}
         self.used_callbacks: dict[str, GoCallback] = {}
@@ -213,6 +232,9 @@ class _Planner:
             return GoStep(k, a.name, go, c, gt, ct, is_input=True)
         if k == "uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_input=True)
+        if k == "objects_in":     # a NULL-terminated array
+            return GoStep(k, a.name, go, c, "[]*" + conv.object(s.ctype), "C." + s.ctype,
+                          is_input=True)
         if k in ("typed_in", "strings_in", "bytes_in"):
             n = self._length_arg(b, s.length)
             gt = {"typed_in": "TypedParams", "strings_in": "[]string", "bytes_in": "[]byte"}[k]
@@ -240,23 +262,42 @@ class _Planner:
         if k == "out_uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_result=True)
         if k in ("out_ints", "out_strings", "out_bytes"):
-            if k != "out_bytes" and b.result != "count":
+            expr = s.length or a.length or ""
+            cap = lengths.get(expr)
+            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
+                cap = self._expr(b, expr)
+            count = "int(cRet)" if b.result == "count" else ""
+            if k != "out_bytes" and not count and "*" in expr:
+                count = cap                     # filled whole (virNodeGetFreePages)
+            if k != "out_bytes" and not count:
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            cap = lengths.get(s.length or a.length or "")
             if cap is None:
                 raise Unsupported(f"output {a.name}: no capacity argument")
             if k == "out_ints":
                 gt, ct = _scalar(s.ctype, self.enums, conv)
-                return GoStep(k, a.name, go, c, "[]" + gt, ct, gt, length=cap, is_result=True)
-            if k == "out_strings":
-                return GoStep(k, a.name, go, c, "[]string", "*C.char", length=cap, is_result=True)
-            ct = "unsafe.Pointer" if a.type == "void *" else "(*C.char)"
-            return GoStep(k, a.name, go, c, "[]byte", ct, length=cap, is_result=True)
+                return GoStep(k, a.name, go, c, "[]" + gt, ct, gt, length=cap, is_result=True,
+                              count=count)
+            if k == "out_bytes":
+                ct = {"void *": "unsafe.Pointer", "unsigned char *": "(*C.uchar)"}.get(a.type, "(*C.char)")
+                return GoStep(k, a.name, go, c, "[]byte", ct, length=cap,
+                              is_result=True, nullable=a.nullable)
+            return GoStep(k, a.name, go, c, "[]string", "*C.char", length=cap, is_result=True)
         if k == "out_objects":
             return GoStep(k, a.name, go, c, "[]*" + conv.object(s.ctype), "C." + s.ctype,
                           conv.object(s.ctype), is_result=True)
         if k == "out_alloc_strings":
             return GoStep(k, a.name, go, c, "[]string", is_result=True)
+        if k == "out_alloc_bytes":
+            if not a.length:
+                raise Unsupported(f"output {a.name}: bytes whose length the spec does not give")
+            return GoStep(k, a.name, go, c, "[]byte", length=self._expr(b, a.length),
+                          is_result=True)
+        if k == "out_structs_counted":
+            gs = self.struct(s.ctype)
+            n = self._length_arg(b, s.length)
+            return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
+                          length=conv.cvar(n.name), length_ctype="C.int", is_result=True,
+                          owned=bool(gs.owned))
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -268,7 +309,12 @@ class _Planner:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
                           length=cap, is_result=True, free=b.element_free(s),
-                          owned=bool(gs.owned), ptrtype="C." + a.type.rstrip(" *"))
+                          list_free=b.list_free(s), owned=bool(gs.owned),
+                          ptrtype="C." + a.type.rstrip(" *"))
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return GoStep(k, a.name, go, c, "[]TypedParams", length=self._expr(b, s.length),
+                          elem=self._expr(b, row), count=self._expr(b, rows), is_result=True)
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
@@ -276,6 +322,24 @@ class _Planner:
                           length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
                           capacity=cap, is_result=True)
         raise Unsupported(f"conversion kind {k}")
+
+    def _expr(self, b: shared.Binding, expr: str) -> str:
+        """A length expression of the spec as a Go int: inputs by their Go names,
+        counted arrays' counts by their C locals, the result as cRet."""
+        conv, names = self.conv, {"return": "cRet"}
+        for s in b.steps:
+            if s.kind == "buffer_max":
+                names[s.arg.name] = conv.cvar(s.arg.name)
+            elif s.kind == "scalar":
+                names[s.arg.name] = conv.param(s.arg.name)
+            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
+                names[s.length] = conv.cvar(s.length)
+
+        def term(n: str) -> str:
+            if n not in names:
+                raise Unsupported(f"length {expr}: {n} is not an input")
+            return f"int({names[n]})"
+        return shared.length_expr(expr, term)
 
     def _length_arg(self, b: shared.Binding, name: str | None):
         a = next((x for x in b.fn.args if x.name == name), None)
@@ -285,8 +349,14 @@ class _Planner:
 
     def struct(self, cname: str) -> GoStruct:
         if cname not in self.used_structs:
-            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums)
+            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums,
+                                               self.ptrs, self.nested)
         return self.used_structs[cname]
+
+    def nested(self, cname: str) -> GoStruct:
+        """A struct that is also copied as an array field: it gets a Slice converter."""
+        self.pkg.sliced.add(cname)
+        return self.struct(cname)
 
     def callback(self, cb: shared.Callback) -> GoCallback:
         if cb.unsupported:
@@ -362,7 +432,7 @@ class _Planner:
         length_of = {}
         for s in steps:
             if s.length and s.kind in ("typed_in", "strings_in", "bytes_in", "ints_in", "typed_out",
-                                       "typed_alloc"):
+                                       "typed_alloc", "out_structs_counted"):
                 length_of[s.length[2:]] = s
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -379,6 +449,9 @@ class _Planner:
                 cargs.append("o.cptr()")
                 continue
             s = by_arg.get(a.name)
+            if s is None and b.result == "bytes_sized" and a.name == b.size_arg:
+                cargs.append("&cSize")
+                continue
             if s is None:
                 ls = length_of.get(a.name)
                 if ls is None:
@@ -421,6 +494,8 @@ class _Planner:
             ret_go = "bool"
         elif b.result == "bytes_count":
             ret_go = "int"
+        elif b.result == "bytes_sized":
+            ret_go = "[]byte"
         if ret_go:
             results.append(("rv", ret_go))
         for s in steps:
@@ -470,7 +545,7 @@ def _carg(s: GoStep) -> str:
     if k == "callback":
         return "cbPtr"
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-             "out_alloc_strings", "out_struct_array", "out_struct_block"):
+             "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
         return "&" + s.c
     if k in ("out_uuid",):
         return f"&{s.c}[0]"
@@ -480,6 +555,8 @@ def _carg(s: GoStep) -> str:
         return f"({s.ctype})({s.c})"
     if k == "out_bytes":
         return f"{s.ctype}({s.c})" if s.ctype == "unsafe.Pointer" else f"{s.ctype}({s.c})"
+    if k in ("out_structs_counted", "typed_grid"):
+        return s.c
     return s.c
 
 

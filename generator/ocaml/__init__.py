@@ -19,19 +19,21 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the stub template spells out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
 ALLOCATING = {"typed_in", "ints_in", "strings_in", "out_ints", "out_strings", "out_bytes",
-              "out_structs",
+              "out_structs", "out_structs_counted", "objects_in", "typed_grid",
               "typed_out", "callback"}
 
 
@@ -60,7 +62,9 @@ class OStep:
     capacity: int = 0
     shares_length: bool = False
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
+    count: str = "ret"       # output arrays: C expression of the elements filled
 
     @property
     def is_input(self) -> bool:
@@ -201,6 +205,7 @@ class Library:
     variants: list[Variant] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs also copied as array fields
 
     def module_functions(self, module: str) -> list[OFunction]:
         return [f for f in self.functions if f.module == module]
@@ -221,6 +226,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.lib = Library()
         self.used_structs: dict[str, OStruct] = {}
         self.used_callbacks: dict[str, OCallback] = {}
@@ -234,7 +240,17 @@ class _Planner:
         names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            shape = shared.nested_field(s, f, self.ptrs)
+            if shape == "object":    # borrowed from the record: the OCaml value takes a reference
+                mt = self.conv.object_type(f.type)
+                make = f"(vir{f.type[3:-3]}Ref({cf}), pv_wrap_{mt}({cf}))"
+            elif shape == "typed":
+                mt, make = "typed_params", f"pv_typed_to_value({cf}, c->n{f.name})"
+            elif shape == "structs":
+                inner = self.struct(self.ptrs[f.type])
+                self.lib.sliced.add(inner.cname)
+                mt, make = inner.name + " array", f"pv_structs_{inner.cname}({cf}, c->n{f.name})"
+            elif f.array and f.type == "char":
                 mt, make = "string", f"caml_copy_string({cf})"
             elif f.array and f.type == "unsigned char":
                 mt, make = "string", f"caml_alloc_initialized_string({f.array}, (const char *){cf})"
@@ -315,6 +331,9 @@ class _Planner:
             return OStep(k, a.name, c, v, mt, a.type, label=label, read=rd, make=mk)
         if k == "uuid":
             return OStep(k, a.name, c, v, "string", "const unsigned char *", label=label)
+        if k == "objects_in":     # a NULL-terminated array
+            t = conv.object_type(s.ctype)
+            return OStep(k, a.name, c, v, t + " array", s.ctype, label=label, obj=t)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -342,16 +361,34 @@ class _Planner:
         if k == "out_alloc_strings":
             return OStep(k, a.name, c, mltype="string array")
         if k in ("out_ints", "out_strings", "out_bytes"):
-            if k != "out_bytes" and b.result != "count":
+            expr = s.length or a.length or ""
+            cap = lengths.get(expr)
+            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
+                cap = self._expr(b, expr)
+            count = "ret" if b.result == "count" else ""
+            if k != "out_bytes" and not count and "*" in expr:
+                count = cap                     # filled whole (virNodeGetFreePages)
+            if k != "out_bytes" and not count:
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            cap = lengths.get(s.length or a.length or "")
             if cap is None:
                 raise Unsupported(f"output {a.name}: no capacity argument")
             if k == "out_ints":
                 et, _, mk = _scalar(s.ctype, self.enums)
-                return OStep(k, a.name, c, mltype=et + " array", ctype=s.ctype, make=mk, length=cap)
+                return OStep(k, a.name, c, mltype=et + " array", ctype=s.ctype, make=mk, length=cap,
+                             count=count)
             return OStep(k, a.name, c, mltype="string array" if k == "out_strings" else "string",
-                         ctype="char *" if k == "out_strings" else "char", length=cap)
+                         ctype="char *" if k == "out_strings" else "char", length=cap,
+                         nullable=a.nullable and k == "out_bytes")
+        if k == "out_alloc_bytes":
+            if not a.length:
+                raise Unsupported(f"output {a.name}: bytes whose length the spec does not give")
+            return OStep(k, a.name, c, mltype="string", length=self._expr(b, a.length))
+        if k == "out_structs_counted":
+            st = self.struct(s.ctype)
+            n = self._length_arg(b, s.length)
+            return OStep(k, a.name, c, mltype=st.name + " array", ctype="struct " + s.ctype,
+                         elem=s.ctype, length=conv.cvar(n.name), length_ctype="int",
+                         owned=bool(st.owned), count=conv.cvar(n.name))
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -362,16 +399,38 @@ class _Planner:
                 if not cap:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return OStep(k, a.name, c, mltype=st.name + " array", ctype="struct " + s.ctype,
-                         elem=s.ctype, length=cap, free=b.element_free(s), owned=bool(st.owned))
+                         elem=s.ctype, length=cap, free=b.element_free(s),
+                         list_free=b.list_free(s), owned=bool(st.owned))
         if k == "out_objects":
             t = conv.object_type(s.ctype)
             return OStep(k, a.name, c, mltype=t + " array", ctype=s.ctype, obj=t)
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return OStep(k, a.name, c, mltype="typed_params array",
+                         length=self._expr(b, s.length), elem=self._expr(b, row),
+                         count=self._expr(b, rows))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
             return OStep(k, a.name, c, mltype="typed_params", length=conv.cvar(n.name),
                          length_ctype=n.type.rstrip(" *"), capacity=cap)
         raise Unsupported(f"conversion kind {k}")
+
+    def _expr(self, b: shared.Binding, expr: str) -> str:
+        """A length expression of the spec in C: inputs and counts by their locals,
+        the result as ret."""
+        names = {"return": "ret"}
+        for s in b.steps:
+            if s.kind in ("buffer_max", "scalar"):
+                names[s.arg.name] = self.conv.cvar(s.arg.name)
+            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
+                names[s.length] = self.conv.cvar(s.length)
+
+        def term(n: str) -> str:
+            if n not in names:
+                raise Unsupported(f"length {expr}: {n} is not an input")
+            return f"(int){names[n]}"
+        return shared.length_expr(expr, term)
 
     def _length_arg(self, b: shared.Binding, name: str | None):
         a = next((x for x in b.fn.args if x.name == name), None)
@@ -444,7 +503,8 @@ class _Planner:
         unit_arg = not b.owner and all(p.optional for p in steps if p.is_input)
         by_arg = {s.arg: s for s in steps}
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
-            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc")}
+            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
+            "out_structs_counted")}
         cargs = []
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -455,6 +515,8 @@ class _Planner:
                 cargs.append("o")
             elif a.name in by_arg:
                 cargs.append(_carg(by_arg[a.name]))
+            elif b.result == "bytes_sized" and a.name == b.size_arg:
+                cargs.append("&c_size")
             elif a.name in length_of:
                 ls = length_of[a.name]
                 cargs.append(ls.length if ls.is_input else "&" + ls.length)
@@ -472,6 +534,8 @@ class _Planner:
             results.append(("ret", "string"))
         elif b.result == "bytes_count":
             results.append(("ret", "int"))
+        elif b.result == "bytes_sized":
+            results.append(("ret", "string"))
         elif b.result == "bool":
             results.append(("ret", "bool"))
         results += [(s.arg, s.mltype) for s in steps if not s.is_input]
@@ -511,7 +575,9 @@ class _Planner:
         clash = names & top
         if clash:
             raise ValueError(f"OCaml constants named as functions: {sorted(clash)}")
-        lib.structs = sorted(self.used_structs.values(), key=lambda s: s.cname)
+        # An array field's record type comes before the records that hold it.
+        lib.structs = sorted(self.used_structs.values(),
+                             key=lambda s: (s.cname not in lib.sliced, s.cname))
         lib.callbacks = sorted(self.used_callbacks.values(), key=lambda c: c.cname)
         lib.variants = sorted(self.variants.values(), key=lambda v: v.name)
         return lib
@@ -527,7 +593,7 @@ def _carg(s: OStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
         return "&" + s.c
     if s.kind == "bytes_in":
         return f"({s.ctype} *){s.c}"

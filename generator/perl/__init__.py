@@ -19,15 +19,17 @@ from .. import bindings as shared
 from ..bindings import Unsupported
 from ..render import environment
 from ..model import OBJECT_TYPES, Api, Enum, Macro, Struct, Typedef
+from ..shim import struct_ptrs as shim_struct_ptrs
 from .names import SCALARS, Conventions
 
 # Conversion kinds the XS template spells out; any other kind leaves a function out.
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
-                 *shared.STRUCT_OUTPUTS}
+                 "out_structs_counted", *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 
 
@@ -55,7 +57,9 @@ class PerlStep:
     capacity: int = 0
     shares_length: bool = False
     free: str = ""           # struct arrays: libvirt's free function for one element
+    list_free: str = ""      # struct arrays: libvirt's free function for the whole list
     owned: bool = False      # struct arrays: each element's char * fields are the caller's
+    count: str = "ret"       # output arrays: C expression of the elements filled
 
     @property
     def is_input(self) -> bool:
@@ -129,6 +133,7 @@ class Module:
     callbacks: list[PerlCallback] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    sliced: set[str] = field(default_factory=set)   # structs also copied as array fields
 
     @property
     def packages(self) -> list[tuple[str, list[PerlFunction]]]:
@@ -154,6 +159,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
         self.mod = Module()
         self.used_structs: dict[str, PerlStruct] = {}
         self.used_callbacks: dict[str, PerlCallback] = {}
@@ -166,7 +172,17 @@ class _Planner:
         names = {f.name for f in s.fields}
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            shape = shared.nested_field(s, f, self.ptrs)
+            if shape == "object":    # borrowed from the record: the Perl object takes a reference
+                make = (f"({cf} ? pv_wrap(aTHX_ (vir{f.type[3:-3]}Ref({cf}), (void *){cf}), "
+                        f"\"{self.conv.object(f.type)}\") : newSV(0))")
+            elif shape == "typed":
+                make = f"pv_typed_to_sv(aTHX_ {cf}, c->n{f.name})"
+            elif shape == "structs":
+                self.struct(self.ptrs[f.type])
+                self.mod.sliced.add(self.ptrs[f.type])
+                make = f"pv_structs_{self.ptrs[f.type]}(aTHX_ {cf}, c->n{f.name})"
+            elif f.array and f.type == "char":
                 make = f"newSVpv({cf}, 0)"
             elif f.array and f.type == "unsigned char":
                 make = f"newSVpvn((const char *){cf}, {f.array})"
@@ -231,6 +247,8 @@ class _Planner:
             return PerlStep(k, a.name, c, a.type, index, read=rd, make=mk)
         if k == "uuid":
             return PerlStep(k, a.name, c, "const unsigned char *", index)
+        if k == "objects_in":     # a NULL-terminated array
+            return PerlStep(k, a.name, c, s.ctype, index, klass=conv.object(s.ctype))
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -252,15 +270,32 @@ class _Planner:
         if k in ("out_string", "out_uuid", "out_uuidstr", "out_alloc_strings"):
             return PerlStep(k, a.name, c)
         if k in ("out_ints", "out_strings", "out_bytes"):
-            if k != "out_bytes" and b.result != "count":
+            expr = s.length or a.length or ""
+            cap = lengths.get(expr)
+            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
+                cap = self._expr(b, expr)
+            count = "ret" if b.result == "count" else ""
+            if k != "out_bytes" and not count and "*" in expr:
+                count = cap                     # filled whole (virNodeGetFreePages)
+            if k != "out_bytes" and not count:
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            cap = lengths.get(s.length or a.length or "")
             if cap is None:
                 raise Unsupported(f"output {a.name}: no capacity argument")
             if k == "out_ints":
                 return PerlStep(k, a.name, c, s.ctype, make=_scalar(s.ctype, self.enums)[1],
-                                length=cap)
-            return PerlStep(k, a.name, c, "char *" if k == "out_strings" else "char", length=cap)
+                                length=cap, count=count)
+            return PerlStep(k, a.name, c, "char *" if k == "out_strings" else "char", length=cap,
+                            nullable=a.nullable and k == "out_bytes")
+        if k == "out_alloc_bytes":
+            if not a.length:
+                raise Unsupported(f"output {a.name}: bytes whose length the spec does not give")
+            return PerlStep(k, a.name, c, length=self._expr(b, a.length))
+        if k == "out_structs_counted":
+            ps = self.struct(s.ctype)
+            n = self._length_arg(b, s.length)
+            return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype,
+                            length=conv.cvar(n.name), length_ctype="int",
+                            owned=bool(ps.owned), count=conv.cvar(n.name))
         if k == "out_objects":
             return PerlStep(k, a.name, c, s.ctype, klass=conv.object(s.ctype))
         if k in shared.STRUCT_OUTPUTS:
@@ -273,13 +308,34 @@ class _Planner:
                 if not cap:
                     raise Unsupported(f"output {a.name}: no capacity argument")
             return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype, length=cap,
-                            free=b.element_free(s), owned=bool(ps.owned))
+                            free=b.element_free(s), list_free=b.list_free(s),
+                            owned=bool(ps.owned))
+        if k == "typed_grid":       # elem: a row's length; count: the rows
+            row, rows = shared.grid(s.length)
+            return PerlStep(k, a.name, c, length=self._expr(b, s.length),
+                            elem=self._expr(b, row), count=self._expr(b, rows))
         if k in ("typed_out", "typed_alloc"):
             n = self._length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
             return PerlStep(k, a.name, c, length=conv.cvar(n.name),
                             length_ctype=n.type.rstrip(" *"), capacity=cap)
         raise Unsupported(f"conversion kind {k}")
+
+    def _expr(self, b: shared.Binding, expr: str) -> str:
+        """A length expression of the spec in C: inputs and counts by their locals,
+        the result as ret."""
+        names = {"return": "ret"}
+        for s in b.steps:
+            if s.kind in ("buffer_max", "scalar"):
+                names[s.arg.name] = self.conv.cvar(s.arg.name)
+            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
+                names[s.length] = self.conv.cvar(s.length)
+
+        def term(n: str) -> str:
+            if n not in names:
+                raise Unsupported(f"length {expr}: {n} is not an input")
+            return f"(int){names[n]}"
+        return shared.length_expr(expr, term)
 
     def _length_arg(self, b: shared.Binding, name: str | None):
         a = next((x for x in b.fn.args if x.name == name), None)
@@ -323,7 +379,8 @@ class _Planner:
         by_arg = {s.arg: s for s in steps}
         cstep = b.callback_step
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
-            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc")}
+            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
+            "out_structs_counted")}
         cargs = []
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -334,6 +391,8 @@ class _Planner:
                 cargs.append("o")
             elif a.name in by_arg:
                 cargs.append(_carg(by_arg[a.name]))
+            elif b.result == "bytes_sized" and a.name == b.size_arg:
+                cargs.append("&c_size")
             elif a.name in length_of:
                 ls = length_of[a.name]
                 cargs.append(ls.length if ls.is_input else "&" + ls.length)
@@ -365,7 +424,7 @@ class _Planner:
                 "0": "ret == 0 && virGetLastErrorCode() != VIR_ERR_OK", None: ""}[fn.ret.error_value]
         outs = [s for s in steps if not s.is_input and s.kind != "buffer_max"]
         ret_shown = b.result in ("object", "borrowed_object", "string", "borrowed_string", "value",
-                                 "bool", "bytes_count")
+                                 "bool", "bytes_count", "bytes_sized")
         flatten = len(outs) == 1 and outs[0].kind in ARRAY_OUTPUTS and not ret_shown
         name = conv.function(b.stem)
         params = [("$" + s.arg + ("?" if s.optional else "")) for s in steps if s.is_input]
@@ -405,7 +464,7 @@ def _carg(s: PerlStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
         return "&" + s.c
     if s.kind in ("bytes_in",):
         return f"({s.ctype} *){s.c}"
