@@ -55,6 +55,8 @@ PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-p
 _FD_NAME = "migrate"
 _FINAL = ("completed", "failed", "cancelled")
 _SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
+# phases after which a migration that QEMU reports completed had switched over
+_SWITCHED_PHASES = (mig.Phase.PERFORM3_DONE, mig.Phase.FINISH3, mig.Phase.POSTCOPY_FAILED)
 _MAX_SPEED_KEY = "migration_max_speed"
 ALL_FLAGS = (1 << 21) - 1
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
@@ -604,11 +606,18 @@ class Migration:
             qstatus = None
         job = mig.MigrationJob(direction, flags, mig.MigrationParams())
         job.phase, job.status = phase, qstatus
-        if job.in_postcopy:
+        if job.in_postcopy or qstatus == "completed" and phase in _SWITCHED_PHASES:
             lock = self._take_job(obj.uuid)
             with self.lock:  # type: ignore[attr-defined]
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
+            if qstatus in ("postcopy-active", "completed"):
+                # still running, or over while no driver was there: followed to
+                # its end unattended, as libvirt does
+                threading.Thread(target=self._follow_postcopy, args=(obj, rt, job),
+                                 name="pyvirt-qemu-postcopy", daemon=True).start()
+                return
+            with self.lock:  # type: ignore[attr-defined]
                 job.phase = mig.Phase.POSTCOPY_FAILED
             self._postcopy_failed(obj, job)
             return
@@ -631,6 +640,62 @@ class Migration:
         if resume:
             with contextlib.suppress(errors.VirtError):
                 call("cont")
+
+    def _follow_postcopy(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob) -> None:
+        """A post-copy taken over by a reopened driver, with no API call waiting
+        for it (libvirt's unattended migration): when QEMU completes it, the
+        source stops as Confirm would (STOPPED/MIGRATED, JOB_COMPLETED) and the
+        destination runs on as Finish would (RESUMED/MIGRATED); if it breaks,
+        it is a paused post-copy, for VIR_MIGRATE_POSTCOPY_RESUME."""
+        stop_at = _FINAL + ("postcopy-paused",)
+        polled = 0.0
+        while True:
+            with job.cond:
+                if job.status not in stop_at:
+                    job.cond.wait(0.2)
+                status = job.status
+            if rt.stopped or obj.private.get(_JOB_KEY) is not job:
+                return   # destroyed, or QEMU went away (its exit handler ended the job)
+            if status not in stop_at and time.monotonic() - polled > 1.0:
+                polled = time.monotonic()   # an event missed in the takeover? ask
+                with contextlib.suppress(errors.VirtError):
+                    job.set_status(str(self._monitor_call(  # type: ignore[attr-defined]
+                        rt, "query-migrate").get("status")))
+                continue
+            if status in stop_at:
+                break
+        if status != "completed":
+            with self.lock:  # type: ignore[attr-defined]
+                job.phase = mig.Phase.POSTCOPY_FAILED
+            self._postcopy_failed(obj, job)
+            return
+        if job.direction is mig.Direction.OUT:
+            job.phase = mig.Phase.CONFIRM3   # from PERFORM3 too: no advance()
+            with contextlib.suppress(errors.VirtError):
+                job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
+            done = job.freeze()
+            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,  # type: ignore[attr-defined]
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_MIGRATED)
+            with self.lock:  # type: ignore[attr-defined]
+                events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                          obj.name, obj.uuid, -1, done.typed_stats())
+                if obj.persistent:
+                    obj.private[_DONE_KEY] = done
+                self._end_job(obj)
+            return
+        with contextlib.suppress(errors.VirtError):
+            self._set_caps(rt, {"events": False, "return-path": False,
+                                "late-block-activate": False, "postcopy-ram": False})
+        job.phase = mig.Phase.FINISH3
+        with self.lock:  # type: ignore[attr-defined]
+            if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
+                self._apply(obj, mig.StateChange(
+                    S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                    E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
+            self._end_job(obj)
+            self.save_status(obj)  # type: ignore[attr-defined]
 
     def _wait_in(self, rt: Runtime, job: mig.MigrationJob, stop_at: tuple[str, ...]) -> str:
         end = time.monotonic() + MIGRATION_WAIT
