@@ -56,7 +56,7 @@ _FD_NAME = "migrate"
 _FINAL = ("completed", "failed", "cancelled")
 _SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
 # phases after which a migration that QEMU reports completed had switched over
-_SWITCHED_PHASES = (mig.Phase.PERFORM3_DONE, mig.Phase.FINISH3, mig.Phase.POSTCOPY_FAILED)
+_SWITCHED_PHASES = (mig.Phase.PERFORM3_DONE, mig.Phase.FINISH3)
 _MAX_SPEED_KEY = "migration_max_speed"
 ALL_FLAGS = (1 << 21) - 1
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
@@ -611,9 +611,12 @@ class Migration:
             with self.lock:  # type: ignore[attr-defined]
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
-            if qstatus in ("postcopy-active", "completed"):
+            if qstatus in ("postcopy-active", "completed") and phase in (
+                    mig.Phase.PERFORM3, mig.Phase.PERFORM3_DONE, mig.Phase.PREPARE,
+                    mig.Phase.PERFORM_RESUME, mig.Phase.PREPARE_RESUME, mig.Phase.FINISH3):
                 # still running, or over while no driver was there: followed to
-                # its end unattended, as libvirt does
+                # its end unattended, as libvirt does (a job recorded as paused
+                # stays paused, even if QEMU has not noticed the pause yet)
                 threading.Thread(target=self._follow_postcopy, args=(obj, rt, job),
                                  name="pyvirt-qemu-postcopy", daemon=True).start()
                 return
