@@ -6,6 +6,7 @@ max speed calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -307,6 +308,67 @@ def test_paused_postcopy_outlives_the_driver_and_a_failed_recovery(two, kernels,
         assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY,
                                       RESUMED_POSTCOPY_FAILED, RESUMED_POSTCOPY,
                                       RESUMED_MIGRATED]
+        _check_memory(dst_conn, ddom, tmp_path)
+    finally:
+        api.virConnectClose(src_conn)
+
+
+def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_path):
+    """The source's driver goes away in the middle of an active (not paused)
+    post-copy, before Confirm; the driver opened again takes the job over and,
+    when QEMU completes it, ends it as libvirt 9.0's unattended migration does:
+    STOPPED/MIGRATED and JOB_COMPLETED on the source, the destination's Finish
+    giving RESUMED/MIGRATED."""
+    from test_qemu_migration import Recorder
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = _start_dirty(src_conn, src_ev, "pa", kernels["dirty"], tmp_path)
+    srcd, dstd = src_conn.driver, dst_conn.driver
+    flags = LIVE | POSTCOPY
+    params = mig.MigrationParams()
+    params.bandwidth, params.bandwidth_postcopy = 10, 1   # post-copy lasts until sped up
+    cookie, params.dom_xml = srcd.domain_migrate_begin3_params(src, params, flags)
+    cookie, uri = dstd.domain_migrate_prepare3_params(dst_conn, params, cookie, flags)
+    perform: dict[str, Any] = {}
+
+    def run_perform() -> None:
+        perform["cookie"] = srcd.domain_migrate_perform3_params(
+            src, None, dataclasses.replace(params, uri=uri), cookie, flags)
+    t = threading.Thread(target=run_perform)
+    t.start()
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    t.join(30)
+    assert "cookie" in perform
+    assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY
+    finish: dict[str, Any] = {}
+
+    def run_finish() -> None:
+        finish["dom"], _ = dstd.domain_migrate_finish3_params(
+            dst_conn, params, perform["cookie"], flags, False)
+    f = threading.Thread(target=run_finish)
+    f.start()
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    status_file = srcd.layout.status_file("pa")
+    assert "<job async='migration out'" in status_file.read_text()
+    api.virConnectClose(src_conn)        # its QEMU goes on sending pages
+    src_conn = api.virConnectOpen(f"qemu:///embed?root={tmp_path / 'a'}")
+    try:
+        rec = Recorder(src_conn)
+        src = api.virDomainLookupByName(src_conn, "pa")
+        assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY
+        assert api.virDomainGetJobStats(src, 0)[0] == mig.VIR_DOMAIN_JOB_UNBOUNDED
+        api.virDomainMigrateSetMaxSpeed(src, 0, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY)
+        f.join(60)
+        ddom = finish["dom"]
+        assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+        rec.wait(lambda items: any(i[0] == "job" for i in items), 30)
+        assert rec.lifecycle() == [STOPPED_MIGRATED]
+        assert rec.items[-1][0] == "job"
+        with pytest.raises(VirtError):
+            api.virDomainLookupByName(src_conn, "pa")
+        assert not status_file.exists()
+        assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY, RESUMED_MIGRATED]
+        assert not any(i[0] == "job" for i in dst_ev.items)
         _check_memory(dst_conn, ddom, tmp_path)
     finally:
         api.virConnectClose(src_conn)

@@ -4,6 +4,8 @@ QEMU; and the migration tuning flags (AUTO_CONVERGE, COMPRESSED)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -163,3 +165,53 @@ def test_auto_converge_and_compression_reach_qemu(two, kernels):
             qparams["xbzrle-cache-size"]) == (30, 5, 8 << 20)
     assert result["err"][0] == 78                      # aborted: the guest stays here
     assert api.virDomainGetState(src, 0) == (1, 1)
+
+
+def test_non_shared_inc_copies_only_the_top_of_a_backing_chain(two, kernels, tmp_path):
+    """VIR_MIGRATE_NON_SHARED_INC of a qcow2 overlay on a raw base: the base is
+    on both sides already (same content, each side's own file); only what the
+    overlay holds crosses (a mirror with sync 'top'), and the destination reads
+    the base's data through its own base plus the overlay's data."""
+    src_dir, dst_dir = tmp_path / "src-images", tmp_path / "dst-images"
+    src_dir.mkdir()
+    dst_dir.mkdir()
+    base = bytearray(SIZE)
+    base[BEFORE[0]:BEFORE[0] + len(BEFORE[1])] = BEFORE[1]
+    tops = []
+    for d in (src_dir, dst_dir):
+        (d / "base.raw").write_bytes(bytes(base))
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                        "-b", str(d / "base.raw"), str(d / "top.qcow2")], check=True)
+        tops.append(d / "top.qcow2")
+    top_data = (SIZE // 4, b"T" * 65536)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c",
+                    f"write -P 0x54 {top_data[0]} {len(top_data[1])}", str(tops[0])],
+                   check=True, capture_output=True)
+
+    def qdisk(path: Path) -> str:
+        return _disk(path).replace("type='raw'", "type='qcow2'")
+    src_conn, dst_conn, src_ev, dst_ev = two
+    src = api.virDomainCreateXML(src_conn, domxml("imig", kernels["idle"], qdisk(tops[0])), 0)
+    src_ev.wait(lambda items: len(items) >= 2)
+    del src_ev.items[:]
+    dxml = domxml("imig", kernels["idle"], qdisk(tops[1])).replace(
+        "<name>", f"<uuid>{api.virDomainGetUUIDString(src)}</uuid><name>")
+    ddom = api.virDomainMigrate3(src, dst_conn, [("destination_xml", 7, dxml)],
+                                 LIVE | mig.VIR_MIGRATE_NON_SHARED_INC)
+    assert api.virDomainGetState(ddom, 0) == (1, 2)                  # RUNNING/MIGRATED
+    src_ev.wait(lambda items: any(i[0] == "job" for i in items))
+    job = dict((k, v) for k, _, v in [i for i in src_ev.items if i[0] == "job"][0][1])
+    assert job["disk_processed"] == job["disk_total"] == len(top_data[1])   # the top alone
+    assert src_ev.lifecycle() == [SUSPENDED_MIGRATED, STOPPED_MIGRATED]
+    assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_MIGRATED]
+    api.virDomainDestroy(ddom)
+    # the destination's overlay holds the top's data alone, its base the rest
+    extents = json.loads(subprocess.run(["qemu-img", "map", "--output=json", str(tops[1])],
+                                        check=True, capture_output=True, text=True).stdout)
+    own = [(e["start"], e["length"]) for e in extents if e["depth"] == 0 and e["data"]]
+    assert own == [(top_data[0], len(top_data[1]))]
+    flat = tmp_path / "flat.raw"
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(tops[1]), str(flat)], check=True)
+    copied = flat.read_bytes()
+    for offset, data in (BEFORE, top_data):
+        assert copied[offset:offset + len(data)] == data

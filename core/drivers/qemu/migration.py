@@ -55,9 +55,12 @@ PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-p
 _FD_NAME = "migrate"
 _FINAL = ("completed", "failed", "cancelled")
 _SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
+# phases after which a migration that QEMU reports completed had switched over
+_SWITCHED_PHASES = (mig.Phase.PERFORM3_DONE, mig.Phase.FINISH3)
 _MAX_SPEED_KEY = "migration_max_speed"
 ALL_FLAGS = (1 << 21) - 1
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
+TLS_X509_DIR = "/etc/pki/qemu"   # libvirt's default_tls_x509_cert_dir (qemu.conf is not read)
 
 
 def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
@@ -276,6 +279,8 @@ class Migration:
             obj.private.pop(_DONE_KEY, None)
 
         def incoming(rt: Runtime) -> None:
+            if flags & mig.VIR_MIGRATE_TLS:
+                self._tls_credentials(rt)
             caps, qparams = tuning.destination(flags, params)
             self._set_caps(rt, {"events": True, "return-path": True,
                                 "late-block-activate": True,
@@ -299,6 +304,18 @@ class Migration:
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
         return self._cookie(obj, nbd_port=job.nbd_port), uri_out
+
+    def _tls_credentials(self, rt: Runtime) -> None:
+        """VIR_MIGRATE_TLS on the destination: QEMU loads the x509 credentials of
+        libvirt's default directory, as libvirt 9.0 does (its embed mode too);
+        without them QEMU's own error ends Prepare ('unable to execute QEMU
+        command 'object-add': Unable to access credentials ...').  With them,
+        the encrypted stream itself is not done here yet."""
+        self._monitor_call(rt, "object-add", {  # type: ignore[attr-defined]
+            "qom-type": "tls-creds-x509", "id": "objlibvirt_migrate_tls0",
+            "dir": TLS_X509_DIR, "endpoint": "server", "verify-peer": True})
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                            "TLS migration is not supported yet")
 
     def _prepare_resume(self, name: str, flags: int, params: mig.MigrationParams,
                         listen_uri: str) -> bytes:
@@ -589,11 +606,21 @@ class Migration:
             qstatus = None
         job = mig.MigrationJob(direction, flags, mig.MigrationParams())
         job.phase, job.status = phase, qstatus
-        if job.in_postcopy:
+        if job.in_postcopy or qstatus == "completed" and phase in _SWITCHED_PHASES:
             lock = self._take_job(obj.uuid)
             with self.lock:  # type: ignore[attr-defined]
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
+            if qstatus in ("postcopy-active", "completed") and phase in (
+                    mig.Phase.PERFORM3, mig.Phase.PERFORM3_DONE, mig.Phase.PREPARE,
+                    mig.Phase.PERFORM_RESUME, mig.Phase.PREPARE_RESUME, mig.Phase.FINISH3):
+                # still running, or over while no driver was there: followed to
+                # its end unattended, as libvirt does (a job recorded as paused
+                # stays paused, even if QEMU has not noticed the pause yet)
+                threading.Thread(target=self._follow_postcopy, args=(obj, rt, job),
+                                 name="pyvirt-qemu-postcopy", daemon=True).start()
+                return
+            with self.lock:  # type: ignore[attr-defined]
                 job.phase = mig.Phase.POSTCOPY_FAILED
             self._postcopy_failed(obj, job)
             return
@@ -616,6 +643,62 @@ class Migration:
         if resume:
             with contextlib.suppress(errors.VirtError):
                 call("cont")
+
+    def _follow_postcopy(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob) -> None:
+        """A post-copy taken over by a reopened driver, with no API call waiting
+        for it (libvirt's unattended migration): when QEMU completes it, the
+        source stops as Confirm would (STOPPED/MIGRATED, JOB_COMPLETED) and the
+        destination runs on as Finish would (RESUMED/MIGRATED); if it breaks,
+        it is a paused post-copy, for VIR_MIGRATE_POSTCOPY_RESUME."""
+        stop_at = _FINAL + ("postcopy-paused",)
+        polled = 0.0
+        while True:
+            with job.cond:
+                if job.status not in stop_at:
+                    job.cond.wait(0.2)
+                status = job.status
+            if rt.stopped or obj.private.get(_JOB_KEY) is not job:
+                return   # destroyed, or QEMU went away (its exit handler ended the job)
+            if status not in stop_at and time.monotonic() - polled > 1.0:
+                polled = time.monotonic()   # an event missed in the takeover? ask
+                with contextlib.suppress(errors.VirtError):
+                    job.set_status(str(self._monitor_call(  # type: ignore[attr-defined]
+                        rt, "query-migrate").get("status")))
+                continue
+            if status in stop_at:
+                break
+        if status != "completed":
+            with self.lock:  # type: ignore[attr-defined]
+                job.phase = mig.Phase.POSTCOPY_FAILED
+            self._postcopy_failed(obj, job)
+            return
+        if job.direction is mig.Direction.OUT:
+            job.phase = mig.Phase.CONFIRM3   # from PERFORM3 too: no advance()
+            with contextlib.suppress(errors.VirtError):
+                job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
+            done = job.freeze()
+            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,  # type: ignore[attr-defined]
+                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_MIGRATED)
+            with self.lock:  # type: ignore[attr-defined]
+                events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                          obj.name, obj.uuid, -1, done.typed_stats())
+                if obj.persistent:
+                    obj.private[_DONE_KEY] = done
+                self._end_job(obj)
+            return
+        with contextlib.suppress(errors.VirtError):
+            self._set_caps(rt, {"events": False, "return-path": False,
+                                "late-block-activate": False, "postcopy-ram": False})
+        job.phase = mig.Phase.FINISH3
+        with self.lock:  # type: ignore[attr-defined]
+            if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
+                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
+                self._apply(obj, mig.StateChange(
+                    S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                    E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
+            self._end_job(obj)
+            self.save_status(obj)  # type: ignore[attr-defined]
 
     def _wait_in(self, rt: Runtime, job: mig.MigrationJob, stop_at: tuple[str, ...]) -> str:
         end = time.monotonic() + MIGRATION_WAIT

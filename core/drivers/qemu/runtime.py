@@ -94,6 +94,7 @@ class Runtime:
     migration_cond: threading.Condition = dataclasses.field(
         default_factory=threading.Condition)
     vcpu_tids: Optional[list[int]] = None
+    status_text: str = ""          # what the status file holds now
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -177,9 +178,11 @@ class QemuHost:
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": job.phase.value,
             "flags": hex(job.flags)}
-        status.save(self.layout.status_file(obj.name),
-                    status.DomainStatus(obj.def_, obj.state, obj.reason, pid, rt.monitor_path,
-                                        job_attrs))
+        text = status.format_status(status.DomainStatus(obj.def_, obj.state, obj.reason, pid,
+                                                        rt.monitor_path, job_attrs))
+        if text != rt.status_text:   # e.g. start: RESUME's save, then the caller's
+            status.save_text(self.layout.status_file(obj.name), text)
+            rt.status_text = text
 
     def stop_locked(self, obj: DomainObj, reason: int) -> None:
         """The process is gone (or never came): shut `obj` off and clean up."""

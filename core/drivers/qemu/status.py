@@ -86,7 +86,14 @@ def format_status(st: DomainStatus) -> str:
 
 
 def save(path: Path, st: DomainStatus) -> None:
-    write_atomic(path, format_status(st))
+    save_text(path, format_status(st))
+
+
+def save_text(path: Path, text: str) -> None:
+    """Atomic but not fsynced (see write_atomic): it is rewritten on every
+    state change, also on the monitor's thread, between an event and the
+    reply that follows it."""
+    write_atomic(path, text, durable=False)
 
 
 def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
