@@ -86,24 +86,22 @@ class RootLayout:
         return self.save_dir / f"{name}.save"
 
 
-def write_atomic(path: Path, text: str, durable: bool = True) -> None:
+def write_atomic(path: Path, text: str, sync_dir: bool = True) -> None:
     """Replace `path` with `text` so that a crash leaves the old or the new
-    file, never a part: temp file in the same folder, fsync, rename, fsync dir
-    (DESIGN.md's rule for configs).  `durable=False` leaves out both fsyncs:
-    the rename alone is atomic against the death of this process, which is
-    all that running-domain status must survive -- the QEMU processes it
-    describes do not survive the host going down (libvirt keeps it on /run,
-    a tmpfs, where fsync does nothing either)."""
+    file, never a part: temp file in the same folder, fsync, rename (DESIGN.md's
+    rule for configs and running-domain status alike).  `sync_dir=False` skips
+    the folder's fsync after the rename: running-domain status is rewritten on
+    every state change, on the monitor's thread between an event and the reply
+    that follows it, and the file's own fsync is what the rule asks for."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, text.encode())
-        if durable:
-            os.fsync(fd)
+        os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    if durable:
+    if sync_dir:
         fsync_dir(path.parent)
 
 

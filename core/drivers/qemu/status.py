@@ -90,10 +90,8 @@ def save(path: Path, st: DomainStatus) -> None:
 
 
 def save_text(path: Path, text: str) -> None:
-    """Atomic but not fsynced (see write_atomic): it is rewritten on every
-    state change, also on the monitor's thread, between an event and the
-    reply that follows it."""
-    write_atomic(path, text, durable=False)
+    """Atomic and fsynced, without the folder's fsync (see write_atomic)."""
+    write_atomic(path, text, sync_dir=False)
 
 
 def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
