@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import errors
 from ..errors import ErrorDomain, ErrorNumber
 from ..objects import Connect, Domain
 from . import _common as c
@@ -38,6 +39,10 @@ __all__ = [
     "virDomainGetPerfEvents", "virDomainSetPerfEvents", "virDomainGetLaunchSecurityInfo",
     "virNodeGetCellsFreeMemory", "virNodeGetFreeMemory", "virNodeGetCPUMap",
 ]
+
+# libvirt.c adds VIR_TYPED_PARAM_STRING_OKAY to the flags of the typed-parameter
+# getters whose drivers can return strings: the drivers see (and check) it.
+STRING_OKAY = 4
 
 
 def _dom(dom: Any, fn: str) -> Domain:
@@ -73,7 +78,8 @@ def virDomainSetVcpus(domain: Domain, nvcpus: int) -> None:
     if nvcpus == 0:
         from .. import errors
         raise errors.invalid_arg(D, fn, "nvcpus", f"nvcpus in {fn} must not be zero")
-    c.call(d.conn, fn, D, d, nvcpus, 0, entry_name="virDomainSetVcpusFlags")
+    # Drivers implement it as the live change of virDomainSetVcpusFlags.
+    c.call(d.conn, fn, D, d, nvcpus, 1, entry_name="virDomainSetVcpusFlags")
 
 
 def virDomainGetVcpusFlags(domain: Domain, flags: int) -> int:
@@ -155,7 +161,12 @@ def virDomainGetSchedulerParameters(domain: Domain) -> TypedParams:
 
 
 def virDomainGetSchedulerParametersFlags(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetSchedulerParametersFlags", flags))
+    fn = "virDomainGetSchedulerParametersFlags"
+    _dom(domain, fn)
+    if flags & 1 and flags & 2:
+        raise errors.invalid_arg(D, fn, "flags", "Flags 'VIR_DOMAIN_AFFECT_LIVE' and "
+                                 "'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+    return list(_on(domain, fn, flags | STRING_OKAY))
 
 
 def virDomainSetSchedulerParameters(domain: Domain, params: TypedParams) -> None:
@@ -364,7 +375,7 @@ def virDomainSetMemoryStatsPeriod(domain: Domain, period: int, flags: int) -> No
 # -- tuning (typed parameters: lists of (name, type, value))
 
 def virDomainGetMemoryParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetMemoryParameters", flags))
+    return list(_on(domain, "virDomainGetMemoryParameters", flags | STRING_OKAY))
 
 
 def virDomainSetMemoryParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -372,7 +383,7 @@ def virDomainSetMemoryParameters(domain: Domain, params: TypedParams, flags: int
 
 
 def virDomainGetNumaParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetNumaParameters", flags))
+    return list(_on(domain, "virDomainGetNumaParameters", flags | STRING_OKAY))
 
 
 def virDomainSetNumaParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -380,7 +391,7 @@ def virDomainSetNumaParameters(domain: Domain, params: TypedParams, flags: int) 
 
 
 def virDomainGetBlkioParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetBlkioParameters", flags))
+    return list(_on(domain, "virDomainGetBlkioParameters", flags | STRING_OKAY))
 
 
 def virDomainSetBlkioParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -392,7 +403,7 @@ def virDomainGetInterfaceParameters(domain: Domain, device: Optional[str],
     fn = "virDomainGetInterfaceParameters"
     d = _dom(domain, fn)
     c.non_null(device, "device", fn, D)
-    return list(c.call(d.conn, fn, D, d, device, flags))
+    return list(c.call(d.conn, fn, D, d, device, flags | STRING_OKAY))
 
 
 def virDomainSetInterfaceParameters(domain: Domain, device: Optional[str],
@@ -413,7 +424,7 @@ def virDomainSetPerfEvents(domain: Domain, params: TypedParams, flags: int) -> N
 
 
 def virDomainGetLaunchSecurityInfo(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetLaunchSecurityInfo", flags))
+    return list(_on(domain, "virDomainGetLaunchSecurityInfo", flags | STRING_OKAY))
 
 
 # -- node

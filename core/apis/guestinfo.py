@@ -61,7 +61,7 @@ def virDomainGetBlockIoTune(dom: Domain, disk: Optional[str],
     fn = "virDomainGetBlockIoTune"
     c.handle(dom, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
     c.non_null(disk, "disk", fn, D)
-    return list(_on(dom, fn, disk, flags))
+    return list(_on(dom, fn, disk, flags | 4))  # VIR_TYPED_PARAM_STRING_OKAY, as libvirt.c
 
 
 def virDomainSetBlockIoTune(dom: Domain, disk: Optional[str],
