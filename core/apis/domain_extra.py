@@ -12,7 +12,7 @@ from ..objects import Connect, Domain
 from . import _common as c
 
 D = ErrorDomain.VIR_FROM_DOMAIN
-N = ErrorDomain.VIR_FROM_NONE
+HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{Connect,Node}*)
 TypedParams = list[tuple[str, int, Any]]
 
 __all__ = [
@@ -349,7 +349,7 @@ def virDomainGetSecurityLabel(domain: Domain) -> Any:
 
 def virNodeGetSecurityModel(conn: Connect) -> Any:
     fn = "virNodeGetSecurityModel"
-    return c.call(_conn(conn, fn, N), fn, N)
+    return c.call(_conn(conn, fn, HOST), fn, HOST)
 
 
 def virDomainGetMessages(domain: Domain, flags: int) -> list[str]:
@@ -431,18 +431,18 @@ def virDomainGetLaunchSecurityInfo(domain: Domain, flags: int) -> TypedParams:
 
 def virNodeGetCellsFreeMemory(conn: Connect, startCell: int, maxCells: int) -> list[int]:
     fn = "virNodeGetCellsFreeMemory"
-    cn = _conn(conn, fn, N)
-    c.positive(maxCells, "maxCells", fn, N)
-    c.non_negative(startCell, "startCell", fn, N)
-    return list(c.call(cn, fn, N, startCell, maxCells))
+    cn = _conn(conn, fn, HOST)
+    c.positive(maxCells, "maxCells", fn, HOST)
+    c.non_negative(startCell, "startCell", fn, HOST)
+    return list(c.call(cn, fn, HOST, startCell, maxCells))
 
 
 def virNodeGetFreeMemory(conn: Connect) -> int:
     fn = "virNodeGetFreeMemory"
-    return int(c.call(_conn(conn, fn, N), fn, N))
+    return int(c.call(_conn(conn, fn, HOST), fn, HOST))
 
 
 def virNodeGetCPUMap(conn: Connect, flags: int) -> tuple[int, bytes, int]:
     fn = "virNodeGetCPUMap"
-    count, cpumap, online = c.call(_conn(conn, fn, N), fn, N, flags)
+    count, cpumap, online = c.call(_conn(conn, fn, HOST), fn, HOST, flags)
     return int(count), bytes(cpumap), int(online)
