@@ -1,8 +1,10 @@
 """The defaults libvirt 9.0 fills into a domain's <devices> when it parses a
 definition for the test driver, so that GetXMLDesc shows what libvirt's does:
 devices in libvirt's order, a disk's bus and drive address and the
-controllers they imply, serial/console pairs, a graphics listener and its
-default video card, and a few attribute defaults.
+controllers they imply, controller indexes, serial/console pairs, parallel
+ports, input buses, smartcard slots, a graphics listener and its default video
+card, and a few attribute defaults; USB devices on a guest without USB are
+refused.
 
 Applied to freshly parsed device elements; running it again on its own
 output changes nothing (a definition is copied by reformatting and parsing)."""
@@ -13,6 +15,9 @@ import copy
 from typing import Optional
 
 from lxml import etree
+
+from .. import errors
+from ..errors import ErrorDomain, ErrorNumber
 
 # The order of device kinds in libvirt's formatted XML; others keep their
 # place after these.
@@ -191,6 +196,78 @@ def _fill_graphics(devices: list[etree._Element]) -> None:
             model.set(k, v)
 
 
+def _controller_indexes(devices: list[etree._Element]) -> None:
+    """A controller without an index gets the lowest one its type has free."""
+    used: dict[str, set[int]] = {}
+    for dev in devices:
+        index = dev.get("index", "")
+        if dev.tag == "controller" and index.isdigit():
+            used.setdefault(dev.get("type", ""), set()).add(int(index))
+    for dev in devices:
+        if dev.tag == "controller" and dev.get("index") is None:
+            taken = used.setdefault(dev.get("type", ""), set())
+            free = next(i for i in range(len(taken) + 1) if i not in taken)
+            taken.add(free)
+            _set_after(dev, "type", ("index", str(free)))
+
+
+def _input_buses(devices: list[etree._Element]) -> None:
+    """An x86 HVM guest's mouse and keyboard sit on PS/2, its tablet on USB."""
+    for dev in devices:
+        if dev.tag == "input" and dev.get("bus") is None:
+            bus = {"mouse": "ps2", "keyboard": "ps2", "tablet": "usb"}.get(dev.get("type", ""))
+            if bus is not None:
+                dev.set("bus", bus)
+
+
+def _parallel_ports(devices: list[etree._Element]) -> None:
+    """A parallel port without a target takes the next number after the highest."""
+    parallels = [d for d in devices if d.tag == "parallel"]
+    ports = [int(t.get("port", "")) for d in parallels
+             if (t := d.find("target")) is not None and t.get("port", "").isdigit()]
+    highest = max(ports, default=-1)
+    for dev in parallels:
+        if dev.find("target") is None:
+            highest += 1
+            etree.SubElement(dev, "target", port=str(highest))
+
+
+def _smartcards(devices: list[etree._Element]) -> None:
+    """Smartcards sit in the slots of CCID controller 0, which is added if missing."""
+    cards = [d for d in devices if d.tag == "smartcard"]
+    if not cards:
+        return
+    if not any(d.tag == "controller" and d.get("type") == "ccid" and d.get("index") == "0"
+               for d in devices):
+        _insert_controller(devices, etree.Element("controller", type="ccid", index="0"))
+    slots = {a.get("slot") for d in cards if (a := d.find("address")) is not None}
+    slot = 0
+    for card in cards:
+        if card.find("address") is None:
+            while str(slot) in slots:
+                slot += 1
+            slots.add(str(slot))
+            etree.SubElement(card, "address", type="ccid", controller="0", slot=str(slot))
+
+
+def _check_usb(devices: list[etree._Element]) -> None:
+    """USB devices need USB: a controller of model 'none' turns it off, and a
+    redirected device needs a real USB controller."""
+    usb = [d for d in devices if d.tag == "controller" and d.get("type") == "usb"]
+    disabled = any(d.get("model") == "none" for d in usb)
+    problem = None
+    if disabled and any(d.tag == "input" and d.get("bus") == "usb" for d in devices):
+        problem = "Can't add USB input device. USB bus is disabled"
+    elif disabled and any(d.tag == "hub" and d.get("type") == "usb" for d in devices):
+        problem = "Can't add USB hub: USB is disabled for this domain"
+    elif (any(d.tag == "redirdev" and d.get("bus", "usb") == "usb" for d in devices)
+          and not any(d.get("model") != "none" for d in usb)):
+        problem = "cannot add redirected USB device: USB is disabled for this domain"
+    if problem is not None:
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_DOMAIN,
+                            problem)
+
+
 def _set_after(elem: etree._Element, anchor: str, *pairs: tuple[str, str]) -> None:
     """Set attributes right after `anchor`, keeping the others' order."""
     items = list(elem.attrib.items())
@@ -232,13 +309,19 @@ def _fill_attributes(devices: list[etree._Element]) -> None:
             dev.set("managed", "no")
 
 
-def normalise(devices: list[etree._Element]) -> list[etree._Element]:
+def normalise(devices: list[etree._Element], hvm: bool = True) -> list[etree._Element]:
     """`devices` with libvirt's defaults filled in, in libvirt's order."""
     for dev in devices:
         if dev.tag == "disk":
             _fill_disk(dev)
     devices = sorted(devices, key=lambda d: _ORDER.get(d.tag, len(_ORDER)))
+    _controller_indexes(devices)
+    if hvm:
+        _input_buses(devices)
+    _check_usb(devices)
     _add_controllers(devices)
+    _smartcards(devices)
+    _parallel_ports(devices)
     _pair_serials_and_consoles(devices)
     _fill_graphics(devices)
     _fill_attributes(devices)

@@ -50,6 +50,30 @@ DEVICES = {
                     "slot='1' function='0'/></source></hostdev>"),
     "filesystem": "<filesystem type='mount'><source dir='/a'/><target dir='b'/></filesystem>",
     "watchdog": "<watchdog model='i6300esb'/>",
+    "inputs_without_bus": "<input type='mouse'/><input type='keyboard'/><input type='tablet'/>",
+    "inputs_with_bus": "<input type='mouse' bus='usb'/><input type='keyboard' bus='virtio'/>",
+    "usb_controllers_without_index": "<controller type='usb'/><controller type='usb'/>",
+    "usb_controller_none": "<controller type='usb' model='none'/>",
+    "scsi_controllers_gap": ("<controller type='scsi'/><controller type='scsi' index='3'/>"
+                             "<controller type='scsi'/>"),
+    "parallels": ("<parallel type='pty'><target port='3'/></parallel><parallel type='pty'/>"
+                  "<parallel type='file'><source path='/x'/></parallel>"),
+    "smartcards": "<smartcard mode='host'/><smartcard mode='passthrough' type='spicevmc'/>",
+    "smartcard_other_ccid": "<controller type='ccid' index='1'/><smartcard mode='host'/>",
+    "channels_and_controller": ("<controller type='virtio-serial' index='0' ports='16'/>"
+                                "<channel type='unix'><target type='virtio' name='a.0'/>"
+                                "</channel><channel type='pty'><target type='virtio' "
+                                "name='b.0'/></channel><channel type='pty'><target "
+                                "type='guestfwd' address='10.0.2.1' port='4600'/></channel>"),
+    "usb_hub_tablet": "<controller type='usb' index='0'/><hub type='usb'/>"
+                      "<input type='tablet' bus='usb'/>",
+}
+# USB devices on a guest whose USB is off (or, for redirection, absent)
+USB_OFF = {
+    "tablet": "<controller type='usb' model='none'/><input type='tablet' bus='usb'/>",
+    "hub": "<controller type='usb' model='none'/><hub type='usb'/>",
+    "redirdev_none": "<controller type='usb' model='none'/><redirdev bus='usb' type='spicevmc'/>",
+    "redirdev_no_controller": "<redirdev bus='usb' type='spicevmc'/>",
 }
 HEADS = {
     "memory_units": ("<memory unit='GiB'>2</memory><currentMemory unit='MiB'>512"
@@ -109,6 +133,45 @@ def test_domain_defaults_as_real(conn, rconn, case):
     xml = _domain(unique("xmldef"), memory=memory, os_extra=os_extra, middle=middle)
     mine, theirs = _xml_both(xml, conn, rconn)
     assert mine == theirs
+
+
+@need_real
+@pytest.mark.parametrize("case", sorted(USB_OFF))
+def test_usb_devices_without_usb_as_real(conn, rconn, case):
+    xml = _domain(unique("xmlusb"), USB_OFF[case])
+    mine = ours(lambda: api.virDomainDefineXML(conn, xml))
+    theirs = real(lambda: rconn.defineXML(xml))
+    assert mine[0] == theirs[0] == "err"
+    assert mine[1:] == theirs[1:]
+
+
+ID = re.compile(r"^<domain type='test' id='\d+'>")
+
+
+@need_real
+@pytest.mark.parametrize("case", ["inputs_without_bus", "smartcards", "parallels",
+                                  "channels_and_controller", "virtio_channel", "vnc",
+                                  "serial_and_console", "ide_disks_two_buses"])
+def test_running_domain_xml_as_real(conn, rconn, case):
+    """A running domain's XMLDesc (live, and its inactive definition)."""
+    xml = _domain(unique("xmlrun"), DEVICES[case])
+
+    def views(define, start, desc, stop):
+        dom = define(xml)
+        try:
+            start(dom)
+            live, inactive = desc(dom, 0), desc(dom, 2)
+            stop(dom)
+            return ID.sub("<domain type='test' id='N'>", live), inactive, desc(dom, 0)
+        finally:
+            dom.undefine() if hasattr(dom, "undefine") else api.virDomainUndefine(dom)
+
+    mine = ours(lambda: views(lambda x: api.virDomainDefineXML(conn, x), api.virDomainCreate,
+                              api.virDomainGetXMLDesc, api.virDomainDestroy))
+    theirs = real(lambda: views(rconn.defineXML, lambda d: d.create(),
+                                lambda d, f: d.XMLDesc(f), lambda d: d.destroy()))
+    assert _no_macs(mine) == _no_macs(theirs)
+    assert mine[1][0].startswith("<domain type='test' id='N'>")
 
 
 BAD = {
