@@ -121,10 +121,8 @@ def _insert_controller(devices: list[etree._Element], new: etree._Element) -> No
 def _pair_serials_and_consoles(devices: list[etree._Element]) -> None:
     """Serial ports get their port numbers; the first console is the first
     serial port's, and either is made from the other when it is missing."""
+    _char_ports(devices, "serial")
     serials = [d for d in devices if d.tag == "serial"]
-    for port, serial in enumerate(serials):
-        if serial.find("target") is None:
-            etree.SubElement(serial, "target", port=str(port))
     consoles = [d for d in devices if d.tag == "console"]
     if consoles:
         first = consoles[0]
@@ -220,16 +218,32 @@ def _input_buses(devices: list[etree._Element]) -> None:
                 dev.set("bus", bus)
 
 
-def _parallel_ports(devices: list[etree._Element]) -> None:
-    """A parallel port without a target takes the next number after the highest."""
-    parallels = [d for d in devices if d.tag == "parallel"]
-    ports = [int(t.get("port", "")) for d in parallels
+def _char_ports(devices: list[etree._Element], tag: str) -> None:
+    """A serial or parallel port without a <target> takes the port after the
+    highest its kind has anywhere in the list."""
+    chars = [d for d in devices if d.tag == tag]
+    ports = [int(t.get("port", "")) for d in chars
              if (t := d.find("target")) is not None and t.get("port", "").isdigit()]
     highest = max(ports, default=-1)
-    for dev in parallels:
-        if dev.find("target") is None:
+    for dev in chars:
+        target = dev.find("target")
+        if target is None:
             highest += 1
             etree.SubElement(dev, "target", port=str(highest))
+        elif target.get("port") is None:
+            target.set("port", "0")   # a <target> of its own counts from zero
+
+
+_CHAR_TAGS = ("serial", "parallel", "console", "channel", "redirdev")
+
+
+def _tcp_protocols(devices: list[etree._Element]) -> None:
+    """A TCP character source always shows its protocol, raw by default."""
+    for dev in devices:
+        if dev.tag in _CHAR_TAGS and dev.get("type") == "tcp" and dev.find("protocol") is None:
+            source = dev.find("source")
+            at = list(dev).index(source) + 1 if source is not None else 0
+            dev.insert(at, etree.Element("protocol", type="raw"))
 
 
 def _smartcards(devices: list[etree._Element]) -> None:
@@ -321,7 +335,8 @@ def normalise(devices: list[etree._Element], hvm: bool = True) -> list[etree._El
     _check_usb(devices)
     _add_controllers(devices)
     _smartcards(devices)
-    _parallel_ports(devices)
+    _char_ports(devices, "parallel")
+    _tcp_protocols(devices)
     _pair_serials_and_consoles(devices)
     _fill_graphics(devices)
     _fill_attributes(devices)

@@ -65,6 +65,12 @@ DEVICES = {
                                 "</channel><channel type='pty'><target type='virtio' "
                                 "name='b.0'/></channel><channel type='pty'><target "
                                 "type='guestfwd' address='10.0.2.1' port='4600'/></channel>"),
+    "serial_ports_after_highest": ("<serial type='pty'/><serial type='pty'><target port='0'/>"
+                                   "</serial><serial type='pty'><target type='isa-serial'/>"
+                                   "</serial>"),
+    "tcp_protocols": ("<serial type='tcp'><source mode='connect' host='h' service='1'/>"
+                      "</serial><channel type='tcp'><source mode='bind' host='h' "
+                      "service='2'/><target type='virtio' name='x.0'/></channel>"),
     "usb_hub_tablet": "<controller type='usb' index='0'/><hub type='usb'/>"
                       "<input type='tablet' bus='usb'/>",
 }
