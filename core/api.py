@@ -59,6 +59,7 @@ VIR_DOMAIN_XML_SECURE = 1
 
 D = ErrorDomain.VIR_FROM_DOMAIN
 N = ErrorDomain.VIR_FROM_NONE
+HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{Connect,Node}*)
 FreeCallback = Optional[Callable[[], None]]
 
 
@@ -145,58 +146,58 @@ def virConnectClose(conn: Connect) -> int:
 
 
 def virConnectGetType(conn: Connect) -> str:
-    c = _conn(conn, "virConnectGetType")
-    return str(_entry(c, "virConnectGetType", domain=N)())
+    c = _conn(conn, "virConnectGetType", HOST)
+    return str(_entry(c, "virConnectGetType", domain=HOST)())
 
 
 def virConnectGetVersion(conn: Connect) -> int:
-    c = _conn(conn, "virConnectGetVersion")
-    return int(_entry(c, "virConnectGetVersion", domain=N)())
+    c = _conn(conn, "virConnectGetVersion", HOST)
+    return int(_entry(c, "virConnectGetVersion", domain=HOST)())
 
 
 def virConnectGetLibVersion(conn: Connect) -> int:
-    _conn(conn, "virConnectGetLibVersion")
+    _conn(conn, "virConnectGetLibVersion", HOST)
     return LIBVIR_VERSION_NUMBER
 
 
 def virConnectGetHostname(conn: Connect) -> str:
-    c = _conn(conn, "virConnectGetHostname")
-    return str(_entry(c, "virConnectGetHostname", domain=N)())
+    c = _conn(conn, "virConnectGetHostname", HOST)
+    return str(_entry(c, "virConnectGetHostname", domain=HOST)())
 
 
 def virConnectGetURI(conn: Connect) -> str:
-    return _conn(conn, "virConnectGetURI").uri
+    return _conn(conn, "virConnectGetURI", HOST).uri
 
 
 def virConnectIsAlive(conn: Connect) -> int:
-    c = _conn(conn, "virConnectIsAlive")
-    return int(_entry(c, "virConnectIsAlive", domain=N)())
+    c = _conn(conn, "virConnectIsAlive", HOST)
+    return int(_entry(c, "virConnectIsAlive", domain=HOST)())
 
 
 def virConnectIsSecure(conn: Connect) -> int:
-    c = _conn(conn, "virConnectIsSecure")
-    return int(_entry(c, "virConnectIsSecure", domain=N)())
+    c = _conn(conn, "virConnectIsSecure", HOST)
+    return int(_entry(c, "virConnectIsSecure", domain=HOST)())
 
 
 def virConnectIsEncrypted(conn: Connect) -> int:
-    c = _conn(conn, "virConnectIsEncrypted")
-    return int(_entry(c, "virConnectIsEncrypted", domain=N)())
+    c = _conn(conn, "virConnectIsEncrypted", HOST)
+    return int(_entry(c, "virConnectIsEncrypted", domain=HOST)())
 
 
 def virNodeGetInfo(conn: Connect) -> NodeInfo:
-    c = _conn(conn, "virNodeGetInfo")
-    result: NodeInfo = _entry(c, "virNodeGetInfo", domain=N)()
+    c = _conn(conn, "virNodeGetInfo", HOST)
+    result: NodeInfo = _entry(c, "virNodeGetInfo", domain=HOST)()
     return result
 
 
 def virConnectGetMaxVcpus(conn: Connect, type: Optional[str]) -> int:
-    c = _conn(conn, "virConnectGetMaxVcpus")
-    return int(_entry(c, "virConnectGetMaxVcpus", domain=N)(type))
+    c = _conn(conn, "virConnectGetMaxVcpus", HOST)
+    return int(_entry(c, "virConnectGetMaxVcpus", domain=HOST)(type))
 
 
 def virConnectGetCapabilities(conn: Connect) -> str:
-    c = _conn(conn, "virConnectGetCapabilities")
-    return str(_entry(c, "virConnectGetCapabilities", domain=N)())
+    c = _conn(conn, "virConnectGetCapabilities", HOST)
+    return str(_entry(c, "virConnectGetCapabilities", domain=HOST)())
 
 
 # -- listing domains

@@ -477,9 +477,11 @@ RESUMED_DETAIL = {Running.VIR_DOMAIN_RUNNING_MIGRATED: Resumed.VIR_DOMAIN_EVENT_
 
 
 # -- the v3 protocol, managed by the caller (libvirt's virDomainMigrateVersion3Full)
-def migrate_managed(dom: Any, dconn: Any, params: TypedParams, flags: int) -> Any:
+def migrate_managed(dom: Any, dconn: Any, params: TypedParams, flags: int,
+                    fn: str = "virDomainMigrate3") -> Any:
     """Run begin, prepare, perform, finish, confirm between `dom`'s connection
-    and `dconn`; returns the destination's domain handle.
+    and `dconn`; returns the destination's domain handle.  `fn` is the public
+    function named when a side cannot migrate at all.
 
     Abort rules: a failed Begin or Prepare changes nothing; a failed Perform
     makes Finish kill the destination (cancelled) and Confirm resume the
@@ -489,7 +491,7 @@ def migrate_managed(dom: Any, dconn: Any, params: TypedParams, flags: int) -> An
     dst = dconn.driver
     for drv in (src, dst):
         if drv.entry_point("virDomainMigrateBegin3Params") is None:
-            raise errors.no_support("virDomainMigrate3", D)
+            raise errors.no_support(fn, D)
     parsed = MigrationParams.parse(params, "virDomainMigrate3")
     cookie, xml = src.domain_migrate_begin3_params(dom, parsed, flags)
     parsed.dom_xml = parsed.dxml or xml

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import errors
 from ..errors import ErrorDomain, ErrorNumber
 from ..objects import Connect, Domain
 from . import _common as c
 
 D = ErrorDomain.VIR_FROM_DOMAIN
-N = ErrorDomain.VIR_FROM_NONE
+HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{Connect,Node}*)
 TypedParams = list[tuple[str, int, Any]]
 
 __all__ = [
@@ -38,6 +39,10 @@ __all__ = [
     "virDomainGetPerfEvents", "virDomainSetPerfEvents", "virDomainGetLaunchSecurityInfo",
     "virNodeGetCellsFreeMemory", "virNodeGetFreeMemory", "virNodeGetCPUMap",
 ]
+
+# libvirt.c adds VIR_TYPED_PARAM_STRING_OKAY to the flags of the typed-parameter
+# getters whose drivers can return strings: the drivers see (and check) it.
+STRING_OKAY = 4
 
 
 def _dom(dom: Any, fn: str) -> Domain:
@@ -73,7 +78,8 @@ def virDomainSetVcpus(domain: Domain, nvcpus: int) -> None:
     if nvcpus == 0:
         from .. import errors
         raise errors.invalid_arg(D, fn, "nvcpus", f"nvcpus in {fn} must not be zero")
-    c.call(d.conn, fn, D, d, nvcpus, 0, entry_name="virDomainSetVcpusFlags")
+    # Drivers implement it as the live change of virDomainSetVcpusFlags.
+    c.call(d.conn, fn, D, d, nvcpus, 1, entry_name="virDomainSetVcpusFlags")
 
 
 def virDomainGetVcpusFlags(domain: Domain, flags: int) -> int:
@@ -155,7 +161,12 @@ def virDomainGetSchedulerParameters(domain: Domain) -> TypedParams:
 
 
 def virDomainGetSchedulerParametersFlags(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetSchedulerParametersFlags", flags))
+    fn = "virDomainGetSchedulerParametersFlags"
+    _dom(domain, fn)
+    if flags & 1 and flags & 2:
+        raise errors.invalid_arg(D, fn, "flags", "Flags 'VIR_DOMAIN_AFFECT_LIVE' and "
+                                 "'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+    return list(_on(domain, fn, flags | STRING_OKAY))
 
 
 def virDomainSetSchedulerParameters(domain: Domain, params: TypedParams) -> None:
@@ -338,7 +349,7 @@ def virDomainGetSecurityLabel(domain: Domain) -> Any:
 
 def virNodeGetSecurityModel(conn: Connect) -> Any:
     fn = "virNodeGetSecurityModel"
-    return c.call(_conn(conn, fn, N), fn, N)
+    return c.call(_conn(conn, fn, HOST), fn, HOST)
 
 
 def virDomainGetMessages(domain: Domain, flags: int) -> list[str]:
@@ -364,7 +375,7 @@ def virDomainSetMemoryStatsPeriod(domain: Domain, period: int, flags: int) -> No
 # -- tuning (typed parameters: lists of (name, type, value))
 
 def virDomainGetMemoryParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetMemoryParameters", flags))
+    return list(_on(domain, "virDomainGetMemoryParameters", flags | STRING_OKAY))
 
 
 def virDomainSetMemoryParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -372,7 +383,7 @@ def virDomainSetMemoryParameters(domain: Domain, params: TypedParams, flags: int
 
 
 def virDomainGetNumaParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetNumaParameters", flags))
+    return list(_on(domain, "virDomainGetNumaParameters", flags | STRING_OKAY))
 
 
 def virDomainSetNumaParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -380,7 +391,7 @@ def virDomainSetNumaParameters(domain: Domain, params: TypedParams, flags: int) 
 
 
 def virDomainGetBlkioParameters(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetBlkioParameters", flags))
+    return list(_on(domain, "virDomainGetBlkioParameters", flags | STRING_OKAY))
 
 
 def virDomainSetBlkioParameters(domain: Domain, params: TypedParams, flags: int) -> None:
@@ -392,7 +403,7 @@ def virDomainGetInterfaceParameters(domain: Domain, device: Optional[str],
     fn = "virDomainGetInterfaceParameters"
     d = _dom(domain, fn)
     c.non_null(device, "device", fn, D)
-    return list(c.call(d.conn, fn, D, d, device, flags))
+    return list(c.call(d.conn, fn, D, d, device, flags | STRING_OKAY))
 
 
 def virDomainSetInterfaceParameters(domain: Domain, device: Optional[str],
@@ -413,25 +424,25 @@ def virDomainSetPerfEvents(domain: Domain, params: TypedParams, flags: int) -> N
 
 
 def virDomainGetLaunchSecurityInfo(domain: Domain, flags: int) -> TypedParams:
-    return list(_on(domain, "virDomainGetLaunchSecurityInfo", flags))
+    return list(_on(domain, "virDomainGetLaunchSecurityInfo", flags | STRING_OKAY))
 
 
 # -- node
 
 def virNodeGetCellsFreeMemory(conn: Connect, startCell: int, maxCells: int) -> list[int]:
     fn = "virNodeGetCellsFreeMemory"
-    cn = _conn(conn, fn, N)
-    c.positive(maxCells, "maxCells", fn, N)
-    c.non_negative(startCell, "startCell", fn, N)
-    return list(c.call(cn, fn, N, startCell, maxCells))
+    cn = _conn(conn, fn, HOST)
+    c.positive(maxCells, "maxCells", fn, HOST)
+    c.non_negative(startCell, "startCell", fn, HOST)
+    return list(c.call(cn, fn, HOST, startCell, maxCells))
 
 
 def virNodeGetFreeMemory(conn: Connect) -> int:
     fn = "virNodeGetFreeMemory"
-    return int(c.call(_conn(conn, fn, N), fn, N))
+    return int(c.call(_conn(conn, fn, HOST), fn, HOST))
 
 
 def virNodeGetCPUMap(conn: Connect, flags: int) -> tuple[int, bytes, int]:
     fn = "virNodeGetCPUMap"
-    count, cpumap, online = c.call(_conn(conn, fn, N), fn, N, flags)
+    count, cpumap, online = c.call(_conn(conn, fn, HOST), fn, HOST, flags)
     return int(count), bytes(cpumap), int(online)

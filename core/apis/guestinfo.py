@@ -12,7 +12,7 @@ from ..structs import DomainControlInfo, DomainDiskError, DomainFSInfo, DomainIn
 from . import _common as c
 
 D = ErrorDomain.VIR_FROM_DOMAIN
-N = ErrorDomain.VIR_FROM_NONE
+HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{Connect,Node}*)
 IFADDR_SRC_AGENT = 1
 
 __all__ = [
@@ -61,7 +61,7 @@ def virDomainGetBlockIoTune(dom: Domain, disk: Optional[str],
     fn = "virDomainGetBlockIoTune"
     c.handle(dom, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
     c.non_null(disk, "disk", fn, D)
-    return list(_on(dom, fn, disk, flags))
+    return list(_on(dom, fn, disk, flags | 4))  # VIR_TYPED_PARAM_STRING_OKAY, as libvirt.c
 
 
 def virDomainSetBlockIoTune(dom: Domain, disk: Optional[str],
@@ -77,19 +77,19 @@ def virDomainSetBlockIoTune(dom: Domain, disk: Optional[str],
 
 def virConnectGetSysinfo(conn: Connect, flags: int) -> str:
     fn = "virConnectGetSysinfo"
-    return str(c.call(c.conn(conn, fn), fn, N, flags))
+    return str(c.call(c.conn(conn, fn, HOST), fn, HOST, flags))
 
 
 def virConnectGetCPUModelNames(conn: Connect, arch: Optional[str], flags: int) -> list[str]:
     fn = "virConnectGetCPUModelNames"
-    cn = c.conn(conn, fn)
-    c.non_null(arch, "arch", fn, N)
-    return list(c.call(cn, fn, N, arch, flags))
+    cn = c.conn(conn, fn, HOST)
+    c.non_null(arch, "arch", fn, HOST)
+    return list(c.call(cn, fn, HOST, arch, flags))
 
 
 def virConnectBaselineCPU(conn: Connect, xmlCPUs: Optional[list[Optional[str]]],
                           flags: int) -> str:
     fn = "virConnectBaselineCPU"
-    cn = c.conn(conn, fn)
-    c.non_null(xmlCPUs, "xmlCPUs", fn, N)
-    return str(c.call(cn, fn, N, list(xmlCPUs or []), flags))
+    cn = c.conn(conn, fn, HOST)
+    c.non_null(xmlCPUs, "xmlCPUs", fn, HOST)
+    return str(c.call(cn, fn, HOST, list(xmlCPUs or []), flags))

@@ -63,7 +63,7 @@ def _managed(domain: Any, dconn: Any, params: TypedParams, flags: int, fn: str) 
     dc = c.conn(dconn, fn, D)
     c.writable(dc, fn, D)
     _check_flags(flags, fn)
-    result: Domain = mig.migrate_managed(d, dc, params, flags & ~mig.VIR_MIGRATE_PEER2PEER)
+    result: Domain = mig.migrate_managed(d, dc, params, flags & ~mig.VIR_MIGRATE_PEER2PEER, fn)
     return result
 
 
@@ -121,6 +121,11 @@ def _to_uri(domain: Any, dconnuri: Optional[str], params: TypedParams, flags: in
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
     _check_flags(flags, fn)
+    if d.conn.driver.entry_point("virDomainMigrateBegin3Params") is None:
+        # a driver with no migration features at all (the test driver)
+        kind = "p2p" if flags & mig.VIR_MIGRATE_PEER2PEER else "direct"
+        raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, D,
+                            f"{kind} migration is not supported by the source host")
     if not flags & mig.VIR_MIGRATE_PEER2PEER:
         raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
                             "direct migration is not supported by the connection driver")

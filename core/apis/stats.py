@@ -13,7 +13,7 @@ from ..structs import DomainIOThreadInfo, DomainStatsRecord, NodeCPUStats
 from . import _common as c
 
 D = ErrorDomain.VIR_FROM_DOMAIN
-N = ErrorDomain.VIR_FROM_NONE
+HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{Connect,Node}*)
 VIR_NODE_CPU_STATS_ALL_CPUS = -1
 Params = list[tuple[str, int, Any]]
 
@@ -30,11 +30,11 @@ def _dom(dom: Any, fn: str) -> Domain:
 
 def virNodeGetCPUStats(conn: Connect, cpuNum: int, flags: int) -> list[NodeCPUStats]:
     fn = "virNodeGetCPUStats"
-    cn = c.conn(conn, fn)
+    cn = c.conn(conn, fn, HOST)
     if cpuNum < 0 and cpuNum != VIR_NODE_CPU_STATS_ALL_CPUS:
-        raise errors.invalid_arg(N, fn, "cpuNum", f"cpuNum in {fn} only accepts "
+        raise errors.invalid_arg(HOST, fn, "cpuNum", f"cpuNum in {fn} only accepts "
                                  f"{VIR_NODE_CPU_STATS_ALL_CPUS} as a negative value")
-    return list(c.call(cn, fn, N, cpuNum, flags))
+    return list(c.call(cn, fn, HOST, cpuNum, flags))
 
 
 def virNodeGetFreePages(conn: Connect, pages: Optional[list[int]], startcell: int,
@@ -42,12 +42,12 @@ def virNodeGetFreePages(conn: Connect, pages: Optional[list[int]], startcell: in
     """Free pages of each size in `pages` on each cell: (the driver's result,
     cellcount * len(pages) counts, cell by cell)."""
     fn = "virNodeGetFreePages"
-    cn = c.conn(conn, fn)
+    cn = c.conn(conn, fn, HOST)
     if not pages:
-        raise errors.invalid_arg(N, fn, "npages", f"npages in {fn} must not be zero")
+        raise errors.invalid_arg(HOST, fn, "npages", f"npages in {fn} must not be zero")
     if cellcount == 0:
-        raise errors.invalid_arg(N, fn, "cellCount", f"cellCount in {fn} must not be zero")
-    result, counts = c.call(cn, fn, N, list(pages), startcell, cellcount, flags)
+        raise errors.invalid_arg(HOST, fn, "cellCount", f"cellCount in {fn} must not be zero")
+    result, counts = c.call(cn, fn, HOST, list(pages), startcell, cellcount, flags)
     return result, list(counts)
 
 

@@ -18,7 +18,7 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import domain_iothreads, xmlutil
+from . import domain_devices, domain_iothreads, xmlutil
 from .domain_iothreads import IOThreadDef
 
 VIRT_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test",
@@ -124,7 +124,9 @@ def _parse_os(root: etree._Element, default_arch: str) -> OsDef:
     if arch not in ARCHES:
         raise _unsupported(f"Unknown architecture {arch}")
     boot = [b.get("dev", "") for b in os_elem.findall("boot")]
-    if not boot and os_type == "hvm":
+    # hd by default, unless a device has its own <boot order>
+    if (not boot and os_type == "hvm"
+            and root.find("devices/*/boot[@order]") is None):
         boot = ["hd"]
     extra = [xmlutil.copy_element(c) for c in os_elem
              if isinstance(c.tag, str) and c.tag not in ("type", "boot")]
@@ -138,10 +140,15 @@ def _parse_lifecycle(root: etree._Element, event: str, default: str) -> str:
         return default
     action = (elem.text or "").strip()
     if action not in LIFECYCLE_ACTIONS:
-        raise _xml_error(f"Invalid on_{event} value: '{action}'")
+        raise _unsupported(f"unknown on_{event} action: {action}")
     if event != "crash" and action.startswith("coredump"):
         raise _unsupported(f"Lifecycle event '{event}' doesn't support '{action}' action")
     return action
+
+
+_AFTER_IFACE_TARGET = frozenset((
+    "guest", "model", "driver", "backend", "filterref", "tune", "teaming", "link", "mtu",
+    "coalesce", "rom", "alias", "address", "boot", "acpi"))
 
 
 def _fill_interfaces(devices: list[etree._Element]) -> None:
@@ -154,9 +161,11 @@ def _fill_interfaces(devices: list[etree._Element]) -> None:
         if existing is not None:
             existing.set("dev", f"testnet{index}")  # the test driver names them all
         else:
+            # libvirt writes <target> before the model and what follows it
             target = etree.Element("target", dev=f"testnet{index}")
-            source = dev.find("source")
-            pos = list(dev).index(source) + 1 if source is not None else len(dev)
+            children = list(dev)
+            pos = next((i for i, c in enumerate(children) if c.tag in _AFTER_IFACE_TARGET),
+                       len(children))
             dev.insert(pos, target)
 
 
@@ -197,6 +206,8 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     devices_elem = root.find("devices")
     devices = [xmlutil.copy_element(d) for d in (devices_elem if devices_elem is not None else [])
                if isinstance(d.tag, str)]
+    devices = domain_devices.normalise(
+        devices, hvm=(root.findtext("os/type") or "").strip() == "hvm")
     if not keep_interfaces:
         _fill_interfaces(devices)
     clock = root.find("clock")
@@ -205,6 +216,10 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     iothreads = domain_iothreads.parse(root, cputune)
     if cputune is not None and not len(cputune) and not cputune.attrib:
         cputune = None
+    verbatim = {e.tag: xmlutil.copy_element(e) for e in root
+                if isinstance(e.tag, str) and e.tag in _VERBATIM}
+    if "cpu" in verbatim:
+        _fill_cpu(verbatim["cpu"])
     return DomainDef(
         virt_type=virt_type, name=name, uuid=uuid, memory=memory,
         current_memory=min(current, memory) if current else memory,
@@ -214,9 +229,22 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
         on_poweroff=_parse_lifecycle(root, "poweroff", "destroy"),
         on_reboot=_parse_lifecycle(root, "reboot", "restart"),
         on_crash=_parse_lifecycle(root, "crash", "destroy"),
-        devices=devices, iothreads=iothreads, cputune=cputune,
-        verbatim={e.tag: xmlutil.copy_element(e) for e in root
-                  if isinstance(e.tag, str) and e.tag in _VERBATIM})
+        devices=devices, iothreads=iothreads, cputune=cputune, verbatim=verbatim)
+
+
+def _fill_cpu(cpu: etree._Element) -> None:
+    """A guest CPU with a model is a custom one matched exactly by default,
+    its model allowed to fall back, as libvirt writes it."""
+    model = cpu.find("model")
+    if model is None or cpu.get("mode", "custom") != "custom":
+        return
+    attrs = [("mode", "custom"), ("match", cpu.get("match", "exact"))]
+    rest = [(k, v) for k, v in cpu.attrib.items() if k not in ("mode", "match")]
+    cpu.attrib.clear()
+    for k, v in attrs + rest:
+        cpu.set(k, v)
+    if model.get("fallback") is None:
+        model.set("fallback", "allow")
 
 
 # Writers of the modelled parts, each appending its lines to `out`; the

@@ -28,7 +28,8 @@ def parse_document(text: Optional[str], url: str, root_name: str,
         line = entry.line if entry is not None else 1
         column = entry.column if entry is not None else 1
         lines = text.split("\n")
-        context = lines[line - 1][:80] if 0 < line <= len(lines) else "(null)"
+        # libvirt quotes the whole line (libxml2 alone would cut it at 80)
+        context = lines[line - 1] if 0 < line <= len(lines) else "(null)"
         pointer = "-" * max(column - 1, 0) + "^"
         raise errors.report(ErrorNumber.VIR_ERR_XML_DETAIL, domain,
                             f"{url}:{line}: {message}\n{context}\n{pointer}") from None

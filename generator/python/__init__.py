@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import jinja2
 
 from ..model import Api, Enum, Macro
-from ..shim import FILE_DOMAINS
+from ..shim import source_domain
 from . import names as names_mod
 from .plan import Method, methods, module_name
 from .stubs import precise_for, stub
@@ -73,7 +73,7 @@ def _classes(ms: list[Method]) -> list[PyClass]:
 def _bound(api: Api, ms: list[Method], values: dict[str, int]) -> list[tuple[str, int]]:
     """Entry points the hand-written parts call: (C name, error domain of its file)."""
     planned = {m.fn.name for m in ms}
-    return [(f.name, values.get(FILE_DOMAINS.get(f.file, ""), 0))
+    return [(f.name, values.get(source_domain(f), 0))
             for f in api.functions if f.name not in planned]
 
 

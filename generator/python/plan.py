@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import OBJECT_TYPES, Api, Function, Typedef
-from ..shim import FILE_DOMAINS
+from ..shim import source_domain
 from .names import CLASSES, FIXED, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
 
 SCALARS = {"int": "int", "unsigned int": "int", "long": "int", "unsigned long": "int",
@@ -210,7 +210,7 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
     elif result_cls and result_cls != "virConnect":
         parent = _parent(cls, result_cls, tuple(params), fn)
     return Method(fn, cls, names.method_name(fn), tuple(params), tuple(call), result, hint,
-                  result_cls, parent, values.get(FILE_DOMAINS.get(fn.file, ""), 0))
+                  result_cls, parent, values.get(source_domain(fn), 0))
 
 
 def methods(api: Api, names: Conventions, values: dict[str, int]) -> list[Method]:

@@ -465,7 +465,7 @@ def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple]:
         if t == VIR_TYPED_PARAM_STRING:
             v = None if p.value.s == ffi.NULL else ffi.string(p.value.s).decode()
         elif t == VIR_TYPED_PARAM_BOOLEAN:
-            v = bool(p.value.b)
+            v = p.value.b != b"\x00"
         elif t in _UNION:
             v = getattr(p.value, _UNION[t])
         else:
@@ -483,7 +483,7 @@ def set_param(p, name: str, t: int, v) -> None:
     if t == VIR_TYPED_PARAM_STRING:
         p.value.s = lib.strdup(v.encode())
     elif t == VIR_TYPED_PARAM_BOOLEAN:
-        p.value.b = 1 if v else 0
+        p.value.b = b"\x01" if v else b"\x00"   # a C char: cffi takes one byte
     else:
         setattr(p.value, _UNION[t], v)
 

@@ -1,18 +1,18 @@
 """virConnectBaselineCPU for the test driver: libvirt 9.0's virCPUBaseline
-on host CPU definitions, with libvirt's own CPU map (cpu_map/*.xml).
+on host CPU definitions, with the facts of libvirt's CPU map shipped as
+cpu_x86.json (loaded on first use).
 
-Covered as libvirt answers: the XML checks, the architecture dispatch (ARM
-takes the first model, ppc64 needs one model, s390 has no baseline), and on
-x86 CPUs of one model (their common features beyond the model, in the map's
-order; every feature, sorted, with EXPAND_FEATURES).  Not covered yet: what
-needs libvirt's CPUID model decoding (x86 CPUs of different models, or a
-first CPU whose vendor is not its model's): that fails with
-VIR_ERR_OPERATION_UNSUPPORTED.
+As libvirt answers: the XML checks, the architecture dispatch (ARM takes the
+first model, ppc64 needs one model, s390 has no baseline), and on x86 the
+features all CPUs share, decoded to the model that needs the fewest features
+added or removed (features in the map's order; every feature, sorted by name,
+with EXPAND_FEATURES).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Optional
 
@@ -25,7 +25,6 @@ from ...errors import ErrorDomain, ErrorNumber
 from .cpumodels import MODELS_BY_ARCH, NO_CPU_DRIVER
 
 C = ErrorDomain.VIR_FROM_CPU
-CPU_MAP_DIR = "/usr/share/libvirt/cpu_map"
 EXPAND_FEATURES = 1
 _X86 = ("i686", "x86_64")
 _PPC = ("ppc64", "ppc64le")
@@ -62,8 +61,8 @@ def parse_host_cpu(text: Optional[str]) -> HostCPU:
     if not model:
         raise _err(ErrorNumber.VIR_ERR_XML_ERROR, "Missing CPU model name")
     vendor = root.findtext("vendor")
-    features = [f.get("name", "") for f in root.findall("feature")
-                if f.get("policy") not in ("disable", "forbid")]
+    # A host CPU's features are all present: their policies are not read.
+    features = [f.get("name", "") for f in root.findall("feature")]
     return HostCPU(arch, model, vendor.strip() if vendor is not None else None, features)
 
 
@@ -78,65 +77,140 @@ def _root_name(text: Optional[str]) -> Optional[str]:
     return str(root.tag)
 
 
+class X86Model:
+    """One model of the CPU map: its vendor (None for the generic ones), whether
+    decoding may pick it for a guest CPU, and its features."""
+
+    def __init__(self, name: str, vendor: Optional[str], decode_guest: bool,
+                 features: frozenset[str], removed: tuple[str, ...]):
+        self.name, self.vendor, self.decode_guest, self.features, self.removed = \
+            name, vendor, decode_guest, features, removed
+
+
+class X86Map:
+    """The x86 facts of libvirt 9.0's CPU map (cpu_x86.json, made by
+    tools/gen_cpu_x86.py).  Each feature is one CPUID/MSR bit of its own, so
+    CPU data is a set of feature names here."""
+
+    def __init__(self, path: str):
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+        self.vendors = frozenset(raw["vendors"])
+        self.order = tuple(name for name, _ in raw["features"])
+        self.known = frozenset(self.order)
+        self.models = {
+            name: X86Model(name, vendor, bool(guest), frozenset(features), tuple(removed))
+            for name, vendor, _host, guest, _sigs, features, removed in raw["models"]}
+
+    def in_order(self, names: set[str] | frozenset[str]) -> list[str]:
+        return [name for name in self.order if name in names]
+
+
 @functools.lru_cache(maxsize=None)
-def _x86_map() -> tuple[tuple[str, ...], dict[str, tuple[Optional[str], frozenset[str]]],
-                        frozenset[str]]:
-    """(feature names in map order, model -> (vendor, features), vendor names)."""
-    def load(name: str) -> etree._Element:
-        try:
-            return etree.parse(os.path.join(CPU_MAP_DIR, name)).getroot()
-        except (OSError, etree.XMLSyntaxError):
-            raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                       f"cannot read CPU map {name}") from None
-    features = tuple(f.get("name", "") for f in load("x86_features.xml").iter("feature"))
-    vendors = frozenset(v.get("name", "") for v in load("x86_vendors.xml").iter("vendor"))
-    models: dict[str, tuple[Optional[str], frozenset[str]]] = {}
-    for name in MODELS_BY_ARCH["x86_64"]:
-        elem = load(f"x86_{name}.xml").find("model")
-        assert elem is not None
-        vendor = elem.find("vendor")
-        models[name] = (vendor.get("name") if vendor is not None else None,
-                        frozenset(f.get("name", "") for f in elem.findall("feature")))
-    return features, models, frozenset(vendors)
+def x86_map() -> X86Map:
+    return X86Map(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_x86.json"))
 
 
-def _undecoded() -> errors.VirtError:
-    return _err(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED,
-                "x86 CPU model decoding is not implemented in pyvirt")
+def _x86_data(cpu: HostCPU, cpu_map: X86Map) -> tuple[X86Model, set[str]]:
+    """The model of a host CPU and its data: the model's features plus the
+    listed ones (a host CPU's feature policies are ignored)."""
+    model = cpu_map.models.get(cpu.model)
+    if model is None:
+        raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU model {cpu.model}")
+    for feature in cpu.features:
+        if feature not in cpu_map.known:
+            raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU feature {feature}")
+    return model, set(model.features) | set(cpu.features)
 
 
-def _x86_baseline(cpus: list[HostCPU], flags: int) -> tuple[str, bool, Optional[str], list[str]]:
-    order, models, vendors = _x86_map()
-    common: Optional[set[str]] = None
-    for cpu in cpus:
-        if cpu.model not in models:
-            raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU model {cpu.model}")
-        model_vendor, model_features = models[cpu.model]
-        for feature in cpu.features:
-            if feature not in order:
-                raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU feature {feature}")
-        if cpu.vendor is not None:
-            if cpu.vendor not in vendors:
-                raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED,
-                           f"Unknown CPU vendor {cpu.vendor}")
-            if model_vendor is not None and model_vendor != cpu.vendor:
-                if cpu is cpus[0]:
-                    raise _undecoded()
-                raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED,
-                           f"CPU vendor {model_vendor} of model {cpu.model} differs from "
-                           f"vendor {cpu.vendor}")
-        data = set(model_features) | set(cpu.features)
-        common = data if common is None else common & data
-    model = cpus[0].model
-    if any(cpu.model != model for cpu in cpus):
-        raise _undecoded()
-    assert common is not None
+def _unknown_vendor(name: str) -> errors.VirtError:
+    return _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, f"Unknown CPU vendor {name}")
+
+
+def _cost(features: list[tuple[str, str]]) -> tuple[int, int]:
+    """How far a candidate model is from the data, lower is better, as libvirt
+    9.0 weighs it: a required feature counts 1, disabled ones 2, 3, 4, ...
+    instead of 1, ties go to the smaller penalty.  libvirt's walk over the
+    list stops at the shrinking count of enabled features, so disabled
+    features past that point (they come last) are weighed as enabled ones;
+    the same walk is done here so that the same model wins."""
+    enabled, penalty, weight, i = len(features), 0, 2, 0
+    while i < enabled:
+        if features[i][0] == "disable":
+            enabled -= 1
+            penalty += weight
+            weight += 1
+        i += 1
+    return enabled + penalty, penalty
+
+
+def _x86_decode(data: set[str], vendor: Optional[str], preferred: Optional[str],
+                cpu_map: X86Map) -> tuple[str, list[tuple[str, str]]]:
+    """The model that describes data at the lowest _cost (newest first, ties
+    keep the newer; the preferred model wins outright), and the features it
+    needs: the required ones, then the disabled ones."""
+    best: Optional[tuple[str, list[tuple[str, str]]]] = None
+    best_cost = (0, 0)
+    for model in reversed(cpu_map.models.values()):
+        if vendor is not None and model.vendor is not None and model.vendor != vendor:
+            continue
+        if not model.decode_guest:
+            continue
+        features = [("require", f) for f in cpu_map.in_order(data - model.features)]
+        features += [("disable", f) for f in cpu_map.in_order(model.features - data)]
+        # Features the map dropped from a model are spelt out as disabled.
+        features += [("disable", f) for f in model.removed if f not in data]
+        if model.name == preferred:
+            return model.name, features
+        cost = _cost(features)
+        if best is None or cost < best_cost:
+            best, best_cost = (model.name, features), cost
+    if best is None:
+        raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                   "Cannot find suitable CPU model for given data")
+    return best
+
+
+def _x86_baseline(cpus: list[HostCPU], flags: int
+                  ) -> tuple[str, bool, Optional[str], list[tuple[str, str]]]:
+    """virCPUx86Baseline: intersect the CPUs' data, then decode it to a model."""
+    cpu_map = x86_map()
+    _, data = _x86_data(cpus[0], cpu_map)
+    vendor = cpus[0].vendor
+    if vendor is not None and vendor not in cpu_map.vendors:
+        raise _unknown_vendor(vendor)
+    output_vendor = vendor is not None
+    first = cpus[0].model
+    same_model = True
+    for cpu in cpus[1:]:
+        same_model = same_model and cpu.model == first
+        model, cpu_data = _x86_data(cpu, cpu_map)
+        if cpu.vendor is not None and model.vendor is not None and cpu.vendor != model.vendor:
+            raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED,
+                       f"CPU vendor {model.vendor} of model {model.name} differs from "
+                       f"vendor {cpu.vendor}")
+        if cpu.vendor is None:
+            output_vendor = False
+        # A CPU without a vendor still brings its model's into the comparison.
+        named = cpu.vendor if cpu.vendor is not None else model.vendor
+        if named is not None:
+            if vendor is None:
+                if named not in cpu_map.vendors:
+                    raise _unknown_vendor(named)
+                vendor = named
+            elif vendor != named:
+                raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, "CPU vendors do not match")
+        data &= cpu_data
+    if not data:
+        raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, "CPUs are incompatible")
+    model_name, features = _x86_decode(data, vendor, first if same_model else None, cpu_map)
     if flags & EXPAND_FEATURES:
-        features = sorted(common)
-    else:
-        features = [f for f in order if f in common and f not in models[model][1]]
-    vendor = cpus[0].vendor if all(cpu.vendor for cpu in cpus) else None
-    return model, True, vendor, features
+        # The model's own features become explicit; the result is sorted by name.
+        policies = {name: "require" for name in cpu_map.models[model_name].features}
+        policies.update((name, policy) for policy, name in features)
+        features = [(policies[name], name) for name in sorted(policies)]
+    return (model_name, same_model and model_name == first,
+            vendor if output_vendor else None, features)
 
 
 def baseline(xml_cpus: list[Optional[str]], flags: int) -> str:
@@ -153,7 +227,7 @@ def baseline(xml_cpus: list[Optional[str]], flags: int) -> str:
         raise _err(ErrorNumber.VIR_ERR_NO_SUPPORT,
                    f"'{arch}' architecture is not supported by CPU driver")
     vendor: Optional[str] = None
-    features: list[str] = []
+    features: list[tuple[str, str]] = []
     if arch in _X86:
         model, forbid, vendor, features = _x86_baseline(cpus, flags)
     elif arch in _PPC:
@@ -169,5 +243,5 @@ def baseline(xml_cpus: list[Optional[str]], flags: int) -> str:
              f"{xmlutil.escape(model)}</model>"]
     if vendor is not None:
         lines.append(f"  <vendor>{xmlutil.escape(vendor)}</vendor>")
-    lines.extend(f"  <feature policy='require' name='{name}'/>" for name in features)
+    lines.extend(f"  <feature policy='{policy}' name='{name}'/>" for policy, name in features)
     return "\n".join(lines + ["</cpu>"]) + "\n"

@@ -141,7 +141,7 @@ class DomainExtraMixin:
                     d.vcpus_current = None
 
     def domain_set_vcpus(self, dom: Domain, nvcpus: int) -> None:
-        self.domain_set_vcpus_flags(dom, nvcpus, 0)
+        self.domain_set_vcpus_flags(dom, nvcpus, AFFECT_LIVE)  # as testDomainSetVcpus
 
     def _pins(self, obj: DomainObj) -> dict[int, list[int]]:
         pins: dict[int, list[int]] = obj.private.setdefault("vcpupin", {})
@@ -166,16 +166,19 @@ class DomainExtraMixin:
             return infos, maps
 
     def domain_pin_vcpu_flags(self, dom: Domain, vcpu: int, cpumap: bytes, flags: int) -> None:
-        errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG, "testDomainPinVcpuFlags")
+        # libvirt's test driver pins live vCPUs only, and takes no flags.
+        errors.check_flags(flags, 0, "testDomainPinVcpuFlags")
         with self.lock:
             obj = self._obj(dom)
-            self._defs(obj, flags)
+            if not obj.is_active():
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
+                                    "cannot pin vcpus on an inactive domain")
             if vcpu >= (obj.def_.vcpus_current or obj.def_.vcpus):
                 raise _invalid_arg(f"requested vcpu '{vcpu}' is not present in the domain")
             self._pins(obj)[vcpu] = _cpus_of(cpumap)
 
     def domain_pin_vcpu(self, dom: Domain, vcpu: int, cpumap: bytes) -> None:
-        self.domain_pin_vcpu_flags(dom, vcpu, cpumap, AFFECT_LIVE)
+        self.domain_pin_vcpu_flags(dom, vcpu, cpumap, 0)
 
     def domain_get_vcpu_pin_info(self, dom: Domain, ncpumaps: int, maplen: int,
                                  flags: int) -> bytes:
@@ -199,7 +202,7 @@ class DomainExtraMixin:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG, "testDomainPinEmulator")
         with self.lock:
             obj = self._obj(dom)
-            self._defs(obj, flags)
+            self._one_def(obj, flags)
             obj.private["emulatorpin"] = _cpus_of(cpumap)
 
     # -- metadata
@@ -227,12 +230,10 @@ class DomainExtraMixin:
             return "fair", 1
 
     def domain_get_scheduler_parameters_flags(self, dom: Domain, flags: int) -> TypedParams:
-        errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | 4,
-                           "testDomainGetSchedulerParametersFlags")
-        if flags & 4:
-            raise errors.invalid_arg(T, "testDomainGetSchedulerParametersFlags", "flags",
-                                     "unsupported flags (0x4) in function "
-                                     "testDomainGetSchedulerParametersFlags")
+        # libvirt's test driver takes no flags here, and virDomainGet-
+        # SchedulerParametersFlags always adds VIR_TYPED_PARAM_STRING_OKAY: only
+        # virDomainGetSchedulerParameters (flags 0) gets an answer.
+        errors.check_flags(flags, 0, "testDomainGetSchedulerParametersFlags")
         with self.lock:
             self._obj(dom)
             return [("weight", P_UINT, 50)]
@@ -242,8 +243,7 @@ class DomainExtraMixin:
 
     def domain_set_scheduler_parameters_flags(self, dom: Domain, params: TypedParams,
                                               flags: int) -> None:
-        errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG,
-                           "testDomainSetSchedulerParametersFlags")
+        errors.check_flags(flags, 0, "testDomainSetSchedulerParametersFlags")
         check_params(params, {"weight": P_UINT})
         with self.lock:
             self._obj(dom)  # the simulated scheduler keeps its weight of 50
@@ -401,7 +401,7 @@ class DomainExtraMixin:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | 4, "testDomainSetMemoryFlags")
         with self.lock:
             obj = self._obj(dom)
-            for d in self._defs(obj, flags & 3):
+            for d in [self._one_def(obj, flags & 3)]:
                 if flags & 4:
                     if obj.is_active() and d is obj.def_:
                         raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
@@ -418,7 +418,12 @@ class DomainExtraMixin:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG,
                            "testDomainSetMemoryStatsPeriod")
         with self.lock:
-            self._defs(self._obj(dom), flags)
+            d = self._one_def(self._obj(dom), flags)
+            if not any(dev.tag == "memballoon" and dev.get("model") != "none"
+                       for dev in d.devices):
+                raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, T,
+                                    "No memory balloon device configured, can not set "
+                                    "the collection period")
 
 
 _TYPE_NAMES = ("", "int", "uint", "llong", "ullong", "double", "boolean", "string")

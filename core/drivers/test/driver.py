@@ -30,7 +30,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventStartedDetail,
 from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver
-from . import defaults
+from . import defaults, tuning
 from .defaults import NodeInfo
 from .auth import AuthUser
 from .checkpoint import CheckpointMixin
@@ -117,6 +117,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         obj.def_.id = self.next_dom_id
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
+        tuning.start_live_values(obj)
 
     def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
         """Shut `obj` off; apply a pending config; forget it if transient."""

@@ -20,7 +20,23 @@ _LOGICAL = ("<sources>\n"
             + "</sources>\n")
 
 
+def _check_syntax(src_spec: str) -> None:
+    """libvirt parses the source specification before it looks at the type."""
+    try:
+        xmlutil.parse_document(src_spec, "(storage_source_specification)", "source",
+                               ErrorDomain.VIR_FROM_STORAGE)
+    except errors.VirtError as exc:
+        if exc.code == ErrorNumber.VIR_ERR_XML_DETAIL:
+            raise
+
+
 def find_sources(pool_type: str, src_spec: Optional[str]) -> str:
+    if pool_type == "dir":
+        # libvirt 9.0 mistakes the first pool type (dir, value 0) for an unknown name
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, T,
+                            f"unknown storage pool type {pool_type}")
+    if src_spec is not None:
+        _check_syntax(src_spec)
     if pool_type == "logical":
         return _LOGICAL
     if pool_type == "netfs":
@@ -38,5 +54,6 @@ def find_sources(pool_type: str, src_spec: Optional[str]) -> str:
         return (f"<sources>\n  <source>\n    <host name='{xmlutil.escape(host)}'/>\n"
                 f"    <dir path='/testshare'/>\n    <format type='nfs'/>\n  </source>\n"
                 f"</sources>\n")
-    raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, T,
-                        f"unknown storage pool type {pool_type}")
+    # unknown names too: libvirt 9.0 lets them through to here
+    raise errors.report(ErrorNumber.VIR_ERR_NO_SUPPORT, T,
+                        f"pool type '{pool_type}' does not support source discovery")

@@ -22,6 +22,9 @@ LIST_ROOTS = LIST_DESCENDANTS = 1
 LIST_LEAVES, LIST_NO_LEAVES, LIST_INACTIVE, LIST_ACTIVE = 4, 8, 32, 64
 DELETE_CHILDREN, DELETE_METADATA_ONLY, DELETE_CHILDREN_ONLY = 1, 2, 4
 REVERT_RUNNING, REVERT_PAUSED, REVERT_FORCE = 1, 2, 4
+# FROM_SNAPSHOT details of lifecycle events, and the paused reason
+_STARTED_FROM_SNAPSHOT, _SUSPENDED_FROM_SNAPSHOT, _STOPPED_FROM_SNAPSHOT = 3, 5, 6
+_PAUSED_FROM_SNAPSHOT = 7
 _STATE_NAMES = {DomainState.VIR_DOMAIN_RUNNING: "running", DomainState.VIR_DOMAIN_PAUSED:
                 "paused", DomainState.VIR_DOMAIN_SHUTOFF: "shutoff"}
 
@@ -113,7 +116,7 @@ class SnapshotMixin:
                 snaps[new.name] = new
                 obj.private["current_snapshot"] = new.name
             if flags & CREATE_HALT and obj.is_active():
-                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, 6)
+                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
                 self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
             return DomainSnapshot(dom, new.name)
 
@@ -199,29 +202,47 @@ class SnapshotMixin:
 
     # -- revert and delete
     def domain_revert_to_snapshot(self, snapshot: DomainSnapshot, flags: int) -> None:
+        """Revert as libvirt 9.0's test driver does.  A running domain reverted to a
+        running or paused snapshot is stopped and started again (STOPPED, STARTED
+        FROM_SNAPSHOT), never resumed in place.  Reverting to a shut-off snapshot
+        with RUNNING or PAUSED announces STARTED (and SUSPENDED) without starting
+        the domain: libvirt 9.0 does exactly that."""
         errors.check_flags(flags, REVERT_RUNNING | REVERT_PAUSED | REVERT_FORCE,
                            "testDomainRevertToSnapshot")
         with self.lock:
             obj, snap = self._snap(snapshot)
-            want_running = (snap.state != "shutoff" or flags & (REVERT_RUNNING | REVERT_PAUSED))
-            was_active = obj.is_active()
-            if obj.is_active() and not want_running:
-                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, 6)
-                self._stop(obj, snapshot.domain, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
-            new_def = snap.domain.copy()
-            new_def.id = obj.def_.id
-            obj.def_ = new_def
-            if want_running:
-                if not was_active:
-                    self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                    snapshot.domain.id = obj.id
-                    self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STARTED, 3)
-                obj.set_state(DomainState.VIR_DOMAIN_RUNNING,
-                              DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                if snap.state == "paused" or flags & REVERT_PAUSED:
-                    obj.set_state(DomainState.VIR_DOMAIN_PAUSED, 7)
-                    self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_SUSPENDED, 3)
+            start_flags = flags & (REVERT_RUNNING | REVERT_PAUSED)
+            if not obj.persistent and snap.state == "shutoff" and not start_flags:
+                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, T,
+                                    "transient domain needs to request run or pause "
+                                    "to revert to inactive snapshot")
+            if obj.is_active():
+                self._halt_for_revert(obj, snapshot.domain)
+            obj.def_ = snap.domain.copy()
+            obj.def_.id = -1
+            paused = (not flags & REVERT_RUNNING
+                      and (snap.state == "paused" or flags & REVERT_PAUSED))
+            if snap.state != "shutoff":
+                self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
+                snapshot.domain.id = obj.id
+                if paused:
+                    obj.set_state(DomainState.VIR_DOMAIN_PAUSED, _PAUSED_FROM_SNAPSHOT)
+            if snap.state != "shutoff" or start_flags:
+                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STARTED, _STARTED_FROM_SNAPSHOT)
+                if paused:
+                    self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_SUSPENDED,
+                                _SUSPENDED_FROM_SNAPSHOT)
             obj.private["current_snapshot"] = snap.name
+
+    def _halt_for_revert(self, obj: DomainObj, dom: Domain) -> None:
+        """Shut a domain off before loading a snapshot; a transient one stays listed."""
+        if obj.new_def is not None:
+            obj.def_, obj.new_def = obj.new_def, None
+        obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF,
+                      DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
+        obj.def_.id = -1
+        dom.id = -1
+        self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
 
     def domain_snapshot_delete(self, snapshot: DomainSnapshot, flags: int) -> None:
         errors.check_flags(flags, DELETE_CHILDREN | DELETE_METADATA_ONLY | DELETE_CHILDREN_ONLY,

@@ -3,6 +3,7 @@ defaults: the simulated host enforces none) and node memory/CPU queries."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -30,15 +31,32 @@ PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_refer
                "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
                "emulation_faults")
 _FLAGS = AFFECT_LIVE | AFFECT_CONFIG
+STRING_OKAY = 4   # VIR_TYPED_PARAM_STRING_OKAY, which pyvirt.api adds as libvirt.c does
 
 
-def _table(obj: DomainObj, key: str, defaults_: tuple[tuple[str, int, Any], ...]) -> TypedParams:
-    stored: dict[str, Any] = obj.private.get(key, {})
+# The values set so far, per table key, of the persistent definition
+# (private["tune:config"]) and, while the domain runs, of the live one
+# (private["tune:live"], a copy of the persistent values made at start).
+def _values(obj: DomainObj, flags: int) -> dict[str, dict[str, Any]]:
+    live = obj.is_active() and not flags & AFFECT_CONFIG
+    values: dict[str, dict[str, Any]] = obj.private.setdefault(
+        "tune:live" if live else "tune:config", {})
+    return values
+
+
+def start_live_values(obj: DomainObj) -> None:
+    """A starting domain's live values begin as its persistent ones."""
+    obj.private["tune:live"] = copy.deepcopy(obj.private.get("tune:config", {}))
+
+
+def _table(obj: DomainObj, flags: int, key: str,
+           defaults_: tuple[tuple[str, int, Any], ...]) -> TypedParams:
+    stored = _values(obj, flags).get(key, {})
     return [(name, ptype, stored.get(name, value)) for name, ptype, value in defaults_]
 
 
-def _store(obj: DomainObj, key: str, params: TypedParams) -> None:
-    obj.private.setdefault(key, {}).update({name: value for name, _, value in params})
+def _store(obj: DomainObj, flags: int, key: str, params: TypedParams) -> None:
+    _values(obj, flags).setdefault(key, {}).update({name: value for name, _, value in params})
 
 
 class TuningMixin:
@@ -49,22 +67,30 @@ class TuningMixin:
     if TYPE_CHECKING:
         def _obj(self, dom: Domain) -> DomainObj: ...
         def _defs(self, obj: DomainObj, flags: int) -> list[Any]: ...
+        def _one_def(self, obj: DomainObj, flags: int) -> Any: ...
 
     def _get(self, dom: Domain, flags: int, fn: str, key: str,
-             table: tuple[tuple[str, int, Any], ...]) -> TypedParams:
-        errors.check_flags(flags, _FLAGS | 4, fn)
+             table: tuple[tuple[str, int, Any], ...], device: str = "") -> TypedParams:
+        errors.check_flags(flags, _FLAGS | STRING_OKAY, fn)
         with self.lock:
             obj = self._obj(dom)
-            return _table(obj, key, table)
+            # One definition, as virDomainObjGetOneDef: LIVE with CONFIG is
+            # invalid, LIVE on an inactive domain "is not running".
+            self._one_def(obj, flags)
+            if device:
+                self._check_iface(obj, device)
+            return _table(obj, flags, key, table)
 
     def _set(self, dom: Domain, params: TypedParams, flags: int, fn: str, key: str,
-             table: tuple[tuple[str, int, Any], ...]) -> None:
+             table: tuple[tuple[str, int, Any], ...], device: str = "") -> None:
         errors.check_flags(flags, _FLAGS, fn)
         check_params(params, {name: ptype for name, ptype, _ in table})
         with self.lock:
             obj = self._obj(dom)
-            self._defs(obj, flags)
-            _store(obj, key, params)
+            self._one_def(obj, flags)
+            if device:
+                self._check_iface(obj, device)
+            _store(obj, flags, key, params)
 
     def domain_get_memory_parameters(self, dom: Domain, flags: int) -> TypedParams:
         return self._get(dom, flags, "testDomainGetMemoryParameters", "memtune", _MEMORY)
@@ -86,23 +112,19 @@ class TuningMixin:
 
     def domain_get_interface_parameters(self, dom: Domain, device: str,
                                         flags: int) -> TypedParams:
-        with self.lock:
-            self._check_iface(dom, device)
         return self._get(dom, flags, "testDomainGetInterfaceParameters", f"bw:{device}",
-                         _BANDWIDTH)
+                         _BANDWIDTH, device)
 
     def domain_set_interface_parameters(self, dom: Domain, device: str, params: TypedParams,
                                         flags: int) -> None:
-        with self.lock:
-            self._check_iface(dom, device)
         self._set(dom, params, flags, "testDomainSetInterfaceParameters", f"bw:{device}",
-                  _BANDWIDTH)
+                  _BANDWIDTH, device)
 
-    def _check_iface(self, dom: Domain, device: str) -> None:
-        if find_interface(self._obj(dom).def_, device) is None:
+    def _check_iface(self, obj: DomainObj, device: str) -> None:
+        if find_interface(obj.def_, device) is None:
             raise errors.report(errors.ErrorNumber.VIR_ERR_INVALID_ARG,
-                                errors.ErrorDomain.VIR_FROM_TEST,
-                                f"Can't find interface {device}")
+                                errors.ErrorDomain.VIR_FROM_DOMAIN,
+                                f"'{device}' is not a known interface")
 
     def domain_get_perf_events(self, dom: Domain, flags: int) -> TypedParams:
         return self._get(dom, flags, "testDomainGetPerfEvents", "perf",
