@@ -16,8 +16,10 @@ which writes every page from 2 to 48 MiB over and over, in 256 MiB, 1 vCPU,
 q35; bandwidth unlimited.  Per round: start the guest, let it boot and dirty
 (raw: until its first page changes, then DIRTY_FOR; managed: WAIT seconds,
 which run.py takes from the raw side's boot_to_dirty, as the public API cannot
-read guest memory on pyvirt), migrate live, destroy it on the destination.
-SeaBIOS takes seconds to reach the flat kernel.  Rows:
+read guest memory on pyvirt: a round that sent fewer than DIRTIED normal bytes
+caught the guest still in SeaBIOS, and is run again waiting twice as long),
+migrate live, destroy it on the destination.  SeaBIOS takes seconds to reach
+the flat kernel, more on a busy host.  Rows:
     migrate_total     the migrate call to its return (raw: spawning the
                       destination QEMU to the source QEMU gone, with the
                       destination running), ns
@@ -40,6 +42,7 @@ import time
 MEM_MIB = 256
 DIRTY_FOR = 0.5          # seconds the guest dirties before migrating
 DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
+DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it has written its 46 MiB
 UNLIMITED = 9223372036853727232   # QEMU's max-bandwidth as libvirt sets "unlimited"
 
 
@@ -227,7 +230,8 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
             emit(op, error=str(e))
         _cleanup(src, dst)
         return
-    for _ in range(rounds):
+    measured = tries = 0
+    while measured < rounds:
         ddom = None
         try:
             dom = src.createXML(xml, 0)
@@ -249,6 +253,13 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
             down = done[0].get("downtime")
             if down is None:
                 raise RuntimeError(f"JOB_COMPLETED has no downtime: {sorted(done[0])}")
+            sent = done[0].get("memory_normal_bytes", DIRTIED)
+            tries += 1
+            if sent < DIRTIED and tries < rounds + 4:
+                wait = min(wait * 2, 30.0)   # the guest was not dirtying yet
+                continue
+            if sent < DIRTIED:
+                raise RuntimeError(f"the guest never dirtied its memory (waited {wait:.1f} s)")
         except (libvirt.libvirtError, RuntimeError) as e:
             for op in ops:
                 emit(op, error=str(e))
@@ -262,6 +273,7 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
                     pass
         emit(ops[0], ns=t1 - t0)
         emit(ops[1], ns=int(down) * 1_000_000)
+        measured += 1
     src.close()
     dst.close()
 
