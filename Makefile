@@ -68,8 +68,10 @@ test-bindings: build host-test
 	@$(PY) -m pytest -q tests/bindings
 
 # pyvirt against the system's libvirt on the same work (bench/run.py): a table on the
-# terminal, build/bench/{results.json,table.md,bench.png}.  QUICK=1: under a minute;
+# terminal, build/bench/{results.json,table.md,bench.png}.  QUICK=1: about two minutes;
 # DOCS=1: also refresh docs/bench.md and docs/bench.png.  Never part of `make test`.
+# host-bench installs libvirt-daemon-system, for real libvirt's QEMU driver (the QEMU
+# and migration rows run it as qemu:///embed and as two private libvirtd).
 $(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
 	@$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt
 	@touch $@

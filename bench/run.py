@@ -5,7 +5,10 @@
 Compiles bench/cbench.c once against the system's libvirt headers and runs it,
 alternately, on the system's libvirt.so.0 and on pyvirt's (LD_LIBRARY_PATH);
 runs bench/pybench.py on Debian's /usr/bin/python3 with python3-libvirt on each
-library, and with pyvirt's own module when build/python/libvirt.py exists.
+library, and with pyvirt's own module when build/python/libvirt.py exists;
+the QEMU rows (qemubench.py, migbench.py) on real QEMU: libvirt 9.0's driver
+(qemu:///embed, and two private libvirtd for migration: libvirtd.py), pyvirt's
+(two qemu:///embed roots in one process) and raw QEMU through plain QMP.
 Writes DIR/results.json, DIR/table.txt, DIR/table.md and DIR/bench.png
 (DIR defaults to build/bench); --docs copies the table and chart to docs/.
 Every measurement is a median over rounds; timings are never pass/fail.
@@ -437,7 +440,7 @@ def collect(s: Samples, sizes: dict, prof: Profile) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="a short run (under a minute)")
+    mode.add_argument("--quick", action="store_true", help="a short run (about two minutes)")
     mode.add_argument("--smoke", action="store_true", help="seconds: checks the harness only")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench"))
     ap.add_argument("--no-chart", action="store_true")
