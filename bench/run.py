@@ -339,8 +339,8 @@ def bench_qemu(mode: str, s: Samples, failures: list) -> dict:
         bench_qemu_lifecycle(tmp, str(guest.build("idle", Path(tmp) / "idle.bin")), virt,
                              rounds, s, failures)
         if mig_rounds:
-            daemons_error = bench_migration(tmp, str(guest.build("dirty", Path(tmp) / "dirty.bin")),
-                                            virt, mig_rounds, s, failures)
+            dirty = str(guest.build("dirty", Path(tmp) / "dirty.bin"))
+            daemons_error = bench_migration(tmp, dirty, virt, mig_rounds, s, failures)
             mig_status = (f"{mig_rounds} rounds of the dirty guest (46 MiB rewritten "
                           "non-stop), live, bandwidth unlimited; post-copy switched on at "
                           "the first MIGRATION_ITERATION event; libvirt: two libvirtd")
