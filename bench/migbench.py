@@ -1,9 +1,11 @@
 """The migration rows of `make bench`: one side per process, JSON lines on stdout.
 
-    migbench.py raw DIR KERNEL VIRT ROUNDS
+    migbench.py raw DIR KERNEL VIRT ROUNDS [postcopy]
         two QEMU processes driven through plain QMP: the destination started
         with -incoming defer + migrate-incoming, the source told to migrate,
-        query-migrate polled until completed (the floor a driver adds to);
+        query-migrate polled until completed (the floor a driver adds to;
+        post-copy: postcopy-ram on both, migrate-start-postcopy once active,
+        the destination continued at postcopy-active);
         also times how long the guest takes to start dirtying (boot_to_dirty)
     migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS WAIT [postcopy]
         python3-libvirt on whichever libvirt.so.0 is loaded: a managed
@@ -127,7 +129,23 @@ def wait_dirtying(folder: str, qmp: Qmp, timeout: float = 60.0) -> None:
     raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
 
 
-def raw_round(folder: str, kernel: str, accel: str) -> tuple[int, int, int]:
+def _status(qmp: Qmp) -> dict:
+    info = qmp.call("query-migrate")
+    if info.get("status") in ("failed", "cancelled"):
+        raise RuntimeError(f"migration {info['status']}: {info.get('error-desc', '')}")
+    return info
+
+
+def _poll(qmp: Qmp, states: tuple) -> dict:
+    while True:
+        info = _status(qmp)
+        if info.get("status") in states:
+            return info
+        time.sleep(0.001)
+
+
+def raw_round(folder: str, kernel: str, accel: str,
+              postcopy: bool) -> tuple[int, int, int]:
     src, sq = spawn_qemu(folder, "src", kernel, accel, [])
     dst = None
     try:
@@ -139,19 +157,24 @@ def raw_round(folder: str, kernel: str, accel: str) -> tuple[int, int, int]:
         port = free_port()
         t0 = time.perf_counter_ns()
         dst, dq = spawn_qemu(folder, "dst", kernel, accel, ["-incoming", "defer"])
+        if postcopy:
+            for q in (sq, dq):
+                q.call("migrate-set-capabilities",
+                       capabilities=[{"capability": "postcopy-ram", "state": True}])
         dq.call("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
         sq.call("migrate-set-parameters", **{"max-bandwidth": UNLIMITED})
         sq.call("migrate", uri=f"tcp:127.0.0.1:{port}")
-        while True:
-            info = sq.call("query-migrate")
-            if info.get("status") == "completed":
-                break
-            if info.get("status") in ("failed", "cancelled"):
-                raise RuntimeError(f"migration {info['status']}: {info.get('error-desc', '')}")
-            time.sleep(0.001)
-        while dq.call("query-migrate").get("status") != "completed":
-            time.sleep(0.001)
-        dq.call("cont")
+        if postcopy:   # as the managed sides: switch once the first pass is under way
+            _poll(sq, ("active", "completed"))
+            sq.call("migrate-start-postcopy")
+            _poll(dq, ("postcopy-active", "completed"))
+            dq.call("cont")
+            info = _poll(sq, ("completed",))
+            _poll(dq, ("completed",))
+        else:
+            info = _poll(sq, ("completed",))
+            _poll(dq, ("completed",))
+            dq.call("cont")
         src.send_signal(signal.SIGTERM)
         src.wait()
         t1 = time.perf_counter_ns()
@@ -165,17 +188,18 @@ def raw_round(folder: str, kernel: str, accel: str) -> tuple[int, int, int]:
                 p.wait()
 
 
-def run_raw(folder: str, kernel: str, virt: str, rounds: int) -> None:
+def run_raw(folder: str, kernel: str, virt: str, rounds: int, postcopy: bool) -> None:
     accel = "kvm" if virt == "kvm" else "tcg"
+    suffix = "_postcopy" if postcopy else ""
     for _ in range(rounds):
         try:
-            total, down, boot = raw_round(folder, kernel, accel)
+            total, down, boot = raw_round(folder, kernel, accel, postcopy)
         except (OSError, EOFError, RuntimeError, KeyError) as e:
             for op in ("migrate_total", "migrate_downtime"):
-                emit(op, error=f"raw QEMU: {e}")
+                emit(op + suffix, error=f"raw QEMU: {e}")
             return
-        emit("migrate_total", ns=total)
-        emit("migrate_downtime", ns=down)
+        emit("migrate_total" + suffix, ns=total)
+        emit("migrate_downtime" + suffix, ns=down)
         emit("boot_to_dirty", ns=boot)
 
 
@@ -301,7 +325,7 @@ def main() -> int:
     mode = sys.argv[1]
     if mode == "raw":
         folder, kernel, virt, rounds = sys.argv[2:6]
-        run_raw(folder, kernel, virt, int(rounds))
+        run_raw(folder, kernel, virt, int(rounds), sys.argv[6:7] == ["postcopy"])
     else:
         src_uri, dst_uri, kernel, virt, rounds, wait = sys.argv[2:8]
         run_managed(src_uri, dst_uri, kernel, virt, int(rounds), float(wait),

@@ -195,7 +195,8 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
     if q.get("migration_rounds"):
         title += (f". Migration: {q['migration']}; total: the migrate call to its return "
                   "(raw: spawning the destination QEMU to the source gone, destination "
-                  "running); downtime: QEMU's own figure")
+                  "running; post-copy: migrate-start-postcopy once active); downtime: "
+                  "QEMU's own figure")
     return title, head, rows
 
 

@@ -306,7 +306,8 @@ def bench_migration(tmp: str, kernel: str, virt: str, rounds: int, s: Samples,
 
     raw = os.path.join(tmp, "mig-raw")
     os.makedirs(raw)
-    run("raw", ["raw", raw, kernel, virt, str(rounds)], "precopy")
+    for extra, what in (([], "precopy"), (["postcopy"], "post-copy")):
+        run("raw", ["raw", raw, kernel, virt, str(rounds), *extra], what)
     boot = s.values.get(("qemu", "boot_to_dirty", "raw"))
     wait = f"{(max(boot) / 1e9 if boot else 5.0) + 0.5:.2f}"   # as long as raw's guest dirtied
     pa, pb = (f"qemu:///embed?root={tmp}/mig-pyvirt-{x}" for x in "ab")
