@@ -342,7 +342,7 @@ def bench_qemu(mode: str, s: Samples, failures: list) -> dict:
         if mig_rounds:
             dirty = str(guest.build("dirty", Path(tmp) / "dirty.bin"))
             daemons_error = bench_migration(tmp, dirty, virt, mig_rounds, s, failures)
-            mig_status = (f"{mig_rounds} rounds of the dirty guest (46 MiB rewritten "
+            mig_status = (f"{mig_rounds} round{'s' * (mig_rounds > 1)} of the dirty guest (46 MiB rewritten "
                           "non-stop), live, bandwidth unlimited; post-copy switched on at "
                           "the first MIGRATION_ITERATION event; libvirt: two libvirtd")
     accel = "KVM" if virt == "kvm" else "TCG (no KVM)"
