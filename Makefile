@@ -15,7 +15,7 @@ SPECS   := apispec/libvirt.xml apispec/libvirt-qemu.xml apispec/libvirt-lxc.xml
 GEN_SRC := $(shell find generator shim -name '*.py' -o -name '*.j2' -o -name '*.c' -o -name '*.h')
 LIBS    := $(BUILD)/lib/libvirt.so.0 $(BUILD)/lib/libvirt-qemu.so.0 $(BUILD)/lib/libvirt-lxc.so.0
 
-.PHONY: all build demo test test-bindings bench clean host-build host-test
+.PHONY: all build demo test test-bindings bench clean host-build host-test host-bench
 
 all: build
 
@@ -24,6 +24,9 @@ host-build:
 
 host-test:
 	@tools/setup-host.sh test
+
+host-bench:
+	@tools/setup-host.sh bench
 
 $(VENV)/.stamp: requirements.txt | host-build
 	@echo "  venv  $(VENV)"
@@ -65,13 +68,15 @@ test-bindings: build host-test
 	@$(PY) -m pytest -q tests/bindings
 
 # pyvirt against the system's libvirt on the same work (bench/run.py): a table on the
-# terminal, build/bench/{results.json,table.md,bench.png}.  QUICK=1: under a minute;
+# terminal, build/bench/{results.json,table.md,bench.png}.  QUICK=1: about two minutes;
 # DOCS=1: also refresh docs/bench.md and docs/bench.png.  Never part of `make test`.
+# host-bench installs libvirt-daemon-system, for real libvirt's QEMU driver (the QEMU
+# and migration rows run it as qemu:///embed and as two private libvirtd).
 $(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
 	@$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
 
-bench: build host-test $(VENV)/.bench-stamp
+bench: build host-bench $(VENV)/.bench-stamp
 	@$(PY) bench/run.py $(if $(filter 1 yes,$(QUICK)),--quick) $(if $(filter 1 yes,$(DOCS)),--docs)
 
 clean:

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from report import C_OPS, PY_OPS, header  # noqa: E402
+from report import C_OPS, PY_OPS, QEMU_OPS, header  # noqa: E402
 
 LIB, PYV, MOD = "#4C72B0", "#DD8452", "#55A868"
 MEMORY_FROM = 10000   # below, RSS moves by whole pages and the interpreter's free arenas
@@ -90,6 +90,20 @@ def _py_items(res: dict) -> list:
     return items
 
 
+def _qemu_items(res: dict) -> list:
+    """The QEMU rows measured on libvirt in this run (not the reference's)."""
+    q = res.get("qemu", {})
+    items = []
+    for key, label in QEMU_OPS:
+        if key in (q.get("reference_ms") or {}):
+            continue
+        st = q.get("ops", {}).get(key) or {}
+        a, b = _median(st.get("libvirt")), _median(st.get("pyvirt"))
+        if a and b:
+            items.append((f"QEMU: {label}", [(b / a, PYV, "python3-libvirt on pyvirt's .so")]))
+    return items
+
+
 def _scale_points(res: dict, op: str, side: str) -> tuple[list, list]:
     xs, ys = [], []
     for n, sc in sorted(res["scale"].items(), key=lambda kv: int(kv[0])):
@@ -159,8 +173,8 @@ def draw(res: dict, path: Path) -> None:
     fig = plt.figure(figsize=(17, 11), dpi=110)
     gs = fig.add_gridspec(2, 3, hspace=0.35, wspace=0.45)
     _ratio_panel(fig.add_subplot(gs[0, 0]), "C API: pyvirt / libvirt", _c_items(res))
-    _ratio_panel(fig.add_subplot(gs[1, 0]), "Python: pyvirt / python3-libvirt on libvirt",
-                 _py_items(res))
+    _ratio_panel(fig.add_subplot(gs[1, 0]), "Python (and QEMU): pyvirt / python3-libvirt "
+                 "on libvirt", _py_items(res) + _qemu_items(res))
     _curves(fig.add_subplot(gs[0, 1]), res,
             [("lookup_name", "LookupByName"), ("lookup_uuid", "LookupByUUID"),
              ("get_info", "GetInfo")],

@@ -9,12 +9,12 @@
 Every side runs the same guest (KERNEL: the tests' idle flat kernel, 256 MiB,
 1 vCPU, q35) and times, per round: start to running, suspend + resume, destroy.
 One warm-up round first (libvirt probes QEMU's capabilities on first use).
+run.py runs every side under bench/reaper.py, so QEMU's exit is seen at once.
 Rows: {"op": ..., "ns": ...} per round, or {"op": ..., "error": ...}.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -37,21 +37,6 @@ def domain_xml(name: str, kernel: str, virt: str) -> str:
             f"<memory unit='MiB'>{MEM_MIB}</memory><vcpu>1</vcpu>"
             f"<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{kernel}</kernel></os>"
             "<devices><memballoon model='none'/></devices></domain>")
-
-
-def become_subreaper() -> None:
-    """Reap orphans at once, as systemd would: libvirt double-forks QEMU, and
-    this host's init reaps only every 1-2 s (shared/reference/libvirt-qemu 1c)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
-
-    def reap() -> None:
-        while True:
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                time.sleep(0.005)
-    threading.Thread(target=reap, daemon=True).start()
 
 
 def run_embed(root: str, kernel: str, virt: str, rounds: int) -> None:
@@ -168,8 +153,6 @@ def main() -> int:
     if mode == "raw":
         run_raw(folder, kernel, virt, int(rounds))
     else:
-        if os.environ.get("QEMUBENCH_SUBREAPER") == "1":
-            become_subreaper()
         run_embed(folder, kernel, virt, int(rounds))
     return 0
 

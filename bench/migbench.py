@@ -1,0 +1,337 @@
+"""The migration rows of `make bench`: one side per process, JSON lines on stdout.
+
+    migbench.py raw DIR KERNEL VIRT ROUNDS [postcopy]
+        two QEMU processes driven through plain QMP: the destination started
+        with -incoming defer + migrate-incoming, the source told to migrate,
+        query-migrate polled until completed (the floor a driver adds to;
+        post-copy: postcopy-ram on both, migrate-start-postcopy once active,
+        the destination continued at postcopy-active);
+        also times how long the guest takes to start dirtying (boot_to_dirty)
+    migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS WAIT [postcopy]
+        python3-libvirt on whichever libvirt.so.0 is loaded: a managed
+        migration, dom.migrate3(dconn, ...), from SRC_URI to DST_URI
+        (pyvirt: two qemu:///embed roots in this process; libvirt 9.0: two
+        libvirtd, as libvirt opens one embed root per process only)
+
+Every side migrates the same guest: KERNEL is the tests' dirty flat kernel,
+which writes every page from 2 to 48 MiB over and over, in 256 MiB, 1 vCPU,
+q35; bandwidth unlimited.  Per round: start the guest, let it boot and dirty
+(raw: until its first page changes, then DIRTY_FOR; managed: WAIT seconds,
+which run.py takes from the raw side's boot_to_dirty, as the public API cannot
+read guest memory on pyvirt: a round that sent fewer than DIRTIED normal bytes
+caught the guest still in SeaBIOS, and is run again waiting twice as long),
+migrate live, destroy it on the destination.  SeaBIOS takes seconds to reach
+the flat kernel, more on a busy host.  Rows:
+    migrate_total     the migrate call to its return (raw: spawning the
+                      destination QEMU to the source QEMU gone, with the
+                      destination running), ns
+    migrate_downtime  QEMU's own downtime figure (job stats), ns
+with "_postcopy" appended for post-copy rounds (started at once), or
+{"op": ..., "error": ...}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+MEM_MIB = 256
+DIRTY_FOR = 0.5          # seconds the guest dirties before migrating
+DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
+DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it has written its 46 MiB
+UNLIMITED = 9223372036853727232   # QEMU's max-bandwidth as libvirt sets "unlimited"
+
+
+def emit(op: str, **kw: object) -> None:
+    print(json.dumps({"op": op, **kw}), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- raw QEMU ------------------------------------------------------------------------
+
+class Qmp:
+    """Just enough QMP over a unix socket: commands in turn, events skipped."""
+
+    def __init__(self, path: str, timeout: float = 30.0) -> None:
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.002)
+        self.buf = b""
+        self.read()
+        self.call("qmp_capabilities")
+
+    def read(self) -> dict:
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QEMU closed the monitor")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, cmd: str, **args: object) -> dict:
+        msg = {"execute": cmd, **({"arguments": args} if args else {})}
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self.read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise RuntimeError(f"{cmd}: {reply['error'].get('desc', 'QMP error')}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def spawn_qemu(folder: str, name: str, kernel: str, accel: str,
+               extra: list[str]) -> tuple[subprocess.Popen, Qmp]:
+    path = os.path.join(folder, f"{name}.qmp")
+    if os.path.exists(path):
+        os.unlink(path)
+    argv = ["qemu-system-x86_64", "-name", f"guest={name}", "-S",
+            "-machine", "q35,usb=off,dump-guest-core=off", "-accel", accel,
+            "-m", f"{MEM_MIB}", "-smp", "1", "-no-user-config", "-nodefaults",
+            "-qmp", f"unix:{path},server=on,wait=off", "-display", "none",
+            "-kernel", kernel, *extra]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return proc, Qmp(path)
+
+
+def wait_dirtying(folder: str, qmp: Qmp, timeout: float = 60.0) -> None:
+    page = os.path.join(folder, "page.bin")
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        qmp.call("pmemsave", val=DIRTY_START, size=4, filename=page)
+        with open(page, "rb") as f:
+            if any(f.read()):
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
+
+
+def _status(qmp: Qmp) -> dict:
+    info = qmp.call("query-migrate")
+    if info.get("status") in ("failed", "cancelled"):
+        raise RuntimeError(f"migration {info['status']}: {info.get('error-desc', '')}")
+    return info
+
+
+def _poll(qmp: Qmp, states: tuple) -> dict:
+    while True:
+        info = _status(qmp)
+        if info.get("status") in states:
+            return info
+        time.sleep(0.001)
+
+
+def raw_round(folder: str, kernel: str, accel: str,
+              postcopy: bool) -> tuple[int, int, int]:
+    src, sq = spawn_qemu(folder, "src", kernel, accel, [])
+    dst = None
+    try:
+        t = time.perf_counter_ns()
+        sq.call("cont")
+        wait_dirtying(folder, sq)
+        boot = time.perf_counter_ns() - t
+        time.sleep(DIRTY_FOR)
+        port = free_port()
+        t0 = time.perf_counter_ns()
+        dst, dq = spawn_qemu(folder, "dst", kernel, accel, ["-incoming", "defer"])
+        if postcopy:
+            for q in (sq, dq):
+                q.call("migrate-set-capabilities",
+                       capabilities=[{"capability": "postcopy-ram", "state": True}])
+        dq.call("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
+        sq.call("migrate-set-parameters", **{"max-bandwidth": UNLIMITED})
+        sq.call("migrate", uri=f"tcp:127.0.0.1:{port}")
+        if postcopy:   # as the managed sides: switch once the first pass is under way
+            _poll(sq, ("active", "completed"))
+            sq.call("migrate-start-postcopy")
+            _poll(dq, ("postcopy-active", "completed"))
+            dq.call("cont")
+            info = _poll(sq, ("completed",))
+            _poll(dq, ("completed",))
+        else:
+            info = _poll(sq, ("completed",))
+            _poll(dq, ("completed",))
+            dq.call("cont")
+        src.send_signal(signal.SIGTERM)
+        src.wait()
+        t1 = time.perf_counter_ns()
+        dq.close()
+        return t1 - t0, int(info["downtime"]) * 1_000_000, boot
+    finally:
+        sq.close()
+        for p in (src, dst):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def run_raw(folder: str, kernel: str, virt: str, rounds: int, postcopy: bool) -> None:
+    accel = "kvm" if virt == "kvm" else "tcg"
+    suffix = "_postcopy" if postcopy else ""
+    for _ in range(rounds):
+        try:
+            total, down, boot = raw_round(folder, kernel, accel, postcopy)
+        except (OSError, EOFError, RuntimeError, KeyError) as e:
+            for op in ("migrate_total", "migrate_downtime"):
+                emit(op + suffix, error=f"raw QEMU: {e}")
+            return
+        emit("migrate_total" + suffix, ns=total)
+        emit("migrate_downtime" + suffix, ns=down)
+        emit("boot_to_dirty", ns=boot)
+
+
+# -- a managed migration through the libvirt API ---------------------------------------
+
+def domain_xml(kernel: str, virt: str) -> str:
+    return (f"<domain type='{virt}'><name>migbench</name>"
+            f"<memory unit='MiB'>{MEM_MIB}</memory><vcpu>1</vcpu>"
+            f"<os><type arch='x86_64' machine='q35'>hvm</type><kernel>{kernel}</kernel></os>"
+            "<devices><memballoon model='none'/></devices></domain>")
+
+
+def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
+                wait: float, postcopy: bool) -> None:
+    import libvirt
+    suffix = "_postcopy" if postcopy else ""
+    ops = ("migrate_total" + suffix, "migrate_downtime" + suffix)
+    libvirt.registerErrorHandler(lambda c, e: None, None)
+    libvirt.virEventRegisterDefaultImpl()
+    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                     daemon=True).start()
+    try:
+        src, dst = libvirt.open(src_uri), libvirt.open(dst_uri)
+    except libvirt.libvirtError as e:
+        for op in ops:
+            emit(op, error=f"does not open: {e}")
+        return
+    done: list = []
+    cond = threading.Condition()
+
+    def job_completed(conn, dom, params, opaque) -> None:
+        with cond:
+            done.append(params)
+            cond.notify_all()
+    src.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                               job_completed, None)
+    switched: list = []   # per round: "" once migrateStartPostCopy took, else why not
+    if postcopy:
+        def iteration(conn, dom, n, opaque) -> None:
+            if n == 1:   # switch as soon as the first pass is under way
+                threading.Thread(target=lambda: switched.append(_start_postcopy(dom)),
+                                 daemon=True).start()
+        src.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                   iteration, None)
+    flags = libvirt.VIR_MIGRATE_LIVE | (libvirt.VIR_MIGRATE_POSTCOPY if postcopy else 0)
+    xml = domain_xml(kernel, virt)
+    try:   # warm up: libvirt probes QEMU's capabilities on first use, on either side
+        for conn in (src, dst):
+            conn.createXML(xml, 0).destroy()
+    except libvirt.libvirtError as e:
+        for op in ops:
+            emit(op, error=str(e))
+        _cleanup(src, dst)
+        return
+    measured = tries = 0
+    while measured < rounds:
+        ddom = None
+        try:
+            dom = src.createXML(xml, 0)
+            time.sleep(wait)
+            params = {libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://127.0.0.1:{free_port()}"}
+            with cond:
+                del done[:]
+            del switched[:]
+            t0 = time.perf_counter_ns()
+            ddom = dom.migrate3(dst, params, flags)
+            t1 = time.perf_counter_ns()
+            with cond:
+                cond.wait_for(lambda: done, 30)
+            if not done:
+                raise RuntimeError("no JOB_COMPLETED event within 30 s")
+            if postcopy and "" not in switched:
+                raise RuntimeError("post-copy did not start: "
+                                   + (switched[0] if switched else "no iteration event"))
+            down = done[0].get("downtime")
+            if down is None:
+                raise RuntimeError(f"JOB_COMPLETED has no downtime: {sorted(done[0])}")
+            sent = done[0].get("memory_normal_bytes", DIRTIED)
+            tries += 1
+            if sent < DIRTIED and tries < rounds + 4:
+                wait = min(wait * 2, 30.0)   # the guest was not dirtying yet
+                continue
+            if sent < DIRTIED:
+                raise RuntimeError(f"the guest never dirtied its memory (waited {wait:.1f} s)")
+        except (libvirt.libvirtError, RuntimeError) as e:
+            for op in ops:
+                emit(op, error=str(e))
+            _cleanup(src, dst)
+            return
+        finally:
+            if ddom is not None:
+                try:
+                    ddom.destroy()
+                except libvirt.libvirtError:
+                    pass
+        emit(ops[0], ns=t1 - t0)
+        emit(ops[1], ns=int(down) * 1_000_000)
+        measured += 1
+    src.close()
+    dst.close()
+
+
+def _start_postcopy(dom) -> str:
+    import libvirt
+    try:
+        dom.migrateStartPostCopy(0)
+        return ""
+    except libvirt.libvirtError as e:   # converged first: a precopy it was
+        return str(e)
+
+
+def _cleanup(*conns) -> None:
+    import libvirt
+    for c in conns:
+        try:
+            for d in c.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+                d.destroy()
+        except libvirt.libvirtError:
+            pass
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    if mode == "raw":
+        folder, kernel, virt, rounds = sys.argv[2:6]
+        run_raw(folder, kernel, virt, int(rounds), sys.argv[6:7] == ["postcopy"])
+    else:
+        src_uri, dst_uri, kernel, virt, rounds, wait = sys.argv[2:8]
+        run_managed(src_uri, dst_uri, kernel, virt, int(rounds), float(wait),
+                    sys.argv[8:9] == ["postcopy"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
