@@ -45,7 +45,7 @@ FILE_DOMAINS = {
     "libvirt-nodedev": "VIR_FROM_NODEDEV", "libvirt-nwfilter": "VIR_FROM_NWFILTER",
     "libvirt-secret": "VIR_FROM_SECRET", "libvirt-storage": "VIR_FROM_STORAGE",
     "libvirt-stream": "VIR_FROM_STREAMS", "libvirt-common": "VIR_FROM_NONE",
-    "virterror": "VIR_FROM_NONE", "libvirt-qemu": "VIR_FROM_DOMAIN", "libvirt-lxc": "VIR_FROM_DOMAIN",
+    "virterror": "VIR_FROM_NONE", "libvirt-qemu": "VIR_FROM_NONE", "libvirt-lxc": "VIR_FROM_NONE",
 }
 
 
@@ -126,7 +126,7 @@ IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "aut
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
-             "out_struct_block", "out_alloc_bytes", "out_structs_counted"}
+             "out_struct_block", "out_alloc_bytes", "out_structs_counted", "out_alloc_ints"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -199,6 +199,9 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_struct_block", a, structs[t[:-2]])
     if t == "unsigned char **" and a.alloc == "callee":
         return Step("out_alloc_bytes", a)
+    if t == "int **" and a.alloc == "callee" and a.length:
+        # file descriptors; length: the output count, or 'return'
+        return Step("out_alloc_ints", a, "int", length=a.length)
     if t in structs:
         return Step("out_struct", a, structs[t])
     return f"output {a.name}: {t}"
@@ -246,7 +249,7 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
     r = fn.ret
     counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings",
                              "out_struct_array", "out_structs", "out_struct_block")
-                  for s in steps)
+                  or s.kind == "out_alloc_ints" and s.length == "return" for s in steps)
     if fn.name in RESULT_EXPRESSIONS:
         result = "expression"
     elif r.type == "unsigned char *" and any(s.kind == "out_scalar" and s.arg.name.endswith("_size")

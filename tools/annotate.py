@@ -48,6 +48,10 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainCreateXMLWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainCreateWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainFDAssociate", "fds"): {"dir": "in", "length": "nfds"},
+    ("virDomainQemuMonitorCommandWithFiles", "infiles"): {"dir": "in", "length": "ninfiles"},
+    ("virDomainLxcEnterNamespace", "fdlist"): {"dir": "in", "length": "nfdlist"},
+    # NULL when the caller does not want the previous namespaces back.
+    ("virDomainLxcEnterNamespace", "oldfdlist"): {"nullable": True},
     # Caller-allocated arrays of structs, and the CPU maps beside them.
     ("virDomainGetVcpus", "info"): {"dir": "out", "length": "maxinfo"},
     ("virDomainGetVcpus", "cpumaps"): {"dir": "out", "length": "maxinfo*maplen",
@@ -126,6 +130,11 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
         changes["dir"] = "out"
     elif t.endswith("Ptr **") or t == "char ***":
         changes.update(dir="out", alloc="callee", length="return")
+    elif t == "int **":
+        # file descriptors the library allocates: counted by n<name> (an output)
+        # when there is one, else by the result
+        count = "n" + a.name
+        changes.update(dir="out", alloc="callee", length=count if count in names else "return")
     if changes.get("dir") == "out" and t in SCALARS:
         # int *ids + int maxids: a caller-provided array with its capacity
         # (a plain int; long long *seconds + unsigned int *nseconds is two outputs).

@@ -22,7 +22,8 @@ from .names import SCALARS, Conventions
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_alloc_ints"}
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,13 @@ class _Planner:
                           conv.object(s.ctype), is_result=True)
         if k == "out_alloc_strings":
             return GoStep(k, a.name, go, c, "[]string", is_result=True)
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return GoStep(k, a.name, go, c, "[]int", "C.int", is_result=True)
+            n = self._length_arg(b, s.length)
+            return GoStep(k, a.name, go, c, "[]int", "C.int", length=conv.cvar(n.name),
+                          length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
+                          is_result=True)
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -362,7 +370,7 @@ class _Planner:
         length_of = {}
         for s in steps:
             if s.length and s.kind in ("typed_in", "strings_in", "bytes_in", "ints_in", "typed_out",
-                                       "typed_alloc"):
+                                       "typed_alloc", "out_alloc_ints"):
                 length_of[s.length[2:]] = s
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -470,7 +478,7 @@ def _carg(s: GoStep) -> str:
     if k == "callback":
         return "cbPtr"
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-             "out_alloc_strings", "out_struct_array", "out_struct_block"):
+             "out_alloc_strings", "out_alloc_ints", "out_struct_array", "out_struct_block"):
         return "&" + s.c
     if k in ("out_uuid",):
         return f"&{s.c}[0]"

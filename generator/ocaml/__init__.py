@@ -25,8 +25,9 @@ from .names import SCALARS, Conventions
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
-ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_alloc_ints"}
+ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings", "out_alloc_ints",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
@@ -341,6 +342,12 @@ class _Planner:
             return OStep(k, a.name, c, mltype="string")
         if k == "out_alloc_strings":
             return OStep(k, a.name, c, mltype="string array")
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return OStep(k, a.name, c, mltype="int array", ctype="int", make="Val_int")
+            n = self._length_arg(b, s.length)
+            return OStep(k, a.name, c, mltype="int array", ctype="int", make="Val_int",
+                         length=conv.cvar(n.name), length_ctype=n.type.rstrip(" *"))
         if k in ("out_ints", "out_strings", "out_bytes"):
             if k != "out_bytes" and b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -444,7 +451,8 @@ class _Planner:
         unit_arg = not b.owner and all(p.optional for p in steps if p.is_input)
         by_arg = {s.arg: s for s in steps}
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
-            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc")}
+            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
+            "out_alloc_ints")}
         cargs = []
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -527,7 +535,7 @@ def _carg(s: OStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_ints"):
         return "&" + s.c
     if s.kind == "bytes_in":
         return f"({s.ctype} *){s.c}"

@@ -25,8 +25,9 @@ from .names import SCALARS, Conventions
 KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_in", "ints_in",
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
-         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block"}
-ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
+         "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
+         "out_alloc_ints"}
+ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings", "out_alloc_ints",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 
@@ -263,6 +264,12 @@ class _Planner:
             return PerlStep(k, a.name, c, "char *" if k == "out_strings" else "char", length=cap)
         if k == "out_objects":
             return PerlStep(k, a.name, c, s.ctype, klass=conv.object(s.ctype))
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return PerlStep(k, a.name, c, "int", make="newSViv")
+            n = self._length_arg(b, s.length)
+            return PerlStep(k, a.name, c, "int", make="newSViv", length=conv.cvar(n.name),
+                            length_ctype=n.type.rstrip(" *"))
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -323,7 +330,8 @@ class _Planner:
         by_arg = {s.arg: s for s in steps}
         cstep = b.callback_step
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
-            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc")}
+            "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
+            "out_alloc_ints")}
         cargs = []
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -405,7 +413,7 @@ def _carg(s: PerlStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_ints"):
         return "&" + s.c
     if s.kind in ("bytes_in",):
         return f"({s.ctype} *){s.c}"
