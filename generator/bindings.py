@@ -76,6 +76,11 @@ class Binding:
     callbacks: tuple[Callback, ...] = ()       # what the callback argument may be
     events: tuple[EventChoice, ...] = ()        # for a RegisterAny family
     element_frees: tuple[tuple[str, str], ...] = ()   # (argument, libvirt's free function)
+    # A callback without user data that undoes a registration (virConnectDomainEventDeregister)
+    # names the registering function; that one is 'keyed': the binding remembers which
+    # function it registered per object, to pass libvirt the same C pointer back.
+    unregisters: str = ""
+    keyed: bool = False
 
     def element_free(self, s: Step) -> str:
         """The spec's function freeing one element of a struct-array output
@@ -187,6 +192,7 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
     frees = {fn.name: _element_frees(full, plans[fn.name].steps) for fn in api.functions}
     # A free function that a struct-array output's method calls itself.
     used_by = {f: fn for fn, fs in frees.items() for _, f in fs}
+    partners = _unregister_partners(api, plans)
     out = []
     for fn in api.functions:
         p = plans[fn.name]
@@ -207,15 +213,30 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                 cbs = (cbs_by_name[step.ctype],)
             else:
                 problems.append(f"callback type {step.ctype} unknown")
-            if not step.arg.opaque:
+            if not step.arg.opaque and fn.name not in partners:
                 problems.append(f"callback {step.arg.name} has no user-data argument")
         if fn.name in used_by:
             problems = [f"frees an element of {used_by[fn.name]}'s result: "
                         "that method frees each one itself"]
         out.append(Binding(fn, owner, stem_of(fn, owner), p.steps, _result(fn, p),
-                           "; ".join(problems), p.refcount, cbs, events, frees[fn.name]))
+                           "; ".join(problems), p.refcount, cbs, events, frees[fn.name],
+                           partners.get(fn.name, ""), fn.name in partners.values()))
     assert len(out) == len(ours)
     return out
+
+
+def _unregister_partners(api: Api, plans: dict[str, shim_plan.Plan]) -> dict[str, str]:
+    """Functions taking a callback without user data, to undo what a function of the
+    same receiver registered with the same callback type and user data:
+    {virConnectDomainEventDeregister: virConnectDomainEventRegister}."""
+    def callback(fn: Function) -> Arg | None:
+        s = next((s for s in plans[fn.name].steps if s.kind == "callback"), None)
+        return s.arg if s else None
+    registers = {(owner_of(f), a.type): f.name for f in api.functions
+                 if (a := callback(f)) is not None and a.opaque}
+    return {f.name: registers[(owner_of(f), a.type)] for f in api.functions
+            if (a := callback(f)) is not None and not a.opaque
+            and len(f.args) == 2 and (owner_of(f), a.type) in registers}
 
 
 def callbacks(api: Api, apis: list[Api] | None = None) -> list[Callback]:

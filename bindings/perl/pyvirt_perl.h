@@ -236,4 +236,57 @@ static void pv_call(pTHX_ SV *code)
         warn("PyVirt: callback died: %" SVf, SVfARG(ERRSV));
 }
 
+/* Callbacks without user data (virConnectDomainEventDeregister) are matched by
+ * libvirt on their C pointer, one trampoline per callback type: remember which
+ * code ref each object registered per type, and pass the trampoline back only
+ * for that one (any other gets pv_unregistered, which libvirt never saw). */
+struct pv_keyed {
+    void *obj;
+    const char *type;
+    SV *cv;
+    struct pv_keyed *next;
+};
+static struct pv_keyed *pv_keyed_list;
+
+static void pv_unregistered(void)
+{
+}
+
+static struct pv_keyed **pv_keyed_find(void *obj, const char *type)
+{
+    struct pv_keyed **p = &pv_keyed_list;
+    while (*p && !((*p)->obj == obj && strcmp((*p)->type, type) == 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static void pv_keyed_drop(pTHX_ void *obj, const char *type)
+{
+    struct pv_keyed **p = pv_keyed_find(obj, type), *n = *p;
+    if (n) {
+        *p = n->next;
+        SvREFCNT_dec(n->cv);
+        free(n);
+    }
+}
+
+static void pv_keyed_keep(pTHX_ void *obj, const char *type, SV *code)
+{
+    struct pv_keyed *n = malloc(sizeof(*n));
+    pv_keyed_drop(aTHX_ obj, type);
+    if (!n)
+        return;
+    n->obj = obj;
+    n->type = type;
+    n->cv = SvREFCNT_inc(SvRV(code));
+    n->next = pv_keyed_list;
+    pv_keyed_list = n;
+}
+
+static int pv_keyed_is(pTHX_ void *obj, const char *type, SV *code)
+{
+    struct pv_keyed *n = *pv_keyed_find(obj, type);
+    return n && SvROK(code) && SvRV(code) == n->cv;
+}
+
 #endif

@@ -77,6 +77,8 @@ class GoMethod:
     events: tuple[Event, ...] = ()
     event_arg: str = ""                      # the Go parameter holding the event ID
     ref_result: str = ""                     # Ref function taken on a borrowed object result
+    keyed: bool = False                      # remembers its callback for an unregister method
+    unregisters: bool = False                # passes back the callback a keyed method took
 
     @property
     def signature(self) -> str:
@@ -444,7 +446,8 @@ class _Planner:
             ref = f"vir{conv.object(fn.ret.type)}Ref"
         return GoMethod(fn.name, recv, conv.function(b.stem), params, tuple(steps),
                         tuple(results), b.result, ret_go, tuple(cargs), fail, wrapper,
-                        cb_go, cb_c, cb_ct, events, event_arg, ref)
+                        cb_go, cb_c, cb_ct, events, event_arg, ref, b.keyed,
+                        bool(b.unregisters))
 
     def run(self) -> Package:
         pkg, conv = self.pkg, self.conv

@@ -92,6 +92,8 @@ class PerlFunction:
     refcount: str = ""
     flatten: bool = False                   # the only output is an array: return its items
     receiver: str = ""                      # C type of $self
+    keyed: bool = False                     # remembers its callback for an unregister method
+    unregisters: bool = False               # passes back the callback a keyed method took
 
     @property
     def outputs(self) -> list[PerlStep]:
@@ -381,7 +383,8 @@ class _Planner:
         total = index
         return PerlFunction(fn.name, klass, name, usage, tuple(steps), (required, total), b.result,
                             fn.ret.type, ret_make, ret_klass, tuple(cargs), fail, cb_c, cb_ct,
-                            events, event_c, b.refcount, flatten, b.owner)
+                            events, event_c, b.refcount, flatten, b.owner, b.keyed,
+                            bool(b.unregisters))
 
     def run(self) -> Module:
         mod, conv = self.mod, self.conv
