@@ -199,4 +199,59 @@ static void pv_call(value *root, int n, value *args)
     }
 }
 
+/* Callbacks without user data (virConnectDomainEventDeregister) are matched by
+ * libvirt on their C pointer, one trampoline per callback type: remember which
+ * closure each object registered per type (physical equality), and pass the
+ * trampoline back only for that one (any other gets pv_unregistered, which
+ * libvirt never saw). */
+struct pv_keyed {
+    void *obj;
+    const char *type;
+    value *closure;
+    struct pv_keyed *next;
+};
+static struct pv_keyed *pv_keyed_list;
+
+static void pv_unregistered(void)
+{
+}
+
+static struct pv_keyed **pv_keyed_find(void *obj, const char *type)
+{
+    struct pv_keyed **p = &pv_keyed_list;
+    while (*p && !((*p)->obj == obj && strcmp((*p)->type, type) == 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static void pv_keyed_drop(void *obj, const char *type)
+{
+    struct pv_keyed **p = pv_keyed_find(obj, type), *n = *p;
+    if (n) {
+        *p = n->next;
+        pv_callback_free(n->closure);
+        free(n);
+    }
+}
+
+static void pv_keyed_keep(void *obj, const char *type, value closure)
+{
+    struct pv_keyed *n;
+    pv_keyed_drop(obj, type);
+    n = malloc(sizeof(*n));
+    if (!n)
+        return;
+    n->obj = obj;
+    n->type = type;
+    n->closure = pv_callback_new(closure);
+    n->next = pv_keyed_list;
+    pv_keyed_list = n;
+}
+
+static int pv_keyed_is(void *obj, const char *type, value closure)
+{
+    struct pv_keyed *n = *pv_keyed_find(obj, type);
+    return n && *n->closure == closure;
+}
+
 #endif

@@ -100,6 +100,8 @@ class OFunction:
     receiver_type: str          # its OCaml type
     results: tuple[tuple[str, str], ...]   # (kind: 'ret' or step arg, OCaml type) in order
     unit_arg: bool              # every OCaml argument is optional: a final ()
+    keyed: bool = False         # remembers its callback for an unregister function
+    unregisters: bool = False   # passes back the callback a keyed function took
 
     @property
     def stub_args(self) -> list[str]:
@@ -490,7 +492,7 @@ class _Planner:
                          fn.ret.type, ret_make, ret_obj, tuple(cargs), fail, cb_c,
                          cstep.ctype if cstep is not None else "", events, event_c, b.refcount,
                          b.owner, conv.object_type(b.owner) if b.owner else "", tuple(results),
-                         unit_arg)
+                         unit_arg, b.keyed, bool(b.unregisters))
 
     def run(self) -> Library:
         lib, conv = self.lib, self.conv
