@@ -23,7 +23,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_alloc_ints"}
+         "out_alloc_ints", "auth"}
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,9 @@ class _Planner:
             return GoStep(k, a.name, go, c, gt, ct, is_input=True)
         if k == "uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_input=True)
+        if k == "auth":   # virConnectAuth: credential types and a callback (auth.go)
+            return GoStep(k, a.name, go, c, "*" + conv.type_name(a.type.removesuffix("Ptr")),
+                          is_input=True, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in"):
             n = self._length_arg(b, s.length)
             gt = {"typed_in": "TypedParams", "strings_in": "[]string", "bytes_in": "[]byte"}[k]
