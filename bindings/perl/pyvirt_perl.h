@@ -289,4 +289,89 @@ static int pv_keyed_is(pTHX_ void *obj, const char *type, SV *code)
     return n && SvROK(code) && SvRV(code) == n->cv;
 }
 
+/* virConnectAuth: a hash reference {credtype => [VIR_CRED_*...], callback => sub}.
+ * libvirt calls the code ref during the open with one hash per credential asked
+ * ({type, prompt, challenge, defresult}); it sets {result} in each, or dies to
+ * refuse.  The struct lives until the calling XS function returns. */
+static int pv_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+    int failed;
+    unsigned int i;
+#ifdef PERL_IMPLICIT_CONTEXT
+    if (!PERL_GET_THX)
+        return -1;
+#endif
+    {
+        dTHX;
+        dSP;
+        HV **asked;
+        Newxz(asked, ncred + 1, HV *);
+        ENTER;
+        SAVETMPS;
+        SAVEFREEPV(asked);
+        PUSHMARK(SP);
+        for (i = 0; i < ncred; i++) {
+            HV *hv = newHV();
+            hv_stores(hv, "type", newSViv(cred[i].type));
+            hv_stores(hv, "prompt", cred[i].prompt ? newSVpv(cred[i].prompt, 0) : newSV(0));
+            hv_stores(hv, "challenge", cred[i].challenge ? newSVpv(cred[i].challenge, 0) : newSV(0));
+            hv_stores(hv, "defresult", cred[i].defresult ? newSVpv(cred[i].defresult, 0) : newSV(0));
+            asked[i] = hv;
+            XPUSHs(sv_2mortal(newRV_noinc((SV *)hv)));
+        }
+        PUTBACK;
+        call_sv((SV *)cbdata, G_DISCARD | G_EVAL);
+        failed = SvTRUE(ERRSV);
+        for (i = 0; !failed && i < ncred; i++) {
+            SV **r = hv_fetchs(asked[i], "result", 0);
+            if (r && SvOK(*r)) {
+                STRLEN n;
+                const char *p = SvPV(*r, n);
+                cred[i].result = malloc(n + 1);   /* libvirt frees it */
+                if (!cred[i].result)
+                    return -1;
+                memcpy(cred[i].result, p, n + 1);
+                cred[i].resultlen = n;
+            }
+        }
+        FREETMPS;
+        LEAVE;
+    }
+    return failed ? -1 : 0;
+}
+
+static virConnectAuthPtr pv_auth(pTHX_ SV *sv, int index)
+{
+    virConnectAuthPtr auth;
+    HV *hv;
+    SV **types, **code;
+    AV *av;
+    SSize_t i, n;
+    if (!SvOK(sv))
+        return NULL;
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVHV)
+        pv_invalid_arg(aTHX_ "argument %d must be a hash reference {credtype, callback}", index);
+    hv = (HV *)SvRV(sv);
+    types = hv_fetchs(hv, "credtype", 0);
+    code = hv_fetchs(hv, "callback", 0);
+    if (!types || !SvROK(*types) || SvTYPE(SvRV(*types)) != SVt_PVAV)
+        pv_invalid_arg(aTHX_ "argument %d: credtype must be an array reference", index);
+    if (!code || !SvROK(*code) || SvTYPE(SvRV(*code)) != SVt_PVCV)
+        pv_invalid_arg(aTHX_ "argument %d: callback must be a code reference", index);
+    av = (AV *)SvRV(*types);
+    n = av_len(av) + 1;
+    Newxz(auth, 1, virConnectAuth);
+    SAVEFREEPV(auth);
+    Newxz(auth->credtype, n + 1, int);
+    SAVEFREEPV(auth->credtype);
+    for (i = 0; i < n; i++) {
+        SV **v = av_fetch(av, i, 0);
+        auth->credtype[i] = v ? (int)SvIV(*v) : 0;
+    }
+    auth->ncredtype = n;
+    auth->cb = pv_auth_cb;
+    auth->cbdata = *code;
+    return auth;
+}
+
 #endif

@@ -26,7 +26,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_alloc_ints"}
+         "out_alloc_ints", "auth"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings", "out_alloc_ints",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
@@ -234,6 +234,8 @@ class _Planner:
             return PerlStep(k, a.name, c, a.type, index, read=rd, make=mk)
         if k == "uuid":
             return PerlStep(k, a.name, c, "const unsigned char *", index)
+        if k == "auth":   # virConnectAuth: a hash {credtype, callback} (pyvirt_perl.h)
+            return PerlStep(k, a.name, c, a.type, index, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
