@@ -254,4 +254,73 @@ static int pv_keyed_is(void *obj, const char *type, value closure)
     return n && *n->closure == closure;
 }
 
+/* virConnectAuth from a Pyvirt.auth record {credtype; callback}: the callback is
+ * called during the open with the credentials asked and answers each (string
+ * option list, in order); an exception refuses (the callback returns -1).
+ * pv_auth_free releases what pv_auth_from_value allocated. */
+static int pv_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+    CAMLparam0();
+    CAMLlocal4(list, item, rec, answers);
+    int i;
+    list = Val_emptylist;
+    for (i = (int)ncred - 1; i >= 0; i--) {
+        rec = caml_alloc_tuple(4);
+        Store_field(rec, 0, Val_int(cred[i].type));
+        Store_field(rec, 1, caml_copy_string(cred[i].prompt ? cred[i].prompt : ""));
+        Store_field(rec, 2, caml_copy_string(cred[i].challenge ? cred[i].challenge : ""));
+        Store_field(rec, 3, caml_copy_string(cred[i].defresult ? cred[i].defresult : ""));
+        item = caml_alloc(2, 0);
+        Store_field(item, 0, rec);
+        Store_field(item, 1, list);
+        list = item;
+    }
+    answers = caml_callback_exn(*(value *)cbdata, list);
+    if (Is_exception_result(answers))
+        CAMLreturnT(int, -1);
+    for (i = 0; i < (int)ncred && Is_block(answers); i++, answers = Field(answers, 1)) {
+        value a = Field(answers, 0);
+        if (Is_block(a)) {
+            mlsize_t n = caml_string_length(Field(a, 0));
+            cred[i].result = malloc(n + 1);   /* libvirt frees it */
+            if (!cred[i].result)
+                CAMLreturnT(int, -1);
+            memcpy(cred[i].result, String_val(Field(a, 0)), n + 1);
+            cred[i].resultlen = n;
+        }
+    }
+    CAMLreturnT(int, 0);
+}
+
+static void pv_auth_from_value(value v, virConnectAuthPtr auth)
+{
+    value l;
+    int n = 0;
+    memset(auth, 0, sizeof(*auth));
+    for (l = Field(v, 0); Is_block(l); l = Field(l, 1))
+        n++;
+    auth->credtype = calloc(n + 1, sizeof(int));
+    auth->cbdata = malloc(sizeof(value));
+    if (!auth->credtype || !auth->cbdata) {
+        free(auth->credtype);
+        free(auth->cbdata);
+        caml_raise_out_of_memory();
+    }
+    for (n = 0, l = Field(v, 0); Is_block(l); l = Field(l, 1))
+        auth->credtype[n++] = Int_val(Field(l, 0));
+    auth->ncredtype = n;
+    *(value *)auth->cbdata = Field(v, 1);
+    caml_register_generational_global_root((value *)auth->cbdata);
+    auth->cb = pv_auth_cb;
+}
+
+static void pv_auth_free(virConnectAuthPtr auth)
+{
+    if (!auth)
+        return;
+    caml_remove_generational_global_root((value *)auth->cbdata);
+    free(auth->cbdata);
+    free(auth->credtype);
+}
+
 #endif

@@ -26,7 +26,7 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_alloc_ints"}
+         "out_alloc_ints", "auth"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings", "out_alloc_ints",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
@@ -318,6 +318,8 @@ class _Planner:
             return OStep(k, a.name, c, v, mt, a.type, label=label, read=rd, make=mk)
         if k == "uuid":
             return OStep(k, a.name, c, v, "string", "const unsigned char *", label=label)
+        if k == "auth":   # virConnectAuth: a record {credtype; callback} (types.j2)
+            return OStep(k, a.name, c, v, "auth option", a.type, nullable=True, label=label)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
