@@ -40,6 +40,15 @@ class Callback:
     ft: FuncType
     steps: tuple[Step, ...]
     unsupported: str = ""
+    # Called during the call that takes it (user data, no free function: the
+    # stream handlers): it can fail, and its int result is -1 then, else the
+    # length of the bytes it gave or took (virStreamSourceFunc), else 0.
+    synchronous: bool = False
+
+    @property
+    def outputs(self) -> list[Step]:
+        """What the callback answers: bytes, numbers (virStreamSourceHoleFunc)."""
+        return [s for s in self.steps if s.kind in OUT_KINDS]
 
     @property
     def name(self) -> str:
@@ -98,6 +107,11 @@ class Binding:
     @property
     def callback_step(self) -> Step | None:
         return next((s for s in self.steps if s.kind == "callback"), None)
+
+    @property
+    def callback_steps(self) -> list[Step]:
+        """Every callback argument; several share one user data (virStreamSparseSendAll)."""
+        return [s for s in self.steps if s.kind == "callback"]
 
     @property
     def ret(self) -> Return:
@@ -174,9 +188,14 @@ def _callback_function(ft: FuncType) -> Function:
 
 def _callback(ft: FuncType, p: shim_plan.Plan) -> Callback:
     extra = [] if any(a.type == "void *" for a in ft.args) else ["no user-data argument"]
-    bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in")]
+    bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in",
+                                                       "bytes_in", "out_bytes", "out_scalar", "buffer_max")]
     problems = [x for x in [p.unsupported, *extra, *(f"{k} argument" for k in bad)] if x]
     return Callback(ft, p.steps, "; ".join(problems))
+
+
+def _sync(cb: Callback, arg: Arg) -> Callback:
+    return dataclasses.replace(cb, synchronous=bool(arg.opaque and not arg.free))
 
 
 def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
@@ -200,8 +219,18 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
         cbs: tuple[Callback, ...] = ()
         events: tuple[EventChoice, ...] = ()
         problems = [p.unsupported] if p.unsupported else []
-        step = next((s for s in p.steps if s.kind == "callback"), None)
-        if step is not None:
+        cb_steps = [s for s in p.steps if s.kind == "callback"]
+        step = cb_steps[0] if cb_steps else None
+        if len(cb_steps) > 1:
+            unknown = [s.ctype for s in cb_steps if s.ctype not in cbs_by_name]
+            if unknown:
+                problems.append(f"callback types {unknown} unknown")
+            cbs = tuple(_sync(cbs_by_name[s.ctype], s.arg) for s in cb_steps
+                        if s.ctype in cbs_by_name)
+            for s in cb_steps:
+                if not s.arg.opaque:
+                    problems.append(f"callback {s.arg.name} has no user-data argument")
+        elif step is not None:
             if fn.name in EVENT_FAMILIES:
                 prefix, types = EVENT_FAMILIES[fn.name]
                 ids = sorted((e for e in full.enums if e.name.startswith(prefix) and not e.sentinel),
@@ -210,7 +239,7 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                                for e in ids if e.value < len(types))
                 cbs = tuple({c.callback.name: c.callback for c in events}.values())
             elif step.ctype in cbs_by_name:
-                cbs = (cbs_by_name[step.ctype],)
+                cbs = (_sync(cbs_by_name[step.ctype], step.arg),)
             else:
                 problems.append(f"callback type {step.ctype} unknown")
             if not step.arg.opaque and fn.name not in partners:

@@ -40,6 +40,10 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainBlockPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virDomainMemoryPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virConnectRegisterCloseCallback", "cb"): {"opaque": "opaque", "free": "freecb"},
+    # Stream handlers: the source fills a buffer of nbytes (its result says how
+    # much), the sink is given nbytes of data.
+    ("virStreamSourceFunc", "data"): {"dir": "out", "length": "nbytes"},
+    ("virStreamSinkFunc", "data"): {"length": "nbytes"},
     # Arrays of numbers the caller passes in, with their counts.
     ("virDomainSendKey", "keycodes"): {"dir": "in", "length": "nkeycodes"},
     ("virNodeGetFreePages", "pages"): {"dir": "in", "length": "npages"},
@@ -146,7 +150,7 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
         for cap in ("maxnames", "maxuuids", "nnames", "maxids"):
             if cap in names:
                 changes["length"] = cap
-    if "Callback" in t and not t.startswith("virFreeCallback"):
+    if ("Callback" in t or t.endswith("Func")) and not t.startswith("virFreeCallback"):
         if "opaque" in names:
             changes["opaque"] = "opaque"
         free = [n for n in names if n in ("freecb", "ff", "freefunc")]
@@ -178,3 +182,13 @@ def _return(fn: m.Function) -> m.Return:
 def function(fn: m.Function) -> m.Function:
     names = [a.name for a in fn.args]
     return replace(fn, ret=_return(fn), args=tuple(_arg(fn, a, names) for a in fn.args))
+
+
+def functype(ft: m.FuncType) -> m.FuncType:
+    """A callback type's arguments: pointers to scalars are what the callback
+    answers (virStreamSourceHoleFunc inData, length); the rest from OVERRIDES."""
+    def one(a: m.Arg) -> m.Arg:
+        changes: dict = {"dir": "out"} if a.type in SCALARS else {}
+        changes.update(OVERRIDES.get((ft.name, a.name), {}))
+        return replace(a, **changes) if changes else a
+    return replace(ft, args=tuple(one(a) for a in ft.args))

@@ -34,6 +34,18 @@ func lookupCallback(id uintptr) interface{} {
 	return callbackMap[id]
 }
 
+// callbackSet holds the funcs of one call that share one user data
+// (virStreamSparseSendAll's handlers); each trampoline takes the one of its type.
+type callbackSet []interface{}
+
+func lookupCallbacks(id uintptr) []interface{} {
+	v := lookupCallback(id)
+	if set, ok := v.(callbackSet); ok {
+		return set
+	}
+	return []interface{}{v}
+}
+
 func unregisterCallback(id uintptr) {
 	callbackMu.Lock()
 	defer callbackMu.Unlock()

@@ -79,6 +79,8 @@ class GoMethod:
     ref_result: str = ""                     # Ref function taken on a borrowed object result
     keyed: bool = False                      # remembers its callback for an unregister method
     unregisters: bool = False                # passes back the callback a keyed method took
+    callback_value: str = ""                 # what registerCallback keeps (a callbackSet for several)
+    synchronous: bool = False                # callbacks called during the call only
 
     @property
     def signature(self) -> str:
@@ -130,6 +132,9 @@ class GoCallback:
     go_params: tuple[tuple[str, str, str], ...]  # (cgo param name, cgo type, Go expression)
     go_args: tuple[tuple[str, str], ...]         # the Go func's (name, type)
     c_call: tuple[str, ...]                      # arguments the C trampoline passes on
+    results: tuple[str, ...] = ()                # synchronous: the Go func's results before err
+    answers: tuple[str, ...] = ()                # Go statements storing them in C
+    done: str = ""                               # synchronous: the C result on success
 
 
 @dataclass(frozen=True)
@@ -310,6 +315,9 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length: s for s in cb.steps if s.length}
         cparams, go_params, go_args, c_call = [], [], [], []
+        results, answers, done = [], [], "0"
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
         for a in cb.args:
             cparams.append(a.decl())
             s = by_name.get(a.name)
@@ -341,10 +349,34 @@ class _Planner:
                 go_params.append((p, "C.virTypedParameterPtr", f"typedParamsFromC({p}, C.int({n}))"))
                 go_args.append((p, "TypedParams"))
                 c_call.append(a.name)
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                n = conv.param(s.length)
+                go_params.append((p, "*C.char", f"C.GoBytes(unsafe.Pointer({p}), C.int({n}))"))
+                go_args.append((p, "[]byte"))
+                c_call.append(f"(char *){a.name}")
+                done = f"C.int({n})"
+            elif s.kind == "out_bytes":   # the source's buffer: it gives up to its length
+                n = conv.param(s.length)
+                go_params.append((p, "*C.char", ""))
+                go_args.append((conv.param(s.length), "int"))
+                c_call.append(a.name)
+                answers.append(f"n := copy(unsafe.Slice((*byte)(unsafe.Pointer({p})), int({n})), "
+                               f"r{len(results)})")
+                results.append("[]byte")
+                done = "C.int(n)"
+            elif s.kind == "out_scalar":
+                gt, ct = _scalar(s.ctype, self.enums, conv)
+                go_params.append((p, "*" + ct, ""))
+                c_call.append(a.name)
+                answers.append(f"*{p} = {ct}(r{len(results)})")
+                results.append(gt)
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
+        if cb.synchronous:
+            results.append("error")
         gc = GoCallback(cb.name, conv.type_name(cb.name), cb.ft.ret.type, tuple(cparams),
-                        tuple(go_params), tuple(go_args), tuple(c_call))
+                        tuple(go_params), tuple(go_args), tuple(c_call), tuple(results),
+                        tuple(answers), done if cb.synchronous else "")
         self.used_callbacks[cb.name] = gc
         return gc
 
@@ -401,7 +433,8 @@ class _Planner:
             cargs.append(_carg(s))
         params = tuple((s.go, s.gotype if s.kind != "callback" else "") for s in steps if s.is_input)
         events: tuple[Event, ...] = ()
-        cb_go = cb_c = cb_ct = event_arg = ""
+        cb_go = cb_c = cb_ct = event_arg = cb_value = ""
+        synchronous = False
         if cstep is not None:
             cb_ct = "C." + cstep.ctype
             if b.events:
@@ -418,9 +451,16 @@ class _Planner:
                 event_arg = conv.param(ev.name)
                 params = tuple((n, "interface{}" if t == "" else t) for n, t in params)
             else:
-                gc = self.callback(b.callbacks[0])
+                gcs = {cs.arg.name: self.callback(cb) for cs, cb in zip(b.callback_steps, b.callbacks)}
+                gc = gcs[cstep.arg.name]
                 cb_go, cb_c = gc.gotype, gc.cname
-                params = tuple((n, gc.gotype if t == "" else t) for n, t in params)
+                typed = {conv.param(n): g.gotype for n, g in gcs.items()}
+                params = tuple((n, typed.get(n, t) if t == "" else t) for n, t in params)
+                steps = [dataclasses.replace(x, elem=gcs[x.arg].cname, gotype=gcs[x.arg].gotype)
+                         if x.kind == "callback" else x for x in steps]
+                names = [conv.param(n) for n in gcs]
+                cb_value = names[0] if len(names) == 1 else f"callbackSet{{{', '.join(names)}}}"
+                synchronous = any(cb.synchronous for cb in b.callbacks)
         # The result.
         ret_go = ""
         results = []
@@ -450,7 +490,7 @@ class _Planner:
         return GoMethod(fn.name, recv, conv.function(b.stem), params, tuple(steps),
                         tuple(results), b.result, ret_go, tuple(cargs), fail, wrapper,
                         cb_go, cb_c, cb_ct, events, event_arg, ref, b.keyed,
-                        bool(b.unregisters))
+                        bool(b.unregisters), cb_value, synchronous)
 
     def run(self) -> Package:
         pkg, conv = self.pkg, self.conv
@@ -482,7 +522,7 @@ def _carg(s: GoStep) -> str:
     if k == "scalar":
         return f"{s.ctype}({s.go})"
     if k == "callback":
-        return "cbPtr"
+        return s.c
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
              "out_alloc_strings", "out_alloc_ints", "out_struct_array", "out_struct_block"):
         return "&" + s.c
