@@ -374,4 +374,27 @@ static virConnectAuthPtr pv_auth(pTHX_ SV *sv, int index)
     return auth;
 }
 
+#ifndef G_LIST
+#define G_LIST G_ARRAY   /* perl before 5.36 */
+#endif
+
+/* Callbacks run during the call they are given to (the stream handlers) share
+ * one user data: a hash of their code refs by callback type. */
+static SV *pv_callback_in(pTHX_ HV *cbs, const char *type)
+{
+    SV **code = hv_fetch(cbs, type, strlen(type), 0);
+    return code ? *code : &PL_sv_undef;
+}
+
+/* Copy the bytes of sv (at most n) into buf; how many. */
+static size_t pv_bytes_into(pTHX_ SV *sv, char *buf, size_t n)
+{
+    STRLEN len = 0;
+    const char *p = SvOK(sv) ? SvPV(sv, len) : "";
+    if (len > n)
+        len = n;
+    memcpy(buf, p, len);
+    return len;
+}
+
 #endif

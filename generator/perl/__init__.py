@@ -94,6 +94,7 @@ class PerlFunction:
     receiver: str = ""                      # C type of $self
     keyed: bool = False                     # remembers its callback for an unregister method
     unregisters: bool = False               # passes back the callback a keyed method took
+    synchronous: bool = False               # its callbacks run during the call: a hash of code refs
 
     @property
     def outputs(self) -> list[PerlStep]:
@@ -121,6 +122,12 @@ class PerlCallback:
     cparams: tuple[str, ...]
     pushes: tuple[str, ...]          # C expressions of the mortal SVs passed, in order
     opaque: str
+    # Synchronous (the stream handlers): the code ref is the user data's entry for
+    # this type; what it returns (r[0], r[1], ...) is stored by answers; done is the
+    # C result when it did not die.
+    answers: tuple[str, ...] = ()
+    nresults: int = 0
+    done: str = ""
 
 
 @dataclass
@@ -196,6 +203,10 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length for s in cb.steps if s.length}
         pushes, opaque = [], ""
+        answers: list[str] = []
+        done = "0"
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
         for a in cb.args:
             s = by_name.get(a.name)
             if a.type == "void *":
@@ -214,10 +225,21 @@ class _Planner:
                 pushes.append(f"{_scalar(a.type, self.enums)[1]}({a.name})")
             elif s.kind == "typed_in":
                 pushes.append(f"pv_typed_to_sv(aTHX_ {a.name}, {s.length})")
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                pushes.append(f"newSVpvn({a.name}, {s.length})")
+                done = f"(int){s.length}"
+            elif s.kind == "out_bytes":   # the source's buffer: its code ref returns the data
+                pushes.append(f"newSVuv({s.length})")
+                answers.append(f"ret = (int)pv_bytes_into(aTHX_ r[{len(answers)}], {a.name}, {s.length});")
+                done = "ret"
+            elif s.kind == "out_scalar":
+                rd, _ = _scalar(s.ctype, self.enums)
+                answers.append(f"*{a.name} = ({s.ctype}){rd}(r[{len(answers)}]);")
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
         pc = PerlCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args),
-                          tuple(pushes), opaque)
+                          tuple(pushes), opaque, tuple(answers), len(answers),
+                          done if cb.synchronous else "")
         self.used_callbacks[cb.name] = pc
         return pc
 
@@ -336,9 +358,16 @@ class _Planner:
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
             "out_alloc_ints")}
+        synchronous = any(cb.synchronous for cb in b.callbacks)
+        if len(b.callback_steps) > 1 and not synchronous:
+            raise Unsupported("several callbacks kept after the call")
         cargs = []
         for i, a in enumerate(fn.args):
-            if cstep is not None and a.name == cstep.arg.free:
+            if synchronous and a.name == cstep.arg.opaque:
+                cargs.append("(void *)c_cbs")
+            elif synchronous and a.name in by_arg and by_arg[a.name].kind == "callback":
+                cargs.append("pv_cb_" + by_arg[a.name].ctype)
+            elif cstep is not None and a.name == cstep.arg.free:
                 cargs.append("pv_callback_free")
             elif cstep is not None and a.name == cstep.arg.opaque:
                 cargs.append("(void *)c_" + cstep.arg.name + "_sv")
@@ -367,7 +396,7 @@ class _Planner:
                 events = tuple(evs)
                 event_c = conv.cvar("eventID")
             else:
-                cb_c = self.callback(b.callbacks[0]).cname
+                cb_c = [self.callback(cb) for cb in b.callbacks][0].cname
         ret_make = ret_klass = ""
         if b.result in ("object", "borrowed_object"):
             ret_klass = conv.object(fn.ret.type)
@@ -386,7 +415,7 @@ class _Planner:
         return PerlFunction(fn.name, klass, name, usage, tuple(steps), (required, total), b.result,
                             fn.ret.type, ret_make, ret_klass, tuple(cargs), fail, cb_c, cb_ct,
                             events, event_c, b.refcount, flatten, b.owner, b.keyed,
-                            bool(b.unregisters))
+                            bool(b.unregisters), synchronous)
 
     def run(self) -> Module:
         mod, conv = self.mod, self.conv
