@@ -323,4 +323,46 @@ static void pv_auth_free(virConnectAuthPtr auth)
     free(auth->credtype);
 }
 
+/* Callbacks run during the call they are given to (the stream handlers) share
+ * one user data: their closures by callback type, rooted for the call. */
+#define PV_CBS_MAX 4
+struct pv_cbs {
+    int n;
+    const char *type[PV_CBS_MAX];
+    value closure[PV_CBS_MAX];
+};
+
+static void pv_cbs_add(struct pv_cbs *c, const char *type, value closure)
+{
+    c->type[c->n] = type;
+    c->closure[c->n] = closure;
+    caml_register_generational_global_root(&c->closure[c->n]);
+    c->n++;
+}
+
+static void pv_cbs_release(struct pv_cbs *c)
+{
+    while (c->n > 0)
+        caml_remove_generational_global_root(&c->closure[--c->n]);
+}
+
+static value *pv_cbs_find(struct pv_cbs *c, const char *type)
+{
+    int i;
+    for (i = 0; i < c->n; i++)
+        if (strcmp(c->type[i], type) == 0)
+            return &c->closure[i];
+    return NULL;
+}
+
+/* Copy the bytes of an OCaml string (at most n) into buf; how many. */
+static size_t pv_bytes_into(value s, char *buf, size_t n)
+{
+    size_t len = caml_string_length(s);
+    if (len > n)
+        len = n;
+    memcpy(buf, String_val(s), len);
+    return len;
+}
+
 #endif

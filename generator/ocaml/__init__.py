@@ -102,6 +102,7 @@ class OFunction:
     unit_arg: bool              # every OCaml argument is optional: a final ()
     keyed: bool = False         # remembers its callback for an unregister function
     unregisters: bool = False   # passes back the callback a keyed function took
+    synchronous: bool = False   # its callbacks run during the call: kept in a struct pv_cbs
 
     @property
     def stub_args(self) -> list[str]:
@@ -185,6 +186,11 @@ class OCallback:
     mltype: str                      # the closure's OCaml type
     opaque: str
     constructor: str
+    # Synchronous (the stream handlers): found by type in the user data (struct
+    # pv_cbs); answers store what the closure returns (r, or Field(r, i) of a
+    # tuple); done is the C result when it raised nothing.
+    answers: tuple[str, ...] = ()
+    done: str = ""
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,10 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length for s in cb.steps if s.length}
         makes, types, opaque = [], [], ""
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        answers: list[tuple[str, str]] = []     # (C statement with {r}, OCaml type)
+        done = "0"
         for a in cb.args:
             s = by_name.get(a.name)
             if a.type == "void *":
@@ -293,12 +303,28 @@ class _Planner:
             elif s.kind == "typed_in":
                 makes.append(f"pv_typed_to_value({a.name}, {s.length})")
                 types.append("typed_params")
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                makes.append(f"caml_alloc_initialized_string({s.length}, {a.name})")
+                types.append("string")
+                done = f"(int){s.length}"
+            elif s.kind == "out_bytes":   # the source's room; the closure returns the data
+                makes.append(f"Val_long({s.length})")
+                types.append("int")
+                answers.append((f"ret = (int)pv_bytes_into({{r}}, {a.name}, {s.length});", "string"))
+                done = "ret"
+            elif s.kind == "out_scalar":
+                mt, rd, _ = _scalar(s.ctype, self.enums)
+                answers.append((f"*{a.name} = ({s.ctype}){rd}({{r}});", mt))
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
         if not makes:
             raise Unsupported(f"callback {cb.name}: no arguments")
+        result = " * ".join(t for _, t in answers) or "unit"
+        stores = tuple(st.format(r="r" if len(answers) == 1 else f"Field(r, {i})")
+                       for i, (st, _) in enumerate(answers))
         oc = OCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args), tuple(makes),
-                       " -> ".join(types + ["unit"]), opaque, conv.callback_constructor(cb.name))
+                       " -> ".join(types + [result]), opaque, conv.callback_constructor(cb.name),
+                       stores, done if cb.synchronous else "")
         self.used_callbacks[cb.name] = oc
         return oc
 
@@ -421,6 +447,7 @@ class _Planner:
         cstep = b.callback_step
         events: tuple[Event, ...] = ()
         cb_c = event_c = ""
+        ocs: dict[str, OCallback] = {}
         if cstep is not None:
             if b.events:
                 supported: list[OCallback] = []
@@ -438,10 +465,11 @@ class _Planner:
                 event_c = conv.cvar("eventID")
                 cbtype = self._variant(b, supported).name
             else:
-                oc = self.callback(b.callbacks[0])
+                ocs = {cs.arg.name: self.callback(cb) for cs, cb in zip(b.callback_steps, b.callbacks)}
+                oc = ocs[cstep.arg.name]
                 cb_c, cbtype = oc.cname, oc.mltype
-            steps = [dataclasses.replace(p, mltype=cbtype) if p.kind == "callback" else p
-                     for p in steps]
+            steps = [dataclasses.replace(p, mltype=ocs[p.arg].mltype if not b.events else cbtype)
+                     if p.kind == "callback" else p for p in steps]
         # Trailing flags and nullable arguments are optional (?flags, ?name).
         inputs = [p for p in steps if p.is_input]
         optional: set[str] = set()
@@ -457,9 +485,16 @@ class _Planner:
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
             "out_alloc_ints")}
+        synchronous = any(cb.synchronous for cb in b.callbacks)
+        if len(b.callback_steps) > 1 and not synchronous:
+            raise Unsupported("several callbacks kept after the call")
         cargs = []
         for i, a in enumerate(fn.args):
-            if cstep is not None and a.name == cstep.arg.free:
+            if synchronous and a.name == cstep.arg.opaque:
+                cargs.append("(void *)&c_cbs")
+            elif synchronous and a.name in by_arg and by_arg[a.name].kind == "callback":
+                cargs.append("pv_cb_" + by_arg[a.name].ctype)
+            elif cstep is not None and a.name == cstep.arg.free:
                 cargs.append("pv_callback_free")
             elif cstep is not None and a.name == cstep.arg.opaque:
                 cargs.append("(void *)c_" + cstep.arg.name + "_root")
@@ -494,7 +529,7 @@ class _Planner:
                          fn.ret.type, ret_make, ret_obj, tuple(cargs), fail, cb_c,
                          cstep.ctype if cstep is not None else "", events, event_c, b.refcount,
                          b.owner, conv.object_type(b.owner) if b.owner else "", tuple(results),
-                         unit_arg, b.keyed, bool(b.unregisters))
+                         unit_arg, b.keyed, bool(b.unregisters), synchronous)
 
     def run(self) -> Library:
         lib, conv = self.lib, self.conv
