@@ -189,7 +189,8 @@ def _callback_function(ft: FuncType) -> Function:
 def _callback(ft: FuncType, p: shim_plan.Plan) -> Callback:
     extra = [] if any(a.type == "void *" for a in ft.args) else ["no user-data argument"]
     bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in",
-                                                       "bytes_in", "out_bytes", "out_scalar", "buffer_max")]
+                                                       "bytes_in", "out_bytes", "out_scalar", "buffer_max",
+                                                       "struct_in")]
     problems = [x for x in [p.unsupported, *extra, *(f"{k} argument" for k in bad)] if x]
     return Callback(ft, p.steps, "; ".join(problems))
 

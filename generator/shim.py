@@ -122,7 +122,7 @@ VALUE_WITH_OUTPUTS = {
 }
 
 IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
-            "strings_in", "bytes_in", "ints_in", "objects_in"}
+            "strings_in", "bytes_in", "ints_in", "objects_in", "struct_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
@@ -165,6 +165,10 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
             return Step("uuid", a)
         if t == "virConnectAuthPtr":
             return Step("auth", a)
+        if t.startswith("const ") and t.endswith(" *"):   # a struct given to read
+            td = api.by_name.get(t[6:-2])
+            if isinstance(td, Typedef) and td.type.startswith("struct "):
+                return Step("struct_in", a, td.type[7:])
         if a.opaque or (t.endswith("Callback") or t.endswith("Func")) and t != "virFreeCallback":
             ft = api.by_name.get(t)
             if isinstance(ft, FuncType) and any(x.type.endswith(("Callback", "Func"))

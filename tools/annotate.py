@@ -192,3 +192,14 @@ def functype(ft: m.FuncType) -> m.FuncType:
         changes.update(OVERRIDES.get((ft.name, a.name), {}))
         return replace(a, **changes) if changes else a
     return replace(ft, args=tuple(one(a) for a in ft.args))
+
+
+# Struct fields pointing to an array, and the field counting it (the naming
+# rules of the bindings cannot pair these).
+FIELD_LENGTHS = {("_virDomainEventGraphicsSubject", "identities"): "nidentity"}
+
+
+def struct(s: m.Struct) -> m.Struct:
+    return replace(s, fields=tuple(replace(f, length=FIELD_LENGTHS[(s.name, f.name)])
+                                   if (s.name, f.name) in FIELD_LENGTHS else f
+                                   for f in s.fields))

@@ -166,10 +166,14 @@ def _scalar(t: str, enums: dict[str, str], conv: Conventions) -> tuple[str, str]
     raise Unsupported(f"scalar type {t}")
 
 
-def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
+def _struct(s: Struct, conv: Conventions, enums: dict[str, str], nested) -> GoStruct:
+    """nested(cname) plans a struct that a counted pointer field points to."""
     fields = []
     names = {f.name for f in s.fields}
+    counts = {f.length for f in s.fields if f.length}   # the slice says its length
     for f in s.fields:
+        if f.name in counts:
+            continue
         cf = "c." + conv.cfield(f.name)
         if f.array and f.type == "char":
             fields.append(GoField(conv.field(f.name), "string", f"C.GoString(&{cf}[0])"))
@@ -187,6 +191,10 @@ def _struct(s: Struct, conv: Conventions, enums: dict[str, str]) -> GoStruct:
         elif not f.array and not f.fields and (f.type in SCALARS or f.type in enums):
             gt = _scalar(f.type, enums, conv)[0]
             fields.append(GoField(conv.field(f.name), gt, f"{gt}({cf})"))
+        elif f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+            elem = nested(f.type[:-3])
+            fields.append(GoField(conv.field(f.name), "[]" + elem.name,
+                                  f"fromC{elem.name}Array({cf}, int(c.{conv.cfield(f.length)}))"))
         else:
             raise Unsupported(f"struct {s.name} field {f.name}: {f.type}")
     return GoStruct(s.name, conv.type_name(s.name), tuple(fields),
@@ -202,6 +210,7 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
         self.pkg = Package()
         self.used_structs: dict[str, GoStruct] = {}
         self.used_callbacks: dict[str, GoCallback] = {}
@@ -303,7 +312,11 @@ class _Planner:
 
     def struct(self, cname: str) -> GoStruct:
         if cname not in self.used_structs:
-            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums)
+            if cname not in self.structs:     # a typedef's name: its struct
+                td = self.typedefs.get(cname, "")
+                cname = td[7:] if td.startswith("struct ") else cname
+            self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums,
+                                               self.struct)
         return self.used_structs[cname]
 
     def callback(self, cb: shared.Callback) -> GoCallback:
@@ -349,6 +362,11 @@ class _Planner:
                 go_params.append((p, "C.virTypedParameterPtr", f"typedParamsFromC({p}, C.int({n}))"))
                 go_args.append((p, "TypedParams"))
                 c_call.append(a.name)
+            elif s.kind == "struct_in":   # a struct given to read (graphics addresses)
+                gs = self.struct(s.ctype)
+                go_params.append((p, f"*C.struct_{s.ctype}", f"fromC{gs.name}({p})"))
+                go_args.append((p, "*" + gs.name))
+                c_call.append(f"(struct {s.ctype} *){a.name}")
             elif s.kind == "bytes_in":    # the sink's data: it takes all of it
                 n = conv.param(s.length)
                 go_params.append((p, "*C.char", f"C.GoBytes(unsafe.Pointer({p}), C.int({n}))"))
