@@ -137,6 +137,7 @@ class Module:
     constants: list[tuple[str, str]] = field(default_factory=list)
     structs: list[PerlStruct] = field(default_factory=list)
     callbacks: list[PerlCallback] = field(default_factory=list)
+    array_structs: list[str] = field(default_factory=list)   # also converted n at a time
     left_out: dict[str, str] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
 
@@ -164,6 +165,8 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
+        self.array_structs: set[str] = set()
         self.mod = Module()
         self.used_structs: dict[str, PerlStruct] = {}
         self.used_callbacks: dict[str, PerlCallback] = {}
@@ -171,12 +174,24 @@ class _Planner:
     def struct(self, cname: str) -> PerlStruct:
         if cname in self.used_structs:
             return self.used_structs[cname]
+        if cname not in self.structs:     # a typedef's name: its struct
+            td = self.typedefs.get(cname, "")
+            cname = td[7:] if td.startswith("struct ") else cname
+            if cname in self.used_structs:
+                return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
         names = {f.name for f in s.fields}
+        counts = {f.length for f in s.fields if f.length}   # the array says its length
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            if f.name in counts:
+                continue
+            if f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+                elem = self.struct(f.type[:-3])
+                self.array_structs.add(elem.cname)
+                make = f"pv_structs_{elem.cname}(aTHX_ {cf}, {cf} ? c->{f.length} : 0)"
+            elif f.array and f.type == "char":
                 make = f"newSVpv({cf}, 0)"
             elif f.array and f.type == "unsigned char":
                 make = f"newSVpvn((const char *){cf}, {f.array})"
@@ -225,6 +240,9 @@ class _Planner:
                 pushes.append(f"{_scalar(a.type, self.enums)[1]}({a.name})")
             elif s.kind == "typed_in":
                 pushes.append(f"pv_typed_to_sv(aTHX_ {a.name}, {s.length})")
+            elif s.kind == "struct_in":   # a struct given to read: a hash (undef for NULL)
+                st = self.struct(s.ctype)
+                pushes.append(f"({a.name} ? pv_struct_{st.cname}(aTHX_ {a.name}) : newSV(0))")
             elif s.kind == "bytes_in":    # the sink's data: it takes all of it
                 pushes.append(f"newSVpvn({a.name}, {s.length})")
                 done = f"(int){s.length}"
@@ -440,6 +458,7 @@ class _Planner:
                     names.add(n)
         mod.structs = sorted(self.used_structs.values(), key=lambda s: s.cname)
         mod.callbacks = sorted(self.used_callbacks.values(), key=lambda c: c.cname)
+        mod.array_structs = sorted(self.array_structs)
         return mod
 
 
