@@ -174,6 +174,7 @@ class OStruct:
     name: str
     fields: tuple[OField, ...]
     owned: tuple[str, ...] = ()   # char * fields a caller-filled element owns
+    uses: tuple[str, ...] = ()    # structs of its array fields: declared before it
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ class Library:
     functions: list[OFunction] = field(default_factory=list)
     objects: list[tuple[str, str, str, str]] = field(default_factory=list)  # (module, type, C type, free)
     constants: list[tuple[str, str, str]] = field(default_factory=list)     # (name, type, value)
-    structs: list[OStruct] = field(default_factory=list)
+    structs: list[OStruct] = field(default_factory=list)     # a struct after those it uses
+    array_structs: list[str] = field(default_factory=list)  # also converted n at a time
     callbacks: list[OCallback] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
@@ -230,6 +232,8 @@ class _Planner:
         self.enums = {d.name: d.type for d in all_decls
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
+        self.array_structs: set[str] = set()
         self.lib = Library()
         self.used_structs: dict[str, OStruct] = {}
         self.used_callbacks: dict[str, OCallback] = {}
@@ -238,12 +242,26 @@ class _Planner:
     def struct(self, cname: str) -> OStruct:
         if cname in self.used_structs:
             return self.used_structs[cname]
+        if cname not in self.structs:     # a typedef's name: its struct
+            td = self.typedefs.get(cname, "")
+            cname = td[7:] if td.startswith("struct ") else cname
+            if cname in self.used_structs:
+                return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
         names = {f.name for f in s.fields}
+        counts = {f.length for f in s.fields if f.length}   # the array says its length
+        uses = []
         for f in s.fields:
             cf = "c->" + f.name
-            if f.array and f.type == "char":
+            if f.name in counts:
+                continue
+            if f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+                elem = self.struct(f.type[:-3])
+                self.array_structs.add(elem.cname)
+                uses.append(elem.cname)
+                mt, make = elem.name + " array", f"pv_structs_{elem.cname}({cf}, {cf} ? c->{f.length} : 0)"
+            elif f.array and f.type == "char":
                 mt, make = "string", f"caml_copy_string({cf})"
             elif f.array and f.type == "unsigned char":
                 mt, make = "string", f"caml_alloc_initialized_string({f.array}, (const char *){cf})"
@@ -264,7 +282,8 @@ class _Planner:
             fields.append(OField(self.conv._safe(f.name), mt, make))
         if all(f.mltype == "float" for f in fields):
             raise Unsupported(f"struct {s.name}: only floats (OCaml unboxes such records)")
-        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields), shared.owned_strings(s))
+        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields), shared.owned_strings(s),
+                      tuple(uses))
         self.used_structs[cname] = os_
         return os_
 
@@ -303,6 +322,11 @@ class _Planner:
             elif s.kind == "typed_in":
                 makes.append(f"pv_typed_to_value({a.name}, {s.length})")
                 types.append("typed_params")
+            elif s.kind == "struct_in":   # a struct given to read: a record
+                st = self.struct(s.ctype)
+                makes.append(f"pv_struct_{st.cname}({a.name} ? {a.name} : "
+                             f"&(const struct {st.cname}){{0}})")
+                types.append(st.name)
             elif s.kind == "bytes_in":    # the sink's data: it takes all of it
                 makes.append(f"caml_alloc_initialized_string({s.length}, {a.name})")
                 types.append("string")
@@ -558,7 +582,17 @@ class _Planner:
         clash = names & top
         if clash:
             raise ValueError(f"OCaml constants named as functions: {sorted(clash)}")
-        lib.structs = sorted(self.used_structs.values(), key=lambda s: s.cname)
+        ordered: list[OStruct] = []
+
+        def place(st: OStruct) -> None:
+            if st not in ordered:
+                for u in st.uses:
+                    place(self.used_structs[u])
+                ordered.append(st)
+        for st in sorted(self.used_structs.values(), key=lambda s: s.cname):
+            place(st)
+        lib.structs = ordered
+        lib.array_structs = sorted(self.array_structs)
         lib.callbacks = sorted(self.used_callbacks.values(), key=lambda c: c.cname)
         lib.variants = sorted(self.variants.values(), key=lambda v: v.name)
         return lib
