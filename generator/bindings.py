@@ -44,6 +44,10 @@ class Callback:
     # stream handlers): it can fail, and its int result is -1 then, else the
     # length of the bytes it gave or took (virStreamSourceFunc), else 0.
     synchronous: bool = False
+    # Process-wide hooks without user data (virEventRegisterImpl's): the binding
+    # keeps one set; their void * belongs to a callback they are given (nested).
+    global_: bool = False
+    nested: tuple["Callback", ...] = ()
 
     @property
     def outputs(self) -> list[Step]:
@@ -187,10 +191,10 @@ def _callback_function(ft: FuncType) -> Function:
 
 
 def _callback(ft: FuncType, p: shim_plan.Plan) -> Callback:
-    extra = [] if any(a.type == "void *" for a in ft.args) else ["no user-data argument"]
+    extra: list[str] = []
     bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in",
                                                        "bytes_in", "out_bytes", "out_scalar", "buffer_max",
-                                                       "struct_in")]
+                                                       "struct_in", "callback")]
     problems = [x for x in [p.unsupported, *extra, *(f"{k} argument" for k in bad)] if x]
     return Callback(ft, p.steps, "; ".join(problems))
 
@@ -208,6 +212,9 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
     plans = {p.fn.name: p for p in shim_plan.plans(
         dataclasses.replace(full, decls=full.decls + tuple(pseudo)), set(), set())}
     cbs_by_name = {ft.name: _callback(ft, plans[ft.name]) for ft in fts}
+    cbs_by_name = {n: dataclasses.replace(c, nested=tuple(
+        cbs_by_name[s.ctype] for s in c.steps if s.kind == "callback" and s.ctype in cbs_by_name))
+        for n, c in cbs_by_name.items()}
     ours = {f.name for f in api.functions}
     frees = {fn.name: _element_frees(full, plans[fn.name].steps) for fn in api.functions}
     # A free function that a struct-array output's method calls itself.
@@ -228,9 +235,10 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                 problems.append(f"callback types {unknown} unknown")
             cbs = tuple(_sync(cbs_by_name[s.ctype], s.arg) for s in cb_steps
                         if s.ctype in cbs_by_name)
-            for s in cb_steps:
-                if not s.arg.opaque:
-                    problems.append(f"callback {s.arg.name} has no user-data argument")
+            if not any(s.arg.opaque for s in cb_steps):    # virEventRegisterImpl
+                cbs = tuple(dataclasses.replace(c, global_=True) for c in cbs)
+            elif not all(s.arg.opaque for s in cb_steps):
+                problems.append("callbacks with and without user data")
         elif step is not None:
             if fn.name in EVENT_FAMILIES:
                 prefix, types = EVENT_FAMILIES[fn.name]
@@ -244,7 +252,7 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
             else:
                 problems.append(f"callback type {step.ctype} unknown")
             if not step.arg.opaque and fn.name not in partners:
-                problems.append(f"callback {step.arg.name} has no user-data argument")
+                cbs = tuple(dataclasses.replace(c, global_=True) for c in cbs)
         if fn.name in used_by:
             problems = [f"frees an element of {used_by[fn.name]}'s result: "
                         "that method frees each one itself"]

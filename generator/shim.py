@@ -170,11 +170,7 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
             if isinstance(td, Typedef) and td.type.startswith("struct "):
                 return Step("struct_in", a, td.type[7:])
         if a.opaque or (t.endswith("Callback") or t.endswith("Func")) and t != "virFreeCallback":
-            ft = api.by_name.get(t)
-            if isinstance(ft, FuncType) and any(x.type.endswith(("Callback", "Func"))
-                                                 and x.type != "virFreeCallback" for x in ft.args):
-                return f"argument {a.name}: a callback that is given callbacks"
-            return Step("callback", a, t)
+            return Step("callback", a, t)   # virEventRegisterImpl's hooks are given callbacks
         return f"argument {a.name}: {t}"
     if a.length in ("VIR_UUID_BUFLEN",):
         return Step("out_uuid", a)

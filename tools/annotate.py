@@ -186,9 +186,18 @@ def function(fn: m.Function) -> m.Function:
 
 def functype(ft: m.FuncType) -> m.FuncType:
     """A callback type's arguments: pointers to scalars are what the callback
-    answers (virStreamSourceHoleFunc inData, length); the rest from OVERRIDES."""
+    answers (virStreamSourceHoleFunc inData, length), a callback it is given
+    comes with its user data; the rest from OVERRIDES."""
+    names = [a.name for a in ft.args]
+
     def one(a: m.Arg) -> m.Arg:
         changes: dict = {"dir": "out"} if a.type in SCALARS else {}
+        if a.type.endswith("Callback") and a.type != "virFreeCallback" and "opaque" in names:
+            # a callback handed to the callback (virEventAddHandleFunc cb), with its
+            # user data and free function
+            changes["opaque"] = "opaque"
+            if "ff" in names:
+                changes["free"] = "ff"
         changes.update(OVERRIDES.get((ft.name, a.name), {}))
         return replace(a, **changes) if changes else a
     return replace(ft, args=tuple(one(a) for a in ft.args))

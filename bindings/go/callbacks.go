@@ -46,6 +46,21 @@ func lookupCallbacks(id uintptr) []interface{} {
 	return []interface{}{v}
 }
 
+// Hooks without user data (virEventRegisterImpl's) are one set per process.
+var globalSet callbackSet
+
+func setGlobalCallbacks(set callbackSet) {
+	callbackMu.Lock()
+	defer callbackMu.Unlock()
+	globalSet = set
+}
+
+func globalCallbacks() callbackSet {
+	callbackMu.Lock()
+	defer callbackMu.Unlock()
+	return globalSet
+}
+
 func unregisterCallback(id uintptr) {
 	callbackMu.Lock()
 	defer callbackMu.Unlock()

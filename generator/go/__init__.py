@@ -81,6 +81,7 @@ class GoMethod:
     unregisters: bool = False                # passes back the callback a keyed method took
     callback_value: str = ""                 # what registerCallback keeps (a callbackSet for several)
     synchronous: bool = False                # callbacks called during the call only
+    global_callbacks: bool = False           # process-wide hooks (virEventRegisterImpl)
 
     @property
     def signature(self) -> str:
@@ -132,9 +133,12 @@ class GoCallback:
     go_params: tuple[tuple[str, str, str], ...]  # (cgo param name, cgo type, Go expression)
     go_args: tuple[tuple[str, str], ...]         # the Go func's (name, type)
     c_call: tuple[str, ...]                      # arguments the C trampoline passes on
-    results: tuple[str, ...] = ()                # synchronous: the Go func's results before err
+    results: tuple[str, ...] = ()                # the Go func's results (err last if fails)
     answers: tuple[str, ...] = ()                # Go statements storing them in C
-    done: str = ""                               # synchronous: the C result on success
+    done: str = ""                               # the C result from them
+    fails: bool = False                          # synchronous: its last result is an error
+    global_: bool = False                        # process-wide hooks: no user data
+    caller: bool = False                         # given to a hook: Go calls its C pointer
 
 
 @dataclass(frozen=True)
@@ -331,13 +335,28 @@ class _Planner:
         results, answers, done = [], [], "0"
         if not cb.synchronous and cb.outputs:
             raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             cparams.append(a.decl())
             s = by_name.get(a.name)
             p = conv.param(a.name)
-            if a.type == "void *":
+            if a.type == "void *" and cb.global_:   # the user data of a callback it is given
+                go_params.append((p, "unsafe.Pointer", ""))
+                c_call.append(a.name)
+            elif a.type == "void *":
                 go_params.append((p, "C.uintptr_t", ""))
                 c_call.append(f"(uintptr_t){a.name}")
+            elif a.name in frees:                   # its free function, bound to that data
+                data = conv.param(frees[a.name].arg.opaque)
+                go_params.append((p, "C.virFreeCallback",
+                                  f"func() {{ C.pyvirtgo_call_free({p}, {data}) }}"))
+                go_args.append((p, "func()"))
+                c_call.append(a.name)
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                go_params.append((p, "C." + s.ctype, self._caller(nested[s.ctype], p, s.arg.opaque)))
+                go_args.append((p, conv.type_name(s.ctype)))
+                c_call.append(a.name)
             elif a.name in lengths:
                 go_params.append((p, "C.int", ""))
                 c_call.append(a.name)
@@ -392,11 +411,34 @@ class _Planner:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
         if cb.synchronous:
             results.append("error")
+        elif cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            results.append("int")
+            done = "C.int(r0)"
         gc = GoCallback(cb.name, conv.type_name(cb.name), cb.ft.ret.type, tuple(cparams),
                         tuple(go_params), tuple(go_args), tuple(c_call), tuple(results),
-                        tuple(answers), done if cb.synchronous else "")
+                        tuple(answers), done if (cb.synchronous or results) else "",
+                        cb.synchronous, cb.global_)
         self.used_callbacks[cb.name] = gc
         return gc
+
+    def _caller(self, inner: shared.Callback, ptr: str, opaque: str | None) -> str:
+        """A Go func calling a C callback a hook is given, with its user data."""
+        gc = self.callback(inner)
+        self.used_callbacks[inner.name] = dataclasses.replace(gc, caller=True)
+        names = iter(n for n, _ in gc.go_args)
+        params, cargs = [], []
+        for a in inner.args:
+            if a.type == "void *":
+                cargs.append(self.conv.param(opaque or a.name))
+                continue
+            if a.type not in SCALARS and a.type not in self.enums:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+            gt, ct = _scalar(a.type, self.enums, self.conv)
+            n = next(names)
+            params.append(f"{n} {gt}")
+            cargs.append(f"{ct}({n})")
+        return (f"func({', '.join(params)}) {{ C.pyvirtgo_call_{inner.name}({ptr}, "
+                f"{', '.join(cargs)}) }}")
 
     # -- methods -------------------------------------------------------------
     def method(self, b: shared.Binding) -> GoMethod:
@@ -452,7 +494,7 @@ class _Planner:
         params = tuple((s.go, s.gotype if s.kind != "callback" else "") for s in steps if s.is_input)
         events: tuple[Event, ...] = ()
         cb_go = cb_c = cb_ct = event_arg = cb_value = ""
-        synchronous = False
+        synchronous = global_callbacks = False
         if cstep is not None:
             cb_ct = "C." + cstep.ctype
             if b.events:
@@ -479,6 +521,7 @@ class _Planner:
                 names = [conv.param(n) for n in gcs]
                 cb_value = names[0] if len(names) == 1 else f"callbackSet{{{', '.join(names)}}}"
                 synchronous = any(cb.synchronous for cb in b.callbacks)
+                global_callbacks = all(cb.global_ for cb in b.callbacks)
         # The result.
         ret_go = ""
         results = []
@@ -508,7 +551,7 @@ class _Planner:
         return GoMethod(fn.name, recv, conv.function(b.stem), params, tuple(steps),
                         tuple(results), b.result, ret_go, tuple(cargs), fail, wrapper,
                         cb_go, cb_c, cb_ct, events, event_arg, ref, b.keyed,
-                        bool(b.unregisters), cb_value, synchronous)
+                        bool(b.unregisters), cb_value, synchronous, global_callbacks)
 
     def run(self) -> Package:
         pkg, conv = self.pkg, self.conv

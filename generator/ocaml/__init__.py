@@ -455,6 +455,9 @@ class _Planner:
         for s in b.steps:
             if s.kind not in KINDS:
                 raise Unsupported(f"argument {s.arg.name}: conversion kind {s.kind}")
+        if any(cb.global_ for cb in b.callbacks):
+            raise Unsupported("process-wide hooks given callbacks (an application's own event "
+                              "loop): not generated for this language yet")
         lengths = {s.arg.name: conv.cvar(s.arg.name) for s in b.steps if s.kind == "buffer_max"}
         steps: list[OStep] = []
         counted: set[str] = set()

@@ -377,6 +377,9 @@ class _Planner:
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
             "out_alloc_ints")}
         synchronous = any(cb.synchronous for cb in b.callbacks)
+        if any(cb.global_ for cb in b.callbacks):
+            raise Unsupported("process-wide hooks given callbacks (an application's own event "
+                              "loop): not generated for this language yet")
         if len(b.callback_steps) > 1 and not synchronous:
             raise Unsupported("several callbacks kept after the call")
         cargs = []
