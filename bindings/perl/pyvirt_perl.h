@@ -397,4 +397,56 @@ static size_t pv_bytes_into(pTHX_ SV *sv, char *buf, size_t n)
     return len;
 }
 
+/* Hooks without user data (virEventRegisterImpl's): one hash of code refs by
+ * callback type for the process. */
+static HV *pv_globals;
+
+static void pv_globals_set(pTHX_ HV *hooks)
+{
+    HV *old = pv_globals;
+    pv_globals = (HV *)SvREFCNT_inc((SV *)hooks);
+    if (old)
+        SvREFCNT_dec((SV *)old);
+}
+
+/* A C function and its user data as a Perl code ref (a callback a hook is
+ * given, or its free function); the anonymous XSUB owns the pair. */
+struct pv_cfn {
+    void (*fn)(void);
+    void *opaque;
+};
+
+static SV *pv_cfn_new(pTHX_ XSUBADDR_t xsub, void (*fn)(void), void *opaque)
+{
+    struct pv_cfn d;
+    SV *data;
+    CV *cv = newXS(NULL, xsub, __FILE__);
+    d.fn = fn;
+    d.opaque = opaque;
+    data = newSVpvn((const char *)&d, sizeof(d));
+    CvXSUBANY(cv).any_ptr = data;
+    sv_magicext((SV *)cv, data, PERL_MAGIC_ext, NULL, NULL, 0);   /* the CV keeps it */
+    SvREFCNT_dec(data);
+    return newRV_noinc((SV *)cv);
+}
+
+static struct pv_cfn *pv_cfn_of(CV *cv)
+{
+    return (struct pv_cfn *)SvPVX((SV *)CvXSUBANY(cv).any_ptr);
+}
+
+/* The free function given with a callback: called at most once. */
+XS_INTERNAL(pv_xs_free)
+{
+    dXSARGS;
+    struct pv_cfn *d = pv_cfn_of(cv);
+    (void)items;
+    if (d->fn) {
+        virFreeCallback f = (virFreeCallback)d->fn;
+        d->fn = NULL;
+        f(d->opaque);
+    }
+    XSRETURN_EMPTY;
+}
+
 #endif

@@ -95,6 +95,7 @@ class PerlFunction:
     keyed: bool = False                     # remembers its callback for an unregister method
     unregisters: bool = False               # passes back the callback a keyed method took
     synchronous: bool = False               # its callbacks run during the call: a hash of code refs
+    global_callbacks: bool = False          # process-wide hooks: the hash is kept (pv_globals)
 
     @property
     def outputs(self) -> list[PerlStep]:
@@ -128,6 +129,8 @@ class PerlCallback:
     answers: tuple[str, ...] = ()
     nresults: int = 0
     done: str = ""
+    code: str = ""                   # C expression of the code ref to call
+    caller: tuple[str, ...] = ()     # given to a hook: C expressions of its arguments from ST(i)
 
 
 @dataclass
@@ -222,10 +225,21 @@ class _Planner:
         done = "0"
         if not cb.synchronous and cb.outputs:
             raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             s = by_name.get(a.name)
+            if a.type == "void *" and cb.global_:   # the data of a callback it is given
+                continue
             if a.type == "void *":
                 opaque = a.name
+            elif a.name in frees:                   # its free function: a code ref
+                data = frees[a.name].arg.opaque
+                pushes.append(f"pv_cfn_new(aTHX_ pv_xs_free, (void (*)(void)){a.name}, {data})")
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                inner = self._caller(nested[s.ctype])
+                pushes.append(f"pv_cfn_new(aTHX_ pv_xs_call_{inner.cname}, (void (*)(void)){a.name}, "
+                              f"{s.arg.opaque})")
             elif a.name in lengths:
                 continue
             elif s is None:
@@ -255,10 +269,31 @@ class _Planner:
                 answers.append(f"*{a.name} = ({s.ctype}){rd}(r[{len(answers)}]);")
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
+        if cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            answers.append("ret = SvOK(r[0]) ? (int)SvIV(r[0]) : -1;")
+            done = "ret"
+        code = (f"pv_callback_in(aTHX_ pv_globals, \"{cb.name}\")" if cb.global_
+                else f"pv_callback_in(aTHX_ (HV *){opaque}, \"{cb.name}\")" if cb.synchronous
+                else f"(SV *){opaque}")
         pc = PerlCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args),
                           tuple(pushes), opaque, tuple(answers), len(answers),
-                          done if cb.synchronous else "")
+                          done if (cb.synchronous or answers) else "", code)
         self.used_callbacks[cb.name] = pc
+        return pc
+
+    def _caller(self, inner: shared.Callback) -> PerlCallback:
+        """A C callback a hook is given, as a code ref: its arguments from ST(i)."""
+        pc = self.callback(inner)
+        args = []
+        for a in inner.args:
+            if a.type == "void *":
+                args.append("d->opaque")
+            elif a.type in SCALARS or a.type in self.enums:
+                args.append(f"({a.type}){_scalar(a.type, self.enums)[0]}(ST({len(args)}))")
+            else:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+        pc = dataclasses.replace(pc, caller=tuple(args))
+        self.used_callbacks[inner.name] = pc
         return pc
 
     def step(self, b: shared.Binding, s, index: int, lengths: dict[str, str]) -> PerlStep:
@@ -376,10 +411,8 @@ class _Planner:
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
             "out_alloc_ints")}
-        synchronous = any(cb.synchronous for cb in b.callbacks)
-        if any(cb.global_ for cb in b.callbacks):
-            raise Unsupported("process-wide hooks given callbacks (an application's own event "
-                              "loop): not generated for this language yet")
+        global_callbacks = bool(b.callbacks) and all(cb.global_ for cb in b.callbacks)
+        synchronous = any(cb.synchronous for cb in b.callbacks) or global_callbacks
         if len(b.callback_steps) > 1 and not synchronous:
             raise Unsupported("several callbacks kept after the call")
         cargs = []
@@ -436,7 +469,7 @@ class _Planner:
         return PerlFunction(fn.name, klass, name, usage, tuple(steps), (required, total), b.result,
                             fn.ret.type, ret_make, ret_klass, tuple(cargs), fail, cb_c, cb_ct,
                             events, event_c, b.refcount, flatten, b.owner, b.keyed,
-                            bool(b.unregisters), synchronous)
+                            bool(b.unregisters), synchronous, global_callbacks)
 
     def run(self) -> Module:
         mod, conv = self.mod, self.conv
