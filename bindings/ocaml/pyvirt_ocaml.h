@@ -365,4 +365,47 @@ static size_t pv_bytes_into(value s, char *buf, size_t n)
     return len;
 }
 
+/* Hooks without user data (virEventRegisterImpl's): one set for the process. */
+static struct pv_cbs pv_globals;
+
+/* A C function and its user data, in a custom block; pv_cfn_closure makes the
+ * OCaml closure over it that Pyvirt registered under `maker` (a callback a hook
+ * is given, or its free function). */
+struct pv_cfn {
+    void (*fn)(void);
+    void *opaque;
+};
+
+static struct custom_operations pv_cfn_ops = {
+    "pyvirt.cfn", custom_finalize_default, custom_compare_default, custom_hash_default,
+    custom_serialize_default, custom_deserialize_default, custom_compare_ext_default,
+    custom_fixed_length_default
+};
+
+static value pv_cfn_closure(const char *maker, void (*fn)(void), void *opaque)
+{
+    CAMLparam0();
+    CAMLlocal1(blk);
+    const value *mk = caml_named_value(maker);
+    struct pv_cfn *d;
+    blk = caml_alloc_custom(&pv_cfn_ops, sizeof(struct pv_cfn), 0, 1);
+    d = Data_custom_val(blk);
+    d->fn = fn;
+    d->opaque = opaque;
+    CAMLreturn(caml_callback(*mk, blk));
+}
+
+/* The free function given with a callback: called at most once. */
+CAMLprim value pv_call_free(value v_fn, value v_unit)
+{
+    struct pv_cfn *d = Data_custom_val(v_fn);
+    (void)v_unit;
+    if (d->fn) {
+        virFreeCallback f = (virFreeCallback)d->fn;
+        d->fn = NULL;
+        f(d->opaque);
+    }
+    return Val_unit;
+}
+
 #endif

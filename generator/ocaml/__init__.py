@@ -103,6 +103,7 @@ class OFunction:
     keyed: bool = False         # remembers its callback for an unregister function
     unregisters: bool = False   # passes back the callback a keyed function took
     synchronous: bool = False   # its callbacks run during the call: kept in a struct pv_cbs
+    global_callbacks: bool = False   # process-wide hooks: kept in pv_globals
 
     @property
     def stub_args(self) -> list[str]:
@@ -192,6 +193,10 @@ class OCallback:
     # tuple); done is the C result when it raised nothing.
     answers: tuple[str, ...] = ()
     done: str = ""
+    code: str = ""                   # C expression of the closure's root (value *)
+    # Given to a hook: the OCaml side makes a closure of pv_call_<cname> over the C
+    # pointer; caller: (OCaml type, C conversion) of each argument but the data.
+    caller: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -300,10 +305,23 @@ class _Planner:
             raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
         answers: list[tuple[str, str]] = []     # (C statement with {r}, OCaml type)
         done = "0"
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             s = by_name.get(a.name)
+            if a.type == "void *" and cb.global_:   # the data of a callback it is given
+                continue
             if a.type == "void *":
                 opaque = a.name
+            elif a.name in frees:                   # its free function: unit -> unit
+                data = frees[a.name].arg.opaque
+                makes.append(f"pv_cfn_closure(\"pyvirt.call_free\", (void (*)(void)){a.name}, {data})")
+                types.append("(unit -> unit)")
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                inner = self._caller(nested[s.ctype])
+                makes.append(f"pv_cfn_closure(\"pyvirt.call_{inner.cname}\", "
+                             f"(void (*)(void)){a.name}, {s.arg.opaque})")
+                types.append(f"({inner.mltype})")
             elif a.name in lengths:
                 continue
             elif s is None:
@@ -343,13 +361,34 @@ class _Planner:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
         if not makes:
             raise Unsupported(f"callback {cb.name}: no arguments")
+        if cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            answers.append(("ret = Int_val({r});", "int"))
+            done = "ret"
         result = " * ".join(t for _, t in answers) or "unit"
         stores = tuple(st.format(r="r" if len(answers) == 1 else f"Field(r, {i})")
                        for i, (st, _) in enumerate(answers))
         oc = OCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args), tuple(makes),
                        " -> ".join(types + [result]), opaque, conv.callback_constructor(cb.name),
-                       stores, done if cb.synchronous else "")
+                       stores, done if (cb.synchronous or answers) else "",
+                       (f"pv_cbs_find(&pv_globals, \"{cb.name}\")" if cb.global_
+                        else f"pv_cbs_find((struct pv_cbs *){opaque}, \"{cb.name}\")"
+                        if cb.synchronous else f"(value *){opaque}"))
         self.used_callbacks[cb.name] = oc
+        return oc
+
+    def _caller(self, inner: shared.Callback) -> OCallback:
+        """A C callback a hook is given, as an OCaml closure (pv_call_<name>)."""
+        oc = self.callback(inner)
+        args = []
+        for a in inner.args:
+            if a.type == "void *":
+                continue
+            if a.type not in SCALARS and a.type not in self.enums:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+            mt, rd, _ = _scalar(a.type, self.enums)
+            args.append((mt, f"({a.type}){rd}"))
+        oc = dataclasses.replace(oc, caller=tuple(args))
+        self.used_callbacks[inner.name] = oc
         return oc
 
     def step(self, b: shared.Binding, s, lengths: dict[str, str]) -> OStep:
@@ -455,9 +494,6 @@ class _Planner:
         for s in b.steps:
             if s.kind not in KINDS:
                 raise Unsupported(f"argument {s.arg.name}: conversion kind {s.kind}")
-        if any(cb.global_ for cb in b.callbacks):
-            raise Unsupported("process-wide hooks given callbacks (an application's own event "
-                              "loop): not generated for this language yet")
         lengths = {s.arg.name: conv.cvar(s.arg.name) for s in b.steps if s.kind == "buffer_max"}
         steps: list[OStep] = []
         counted: set[str] = set()
@@ -512,14 +548,16 @@ class _Planner:
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
             "out_alloc_ints")}
+        global_callbacks = bool(b.callbacks) and all(cb.global_ for cb in b.callbacks)
         synchronous = any(cb.synchronous for cb in b.callbacks)
-        if len(b.callback_steps) > 1 and not synchronous:
+        if len(b.callback_steps) > 1 and not (synchronous or global_callbacks):
             raise Unsupported("several callbacks kept after the call")
         cargs = []
         for i, a in enumerate(fn.args):
             if synchronous and a.name == cstep.arg.opaque:
                 cargs.append("(void *)&c_cbs")
-            elif synchronous and a.name in by_arg and by_arg[a.name].kind == "callback":
+            elif (synchronous or global_callbacks) and a.name in by_arg \
+                    and by_arg[a.name].kind == "callback":
                 cargs.append("pv_cb_" + by_arg[a.name].ctype)
             elif cstep is not None and a.name == cstep.arg.free:
                 cargs.append("pv_callback_free")
@@ -556,7 +594,7 @@ class _Planner:
                          fn.ret.type, ret_make, ret_obj, tuple(cargs), fail, cb_c,
                          cstep.ctype if cstep is not None else "", events, event_c, b.refcount,
                          b.owner, conv.object_type(b.owner) if b.owner else "", tuple(results),
-                         unit_arg, b.keyed, bool(b.unregisters), synchronous)
+                         unit_arg, b.keyed, bool(b.unregisters), synchronous, global_callbacks)
 
     def run(self) -> Library:
         lib, conv = self.lib, self.conv
