@@ -355,14 +355,15 @@ static value *pv_cbs_find(struct pv_cbs *c, const char *type)
     return NULL;
 }
 
-/* Copy the bytes of an OCaml string (at most n) into buf; how many. */
-static size_t pv_bytes_into(value s, char *buf, size_t n)
+/* Copy the bytes of an OCaml string into buf of n bytes: how many, or -1 when
+ * they do not fit (more than was asked for is refused, not cut). */
+static int pv_bytes_into(value s, char *buf, size_t n)
 {
     size_t len = caml_string_length(s);
     if (len > n)
-        len = n;
+        return -1;
     memcpy(buf, String_val(s), len);
-    return len;
+    return (int)len;
 }
 
 /* Hooks without user data (virEventRegisterImpl's): one set for the process. */

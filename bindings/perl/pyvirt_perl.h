@@ -328,8 +328,10 @@ static int pv_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cb
                 STRLEN n;
                 const char *p = SvPV(*r, n);
                 cred[i].result = malloc(n + 1);   /* libvirt frees it */
-                if (!cred[i].result)
-                    return -1;
+                if (!cred[i].result) {
+                    failed = 1;
+                    break;
+                }
                 memcpy(cred[i].result, p, n + 1);
                 cred[i].resultlen = n;
             }
@@ -386,15 +388,16 @@ static SV *pv_callback_in(pTHX_ HV *cbs, const char *type)
     return code ? *code : &PL_sv_undef;
 }
 
-/* Copy the bytes of sv (at most n) into buf; how many. */
-static size_t pv_bytes_into(pTHX_ SV *sv, char *buf, size_t n)
+/* Copy the bytes of sv into buf of n bytes: how many, or -1 when they do not
+ * fit (more than was asked for is refused, not cut). */
+static int pv_bytes_into(pTHX_ SV *sv, char *buf, size_t n)
 {
     STRLEN len = 0;
     const char *p = SvOK(sv) ? SvPV(sv, len) : "";
     if (len > n)
-        len = n;
+        return -1;
     memcpy(buf, p, len);
-    return len;
+    return (int)len;
 }
 
 /* Hooks without user data (virEventRegisterImpl's): one hash of code refs by

@@ -397,8 +397,10 @@ class _Planner:
                 go_params.append((p, "*C.char", ""))
                 go_args.append((conv.param(s.length), "int"))
                 c_call.append(a.name)
-                answers.append(f"n := copy(unsafe.Slice((*byte)(unsafe.Pointer({p})), int({n})), "
-                               f"r{len(results)})")
+                r = f"r{len(results)}"
+                answers += [f"if len({r}) > int({n}) {{ // more than asked for: refused, not cut",
+                            "\treturn -1", "}",
+                            f"n := copy(unsafe.Slice((*byte)(unsafe.Pointer({p})), int({n})), {r})"]
                 results.append("[]byte")
                 done = "C.int(n)"
             elif s.kind == "out_scalar":
