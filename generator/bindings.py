@@ -40,6 +40,19 @@ class Callback:
     ft: FuncType
     steps: tuple[Step, ...]
     unsupported: str = ""
+    # Called during the call that takes it (user data, no free function: the
+    # stream handlers): it can fail, and its int result is -1 then, else the
+    # length of the bytes it gave or took (virStreamSourceFunc), else 0.
+    synchronous: bool = False
+    # Process-wide hooks without user data (virEventRegisterImpl's): the binding
+    # keeps one set; their void * belongs to a callback they are given (nested).
+    global_: bool = False
+    nested: tuple["Callback", ...] = ()
+
+    @property
+    def outputs(self) -> list[Step]:
+        """What the callback answers: bytes, numbers (virStreamSourceHoleFunc)."""
+        return [s for s in self.steps if s.kind in OUT_KINDS]
 
     @property
     def name(self) -> str:
@@ -77,6 +90,11 @@ class Binding:
     events: tuple[EventChoice, ...] = ()        # for a RegisterAny family
     element_frees: tuple[tuple[str, str], ...] = ()   # (argument, libvirt's free function)
     list_frees: tuple[tuple[str, str], ...] = ()      # (argument, libvirt's list free function)
+    # A callback without user data that undoes a registration (virConnectDomainEventDeregister)
+    # names the registering function; that one is 'keyed': the binding remembers which
+    # function it registered per object, to pass libvirt the same C pointer back.
+    unregisters: str = ""
+    keyed: bool = False
 
     def element_free(self, s: Step) -> str:
         """The spec's function freeing one element of a struct-array output
@@ -99,6 +117,11 @@ class Binding:
     @property
     def callback_step(self) -> Step | None:
         return next((s for s in self.steps if s.kind == "callback"), None)
+
+    @property
+    def callback_steps(self) -> list[Step]:
+        """Every callback argument; several share one user data (virStreamSparseSendAll)."""
+        return [s for s in self.steps if s.kind == "callback"]
 
     @property
     def ret(self) -> Return:
@@ -223,10 +246,16 @@ def _callback_function(ft: FuncType) -> Function:
 
 
 def _callback(ft: FuncType, p: shim_plan.Plan) -> Callback:
-    extra = [] if any(a.type == "void *" for a in ft.args) else ["no user-data argument"]
-    bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in")]
+    extra: list[str] = []
+    bad = [s.kind for s in p.steps if s.kind not in ("object", "string", "scalar", "typed_in",
+                                                       "bytes_in", "out_bytes", "out_scalar", "buffer_max",
+                                                       "struct_in", "callback")]
     problems = [x for x in [p.unsupported, *extra, *(f"{k} argument" for k in bad)] if x]
     return Callback(ft, p.steps, "; ".join(problems))
+
+
+def _sync(cb: Callback, arg: Arg) -> Callback:
+    return dataclasses.replace(cb, synchronous=bool(arg.opaque and not arg.free))
 
 
 def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
@@ -238,6 +267,9 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
     plans = {p.fn.name: p for p in shim_plan.plans(
         dataclasses.replace(full, decls=full.decls + tuple(pseudo)), set(), set())}
     cbs_by_name = {ft.name: _callback(ft, plans[ft.name]) for ft in fts}
+    cbs_by_name = {n: dataclasses.replace(c, nested=tuple(
+        cbs_by_name[s.ctype] for s in c.steps if s.kind == "callback" and s.ctype in cbs_by_name))
+        for n, c in cbs_by_name.items()}
     ours = {f.name for f in api.functions}
     frees = {fn.name: _element_frees(full, plans[fn.name].steps) for fn in api.functions}
     list_frees = {fn.name: _element_frees(full, plans[fn.name].steps, "ListFree", " *")
@@ -247,6 +279,7 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
     for fn, fs in list_frees.items():
         for _, f in fs:
             used_by[f] = f"{used_by[f]} and {fn}" if f in used_by else fn
+    partners = _unregister_partners(api, plans)
     out = []
     for fn in api.functions:
         p = plans[fn.name]
@@ -254,8 +287,19 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
         cbs: tuple[Callback, ...] = ()
         events: tuple[EventChoice, ...] = ()
         problems = [p.unsupported] if p.unsupported else []
-        step = next((s for s in p.steps if s.kind == "callback"), None)
-        if step is not None:
+        cb_steps = [s for s in p.steps if s.kind == "callback"]
+        step = cb_steps[0] if cb_steps else None
+        if len(cb_steps) > 1:
+            unknown = [s.ctype for s in cb_steps if s.ctype not in cbs_by_name]
+            if unknown:
+                problems.append(f"callback types {unknown} unknown")
+            cbs = tuple(_sync(cbs_by_name[s.ctype], s.arg) for s in cb_steps
+                        if s.ctype in cbs_by_name)
+            if not any(s.arg.opaque for s in cb_steps):    # virEventRegisterImpl
+                cbs = tuple(dataclasses.replace(c, global_=True) for c in cbs)
+            elif not all(s.arg.opaque for s in cb_steps):
+                problems.append("callbacks with and without user data")
+        elif step is not None:
             if fn.name in EVENT_FAMILIES:
                 prefix, types = EVENT_FAMILIES[fn.name]
                 ids = sorted((e for e in full.enums if e.name.startswith(prefix) and not e.sentinel),
@@ -264,11 +308,11 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                                for e in ids if e.value < len(types))
                 cbs = tuple({c.callback.name: c.callback for c in events}.values())
             elif step.ctype in cbs_by_name:
-                cbs = (cbs_by_name[step.ctype],)
+                cbs = (_sync(cbs_by_name[step.ctype], step.arg),)
             else:
                 problems.append(f"callback type {step.ctype} unknown")
-            if not step.arg.opaque:
-                problems.append(f"callback {step.arg.name} has no user-data argument")
+            if not step.arg.opaque and fn.name not in partners:
+                cbs = tuple(dataclasses.replace(c, global_=True) for c in cbs)
         if fn.name in used_by and fn.name.endswith("ListFree"):
             problems = [f"frees the result of {used_by[fn.name]}: each frees it itself"]
         elif fn.name in used_by:
@@ -276,9 +320,24 @@ def bindings(api: Api, apis: list[Api] | None = None) -> list[Binding]:
                         "that method frees each one itself"]
         out.append(Binding(fn, owner, stem_of(fn, owner), p.steps, _result(fn, p),
                            "; ".join(problems), p.refcount, cbs, events, frees[fn.name],
-                           list_frees[fn.name]))
+                           list_frees[fn.name], partners.get(fn.name, ""),
+                           fn.name in partners.values()))
     assert len(out) == len(ours)
     return out
+
+
+def _unregister_partners(api: Api, plans: dict[str, shim_plan.Plan]) -> dict[str, str]:
+    """Functions taking a callback without user data, to undo what a function of the
+    same receiver registered with the same callback type and user data:
+    {virConnectDomainEventDeregister: virConnectDomainEventRegister}."""
+    def callback(fn: Function) -> Arg | None:
+        s = next((s for s in plans[fn.name].steps if s.kind == "callback"), None)
+        return s.arg if s else None
+    registers = {(owner_of(f), a.type): f.name for f in api.functions
+                 if (a := callback(f)) is not None and a.opaque}
+    return {f.name: registers[(owner_of(f), a.type)] for f in api.functions
+            if (a := callback(f)) is not None and not a.opaque
+            and len(f.args) == 2 and (owner_of(f), a.type) in registers}
 
 
 def callbacks(api: Api, apis: list[Api] | None = None) -> list[Callback]:

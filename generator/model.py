@@ -128,12 +128,15 @@ class Typedef:
 @dataclass(frozen=True)
 class Field:
     """<struct/field>; ex) name='state' type='unsigned char'; array: element count;
-    type 'union' or 'struct' with nested fields for an inline aggregate."""
+    type 'union' or 'struct' with nested fields for an inline aggregate.
+    length: the field counting a pointer field's elements; ex) identities ->
+    'nidentity'."""
     name: str
     type: str
     array: int | None = None
     fields: tuple[Field, ...] = ()
     deprecated: bool = False
+    length: str | None = None
 
 
 @dataclass(frozen=True)

@@ -133,11 +133,12 @@ VALUE_WITH_OUTPUTS = {
 }
 
 IN_KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "auth", "typed_in",
-            "strings_in", "bytes_in", "ints_in", "objects_in"}
+            "strings_in", "bytes_in", "ints_in", "objects_in", "struct_in"}
 OUT_KINDS = {"out_scalar", "out_struct", "out_string", "out_uuid", "out_uuidstr",
              "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
              "out_alloc_strings", "out_bytes", "out_struct_array", "out_structs",
-             "out_struct_block", "out_alloc_bytes", "out_structs_counted", "typed_grid"}
+             "out_struct_block", "out_alloc_bytes", "out_structs_counted", "typed_grid",
+             "out_alloc_ints"}
 
 
 def _enum_types(api: Api) -> set[str]:
@@ -179,12 +180,12 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
             return Step("uuid", a)
         if t == "virConnectAuthPtr":
             return Step("auth", a)
+        if t.startswith("const ") and t.endswith(" *"):   # a struct given to read
+            td = api.by_name.get(t[6:-2])
+            if isinstance(td, Typedef) and td.type.startswith("struct "):
+                return Step("struct_in", a, td.type[7:])
         if a.opaque or (t.endswith("Callback") or t.endswith("Func")) and t != "virFreeCallback":
-            ft = api.by_name.get(t)
-            if isinstance(ft, FuncType) and any(x.type.endswith(("Callback", "Func"))
-                                                 and x.type != "virFreeCallback" for x in ft.args):
-                return f"argument {a.name}: a callback that is given callbacks"
-            return Step("callback", a, t)
+            return Step("callback", a, t)   # virEventRegisterImpl's hooks are given callbacks
         return f"argument {a.name}: {t}"
     if a.length in ("VIR_UUID_BUFLEN",):
         return Step("out_uuid", a)
@@ -213,6 +214,9 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_struct_block", a, structs[t[:-2]])
     if t == "unsigned char **" and a.alloc == "callee":
         return Step("out_alloc_bytes", a)
+    if t == "int **" and a.alloc == "callee" and a.length:
+        # file descriptors; length: the output count, or 'return'
+        return Step("out_alloc_ints", a, "int", length=a.length)
     if t in structs:
         return Step("out_struct", a, structs[t])
     return f"output {a.name}: {t}"
@@ -260,7 +264,7 @@ def plan(fn: Function, api: Api, natives: set[str], handwritten: set[str], enums
     r = fn.ret
     counted = any(s.kind in ("out_objects", "out_ints", "out_strings", "out_alloc_strings",
                              "out_struct_array", "out_structs", "out_struct_block")
-                  for s in steps)
+                  or s.kind == "out_alloc_ints" and s.length == "return" for s in steps)
     if fn.name in RESULT_EXPRESSIONS:
         result = "expression"
     elif r.type == "unsigned char *" and any(s.kind == "out_scalar" and s.arg.name.endswith("_size")

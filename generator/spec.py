@@ -49,7 +49,8 @@ def _return(el, path: str) -> Return:
 def _fields(el, path: str) -> tuple[Field, ...]:
     return tuple(Field(name=_need(f, "name", path), type=_need(f, "type", path),
                        array=int(f.get("array")) if f.get("array") else None,
-                       fields=_fields(f, path), deprecated=_flag(f, "deprecated"))
+                       fields=_fields(f, path), deprecated=_flag(f, "deprecated"),
+                       length=f.get("length"))
                  for f in el.findall("field"))
 
 
@@ -132,7 +133,8 @@ def _put_args(el, args) -> None:
 def _put_fields(el, fields) -> None:
     for f in fields:
         sub = etree.SubElement(el, "field")
-        _set(sub, name=f.name, type=f.type, array=f.array, deprecated=f.deprecated)
+        _set(sub, name=f.name, type=f.type, array=f.array, deprecated=f.deprecated,
+             length=f.length)
         _put_fields(sub, f.fields)
 
 

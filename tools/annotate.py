@@ -40,6 +40,10 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainBlockPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virDomainMemoryPeek", "buffer"): {"dir": "out", "length": "size"},
     ("virConnectRegisterCloseCallback", "cb"): {"opaque": "opaque", "free": "freecb"},
+    # Stream handlers: the source fills a buffer of nbytes (its result says how
+    # much), the sink is given nbytes of data.
+    ("virStreamSourceFunc", "data"): {"dir": "out", "length": "nbytes"},
+    ("virStreamSinkFunc", "data"): {"length": "nbytes"},
     # Arrays of numbers the caller passes in, with their counts.
     ("virDomainSendKey", "keycodes"): {"dir": "in", "length": "nkeycodes"},
     ("virNodeGetFreePages", "pages"): {"dir": "in", "length": "npages"},
@@ -48,6 +52,10 @@ OVERRIDES: dict[tuple[str, str], dict] = {
     ("virDomainCreateXMLWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainCreateWithFiles", "files"): {"dir": "in", "length": "nfiles"},
     ("virDomainFDAssociate", "fds"): {"dir": "in", "length": "nfds"},
+    ("virDomainQemuMonitorCommandWithFiles", "infiles"): {"dir": "in", "length": "ninfiles"},
+    ("virDomainLxcEnterNamespace", "fdlist"): {"dir": "in", "length": "nfdlist"},
+    # NULL when the caller does not want the previous namespaces back.
+    ("virDomainLxcEnterNamespace", "oldfdlist"): {"nullable": True},
     # Caller-allocated arrays of structs, and the CPU maps beside them.
     ("virDomainGetVcpus", "info"): {"dir": "out", "length": "maxinfo"},
     ("virDomainGetVcpus", "cpumaps"): {"dir": "out", "length": "maxinfo*maplen",
@@ -128,6 +136,11 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
         changes["dir"] = "out"
     elif t.endswith("Ptr **") or t == "char ***":
         changes.update(dir="out", alloc="callee", length="return")
+    elif t == "int **":
+        # file descriptors the library allocates: counted by n<name> (an output)
+        # when there is one, else by the result
+        count = "n" + a.name
+        changes.update(dir="out", alloc="callee", length=count if count in names else "return")
     if changes.get("dir") == "out" and t in SCALARS:
         # int *ids + int maxids: a caller-provided array with its capacity
         # (a plain int; long long *seconds + unsigned int *nseconds is two outputs).
@@ -139,7 +152,7 @@ def _arg(fn: m.Function, a: m.Arg, names: list[str]) -> m.Arg:
         for cap in ("maxnames", "maxuuids", "nnames", "maxids"):
             if cap in names:
                 changes["length"] = cap
-    if "Callback" in t and not t.startswith("virFreeCallback"):
+    if ("Callback" in t or t.endswith("Func")) and not t.startswith("virFreeCallback"):
         if "opaque" in names:
             changes["opaque"] = "opaque"
         free = [n for n in names if n in ("freecb", "ff", "freefunc")]
@@ -171,3 +184,33 @@ def _return(fn: m.Function) -> m.Return:
 def function(fn: m.Function) -> m.Function:
     names = [a.name for a in fn.args]
     return replace(fn, ret=_return(fn), args=tuple(_arg(fn, a, names) for a in fn.args))
+
+
+def functype(ft: m.FuncType) -> m.FuncType:
+    """A callback type's arguments: pointers to scalars are what the callback
+    answers (virStreamSourceHoleFunc inData, length), a callback it is given
+    comes with its user data; the rest from OVERRIDES."""
+    names = [a.name for a in ft.args]
+
+    def one(a: m.Arg) -> m.Arg:
+        changes: dict = {"dir": "out"} if a.type in SCALARS else {}
+        if a.type.endswith("Callback") and a.type != "virFreeCallback" and "opaque" in names:
+            # a callback handed to the callback (virEventAddHandleFunc cb), with its
+            # user data and free function
+            changes["opaque"] = "opaque"
+            if "ff" in names:
+                changes["free"] = "ff"
+        changes.update(OVERRIDES.get((ft.name, a.name), {}))
+        return replace(a, **changes) if changes else a
+    return replace(ft, args=tuple(one(a) for a in ft.args))
+
+
+# Struct fields pointing to an array, and the field counting it (the naming
+# rules of the bindings cannot pair these).
+FIELD_LENGTHS = {("_virDomainEventGraphicsSubject", "identities"): "nidentity"}
+
+
+def struct(s: m.Struct) -> m.Struct:
+    return replace(s, fields=tuple(replace(f, length=FIELD_LENGTHS[(s.name, f.name)])
+                                   if (s.name, f.name) in FIELD_LENGTHS else f
+                                   for f in s.fields))

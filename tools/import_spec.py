@@ -246,7 +246,9 @@ def import_library(lib: str, include: str, libdir: str) -> m.Api:
     mac = []
     for h in info["headers"]:
         mac += macros(os.path.join(include, "libvirt", h), h[:-2])
-    decls = [annotate.function(d) if isinstance(d, m.Function) else d for d in decls]
+    decls = [annotate.function(d) if isinstance(d, m.Function)
+             else annotate.functype(d) if isinstance(d, m.FuncType)
+             else annotate.struct(d) if isinstance(d, m.Struct) else d for d in decls]
     return m.Api(lib, info["soname"], tuple(h[:-2] for h in info["headers"]), tuple(nodes),
                  tuple(mac + decls))
 

@@ -199,4 +199,214 @@ static void pv_call(value *root, int n, value *args)
     }
 }
 
+/* Callbacks without user data (virConnectDomainEventDeregister) are matched by
+ * libvirt on their C pointer, one trampoline per callback type: remember which
+ * closure each object registered per type (physical equality), and pass the
+ * trampoline back only for that one (any other gets pv_unregistered, which
+ * libvirt never saw). */
+struct pv_keyed {
+    void *obj;
+    const char *type;
+    value *closure;
+    struct pv_keyed *next;
+};
+static struct pv_keyed *pv_keyed_list;
+
+static void pv_unregistered(void)
+{
+}
+
+static struct pv_keyed **pv_keyed_find(void *obj, const char *type)
+{
+    struct pv_keyed **p = &pv_keyed_list;
+    while (*p && !((*p)->obj == obj && strcmp((*p)->type, type) == 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static void pv_keyed_drop(void *obj, const char *type)
+{
+    struct pv_keyed **p = pv_keyed_find(obj, type), *n = *p;
+    if (n) {
+        *p = n->next;
+        pv_callback_free(n->closure);
+        free(n);
+    }
+}
+
+static void pv_keyed_keep(void *obj, const char *type, value closure)
+{
+    struct pv_keyed *n;
+    pv_keyed_drop(obj, type);
+    n = malloc(sizeof(*n));
+    if (!n)
+        return;
+    n->obj = obj;
+    n->type = type;
+    n->closure = pv_callback_new(closure);
+    n->next = pv_keyed_list;
+    pv_keyed_list = n;
+}
+
+static int pv_keyed_is(void *obj, const char *type, value closure)
+{
+    struct pv_keyed *n = *pv_keyed_find(obj, type);
+    return n && *n->closure == closure;
+}
+
+/* virConnectAuth from a Pyvirt.auth record {credtype; callback}: the callback is
+ * called during the open with the credentials asked and answers each (string
+ * option list, in order); an exception refuses (the callback returns -1).
+ * pv_auth_free releases what pv_auth_from_value allocated. */
+static int pv_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+    CAMLparam0();
+    CAMLlocal4(list, item, rec, answers);
+    int i;
+    list = Val_emptylist;
+    for (i = (int)ncred - 1; i >= 0; i--) {
+        rec = caml_alloc_tuple(4);
+        Store_field(rec, 0, Val_int(cred[i].type));
+        Store_field(rec, 1, caml_copy_string(cred[i].prompt ? cred[i].prompt : ""));
+        Store_field(rec, 2, caml_copy_string(cred[i].challenge ? cred[i].challenge : ""));
+        Store_field(rec, 3, caml_copy_string(cred[i].defresult ? cred[i].defresult : ""));
+        item = caml_alloc(2, 0);
+        Store_field(item, 0, rec);
+        Store_field(item, 1, list);
+        list = item;
+    }
+    answers = caml_callback_exn(*(value *)cbdata, list);
+    if (Is_exception_result(answers))
+        CAMLreturnT(int, -1);
+    for (i = 0; i < (int)ncred && Is_block(answers); i++, answers = Field(answers, 1)) {
+        value a = Field(answers, 0);
+        if (Is_block(a)) {
+            mlsize_t n = caml_string_length(Field(a, 0));
+            cred[i].result = malloc(n + 1);   /* libvirt frees it */
+            if (!cred[i].result)
+                CAMLreturnT(int, -1);
+            memcpy(cred[i].result, String_val(Field(a, 0)), n + 1);
+            cred[i].resultlen = n;
+        }
+    }
+    CAMLreturnT(int, 0);
+}
+
+static void pv_auth_from_value(value v, virConnectAuthPtr auth)
+{
+    value l;
+    int n = 0;
+    memset(auth, 0, sizeof(*auth));
+    for (l = Field(v, 0); Is_block(l); l = Field(l, 1))
+        n++;
+    auth->credtype = calloc(n + 1, sizeof(int));
+    auth->cbdata = malloc(sizeof(value));
+    if (!auth->credtype || !auth->cbdata) {
+        free(auth->credtype);
+        free(auth->cbdata);
+        caml_raise_out_of_memory();
+    }
+    for (n = 0, l = Field(v, 0); Is_block(l); l = Field(l, 1))
+        auth->credtype[n++] = Int_val(Field(l, 0));
+    auth->ncredtype = n;
+    *(value *)auth->cbdata = Field(v, 1);
+    caml_register_generational_global_root((value *)auth->cbdata);
+    auth->cb = pv_auth_cb;
+}
+
+static void pv_auth_free(virConnectAuthPtr auth)
+{
+    if (!auth)
+        return;
+    caml_remove_generational_global_root((value *)auth->cbdata);
+    free(auth->cbdata);
+    free(auth->credtype);
+}
+
+/* Callbacks run during the call they are given to (the stream handlers) share
+ * one user data: their closures by callback type, rooted for the call. */
+#define PV_CBS_MAX 4
+struct pv_cbs {
+    int n;
+    const char *type[PV_CBS_MAX];
+    value closure[PV_CBS_MAX];
+};
+
+static void pv_cbs_add(struct pv_cbs *c, const char *type, value closure)
+{
+    c->type[c->n] = type;
+    c->closure[c->n] = closure;
+    caml_register_generational_global_root(&c->closure[c->n]);
+    c->n++;
+}
+
+static void pv_cbs_release(struct pv_cbs *c)
+{
+    while (c->n > 0)
+        caml_remove_generational_global_root(&c->closure[--c->n]);
+}
+
+static value *pv_cbs_find(struct pv_cbs *c, const char *type)
+{
+    int i;
+    for (i = 0; i < c->n; i++)
+        if (strcmp(c->type[i], type) == 0)
+            return &c->closure[i];
+    return NULL;
+}
+
+/* Copy the bytes of an OCaml string into buf of n bytes: how many, or -1 when
+ * they do not fit (more than was asked for is refused, not cut). */
+static int pv_bytes_into(value s, char *buf, size_t n)
+{
+    size_t len = caml_string_length(s);
+    if (len > n)
+        return -1;
+    memcpy(buf, String_val(s), len);
+    return (int)len;
+}
+
+/* Hooks without user data (virEventRegisterImpl's): one set for the process. */
+static struct pv_cbs pv_globals;
+
+/* A C function and its user data, in a custom block; pv_cfn_closure makes the
+ * OCaml closure over it that Pyvirt registered under `maker` (a callback a hook
+ * is given, or its free function). */
+struct pv_cfn {
+    void (*fn)(void);
+    void *opaque;
+};
+
+static struct custom_operations pv_cfn_ops = {
+    "pyvirt.cfn", custom_finalize_default, custom_compare_default, custom_hash_default,
+    custom_serialize_default, custom_deserialize_default, custom_compare_ext_default,
+    custom_fixed_length_default
+};
+
+static value pv_cfn_closure(const char *maker, void (*fn)(void), void *opaque)
+{
+    CAMLparam0();
+    CAMLlocal1(blk);
+    const value *mk = caml_named_value(maker);
+    struct pv_cfn *d;
+    blk = caml_alloc_custom(&pv_cfn_ops, sizeof(struct pv_cfn), 0, 1);
+    d = Data_custom_val(blk);
+    d->fn = fn;
+    d->opaque = opaque;
+    CAMLreturn(caml_callback(*mk, blk));
+}
+
+/* The free function given with a callback: called at most once. */
+CAMLprim value pv_call_free(value v_fn, value v_unit)
+{
+    struct pv_cfn *d = Data_custom_val(v_fn);
+    (void)v_unit;
+    if (d->fn) {
+        virFreeCallback f = (virFreeCallback)d->fn;
+        d->fn = NULL;
+        f(d->opaque);
+    }
+    return Val_unit;
+}
+
 #endif

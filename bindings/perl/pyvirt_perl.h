@@ -236,4 +236,220 @@ static void pv_call(pTHX_ SV *code)
         warn("PyVirt: callback died: %" SVf, SVfARG(ERRSV));
 }
 
+/* Callbacks without user data (virConnectDomainEventDeregister) are matched by
+ * libvirt on their C pointer, one trampoline per callback type: remember which
+ * code ref each object registered per type, and pass the trampoline back only
+ * for that one (any other gets pv_unregistered, which libvirt never saw). */
+struct pv_keyed {
+    void *obj;
+    const char *type;
+    SV *cv;
+    struct pv_keyed *next;
+};
+static struct pv_keyed *pv_keyed_list;
+
+static void pv_unregistered(void)
+{
+}
+
+static struct pv_keyed **pv_keyed_find(void *obj, const char *type)
+{
+    struct pv_keyed **p = &pv_keyed_list;
+    while (*p && !((*p)->obj == obj && strcmp((*p)->type, type) == 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static void pv_keyed_drop(pTHX_ void *obj, const char *type)
+{
+    struct pv_keyed **p = pv_keyed_find(obj, type), *n = *p;
+    if (n) {
+        *p = n->next;
+        SvREFCNT_dec(n->cv);
+        free(n);
+    }
+}
+
+static void pv_keyed_keep(pTHX_ void *obj, const char *type, SV *code)
+{
+    struct pv_keyed *n = malloc(sizeof(*n));
+    pv_keyed_drop(aTHX_ obj, type);
+    if (!n)
+        return;
+    n->obj = obj;
+    n->type = type;
+    n->cv = SvREFCNT_inc(SvRV(code));
+    n->next = pv_keyed_list;
+    pv_keyed_list = n;
+}
+
+static int pv_keyed_is(pTHX_ void *obj, const char *type, SV *code)
+{
+    struct pv_keyed *n = *pv_keyed_find(obj, type);
+    return n && SvROK(code) && SvRV(code) == n->cv;
+}
+
+/* virConnectAuth: a hash reference {credtype => [VIR_CRED_*...], callback => sub}.
+ * libvirt calls the code ref during the open with one hash per credential asked
+ * ({type, prompt, challenge, defresult}); it sets {result} in each, or dies to
+ * refuse.  The struct lives until the calling XS function returns. */
+static int pv_auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+    int failed;
+    unsigned int i;
+#ifdef PERL_IMPLICIT_CONTEXT
+    if (!PERL_GET_THX)
+        return -1;
+#endif
+    {
+        dTHX;
+        dSP;
+        HV **asked;
+        Newxz(asked, ncred + 1, HV *);
+        ENTER;
+        SAVETMPS;
+        SAVEFREEPV(asked);
+        PUSHMARK(SP);
+        for (i = 0; i < ncred; i++) {
+            HV *hv = newHV();
+            hv_stores(hv, "type", newSViv(cred[i].type));
+            hv_stores(hv, "prompt", cred[i].prompt ? newSVpv(cred[i].prompt, 0) : newSV(0));
+            hv_stores(hv, "challenge", cred[i].challenge ? newSVpv(cred[i].challenge, 0) : newSV(0));
+            hv_stores(hv, "defresult", cred[i].defresult ? newSVpv(cred[i].defresult, 0) : newSV(0));
+            asked[i] = hv;
+            XPUSHs(sv_2mortal(newRV_noinc((SV *)hv)));
+        }
+        PUTBACK;
+        call_sv((SV *)cbdata, G_DISCARD | G_EVAL);
+        failed = SvTRUE(ERRSV);
+        for (i = 0; !failed && i < ncred; i++) {
+            SV **r = hv_fetchs(asked[i], "result", 0);
+            if (r && SvOK(*r)) {
+                STRLEN n;
+                const char *p = SvPV(*r, n);
+                cred[i].result = malloc(n + 1);   /* libvirt frees it */
+                if (!cred[i].result) {
+                    failed = 1;
+                    break;
+                }
+                memcpy(cred[i].result, p, n + 1);
+                cred[i].resultlen = n;
+            }
+        }
+        FREETMPS;
+        LEAVE;
+    }
+    return failed ? -1 : 0;
+}
+
+static virConnectAuthPtr pv_auth(pTHX_ SV *sv, int index)
+{
+    virConnectAuthPtr auth;
+    HV *hv;
+    SV **types, **code;
+    AV *av;
+    SSize_t i, n;
+    if (!SvOK(sv))
+        return NULL;
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVHV)
+        pv_invalid_arg(aTHX_ "argument %d must be a hash reference {credtype, callback}", index);
+    hv = (HV *)SvRV(sv);
+    types = hv_fetchs(hv, "credtype", 0);
+    code = hv_fetchs(hv, "callback", 0);
+    if (!types || !SvROK(*types) || SvTYPE(SvRV(*types)) != SVt_PVAV)
+        pv_invalid_arg(aTHX_ "argument %d: credtype must be an array reference", index);
+    if (!code || !SvROK(*code) || SvTYPE(SvRV(*code)) != SVt_PVCV)
+        pv_invalid_arg(aTHX_ "argument %d: callback must be a code reference", index);
+    av = (AV *)SvRV(*types);
+    n = av_len(av) + 1;
+    Newxz(auth, 1, virConnectAuth);
+    SAVEFREEPV(auth);
+    Newxz(auth->credtype, n + 1, int);
+    SAVEFREEPV(auth->credtype);
+    for (i = 0; i < n; i++) {
+        SV **v = av_fetch(av, i, 0);
+        auth->credtype[i] = v ? (int)SvIV(*v) : 0;
+    }
+    auth->ncredtype = n;
+    auth->cb = pv_auth_cb;
+    auth->cbdata = *code;
+    return auth;
+}
+
+#ifndef G_LIST
+#define G_LIST G_ARRAY   /* perl before 5.36 */
+#endif
+
+/* Callbacks run during the call they are given to (the stream handlers) share
+ * one user data: a hash of their code refs by callback type. */
+static SV *pv_callback_in(pTHX_ HV *cbs, const char *type)
+{
+    SV **code = hv_fetch(cbs, type, strlen(type), 0);
+    return code ? *code : &PL_sv_undef;
+}
+
+/* Copy the bytes of sv into buf of n bytes: how many, or -1 when they do not
+ * fit (more than was asked for is refused, not cut). */
+static int pv_bytes_into(pTHX_ SV *sv, char *buf, size_t n)
+{
+    STRLEN len = 0;
+    const char *p = SvOK(sv) ? SvPV(sv, len) : "";
+    if (len > n)
+        return -1;
+    memcpy(buf, p, len);
+    return (int)len;
+}
+
+/* Hooks without user data (virEventRegisterImpl's): one hash of code refs by
+ * callback type for the process. */
+static HV *pv_globals;
+
+static void pv_globals_set(pTHX_ HV *hooks)
+{
+    HV *old = pv_globals;
+    pv_globals = (HV *)SvREFCNT_inc((SV *)hooks);
+    if (old)
+        SvREFCNT_dec((SV *)old);
+}
+
+/* A C function and its user data as a Perl code ref (a callback a hook is
+ * given, or its free function); the anonymous XSUB owns the pair. */
+struct pv_cfn {
+    void (*fn)(void);
+    void *opaque;
+};
+
+static SV *pv_cfn_new(pTHX_ XSUBADDR_t xsub, void (*fn)(void), void *opaque)
+{
+    struct pv_cfn d;
+    SV *data;
+    CV *cv = newXS(NULL, xsub, __FILE__);
+    d.fn = fn;
+    d.opaque = opaque;
+    data = newSVpvn((const char *)&d, sizeof(d));
+    CvXSUBANY(cv).any_ptr = data;
+    sv_magicext((SV *)cv, data, PERL_MAGIC_ext, NULL, NULL, 0);   /* the CV keeps it */
+    SvREFCNT_dec(data);
+    return newRV_noinc((SV *)cv);
+}
+
+static struct pv_cfn *pv_cfn_of(CV *cv)
+{
+    return (struct pv_cfn *)SvPVX((SV *)CvXSUBANY(cv).any_ptr);
+}
+
+/* The free function given with a callback: called at most once. */
+XS_INTERNAL(pv_xs_free)
+{
+    dXSARGS;
+    struct pv_cfn *d = pv_cfn_of(cv);
+    (void)items;
+    if (d->fn) {
+        virFreeCallback f = (virFreeCallback)d->fn;
+        d->fn = NULL;
+        f(d->opaque);
+    }
+    XSRETURN_EMPTY;
+}
+
 #endif

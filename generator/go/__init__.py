@@ -24,7 +24,8 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid",
+         "out_alloc_ints", "auth"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class GoMethod:
     events: tuple[Event, ...] = ()
     event_arg: str = ""                      # the Go parameter holding the event ID
     ref_result: str = ""                     # Ref function taken on a borrowed object result
+    keyed: bool = False                      # remembers its callback for an unregister method
+    unregisters: bool = False                # passes back the callback a keyed method took
+    callback_value: str = ""                 # what registerCallback keeps (a callbackSet for several)
+    synchronous: bool = False                # callbacks called during the call only
+    global_callbacks: bool = False           # process-wide hooks (virEventRegisterImpl)
 
     @property
     def signature(self) -> str:
@@ -131,6 +137,12 @@ class GoCallback:
     go_params: tuple[tuple[str, str, str], ...]  # (cgo param name, cgo type, Go expression)
     go_args: tuple[tuple[str, str], ...]         # the Go func's (name, type)
     c_call: tuple[str, ...]                      # arguments the C trampoline passes on
+    results: tuple[str, ...] = ()                # the Go func's results (err last if fails)
+    answers: tuple[str, ...] = ()                # Go statements storing them in C
+    done: str = ""                               # the C result from them
+    fails: bool = False                          # synchronous: its last result is an error
+    global_: bool = False                        # process-wide hooks: no user data
+    caller: bool = False                         # given to a hook: Go calls its C pointer
 
 
 @dataclass(frozen=True)
@@ -165,10 +177,14 @@ def _scalar(t: str, enums: dict[str, str], conv: Conventions) -> tuple[str, str]
 
 def _struct(s: Struct, conv: Conventions, enums: dict[str, str], ptrs: dict[str, str],
             nested) -> GoStruct:
-    """nested(cname) -> the Go struct of an array field's elements (virDomainInterface.addrs)."""
+    """nested(cname) -> the Go struct of an array field's elements (virDomainInterface.addrs,
+    virDomainEventGraphicsSubject.identities)."""
     fields = []
     names = {f.name for f in s.fields}
+    counts = {f.length for f in s.fields if f.length}   # the slice says its length
     for f in s.fields:
+        if f.name in counts:
+            continue
         cf = "c." + conv.cfield(f.name)
         shape = shared.nested_field(s, f, ptrs)
         if shape == "object":       # borrowed from the record: the Go value takes a reference
@@ -197,6 +213,10 @@ def _struct(s: Struct, conv: Conventions, enums: dict[str, str], ptrs: dict[str,
         elif not f.array and not f.fields and (f.type in SCALARS or f.type in enums):
             gt = _scalar(f.type, enums, conv)[0]
             fields.append(GoField(conv.field(f.name), gt, f"{gt}({cf})"))
+        elif f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+            elem = nested(f.type[:-3])
+            fields.append(GoField(conv.field(f.name), "[]" + elem.name,
+                                  f"fromC{elem.name}Slice({cf}, int(c.{conv.cfield(f.length)}))"))
         else:
             raise Unsupported(f"struct {s.name} field {f.name}: {f.type}")
     return GoStruct(s.name, conv.type_name(s.name), tuple(fields),
@@ -213,6 +233,7 @@ class _Planner:
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
         self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
         self.pkg = Package()
         self.used_structs: dict[str, GoStruct] = {}
         self.used_callbacks: dict[str, GoCallback] = {}
@@ -235,6 +256,9 @@ class _Planner:
         if k == "objects_in":     # a NULL-terminated array
             return GoStep(k, a.name, go, c, "[]*" + conv.object(s.ctype), "C." + s.ctype,
                           is_input=True)
+        if k == "auth":   # virConnectAuth: credential types and a callback (auth.go)
+            return GoStep(k, a.name, go, c, "*" + conv.type_name(a.type.removesuffix("Ptr")),
+                          is_input=True, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in"):
             n = self._length_arg(b, s.length)
             gt = {"typed_in": "TypedParams", "strings_in": "[]string", "bytes_in": "[]byte"}[k]
@@ -298,6 +322,13 @@ class _Planner:
             return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
                           length=conv.cvar(n.name), length_ctype="C.int", is_result=True,
                           owned=bool(gs.owned))
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return GoStep(k, a.name, go, c, "[]int", "C.int", is_result=True)
+            n = self._length_arg(b, s.length)
+            return GoStep(k, a.name, go, c, "[]int", "C.int", length=conv.cvar(n.name),
+                          length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
+                          is_result=True)
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -348,6 +379,9 @@ class _Planner:
         return a
 
     def struct(self, cname: str) -> GoStruct:
+        if cname not in self.structs:     # a typedef's name: its struct
+            td = self.typedefs.get(cname, "")
+            cname = td[7:] if td.startswith("struct ") else cname
         if cname not in self.used_structs:
             self.used_structs[cname] = _struct(self.structs[cname], self.conv, self.enums,
                                                self.ptrs, self.nested)
@@ -355,8 +389,9 @@ class _Planner:
 
     def nested(self, cname: str) -> GoStruct:
         """A struct that is also copied as an array field: it gets a Slice converter."""
-        self.pkg.sliced.add(cname)
-        return self.struct(cname)
+        gs = self.struct(cname)
+        self.pkg.sliced.add(gs.cname)
+        return gs
 
     def callback(self, cb: shared.Callback) -> GoCallback:
         if cb.unsupported:
@@ -367,13 +402,31 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length: s for s in cb.steps if s.length}
         cparams, go_params, go_args, c_call = [], [], [], []
+        results, answers, done = [], [], "0"
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             cparams.append(a.decl())
             s = by_name.get(a.name)
             p = conv.param(a.name)
-            if a.type == "void *":
+            if a.type == "void *" and cb.global_:   # the user data of a callback it is given
+                go_params.append((p, "unsafe.Pointer", ""))
+                c_call.append(a.name)
+            elif a.type == "void *":
                 go_params.append((p, "C.uintptr_t", ""))
                 c_call.append(f"(uintptr_t){a.name}")
+            elif a.name in frees:                   # its free function, bound to that data
+                data = conv.param(frees[a.name].arg.opaque)
+                go_params.append((p, "C.virFreeCallback",
+                                  f"func() {{ C.pyvirtgo_call_free({p}, {data}) }}"))
+                go_args.append((p, "func()"))
+                c_call.append(a.name)
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                go_params.append((p, "C." + s.ctype, self._caller(nested[s.ctype], p, s.arg.opaque)))
+                go_args.append((p, conv.type_name(s.ctype)))
+                c_call.append(a.name)
             elif a.name in lengths:
                 go_params.append((p, "C.int", ""))
                 c_call.append(a.name)
@@ -398,12 +451,66 @@ class _Planner:
                 go_params.append((p, "C.virTypedParameterPtr", f"typedParamsFromC({p}, C.int({n}))"))
                 go_args.append((p, "TypedParams"))
                 c_call.append(a.name)
+            elif s.kind == "struct_in":   # a struct given to read (graphics addresses)
+                gs = self.struct(s.ctype)
+                go_params.append((p, f"*C.struct_{s.ctype}", f"fromC{gs.name}({p})"))
+                go_args.append((p, "*" + gs.name))
+                c_call.append(f"(struct {s.ctype} *){a.name}")
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                n = conv.param(s.length)
+                go_params.append((p, "*C.char", f"C.GoBytes(unsafe.Pointer({p}), C.int({n}))"))
+                go_args.append((p, "[]byte"))
+                c_call.append(f"(char *){a.name}")
+                done = f"C.int({n})"
+            elif s.kind == "out_bytes":   # the source's buffer: it gives up to its length
+                n = conv.param(s.length)
+                go_params.append((p, "*C.char", ""))
+                go_args.append((conv.param(s.length), "int"))
+                c_call.append(a.name)
+                r = f"r{len(results)}"
+                answers += [f"if len({r}) > int({n}) {{ // more than asked for: refused, not cut",
+                            "\treturn -1", "}",
+                            f"n := copy(unsafe.Slice((*byte)(unsafe.Pointer({p})), int({n})), {r})"]
+                results.append("[]byte")
+                done = "C.int(n)"
+            elif s.kind == "out_scalar":
+                gt, ct = _scalar(s.ctype, self.enums, conv)
+                go_params.append((p, "*" + ct, ""))
+                c_call.append(a.name)
+                answers.append(f"*{p} = {ct}(r{len(results)})")
+                results.append(gt)
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
+        if cb.synchronous:
+            results.append("error")
+        elif cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            results.append("int")
+            done = "C.int(r0)"
         gc = GoCallback(cb.name, conv.type_name(cb.name), cb.ft.ret.type, tuple(cparams),
-                        tuple(go_params), tuple(go_args), tuple(c_call))
+                        tuple(go_params), tuple(go_args), tuple(c_call), tuple(results),
+                        tuple(answers), done if (cb.synchronous or results) else "",
+                        cb.synchronous, cb.global_)
         self.used_callbacks[cb.name] = gc
         return gc
+
+    def _caller(self, inner: shared.Callback, ptr: str, opaque: str | None) -> str:
+        """A Go func calling a C callback a hook is given, with its user data."""
+        gc = self.callback(inner)
+        self.used_callbacks[inner.name] = dataclasses.replace(gc, caller=True)
+        names = iter(n for n, _ in gc.go_args)
+        params, cargs = [], []
+        for a in inner.args:
+            if a.type == "void *":
+                cargs.append(self.conv.param(opaque or a.name))
+                continue
+            if a.type not in SCALARS and a.type not in self.enums:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+            gt, ct = _scalar(a.type, self.enums, self.conv)
+            n = next(names)
+            params.append(f"{n} {gt}")
+            cargs.append(f"{ct}({n})")
+        return (f"func({', '.join(params)}) {{ C.pyvirtgo_call_{inner.name}({ptr}, "
+                f"{', '.join(cargs)}) }}")
 
     # -- methods -------------------------------------------------------------
     def method(self, b: shared.Binding) -> GoMethod:
@@ -432,7 +539,7 @@ class _Planner:
         length_of = {}
         for s in steps:
             if s.length and s.kind in ("typed_in", "strings_in", "bytes_in", "ints_in", "typed_out",
-                                       "typed_alloc", "out_structs_counted"):
+                                       "typed_alloc", "out_structs_counted", "out_alloc_ints"):
                 length_of[s.length[2:]] = s
         for i, a in enumerate(fn.args):
             if cstep is not None and a.name == cstep.arg.free:
@@ -461,7 +568,8 @@ class _Planner:
             cargs.append(_carg(s))
         params = tuple((s.go, s.gotype if s.kind != "callback" else "") for s in steps if s.is_input)
         events: tuple[Event, ...] = ()
-        cb_go = cb_c = cb_ct = event_arg = ""
+        cb_go = cb_c = cb_ct = event_arg = cb_value = ""
+        synchronous = global_callbacks = False
         if cstep is not None:
             cb_ct = "C." + cstep.ctype
             if b.events:
@@ -478,9 +586,17 @@ class _Planner:
                 event_arg = conv.param(ev.name)
                 params = tuple((n, "interface{}" if t == "" else t) for n, t in params)
             else:
-                gc = self.callback(b.callbacks[0])
+                gcs = {cs.arg.name: self.callback(cb) for cs, cb in zip(b.callback_steps, b.callbacks)}
+                gc = gcs[cstep.arg.name]
                 cb_go, cb_c = gc.gotype, gc.cname
-                params = tuple((n, gc.gotype if t == "" else t) for n, t in params)
+                typed = {conv.param(n): g.gotype for n, g in gcs.items()}
+                params = tuple((n, typed.get(n, t) if t == "" else t) for n, t in params)
+                steps = [dataclasses.replace(x, elem=gcs[x.arg].cname, gotype=gcs[x.arg].gotype)
+                         if x.kind == "callback" else x for x in steps]
+                names = [conv.param(n) for n in gcs]
+                cb_value = names[0] if len(names) == 1 else f"callbackSet{{{', '.join(names)}}}"
+                synchronous = any(cb.synchronous for cb in b.callbacks)
+                global_callbacks = all(cb.global_ for cb in b.callbacks)
         # The result.
         ret_go = ""
         results = []
@@ -511,7 +627,8 @@ class _Planner:
             ref = f"vir{conv.object(fn.ret.type)}Ref"
         return GoMethod(fn.name, recv, conv.function(b.stem), params, tuple(steps),
                         tuple(results), b.result, ret_go, tuple(cargs), fail, wrapper,
-                        cb_go, cb_c, cb_ct, events, event_arg, ref)
+                        cb_go, cb_c, cb_ct, events, event_arg, ref, b.keyed,
+                        bool(b.unregisters), cb_value, synchronous, global_callbacks)
 
     def run(self) -> Package:
         pkg, conv = self.pkg, self.conv
@@ -543,9 +660,10 @@ def _carg(s: GoStep) -> str:
     if k == "scalar":
         return f"{s.ctype}({s.go})"
     if k == "callback":
-        return "cbPtr"
+        return s.c
     if k in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-             "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
+             "out_alloc_strings", "out_alloc_ints", "out_struct_array", "out_struct_block",
+             "out_alloc_bytes"):
         return "&" + s.c
     if k in ("out_uuid",):
         return f"&{s.c}[0]"

@@ -27,8 +27,9 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
-ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid",
+         "out_alloc_ints", "auth"}
+ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings", "out_alloc_ints",
                  *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 # Allocated by a stub before the call and released after it, success or not.
@@ -103,6 +104,10 @@ class OFunction:
     receiver_type: str          # its OCaml type
     results: tuple[tuple[str, str], ...]   # (kind: 'ret' or step arg, OCaml type) in order
     unit_arg: bool              # every OCaml argument is optional: a final ()
+    keyed: bool = False         # remembers its callback for an unregister function
+    unregisters: bool = False   # passes back the callback a keyed function took
+    synchronous: bool = False   # its callbacks run during the call: kept in a struct pv_cbs
+    global_callbacks: bool = False   # process-wide hooks: kept in pv_globals
 
     @property
     def stub_args(self) -> list[str]:
@@ -174,6 +179,7 @@ class OStruct:
     name: str
     fields: tuple[OField, ...]
     owned: tuple[str, ...] = ()   # char * fields a caller-filled element owns
+    uses: tuple[str, ...] = ()    # structs of its array fields: declared before it
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,15 @@ class OCallback:
     mltype: str                      # the closure's OCaml type
     opaque: str
     constructor: str
+    # Synchronous (the stream handlers): found by type in the user data (struct
+    # pv_cbs); answers store what the closure returns (r, or Field(r, i) of a
+    # tuple); done is the C result when it raised nothing.
+    answers: tuple[str, ...] = ()
+    done: str = ""
+    code: str = ""                   # C expression of the closure's root (value *)
+    # Given to a hook: the OCaml side makes a closure of pv_call_<cname> over the C
+    # pointer; caller: (OCaml type, C conversion) of each argument but the data.
+    caller: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,7 +215,7 @@ class Library:
     functions: list[OFunction] = field(default_factory=list)
     objects: list[tuple[str, str, str, str]] = field(default_factory=list)  # (module, type, C type, free)
     constants: list[tuple[str, str, str]] = field(default_factory=list)     # (name, type, value)
-    structs: list[OStruct] = field(default_factory=list)
+    structs: list[OStruct] = field(default_factory=list)     # a struct after those it uses
     callbacks: list[OCallback] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
@@ -227,6 +242,7 @@ class _Planner:
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
         self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
         self.lib = Library()
         self.used_structs: dict[str, OStruct] = {}
         self.used_callbacks: dict[str, OCallback] = {}
@@ -235,11 +251,20 @@ class _Planner:
     def struct(self, cname: str) -> OStruct:
         if cname in self.used_structs:
             return self.used_structs[cname]
+        if cname not in self.structs:     # a typedef's name: its struct
+            td = self.typedefs.get(cname, "")
+            cname = td[7:] if td.startswith("struct ") else cname
+            if cname in self.used_structs:
+                return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
         names = {f.name for f in s.fields}
+        counts = {f.length for f in s.fields if f.length}   # the array says its length
+        uses = []
         for f in s.fields:
             cf = "c->" + f.name
+            if f.name in counts:
+                continue
             shape = shared.nested_field(s, f, self.ptrs)
             if shape == "object":    # borrowed from the record: the OCaml value takes a reference
                 mt = self.conv.object_type(f.type)
@@ -249,7 +274,13 @@ class _Planner:
             elif shape == "structs":
                 inner = self.struct(self.ptrs[f.type])
                 self.lib.sliced.add(inner.cname)
+                uses.append(inner.cname)
                 mt, make = inner.name + " array", f"pv_structs_{inner.cname}({cf}, c->n{f.name})"
+            elif f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+                elem = self.struct(f.type[:-3])
+                self.lib.sliced.add(elem.cname)
+                uses.append(elem.cname)
+                mt, make = elem.name + " array", f"pv_structs_{elem.cname}({cf}, {cf} ? c->{f.length} : 0)"
             elif f.array and f.type == "char":
                 mt, make = "string", f"caml_copy_string({cf})"
             elif f.array and f.type == "unsigned char":
@@ -271,7 +302,8 @@ class _Planner:
             fields.append(OField(self.conv._safe(f.name), mt, make))
         if all(f.mltype == "float" for f in fields):
             raise Unsupported(f"struct {s.name}: only floats (OCaml unboxes such records)")
-        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields), shared.owned_strings(s))
+        os_ = OStruct(cname, self.conv.struct(cname), tuple(fields), shared.owned_strings(s),
+                      tuple(uses))
         self.used_structs[cname] = os_
         return os_
 
@@ -284,10 +316,27 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length for s in cb.steps if s.length}
         makes, types, opaque = [], [], ""
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        answers: list[tuple[str, str]] = []     # (C statement with {r}, OCaml type)
+        done = "0"
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             s = by_name.get(a.name)
+            if a.type == "void *" and cb.global_:   # the data of a callback it is given
+                continue
             if a.type == "void *":
                 opaque = a.name
+            elif a.name in frees:                   # its free function: unit -> unit
+                data = frees[a.name].arg.opaque
+                makes.append(f"pv_cfn_closure(\"pyvirt.call_free\", (void (*)(void)){a.name}, {data})")
+                types.append("(unit -> unit)")
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                inner = self._caller(nested[s.ctype])
+                makes.append(f"pv_cfn_closure(\"pyvirt.call_{inner.cname}\", "
+                             f"(void (*)(void)){a.name}, {s.arg.opaque})")
+                types.append(f"({inner.mltype})")
             elif a.name in lengths:
                 continue
             elif s is None:
@@ -306,13 +355,55 @@ class _Planner:
             elif s.kind == "typed_in":
                 makes.append(f"pv_typed_to_value({a.name}, {s.length})")
                 types.append("typed_params")
+            elif s.kind == "struct_in":   # a struct given to read: a record
+                st = self.struct(s.ctype)
+                makes.append(f"pv_struct_{st.cname}({a.name} ? {a.name} : "
+                             f"&(const struct {st.cname}){{0}})")
+                types.append(st.name)
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                makes.append(f"caml_alloc_initialized_string({s.length}, {a.name})")
+                types.append("string")
+                done = f"(int){s.length}"
+            elif s.kind == "out_bytes":   # the source's room; the closure returns the data
+                makes.append(f"Val_long({s.length})")
+                types.append("int")
+                answers.append((f"ret = (int)pv_bytes_into({{r}}, {a.name}, {s.length});", "string"))
+                done = "ret"
+            elif s.kind == "out_scalar":
+                mt, rd, _ = _scalar(s.ctype, self.enums)
+                answers.append((f"*{a.name} = ({s.ctype}){rd}({{r}});", mt))
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
         if not makes:
             raise Unsupported(f"callback {cb.name}: no arguments")
+        if cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            answers.append(("ret = Int_val({r});", "int"))
+            done = "ret"
+        result = " * ".join(t for _, t in answers) or "unit"
+        stores = tuple(st.format(r="r" if len(answers) == 1 else f"Field(r, {i})")
+                       for i, (st, _) in enumerate(answers))
         oc = OCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args), tuple(makes),
-                       " -> ".join(types + ["unit"]), opaque, conv.callback_constructor(cb.name))
+                       " -> ".join(types + [result]), opaque, conv.callback_constructor(cb.name),
+                       stores, done if (cb.synchronous or answers) else "",
+                       (f"pv_cbs_find(&pv_globals, \"{cb.name}\")" if cb.global_
+                        else f"pv_cbs_find((struct pv_cbs *){opaque}, \"{cb.name}\")"
+                        if cb.synchronous else f"(value *){opaque}"))
         self.used_callbacks[cb.name] = oc
+        return oc
+
+    def _caller(self, inner: shared.Callback) -> OCallback:
+        """A C callback a hook is given, as an OCaml closure (pv_call_<name>)."""
+        oc = self.callback(inner)
+        args = []
+        for a in inner.args:
+            if a.type == "void *":
+                continue
+            if a.type not in SCALARS and a.type not in self.enums:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+            mt, rd, _ = _scalar(a.type, self.enums)
+            args.append((mt, f"({a.type}){rd}"))
+        oc = dataclasses.replace(oc, caller=tuple(args))
+        self.used_callbacks[inner.name] = oc
         return oc
 
     def step(self, b: shared.Binding, s, lengths: dict[str, str]) -> OStep:
@@ -334,6 +425,8 @@ class _Planner:
         if k == "objects_in":     # a NULL-terminated array
             t = conv.object_type(s.ctype)
             return OStep(k, a.name, c, v, t + " array", s.ctype, label=label, obj=t)
+        if k == "auth":   # virConnectAuth: a record {credtype; callback} (types.j2)
+            return OStep(k, a.name, c, v, "auth option", a.type, nullable=True, label=label)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -360,6 +453,13 @@ class _Planner:
             return OStep(k, a.name, c, mltype="string")
         if k == "out_alloc_strings":
             return OStep(k, a.name, c, mltype="string array")
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return OStep(k, a.name, c, mltype="int array", ctype="int", make="Val_int")
+            n = self._length_arg(b, s.length)
+            return OStep(k, a.name, c, mltype="int array", ctype="int", make="Val_int",
+                         length=conv.cvar(n.name), length_ctype=n.type.rstrip(" *"),
+                         count=conv.cvar(n.name))
         if k in ("out_ints", "out_strings", "out_bytes"):
             expr = s.length or a.length or ""
             cap = lengths.get(expr)
@@ -469,6 +569,7 @@ class _Planner:
         cstep = b.callback_step
         events: tuple[Event, ...] = ()
         cb_c = event_c = ""
+        ocs: dict[str, OCallback] = {}
         if cstep is not None:
             if b.events:
                 supported: list[OCallback] = []
@@ -486,10 +587,11 @@ class _Planner:
                 event_c = conv.cvar("eventID")
                 cbtype = self._variant(b, supported).name
             else:
-                oc = self.callback(b.callbacks[0])
+                ocs = {cs.arg.name: self.callback(cb) for cs, cb in zip(b.callback_steps, b.callbacks)}
+                oc = ocs[cstep.arg.name]
                 cb_c, cbtype = oc.cname, oc.mltype
-            steps = [dataclasses.replace(p, mltype=cbtype) if p.kind == "callback" else p
-                     for p in steps]
+            steps = [dataclasses.replace(p, mltype=ocs[p.arg].mltype if not b.events else cbtype)
+                     if p.kind == "callback" else p for p in steps]
         # Trailing flags and nullable arguments are optional (?flags, ?name).
         inputs = [p for p in steps if p.is_input]
         optional: set[str] = set()
@@ -504,10 +606,19 @@ class _Planner:
         by_arg = {s.arg: s for s in steps}
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
-            "out_structs_counted")}
+            "out_structs_counted", "out_alloc_ints")}
+        global_callbacks = bool(b.callbacks) and all(cb.global_ for cb in b.callbacks)
+        synchronous = any(cb.synchronous for cb in b.callbacks)
+        if len(b.callback_steps) > 1 and not (synchronous or global_callbacks):
+            raise Unsupported("several callbacks kept after the call")
         cargs = []
         for i, a in enumerate(fn.args):
-            if cstep is not None and a.name == cstep.arg.free:
+            if synchronous and a.name == cstep.arg.opaque:
+                cargs.append("(void *)&c_cbs")
+            elif (synchronous or global_callbacks) and a.name in by_arg \
+                    and by_arg[a.name].kind == "callback":
+                cargs.append("pv_cb_" + by_arg[a.name].ctype)
+            elif cstep is not None and a.name == cstep.arg.free:
                 cargs.append("pv_callback_free")
             elif cstep is not None and a.name == cstep.arg.opaque:
                 cargs.append("(void *)c_" + cstep.arg.name + "_root")
@@ -546,7 +657,7 @@ class _Planner:
                          fn.ret.type, ret_make, ret_obj, tuple(cargs), fail, cb_c,
                          cstep.ctype if cstep is not None else "", events, event_c, b.refcount,
                          b.owner, conv.object_type(b.owner) if b.owner else "", tuple(results),
-                         unit_arg)
+                         unit_arg, b.keyed, bool(b.unregisters), synchronous, global_callbacks)
 
     def run(self) -> Library:
         lib, conv = self.lib, self.conv
@@ -575,9 +686,17 @@ class _Planner:
         clash = names & top
         if clash:
             raise ValueError(f"OCaml constants named as functions: {sorted(clash)}")
-        # An array field's record type comes before the records that hold it.
-        lib.structs = sorted(self.used_structs.values(),
-                             key=lambda s: (s.cname not in lib.sliced, s.cname))
+        # A record type comes before the records that hold it as an array field.
+        ordered: list[OStruct] = []
+
+        def place(st: OStruct) -> None:
+            if st not in ordered:
+                for u in st.uses:
+                    place(self.used_structs[u])
+                ordered.append(st)
+        for st in sorted(self.used_structs.values(), key=lambda s: s.cname):
+            place(st)
+        lib.structs = ordered
         lib.callbacks = sorted(self.used_callbacks.values(), key=lambda c: c.cname)
         lib.variants = sorted(self.variants.values(), key=lambda v: v.name)
         return lib
@@ -593,7 +712,8 @@ def _carg(s: OStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes",
+                  "out_alloc_ints"):
         return "&" + s.c
     if s.kind == "bytes_in":
         return f"({s.ctype} *){s.c}"

@@ -27,9 +27,10 @@ KINDS = {"object", "string", "scalar", "uuid", "callback", "buffer_max", "typed_
          "strings_in", "bytes_in", "out_scalar", "out_struct", "out_string", "out_uuid",
          "out_uuidstr", "out_ints", "out_strings", "out_objects", "typed_out", "typed_alloc",
          "out_alloc_strings", "out_bytes", "out_structs", "out_struct_array", "out_struct_block",
-         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid"}
+         "out_structs_counted", "out_alloc_bytes", "objects_in", "typed_grid",
+         "out_alloc_ints", "auth"}
 ARRAY_OUTPUTS = {"out_ints", "out_strings", "out_objects", "out_alloc_strings",
-                 "out_structs_counted", *shared.STRUCT_OUTPUTS}
+                 "out_structs_counted", "out_alloc_ints", *shared.STRUCT_OUTPUTS}
 NUMERIC_MACRO = re.compile(r"^[0-9\s()+*-]+$")
 
 
@@ -95,6 +96,10 @@ class PerlFunction:
     refcount: str = ""
     flatten: bool = False                   # the only output is an array: return its items
     receiver: str = ""                      # C type of $self
+    keyed: bool = False                     # remembers its callback for an unregister method
+    unregisters: bool = False               # passes back the callback a keyed method took
+    synchronous: bool = False               # its callbacks run during the call: a hash of code refs
+    global_callbacks: bool = False          # process-wide hooks: the hash is kept (pv_globals)
 
     @property
     def outputs(self) -> list[PerlStep]:
@@ -122,6 +127,14 @@ class PerlCallback:
     cparams: tuple[str, ...]
     pushes: tuple[str, ...]          # C expressions of the mortal SVs passed, in order
     opaque: str
+    # Synchronous (the stream handlers): the code ref is the user data's entry for
+    # this type; what it returns (r[0], r[1], ...) is stored by answers; done is the
+    # C result when it did not die.
+    answers: tuple[str, ...] = ()
+    nresults: int = 0
+    done: str = ""
+    code: str = ""                   # C expression of the code ref to call
+    caller: tuple[str, ...] = ()     # given to a hook: C expressions of its arguments from ST(i)
 
 
 @dataclass
@@ -160,6 +173,7 @@ class _Planner:
                       if isinstance(d, Typedef) and (d.type == "enum" or d.type in SCALARS)}
         self.structs = {d.name: d for d in all_decls if isinstance(d, Struct)}
         self.ptrs = shim_struct_ptrs(Api("all", "", (), (), tuple(all_decls)))
+        self.typedefs = {d.name: d.type for d in all_decls if isinstance(d, Typedef)}
         self.mod = Module()
         self.used_structs: dict[str, PerlStruct] = {}
         self.used_callbacks: dict[str, PerlCallback] = {}
@@ -167,11 +181,19 @@ class _Planner:
     def struct(self, cname: str) -> PerlStruct:
         if cname in self.used_structs:
             return self.used_structs[cname]
+        if cname not in self.structs:     # a typedef's name: its struct
+            td = self.typedefs.get(cname, "")
+            cname = td[7:] if td.startswith("struct ") else cname
+            if cname in self.used_structs:
+                return self.used_structs[cname]
         s = self.structs[cname]
         fields = []
         names = {f.name for f in s.fields}
+        counts = {f.length for f in s.fields if f.length}   # the array says its length
         for f in s.fields:
             cf = "c->" + f.name
+            if f.name in counts:
+                continue
             shape = shared.nested_field(s, f, self.ptrs)
             if shape == "object":    # borrowed from the record: the Perl object takes a reference
                 make = (f"({cf} ? pv_wrap(aTHX_ (vir{f.type[3:-3]}Ref({cf}), (void *){cf}), "
@@ -182,6 +204,10 @@ class _Planner:
                 self.struct(self.ptrs[f.type])
                 self.mod.sliced.add(self.ptrs[f.type])
                 make = f"pv_structs_{self.ptrs[f.type]}(aTHX_ {cf}, c->n{f.name})"
+            elif f.length and f.length in names and f.type.endswith("Ptr"):   # identities, nidentity
+                elem = self.struct(f.type[:-3])
+                self.mod.sliced.add(elem.cname)
+                make = f"pv_structs_{elem.cname}(aTHX_ {cf}, {cf} ? c->{f.length} : 0)"
             elif f.array and f.type == "char":
                 make = f"newSVpv({cf}, 0)"
             elif f.array and f.type == "unsigned char":
@@ -209,10 +235,25 @@ class _Planner:
         by_name = {s.arg.name: s for s in cb.steps}
         lengths = {s.length for s in cb.steps if s.length}
         pushes, opaque = [], ""
+        answers: list[str] = []
+        done = "0"
+        if not cb.synchronous and cb.outputs:
+            raise Unsupported(f"callback {cb.name}: outputs of a callback called later")
+        nested = {n.name: n for n in cb.nested}
+        frees = {x.arg.free: x for x in cb.steps if x.kind == "callback" and x.arg.free}
         for a in cb.args:
             s = by_name.get(a.name)
+            if a.type == "void *" and cb.global_:   # the data of a callback it is given
+                continue
             if a.type == "void *":
                 opaque = a.name
+            elif a.name in frees:                   # its free function: a code ref
+                data = frees[a.name].arg.opaque
+                pushes.append(f"pv_cfn_new(aTHX_ pv_xs_free, (void (*)(void)){a.name}, {data})")
+            elif s is not None and s.kind == "callback" and s.ctype in nested:
+                inner = self._caller(nested[s.ctype])
+                pushes.append(f"pv_cfn_new(aTHX_ pv_xs_call_{inner.cname}, (void (*)(void)){a.name}, "
+                              f"{s.arg.opaque})")
             elif a.name in lengths:
                 continue
             elif s is None:
@@ -227,11 +268,46 @@ class _Planner:
                 pushes.append(f"{_scalar(a.type, self.enums)[1]}({a.name})")
             elif s.kind == "typed_in":
                 pushes.append(f"pv_typed_to_sv(aTHX_ {a.name}, {s.length})")
+            elif s.kind == "struct_in":   # a struct given to read: a hash (undef for NULL)
+                st = self.struct(s.ctype)
+                pushes.append(f"({a.name} ? pv_struct_{st.cname}(aTHX_ {a.name}) : newSV(0))")
+            elif s.kind == "bytes_in":    # the sink's data: it takes all of it
+                pushes.append(f"newSVpvn({a.name}, {s.length})")
+                done = f"(int){s.length}"
+            elif s.kind == "out_bytes":   # the source's buffer: its code ref returns the data
+                pushes.append(f"newSVuv({s.length})")
+                answers.append(f"ret = (int)pv_bytes_into(aTHX_ r[{len(answers)}], {a.name}, {s.length});")
+                done = "ret"
+            elif s.kind == "out_scalar":
+                rd, _ = _scalar(s.ctype, self.enums)
+                answers.append(f"*{a.name} = ({s.ctype}){rd}(r[{len(answers)}]);")
             else:
                 raise Unsupported(f"callback {cb.name}: {s.kind}")
+        if cb.global_ and cb.ft.ret.type == "int":   # a watch or timer id, or a status
+            answers.append("ret = SvOK(r[0]) ? (int)SvIV(r[0]) : -1;")
+            done = "ret"
+        code = (f"pv_callback_in(aTHX_ pv_globals, \"{cb.name}\")" if cb.global_
+                else f"pv_callback_in(aTHX_ (HV *){opaque}, \"{cb.name}\")" if cb.synchronous
+                else f"(SV *){opaque}")
         pc = PerlCallback(cb.name, cb.ft.ret.type, tuple(a.decl() for a in cb.args),
-                          tuple(pushes), opaque)
+                          tuple(pushes), opaque, tuple(answers), len(answers),
+                          done if (cb.synchronous or answers) else "", code)
         self.used_callbacks[cb.name] = pc
+        return pc
+
+    def _caller(self, inner: shared.Callback) -> PerlCallback:
+        """A C callback a hook is given, as a code ref: its arguments from ST(i)."""
+        pc = self.callback(inner)
+        args = []
+        for a in inner.args:
+            if a.type == "void *":
+                args.append("d->opaque")
+            elif a.type in SCALARS or a.type in self.enums:
+                args.append(f"({a.type}){_scalar(a.type, self.enums)[0]}(ST({len(args)}))")
+            else:
+                raise Unsupported(f"callback {inner.name}: argument {a.name} given back to C")
+        pc = dataclasses.replace(pc, caller=tuple(args))
+        self.used_callbacks[inner.name] = pc
         return pc
 
     def step(self, b: shared.Binding, s, index: int, lengths: dict[str, str]) -> PerlStep:
@@ -249,6 +325,8 @@ class _Planner:
             return PerlStep(k, a.name, c, "const unsigned char *", index)
         if k == "objects_in":     # a NULL-terminated array
             return PerlStep(k, a.name, c, s.ctype, index, klass=conv.object(s.ctype))
+        if k == "auth":   # virConnectAuth: a hash {credtype, callback} (pyvirt_perl.h)
+            return PerlStep(k, a.name, c, a.type, index, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
             n = self._length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
@@ -298,6 +376,12 @@ class _Planner:
                             owned=bool(ps.owned), count=conv.cvar(n.name))
         if k == "out_objects":
             return PerlStep(k, a.name, c, s.ctype, klass=conv.object(s.ctype))
+        if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
+            if s.length == "return":
+                return PerlStep(k, a.name, c, "int", make="newSViv")
+            n = self._length_arg(b, s.length)
+            return PerlStep(k, a.name, c, "int", make="newSViv", length=conv.cvar(n.name),
+                            length_ctype=n.type.rstrip(" *"), count=conv.cvar(n.name))
         if k in shared.STRUCT_OUTPUTS:
             if b.result != "count":
                 raise Unsupported(f"output {a.name}: an array whose count the result does not give")
@@ -380,10 +464,18 @@ class _Planner:
         cstep = b.callback_step
         length_of = {s.length[2:]: s for s in steps if s.length and s.kind in (
             "typed_in", "strings_in", "bytes_in", "ints_in", "typed_out", "typed_alloc",
-            "out_structs_counted")}
+            "out_structs_counted", "out_alloc_ints")}
+        global_callbacks = bool(b.callbacks) and all(cb.global_ for cb in b.callbacks)
+        synchronous = any(cb.synchronous for cb in b.callbacks) or global_callbacks
+        if len(b.callback_steps) > 1 and not synchronous:
+            raise Unsupported("several callbacks kept after the call")
         cargs = []
         for i, a in enumerate(fn.args):
-            if cstep is not None and a.name == cstep.arg.free:
+            if synchronous and a.name == cstep.arg.opaque:
+                cargs.append("(void *)c_cbs")
+            elif synchronous and a.name in by_arg and by_arg[a.name].kind == "callback":
+                cargs.append("pv_cb_" + by_arg[a.name].ctype)
+            elif cstep is not None and a.name == cstep.arg.free:
                 cargs.append("pv_callback_free")
             elif cstep is not None and a.name == cstep.arg.opaque:
                 cargs.append("(void *)c_" + cstep.arg.name + "_sv")
@@ -414,7 +506,7 @@ class _Planner:
                 events = tuple(evs)
                 event_c = conv.cvar("eventID")
             else:
-                cb_c = self.callback(b.callbacks[0]).cname
+                cb_c = [self.callback(cb) for cb in b.callbacks][0].cname
         ret_make = ret_klass = ""
         if b.result in ("object", "borrowed_object"):
             ret_klass = conv.object(fn.ret.type)
@@ -432,7 +524,8 @@ class _Planner:
         total = index
         return PerlFunction(fn.name, klass, name, usage, tuple(steps), (required, total), b.result,
                             fn.ret.type, ret_make, ret_klass, tuple(cargs), fail, cb_c, cb_ct,
-                            events, event_c, b.refcount, flatten, b.owner)
+                            events, event_c, b.refcount, flatten, b.owner, b.keyed,
+                            bool(b.unregisters), synchronous, global_callbacks)
 
     def run(self) -> Module:
         mod, conv = self.mod, self.conv
@@ -464,7 +557,8 @@ def _carg(s: PerlStep) -> str:
     if s.kind == "callback":
         return "c_cb"
     if s.kind in ("out_scalar", "out_struct", "out_string", "typed_alloc", "out_objects",
-                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes"):
+                  "out_alloc_strings", "out_struct_array", "out_struct_block", "out_alloc_bytes",
+                  "out_alloc_ints"):
         return "&" + s.c
     if s.kind in ("bytes_in",):
         return f"({s.ctype} *){s.c}"
