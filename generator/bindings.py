@@ -189,6 +189,34 @@ def length_expr(expr: str, term) -> str:
     return " * ".join(parts)
 
 
+def binding_length(b: Binding, expr: str, local, param, cast, ret: str) -> str:
+    """length_expr for one binding's arguments: a buffer's capacity and an input
+    array's count by their C locals (local(name)), other scalars by param(name),
+    the result as ret; cast(x) makes each term an integer of the language."""
+    names = {"return": ret}
+    for s in b.steps:
+        if s.kind == "buffer_max":
+            names[s.arg.name] = local(s.arg.name)
+        elif s.kind == "scalar":
+            names[s.arg.name] = param(s.arg.name)
+        elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
+            names[s.length] = local(s.length)
+
+    def term(n: str) -> str:
+        if n not in names:
+            raise Unsupported(f"length {expr}: {n} is not an input")
+        return cast(names[n])
+    return length_expr(expr, term)
+
+
+def length_arg(b: Binding, name: str | None) -> Arg:
+    """The argument that a step's length names (Unsupported when none does)."""
+    a = next((x for x in b.fn.args if x.name == name), None)
+    if a is None:
+        raise Unsupported(f"length {name} is not an argument")
+    return a
+
+
 def grid(expr: str) -> tuple[str, str]:
     """The row length and row count of a 'typed_grid' output's length 'a*b': b rows
     of a entries each (virDomainGetCPUStats: nparams*ncpus)."""

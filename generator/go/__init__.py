@@ -260,13 +260,13 @@ class _Planner:
             return GoStep(k, a.name, go, c, "*" + conv.type_name(a.type.removesuffix("Ptr")),
                           is_input=True, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in"):
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             gt = {"typed_in": "TypedParams", "strings_in": "[]string", "bytes_in": "[]byte"}[k]
             ct = "*C.uchar" if "unsigned char" in a.type else "*C.char"
             return GoStep(k, a.name, go, c, gt, ct, length=conv.cvar(n.name),
                           length_ctype=_scalar(n.type, self.enums, conv)[1], is_input=True)
         if k == "ints_in":
-            n = self._length_arg(b, s.length or a.length)
+            n = shared.length_arg(b, s.length or a.length)
             gt, ct = _scalar(a.type.replace("const ", "").rstrip(" *"), self.enums, conv)
             return GoStep(k, a.name, go, c, "[]" + gt, ct, length=conv.cvar(n.name),
                           length_ctype=_scalar(n.type, self.enums, conv)[1], is_input=True)
@@ -318,14 +318,14 @@ class _Planner:
                           is_result=True)
         if k == "out_structs_counted":
             gs = self.struct(s.ctype)
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             return GoStep(k, a.name, go, c, "[]" + gs.name, "C.struct_" + s.ctype, gs.name,
                           length=conv.cvar(n.name), length_ctype="C.int", is_result=True,
                           owned=bool(gs.owned))
         if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
             if s.length == "return":
                 return GoStep(k, a.name, go, c, "[]int", "C.int", is_result=True)
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             return GoStep(k, a.name, go, c, "[]int", "C.int", length=conv.cvar(n.name),
                           length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
                           is_result=True)
@@ -347,7 +347,7 @@ class _Planner:
             return GoStep(k, a.name, go, c, "[]TypedParams", length=self._expr(b, s.length),
                           elem=self._expr(b, row), count=self._expr(b, rows), is_result=True)
         if k in ("typed_out", "typed_alloc"):
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
             return GoStep(k, a.name, go, c, "TypedParams", length=conv.cvar(n.name),
                           length_ctype=_scalar(n.type.rstrip(" *"), self.enums, conv)[1],
@@ -355,28 +355,9 @@ class _Planner:
         raise Unsupported(f"conversion kind {k}")
 
     def _expr(self, b: shared.Binding, expr: str) -> str:
-        """A length expression of the spec as a Go int: inputs by their Go names,
-        counted arrays' counts by their C locals, the result as cRet."""
-        conv, names = self.conv, {"return": "cRet"}
-        for s in b.steps:
-            if s.kind == "buffer_max":
-                names[s.arg.name] = conv.cvar(s.arg.name)
-            elif s.kind == "scalar":
-                names[s.arg.name] = conv.param(s.arg.name)
-            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
-                names[s.length] = conv.cvar(s.length)
-
-        def term(n: str) -> str:
-            if n not in names:
-                raise Unsupported(f"length {expr}: {n} is not an input")
-            return f"int({names[n]})"
-        return shared.length_expr(expr, term)
-
-    def _length_arg(self, b: shared.Binding, name: str | None):
-        a = next((x for x in b.fn.args if x.name == name), None)
-        if a is None:
-            raise Unsupported(f"length {name} is not an argument")
-        return a
+        """A length expression of the spec as a Go int (the result is cRet)."""
+        return shared.binding_length(b, expr, self.conv.cvar, self.conv.param, "int({})".format,
+                                     "cRet")
 
     def struct(self, cname: str) -> GoStruct:
         if cname not in self.structs:     # a typedef's name: its struct

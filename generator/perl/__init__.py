@@ -328,7 +328,7 @@ class _Planner:
         if k == "auth":   # virConnectAuth: a hash {credtype, callback} (pyvirt_perl.h)
             return PerlStep(k, a.name, c, a.type, index, nullable=True)
         if k in ("typed_in", "strings_in", "bytes_in", "ints_in"):
-            n = self._length_arg(b, s.length or a.length)
+            n = shared.length_arg(b, s.length or a.length)
             ctype = a.type.replace("const ", "").rstrip(" *").strip()
             rd = mk = ""
             if k == "ints_in":
@@ -370,7 +370,7 @@ class _Planner:
             return PerlStep(k, a.name, c, length=self._expr(b, a.length))
         if k == "out_structs_counted":
             ps = self.struct(s.ctype)
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             return PerlStep(k, a.name, c, "struct " + s.ctype, elem=s.ctype,
                             length=conv.cvar(n.name), length_ctype="int",
                             owned=bool(ps.owned), count=conv.cvar(n.name))
@@ -379,7 +379,7 @@ class _Planner:
         if k == "out_alloc_ints":   # file descriptors: counted by the result or an output
             if s.length == "return":
                 return PerlStep(k, a.name, c, "int", make="newSViv")
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             return PerlStep(k, a.name, c, "int", make="newSViv", length=conv.cvar(n.name),
                             length_ctype=n.type.rstrip(" *"), count=conv.cvar(n.name))
         if k in shared.STRUCT_OUTPUTS:
@@ -399,33 +399,16 @@ class _Planner:
             return PerlStep(k, a.name, c, length=self._expr(b, s.length),
                             elem=self._expr(b, row), count=self._expr(b, rows))
         if k in ("typed_out", "typed_alloc"):
-            n = self._length_arg(b, s.length)
+            n = shared.length_arg(b, s.length)
             cap = self.ov.get("typed_capacity", {}).get(b.fn.name, {}).get("capacity", 0)
             return PerlStep(k, a.name, c, length=conv.cvar(n.name),
                             length_ctype=n.type.rstrip(" *"), capacity=cap)
         raise Unsupported(f"conversion kind {k}")
 
     def _expr(self, b: shared.Binding, expr: str) -> str:
-        """A length expression of the spec in C: inputs and counts by their locals,
-        the result as ret."""
-        names = {"return": "ret"}
-        for s in b.steps:
-            if s.kind in ("buffer_max", "scalar"):
-                names[s.arg.name] = self.conv.cvar(s.arg.name)
-            elif s.kind in ("ints_in", "strings_in", "bytes_in") and s.length:
-                names[s.length] = self.conv.cvar(s.length)
-
-        def term(n: str) -> str:
-            if n not in names:
-                raise Unsupported(f"length {expr}: {n} is not an input")
-            return f"(int){names[n]}"
-        return shared.length_expr(expr, term)
-
-    def _length_arg(self, b: shared.Binding, name: str | None):
-        a = next((x for x in b.fn.args if x.name == name), None)
-        if a is None:
-            raise Unsupported(f"length {name} is not an argument")
-        return a
+        """A length expression of the spec in C (the result is ret)."""
+        return shared.binding_length(b, expr, self.conv.cvar, self.conv.cvar, "(int){}".format,
+                                     "ret")
 
     def function(self, b: shared.Binding) -> PerlFunction:
         conv, fn = self.conv, b.fn
