@@ -183,7 +183,7 @@ class EventDispatcher:
         self._lock = threading.Lock()
         self._callbacks: list[_CallbackRecord] = []
         self._queue: collections.deque[DomainEvent] = collections.deque()
-        self._next_id = 1
+        self._next_id = 0        # as libvirt's: ids count from 0, legacy ones included
         self._timer = -1
         self._timer_impl: Optional[eventloop.EventImpl] = None
 
@@ -211,10 +211,8 @@ class EventDispatcher:
                                         ErrorDomain.VIR_FROM_NONE,
                                         "event callback already tracked")
             self._ensure_timer()
-            callback_id = 0
-            if not legacy:
-                callback_id = self._next_id
-                self._next_id += 1
+            callback_id = self._next_id
+            self._next_id += 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
                                                    callback, free_cb, legacy, kind))
             return callback_id

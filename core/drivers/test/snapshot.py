@@ -201,26 +201,33 @@ class SnapshotMixin:
     def domain_revert_to_snapshot(self, snapshot: DomainSnapshot, flags: int) -> None:
         errors.check_flags(flags, REVERT_RUNNING | REVERT_PAUSED | REVERT_FORCE,
                            "testDomainRevertToSnapshot")
+        stopped = DomainEventType.VIR_DOMAIN_EVENT_STOPPED
+        started = DomainEventType.VIR_DOMAIN_EVENT_STARTED
+        suspended = DomainEventType.VIR_DOMAIN_EVENT_SUSPENDED
+        from_snapshot = {stopped: 6, started: 3, suspended: 5}    # each type's FROM_SNAPSHOT
         with self.lock:
             obj, snap = self._snap(snapshot)
-            want_running = (snap.state != "shutoff" or flags & (REVERT_RUNNING | REVERT_PAUSED))
-            was_active = obj.is_active()
-            if obj.is_active() and not want_running:
-                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, 6)
-                self._stop(obj, snapshot.domain, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
+            pause = (flags & REVERT_PAUSED or snap.state == "paused") and not flags & REVERT_RUNNING
+            # libvirt 9.0's test driver reloads an active domain by stopping and starting it
+            if obj.is_active():
+                self._stop(obj, snapshot.domain,
+                           DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
+                self._event(obj, stopped, from_snapshot[stopped])
             new_def = snap.domain.copy()
             new_def.id = obj.def_.id
             obj.def_ = new_def
-            if want_running:
-                if not was_active:
-                    self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                    snapshot.domain.id = obj.id
-                    self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STARTED, 3)
-                obj.set_state(DomainState.VIR_DOMAIN_RUNNING,
-                              DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                if snap.state == "paused" or flags & REVERT_PAUSED:
-                    obj.set_state(DomainState.VIR_DOMAIN_PAUSED, 7)
-                    self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_SUSPENDED, 3)
+            if snap.state != "shutoff":
+                self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
+                snapshot.domain.id = obj.id
+                self._event(obj, started, from_snapshot[started])
+                if pause:
+                    obj.set_state(DomainState.VIR_DOMAIN_PAUSED, 7)   # PAUSED_FROM_SNAPSHOT
+                    self._event(obj, suspended, from_snapshot[suspended])
+            elif flags & (REVERT_RUNNING | REVERT_PAUSED):
+                # as libvirt 9.0's: the events of a start, the domain left shut off
+                self._event(obj, started, from_snapshot[started])
+                if pause:
+                    self._event(obj, suspended, from_snapshot[suspended])
             obj.private["current_snapshot"] = snap.name
 
     def domain_snapshot_delete(self, snapshot: DomainSnapshot, flags: int) -> None:
