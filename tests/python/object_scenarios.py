@@ -151,6 +151,36 @@ def network_events():
     return out
 
 
+@scenario
+def event_registration():
+    """Which second registrations libvirt refuses: the same event, object and
+    connection, whatever the Python callback."""
+    ev = Events()
+    conn, other = libvirt.open(URI), libvirt.open(URI)
+    f, g = (lambda *a: None), (lambda *a: None)
+    out = {}
+    for kind, obj in (("domain", conn.lookupByName("test")),
+                      ("network", conn.networkLookupByName("default")),
+                      ("storagePool", conn.storagePoolLookupByName("default-pool")),
+                      ("nodeDevice", conn.nodeDeviceLookupByName("computer"))):
+        register = getattr(conn, kind + "EventRegisterAny")
+        first = code(register, None, 0, f, None)
+        out[kind] = [first, code(register, None, 0, g, 1), code(register, obj, 0, f, None),
+                     code(register, None, 1, f, None),
+                     code(getattr(other, kind + "EventRegisterAny"), None, 0, f, None)]
+        deregister = getattr(conn, kind + "EventDeregisterAny")
+        deregister(first[1])
+        out[kind].append(code(register, None, 0, g, None))
+        for result in out[kind][2:]:     # leave no callback behind
+            if result[0] == "ok":
+                deregister(result[1]) if result is not out[kind][4] else \
+                    getattr(other, kind + "EventDeregisterAny")(result[1])
+    ev.close()
+    conn.close()
+    other.close()
+    return out
+
+
 POOL_XML = """<pool type='dir'><name>{name}</name><target><path>/{name}-path</path>
 </target></pool>"""
 VOL_XML = """<volume><name>{name}</name><capacity unit='MiB'>{mib}</capacity>
@@ -494,6 +524,25 @@ def error_cases():
                         if isinstance(e.err, tuple) else list(e.err[:3]) == err(e)[:3]]
     conn.close()
     out["closed"] = expect_error(conn.lookupByName, "test")
+    return out
+
+
+@scenario
+def last_error():
+    """A successful call clears the thread's last error; an event id libvirt-python
+    has no callback for fails before libvirt is asked (no libvirt error)."""
+    conn = libvirt.open(URI)
+    expect_error(conn.lookupByName, "nope")
+    out = {"after_error": libvirt.virGetLastError() is not None}
+    conn.lookupByName("test").info()
+    out["after_success"] = libvirt.virGetLastError()
+    f = (lambda *a: None)
+    out["unknown_ids"] = [
+        [code(getattr(conn, kind + "EventRegisterAny"), None, eid, f, None),
+         libvirt.virGetLastError()]
+        for kind, eid in (("domain", 27), ("domain", -1), ("network", 1),
+                          ("storagePool", 2), ("nodeDevice", 2), ("secret", 2))]
+    conn.close()
     return out
 
 

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.skipif(not (BUILD / "python" / "libvirt.py").exists()
                                 reason="run `make build` first")
 SYSTEM = os.path.exists("/usr/lib/python3/dist-packages/libvirt.py")
 IMPLS = ("pyvirt", "real") + (("system",) if SYSTEM else ())
-SCENARIOS = ("networks", "network_update", "network_events", "storage_pools",
+SCENARIOS = ("networks", "network_update", "network_events", "event_registration", "storage_pools",
              "storage_volumes", "storage_volume_streams", "storage_events", "interfaces",
              "interface_transactions", "node_devices", "secrets", "snapshots",
-             "snapshot_revert", "checkpoints", "error_cases")
+             "snapshot_revert", "checkpoints", "error_cases", "last_error")
 NO_SUPPORT, OPERATION_INVALID, INVALID_ARG = 3, 55, 8
 _RUNS: dict[str, dict] = {}
 
@@ -62,6 +62,12 @@ def test_object_events_ids_count_from_zero():
     assert [ev[1:3] for ev in e["events"]] == [[0, 0], [2, 0], [3, 0], [1, 0]]
 
 
+def test_second_registration_of_an_event_is_refused():
+    r = get("pyvirt", "event_registration")["domain"]
+    assert r[1][:2] == ["error", INVALID_ARG]                          # another callback
+    assert r[2][0] == r[3][0] == r[4][0] == r[5][0] == "ok"    # object, event, conn; freed
+
+
 def test_storage():
     p = get("pyvirt", "storage_pools")
     assert p["info"] == [2, 107374182400, 0, 107374182400]
@@ -87,3 +93,9 @@ def test_errors():
     assert e["bad_uuid"][:3] == [INVALID_ARG, 19, "uuidstr in virNetworkLookupByUUIDString "
                                                   "must be a valid UUID"]
     assert e["no_network"][:2] == [43, 12] and e["no_volume"][:2] == [50, 12]
+
+
+def test_success_clears_the_last_error():
+    e = get("pyvirt", "last_error")
+    assert e["after_error"] and e["after_success"] is None
+    assert e["unknown_ids"][0] == [["error", None, None], None]
