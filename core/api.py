@@ -106,10 +106,16 @@ def _entry(conn: Connect, c_name: str, public: Optional[str] = None,
 
 
 def _call_dom(dom: Any, fn: str, entry: str, *args: Any, write: bool = False) -> Any:
-    d = _dom(dom, fn)
-    if write:
-        _writable(d.conn, fn)
-    return _entry(d.conn, entry, fn)(d, *args)
+    # _dom, _writable and _entry inlined: most domain calls come this way
+    if not isinstance(dom, Domain) or dom.conn.closed:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
+    conn = dom.conn
+    if write and conn.readonly:
+        raise errors.operation_denied(fn, D)
+    call = conn.driver.entry_point(entry)
+    if call is None:
+        raise errors.no_support(fn, D)
+    return call(dom, *args)
 
 
 # -- library and connections

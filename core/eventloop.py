@@ -152,8 +152,9 @@ class DefaultEventLoop:
             timeout = self._timeouts.get(timer)
             if timeout is not None and not timeout.deleted:
                 timeout.frequency = ms
-                timeout.expires = time.monotonic() + max(ms, 0) / 1000
-                self._wakeup()
+                if ms >= 0:   # a disabled timer needs no expiry, nor a loop woken for it
+                    timeout.expires = time.monotonic() + ms / 1000
+                    self._wakeup()
 
     def remove_timeout(self, timer: int) -> int:
         with self._lock:
@@ -187,19 +188,24 @@ class DefaultEventLoop:
 
     def run_once(self) -> int:
         """One iteration: wait, run due timers, then ready watches (virEventRunDefaultImpl)."""
+        me = threading.get_ident()
         with self._lock:
-            self._running.add(threading.get_ident())
+            self._running.add(me)
             poller, wait = self._poll_setup()
+            # a timer due now and no watch to look at: poll(0) would find only the
+            # wake-up pipe, which matters to a loop about to block, not to this one
+            skip_poll = wait == 0 and not self._handles
         try:
-            ready = poller.poll(None if wait is None else int(wait * 1000 + 0.999))
+            ready = [] if skip_poll else poller.poll(
+                None if wait is None else int(wait * 1000 + 0.999))
         except InterruptedError:
             ready = []
         with self._lock:
             if poller is self._poller_in_use:
                 self._poller_in_use = None
-            revents = dict(ready)
+            revents = dict(ready) if ready else None
             # drain the wake-up pipe only when it woke us (saves a failing read)
-            if revents.pop(self._wake_r, None) is not None:
+            if revents and revents.pop(self._wake_r, None) is not None:
                 try:
                     while os.read(self._wake_r, 512):
                         pass
@@ -220,12 +226,17 @@ class DefaultEventLoop:
             for h, events in fired:
                 if not h.deleted:
                     h.cb(h.watch, h.fd, events)
-        self._cleanup()
+        self._cleanup(me)
         return 0
 
-    def _cleanup(self) -> None:
+    def _cleanup(self, me: int) -> None:
+        if not self._garbage:
+            # Without the lock: _wakeup reading a stale set only writes the pipe once
+            # too often, or skips it for a loop that re-reads its state anyway.
+            self._running.discard(me)
+            return
         with self._lock:
-            self._running.discard(threading.get_ident())
+            self._running.discard(me)
             if not self._garbage:
                 return
             self._garbage = False

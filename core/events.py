@@ -22,6 +22,7 @@ import dataclasses
 import enum
 import threading
 import traceback
+import weakref
 from typing import Any, Callable, Optional
 
 from . import errors, eventloop
@@ -149,6 +150,8 @@ class DomainEvent:
     kind: str = KIND_DOMAIN
 
     def handle(self, conn: Connect) -> Any:
+        if self.kind == KIND_DOMAIN:
+            return Domain(conn, self.name, self.uuid, self.id)
         if self.kind == KIND_NETWORK:
             return Network(conn, self.name, self.uuid)
         if self.kind == KIND_POOL:
@@ -183,7 +186,9 @@ class EventDispatcher:
         self._lock = threading.Lock()
         self._callbacks: list[_CallbackRecord] = []
         self._queue: collections.deque[DomainEvent] = collections.deque()
-        self._next_id = 0        # as libvirt's: ids count from 0, legacy ones included
+        # As libvirt's: ids count from 0, legacy ones included, per driver state
+        # (test:///default starts again from 0 once its last connection closes).
+        self._next_ids: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
         self._timer = -1
         self._timer_impl: Optional[eventloop.EventImpl] = None
 
@@ -211,8 +216,8 @@ class EventDispatcher:
                                         ErrorDomain.VIR_FROM_NONE,
                                         "event callback already tracked")
             self._ensure_timer()
-            callback_id = self._next_id
-            self._next_id += 1
+            callback_id = self._next_ids.get(conn.driver, 0)
+            self._next_ids[conn.driver] = callback_id + 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
                                                    callback, free_cb, legacy, kind))
             return callback_id
@@ -266,9 +271,11 @@ class EventDispatcher:
                 return  # nobody can ever receive it: libvirt drops it too
             if not any(r.conn.driver is event.source for r in self._callbacks):
                 return
+            armed = bool(self._queue)   # _on_timer empties the queue as it disarms
             self._queue.append(event)
             impl, timer = self._timer_impl, self._timer
-        impl.update_timeout(timer, 0)
+        if not armed:
+            impl.update_timeout(timer, 0)
 
     def _on_timer(self, timer: int) -> None:
         with self._lock:
