@@ -185,6 +185,7 @@ class EventDispatcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._callbacks: list[_CallbackRecord] = []
+        self._sources: dict[object, int] = {}   # driver -> its callbacks: queue() asks
         self._queue: collections.deque[DomainEvent] = collections.deque()
         # As libvirt's: ids count from 0, legacy ones included, per driver state
         # (test:///default starts again from 0 once its last connection closes).
@@ -196,7 +197,9 @@ class EventDispatcher:
         impl = eventloop.current_impl()
         if impl is not None and impl is self._timer_impl and self._timer >= 0:
             return
-        timer = impl.add_timeout(-1, self._on_timer, None) if impl is not None else -1
+        # armed at once if events wait (queue() arms only an empty queue's timer)
+        timer = (impl.add_timeout(0 if self._queue else -1, self._on_timer, None)
+                 if impl is not None else -1)
         if timer < 0:
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_NONE,
                                 "could not initialize domain event timer")
@@ -218,6 +221,7 @@ class EventDispatcher:
             self._ensure_timer()
             callback_id = self._next_ids.get(conn.driver, 0)
             self._next_ids[conn.driver] = callback_id + 1
+            self._sources[conn.driver] = self._sources.get(conn.driver, 0) + 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
                                                    callback, free_cb, legacy, kind))
             return callback_id
@@ -227,6 +231,11 @@ class EventDispatcher:
         callback (libvirtaio's drain() waits for exactly that)."""
         rec.deleted = True
         self._callbacks.remove(rec)
+        left = self._sources[rec.conn.driver] - 1
+        if left:
+            self._sources[rec.conn.driver] = left
+        else:
+            del self._sources[rec.conn.driver]
         if not self._callbacks and self._timer_impl is not None and self._timer >= 0:
             self._timer_impl.remove_timeout(self._timer)
             self._timer, self._timer_impl = -1, None
@@ -269,7 +278,7 @@ class EventDispatcher:
         with self._lock:
             if self._timer < 0 or self._timer_impl is None:
                 return  # nobody can ever receive it: libvirt drops it too
-            if not any(r.conn.driver is event.source for r in self._callbacks):
+            if event.source not in self._sources:
                 return
             armed = bool(self._queue)   # _on_timer empties the queue as it disarms
             self._queue.append(event)
@@ -285,7 +294,8 @@ class EventDispatcher:
                 self._timer_impl.update_timeout(timer, -1)
             pending = list(self._queue)
             self._queue.clear()
-            deliveries = [(ev, [r for r in self._callbacks if r.matches(ev)]) for ev in pending]
+            callbacks = self._callbacks
+            deliveries = [(ev, [r for r in callbacks if r.matches(ev)]) for ev in pending]
         for ev, recs in deliveries:
             for rec in recs:
                 if rec.deleted:
@@ -306,8 +316,11 @@ def queue_domain_event(source: object, event_id: int, name: str, uuid: bytes,
 
 def queue_lifecycle(source: object, name: str, uuid: bytes, dom_id: int,
                     event: int, detail: int) -> None:
-    queue_domain_event(source, DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                       name, uuid, dom_id, int(event), int(detail))
+    dispatcher.queue(DomainEvent(source, _LIFECYCLE, name, uuid, dom_id,
+                                 (int(event), int(detail))))
+
+
+_LIFECYCLE = int(DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE)
 
 
 def queue_object_event(source: object, kind: str, event_id: int, name: str, key: bytes,
