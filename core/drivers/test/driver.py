@@ -88,7 +88,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     def __init__(self, node_info: NodeInfo, capabilities: str) -> None:
         self.lock = threading.RLock()
-        self.changes = ChangeCounter(self.lock)
+        self.changes = ChangeCounter()
         # uuid -> (changes stamp, definition, inactive, document): GetXMLDesc's last
         self._xml_memo: dict[bytes, tuple[int, DomainDef, bool, str]] = {}
         self.node_info = node_info
@@ -341,8 +341,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
             return xml
 
     def entry_point(self, c_name: str) -> Optional[Callable[..., Any]]:
-        entry = super().entry_point(c_name)
-        return None if entry is None else self.changes.counted(c_name, entry)
+        return self.changes.entry_point(self, c_name)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:
