@@ -324,4 +324,5 @@ def current_impl() -> Optional[EventImpl]:
 
 
 def run_default_impl() -> int:
-    return _registry.default_loop().run_once()
+    loop = _registry.default    # once made, never replaced: no lock to read it
+    return (loop if loop is not None else _registry.default_loop()).run_once()

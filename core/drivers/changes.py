@@ -34,19 +34,19 @@ class ChangeCounter:
     def __init__(self) -> None:
         self._started = 0
         self._done = 0
-        self._entries: dict[str, Callable[..., Any]] = {}
+        self.entries: dict[str, Callable[..., Any]] = {}
 
     def entry_point(self, driver: HypervisorDriver, c_name: str) -> Optional[Callable[..., Any]]:
         """The driver's entry point for `c_name`, counted if it may change anything
         (found once per name: this is on every call's path)."""
-        entry = self._entries.get(c_name)
+        entry = self.entries.get(c_name)
         if entry is None:
             entry = HypervisorDriver.entry_point(driver, c_name)
             if entry is None:
                 return None
             if not is_query(c_name):
                 entry = self._counted(entry)
-            self._entries[c_name] = entry
+            self.entries[c_name] = entry
         return entry
 
     def _counted(self, entry: Callable[..., Any]) -> Callable[..., Any]:
