@@ -107,10 +107,19 @@ def _entry(conn: Connect, c_name: str, public: Optional[str] = None,
 
 
 def _call_dom(dom: Any, fn: str, entry: str, *args: Any, write: bool = False) -> Any:
-    d = _dom(dom, fn)
-    if write:
-        _writable(d.conn, fn)
-    return _entry(d.conn, entry, fn)(d, *args)
+    # _dom, _writable and _entry inlined: most domain calls come this way
+    if not isinstance(dom, Domain) or dom.conn.closed:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
+    conn = dom.conn
+    if write and conn.readonly:
+        raise errors.operation_denied(fn, D)
+    call = conn.entries.get(entry)
+    if call is None:
+        call = conn.driver.entry_point(entry)
+        if call is None:
+            raise errors.no_support(fn, D)
+        conn.entries[entry] = call
+    return call(dom, *args)
 
 
 # -- library and connections
@@ -294,7 +303,13 @@ def virDomainGetOSType(domain: Domain) -> str:
 
 
 def virDomainGetInfo(domain: Domain) -> DomainInfo:
-    result: DomainInfo = _call_dom(domain, "virDomainGetInfo", "virDomainGetInfo")
+    # _call_dom, inlined: dom.info() is among the most frequent calls
+    if not isinstance(domain, Domain) or domain.conn.closed:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, "virDomainGetInfo")
+    call = domain.conn.entries.get("virDomainGetInfo")
+    if call is None:
+        return _call_dom(domain, "virDomainGetInfo", "virDomainGetInfo")
+    result: DomainInfo = call(domain)
     return result
 
 

@@ -123,14 +123,21 @@ TRANSITIONS: dict[Operation, Transition] = {t.operation: t for t in (
 )}
 
 
+# The same facts keyed by plain ints: hashing an enum member runs Python code
+# (Enum.__hash__), and these two run on every state change and query.
+_ACTIVE_VALUES = frozenset(int(s) for s in _ACTIVE)
+_BY_OPERATION = {op._value_: (frozenset(int(s) for s in t.sources), t.state, t.reason)
+                 for op, t in TRANSITIONS.items()}
+
+
 def is_active(state: DomainState) -> bool:
     """A domain is active (has an id) in every state but shut off."""
-    return state in _ACTIVE
+    return int(state) in _ACTIVE_VALUES
 
 
 def transition_target(operation: Operation, state: DomainState) -> tuple[DomainState, int] | None:
     """The (state, reason) `operation` leads to from `state`, None if not allowed."""
-    t = TRANSITIONS[operation]
-    if state not in t.sources:
+    sources, target, reason = _BY_OPERATION[operation._value_]
+    if int(state) not in sources:
         return None
-    return t.state, t.reason
+    return target, reason

@@ -152,8 +152,9 @@ class DefaultEventLoop:
             timeout = self._timeouts.get(timer)
             if timeout is not None and not timeout.deleted:
                 timeout.frequency = ms
-                timeout.expires = time.monotonic() + max(ms, 0) / 1000
-                self._wakeup()
+                if ms >= 0:   # a disabled timer needs no expiry, nor a loop woken for it
+                    timeout.expires = time.monotonic() + ms / 1000
+                    self._wakeup()
 
     def remove_timeout(self, timer: int) -> int:
         with self._lock:
@@ -166,7 +167,7 @@ class DefaultEventLoop:
             return 0
 
     # -- running
-    def _poll_setup(self) -> tuple["select.poll", Optional[float]]:
+    def _poller_for_wait(self) -> "select.poll":
         """Called with the lock held."""
         poller = self._poller
         if poller is None or poller is self._poller_in_use:
@@ -179,37 +180,51 @@ class DefaultEventLoop:
                 self._poller = poller
         if poller is self._poller:
             self._poller_in_use = poller
-        live = [t.expires for t in self._timeouts.values()
-                if not t.deleted and t.frequency >= 0]
-        if not live:
-            return poller, None
-        return poller, max(0.0, min(live) - time.monotonic())
+        return poller
+
+    def _take_due(self, now: float) -> list[_Timeout]:
+        """The timers due at `now`, rescheduled. Called with the lock held."""
+        due = [t for t in self._timeouts.values()
+               if not t.deleted and t.frequency >= 0 and t.expires <= now]
+        for t in due:
+            t.expires = now + t.frequency / 1000
+        return due
 
     def run_once(self) -> int:
         """One iteration: wait, run due timers, then ready watches (virEventRunDefaultImpl)."""
+        me = threading.get_ident()
+        revents: Optional[dict[int, int]] = None
         with self._lock:
-            self._running.add(threading.get_ident())
-            poller, wait = self._poll_setup()
-        try:
-            ready = poller.poll(None if wait is None else int(wait * 1000 + 0.999))
-        except InterruptedError:
-            ready = []
-        with self._lock:
-            if poller is self._poller_in_use:
-                self._poller_in_use = None
-            revents = dict(ready)
-            # drain the wake-up pipe only when it woke us (saves a failing read)
-            if revents.pop(self._wake_r, None) is not None:
-                try:
-                    while os.read(self._wake_r, 512):
-                        pass
-                except BlockingIOError:
-                    pass
+            self._running.add(me)
+            live = [t.expires for t in self._timeouts.values()
+                    if not t.deleted and t.frequency >= 0]
             now = time.monotonic()
-            due = [t for t in self._timeouts.values()
-                   if not t.deleted and t.frequency >= 0 and t.expires <= now]
-            for t in due:
-                t.expires = now + t.frequency / 1000
+            first = min(live) if live else None
+            if first is not None and first <= now and not self._handles:
+                # A timer is due and there is no watch: poll(0) would find only the
+                # wake-up pipe, which matters to a loop about to block, not to this one.
+                poller = None
+                due = self._take_due(now)
+            else:
+                poller = self._poller_for_wait()
+                wait = None if first is None else max(0.0, first - now)
+        if poller is not None:
+            try:
+                ready = poller.poll(None if wait is None else int(wait * 1000 + 0.999))
+            except InterruptedError:
+                ready = []
+            with self._lock:
+                if poller is self._poller_in_use:
+                    self._poller_in_use = None
+                revents = dict(ready)
+                # drain the wake-up pipe only when it woke us (saves a failing read)
+                if revents.pop(self._wake_r, None) is not None:
+                    try:
+                        while os.read(self._wake_r, 512):
+                            pass
+                    except BlockingIOError:
+                        pass
+                due = self._take_due(time.monotonic())
         for t in due:
             if not t.deleted:
                 t.cb(t.timer)
@@ -220,12 +235,17 @@ class DefaultEventLoop:
             for h, events in fired:
                 if not h.deleted:
                     h.cb(h.watch, h.fd, events)
-        self._cleanup()
+        self._cleanup(me)
         return 0
 
-    def _cleanup(self) -> None:
+    def _cleanup(self, me: int) -> None:
+        if not self._garbage:
+            # Without the lock: _wakeup reading a stale set only writes the pipe once
+            # too often, or skips it for a loop that re-reads its state anyway.
+            self._running.discard(me)
+            return
         with self._lock:
-            self._running.discard(threading.get_ident())
+            self._running.discard(me)
             if not self._garbage:
                 return
             self._garbage = False
@@ -304,4 +324,5 @@ def current_impl() -> Optional[EventImpl]:
 
 
 def run_default_impl() -> int:
-    return _registry.default_loop().run_once()
+    loop = _registry.default    # once made, never replaced: no lock to read it
+    return (loop if loop is not None else _registry.default_loop()).run_once()

@@ -22,6 +22,7 @@ import dataclasses
 import enum
 import threading
 import traceback
+import weakref
 from typing import Any, Callable, Optional
 
 from . import errors, eventloop
@@ -149,6 +150,8 @@ class DomainEvent:
     kind: str = KIND_DOMAIN
 
     def handle(self, conn: Connect) -> Any:
+        if self.kind == KIND_DOMAIN:
+            return Domain(conn, self.name, self.uuid, self.id)
         if self.kind == KIND_NETWORK:
             return Network(conn, self.name, self.uuid)
         if self.kind == KIND_POOL:
@@ -182,8 +185,11 @@ class EventDispatcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._callbacks: list[_CallbackRecord] = []
+        self._sources: dict[object, int] = {}   # driver -> its callbacks: queue() asks
         self._queue: collections.deque[DomainEvent] = collections.deque()
-        self._next_id = 1
+        # As libvirt's: ids count from 0, legacy ones included, per driver state
+        # (test:///default starts again from 0 once its last connection closes).
+        self._next_ids: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
         self._timer = -1
         self._timer_impl: Optional[eventloop.EventImpl] = None
 
@@ -191,7 +197,9 @@ class EventDispatcher:
         impl = eventloop.current_impl()
         if impl is not None and impl is self._timer_impl and self._timer >= 0:
             return
-        timer = impl.add_timeout(-1, self._on_timer, None) if impl is not None else -1
+        # armed at once if events wait (queue() arms only an empty queue's timer)
+        timer = (impl.add_timeout(0 if self._queue else -1, self._on_timer, None)
+                 if impl is not None else -1)
         if timer < 0:
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_NONE,
                                 "could not initialize domain event timer")
@@ -211,10 +219,9 @@ class EventDispatcher:
                                         ErrorDomain.VIR_FROM_NONE,
                                         "event callback already tracked")
             self._ensure_timer()
-            callback_id = 0
-            if not legacy:
-                callback_id = self._next_id
-                self._next_id += 1
+            callback_id = self._next_ids.get(conn.driver, 0)
+            self._next_ids[conn.driver] = callback_id + 1
+            self._sources[conn.driver] = self._sources.get(conn.driver, 0) + 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
                                                    callback, free_cb, legacy, kind))
             return callback_id
@@ -224,6 +231,11 @@ class EventDispatcher:
         callback (libvirtaio's drain() waits for exactly that)."""
         rec.deleted = True
         self._callbacks.remove(rec)
+        left = self._sources[rec.conn.driver] - 1
+        if left:
+            self._sources[rec.conn.driver] = left
+        else:
+            del self._sources[rec.conn.driver]
         if not self._callbacks and self._timer_impl is not None and self._timer >= 0:
             self._timer_impl.remove_timeout(self._timer)
             self._timer, self._timer_impl = -1, None
@@ -266,11 +278,13 @@ class EventDispatcher:
         with self._lock:
             if self._timer < 0 or self._timer_impl is None:
                 return  # nobody can ever receive it: libvirt drops it too
-            if not any(r.conn.driver is event.source for r in self._callbacks):
+            if event.source not in self._sources:
                 return
+            armed = bool(self._queue)   # _on_timer empties the queue as it disarms
             self._queue.append(event)
             impl, timer = self._timer_impl, self._timer
-        impl.update_timeout(timer, 0)
+        if not armed:
+            impl.update_timeout(timer, 0)
 
     def _on_timer(self, timer: int) -> None:
         with self._lock:
@@ -280,7 +294,8 @@ class EventDispatcher:
                 self._timer_impl.update_timeout(timer, -1)
             pending = list(self._queue)
             self._queue.clear()
-            deliveries = [(ev, [r for r in self._callbacks if r.matches(ev)]) for ev in pending]
+            callbacks = self._callbacks
+            deliveries = [(ev, [r for r in callbacks if r.matches(ev)]) for ev in pending]
         for ev, recs in deliveries:
             for rec in recs:
                 if rec.deleted:
@@ -301,8 +316,11 @@ def queue_domain_event(source: object, event_id: int, name: str, uuid: bytes,
 
 def queue_lifecycle(source: object, name: str, uuid: bytes, dom_id: int,
                     event: int, detail: int) -> None:
-    queue_domain_event(source, DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                       name, uuid, dom_id, int(event), int(detail))
+    dispatcher.queue(DomainEvent(source, _LIFECYCLE, name, uuid, dom_id,
+                                 (int(event), int(detail))))
+
+
+_LIFECYCLE = int(DomainEventID.VIR_DOMAIN_EVENT_ID_LIFECYCLE)
 
 
 def queue_object_event(source: object, kind: str, event_id: int, name: str, key: bytes,

@@ -11,7 +11,7 @@ domain (then calls fail with VIR_ERR_NO_DOMAIN).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Optional
+from typing import Any, TYPE_CHECKING, Optional
 
 from . import viruuid
 
@@ -28,6 +28,9 @@ class Connect:
         self.readonly = readonly
         self.closed = False
         self._lock = threading.Lock()
+        # C name -> the driver's entry point, for the hottest calls (pyvirt.api);
+        # a driver's entry points do not change while it lives
+        self.entries: dict[str, Any] = {}
 
     def mark_closed(self) -> bool:
         """Flag the handle closed; True only for the first call."""

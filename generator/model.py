@@ -160,12 +160,15 @@ class Variable:
 
 @dataclass(frozen=True)
 class Macro:
-    """<macro>; ex) name='VIR_UUID_BUFLEN' value='(16)'; params for a function-like macro"""
+    """<macro>; ex) name='VIR_UUID_BUFLEN' value='(16)'; params for a function-like macro;
+    param: for a typed parameter's name, the kind of its value as libvirt documents
+    it (VIR_TYPED_PARAM_<param>), ex) name='VIR_DOMAIN_SCHEDULER_CPU_SHARES' param='ullong'"""
     name: str
     file: str
     value: str
     params: tuple[str, ...] | None = None
     info: str = ""
+    param: str | None = None
 
 
 @dataclass(frozen=True)

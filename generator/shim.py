@@ -202,7 +202,7 @@ def _step(fn: Function, a: Arg, api: Api, enums: set[str], structs: dict[str, st
         return Step("out_ints", a, t[:-2], a.length)
     if t in OUT_SCALARS and not a.length:
         return Step("out_scalar", a, t[:-2])
-    if t in ("char **const", "char ** const") and a.length:
+    if t in ("char **const", "char ** const", "char **") and a.length and a.length != "return":
         return Step("out_strings", a, "char *", a.length)
     if t == "char **" and a.alloc == "callee":
         return Step("out_string", a)

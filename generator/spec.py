@@ -76,10 +76,17 @@ def _decl(el, path: str):
     if tag == "variable":
         return Variable(name, file, _need(el, "type", path), _need(el, "version", path), _info(el))
     if tag == "macro":
-        params = el.get("params")
+        params, param = el.get("params"), el.get("param")
+        if param is not None and param not in PARAM_KINDS:
+            raise SpecError(f"{path}:{el.sourceline}: macro {name}: param='{param}' is not "
+                            f"one of {', '.join(PARAM_KINDS)}")
         return Macro(name, file, el.get("value", ""),
-                     tuple(params.split(",")) if params is not None else None, _info(el))
+                     tuple(params.split(",")) if params is not None else None, _info(el), param)
     raise SpecError(f"{path}:{el.sourceline}: unknown element <{tag}>")
+
+
+# the kinds of a typed parameter's value (VIR_TYPED_PARAM_INT ... _STRING)
+PARAM_KINDS = ("int", "uint", "llong", "ullong", "double", "boolean", "string")
 
 
 def load(path: str) -> Api:

@@ -103,7 +103,7 @@ def virNetworkLookupByUUIDString(conn: Connect, uuidstr: Optional[str]) -> Netwo
     assert uuidstr is not None
     raw = viruuid.parse(uuidstr)
     if raw is None:
-        raise errors.invalid_arg(NET, fn, "uuidstr", "Invalid UUID")
+        raise errors.invalid_arg(NET, fn, "uuidstr", f"uuidstr in {fn} must be a valid UUID")
     result: Network = c.call(cn, fn, NET, cn, raw, entry_name="virNetworkLookupByUUID")
     return result
 
@@ -240,7 +240,7 @@ def virNetworkPortLookupByUUIDString(net: Network, uuidstr: Optional[str]) -> An
     assert uuidstr is not None
     raw = viruuid.parse(uuidstr)
     if raw is None:
-        raise errors.invalid_arg(NET, fn, "uuidstr", "Invalid UUID")
+        raise errors.invalid_arg(NET, fn, "uuidstr", f"uuidstr in {fn} must be a valid UUID")
     return c.call(n.conn, fn, NET, n, raw, entry_name="virNetworkPortLookupByUUID")
 
 

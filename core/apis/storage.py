@@ -137,7 +137,7 @@ def virStoragePoolLookupByUUIDString(conn: Connect, uuidstr: Optional[str]) -> S
     assert uuidstr is not None
     raw = viruuid.parse(uuidstr)
     if raw is None:
-        raise errors.invalid_arg(ST, fn, "uuidstr", "Invalid UUID")
+        raise errors.invalid_arg(ST, fn, "uuidstr", f"uuidstr in {fn} must be a valid UUID")
     result: StoragePool = c.call(cn, fn, ST, cn, raw, entry_name="virStoragePoolLookupByUUID")
     return result
 

@@ -9,7 +9,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
-from ..model import OBJECT_TYPES, Api, Function, Typedef
+from ..model import OBJECT_TYPES, Api, Function, Struct, Typedef
 from ..shim import source_domain
 from .names import CLASSES, FIXED, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
 
@@ -62,6 +62,7 @@ class Method:
     result_cls: str = ""
     parent: str = ""
     error_domain: int = 0
+    fields: tuple[str, ...] = ()   # a "struct" result of scalar fields: their names, in order
 
     @property
     def signature(self) -> str:
@@ -71,6 +72,18 @@ class Method:
     @property
     def doc(self) -> str:
         return (self.fn.info or f"Calls {self.fn.name}.").replace("\\", "\\\\").replace('"""', "'''")
+
+
+def _scalar_fields(api: Api, ptr_type: str) -> tuple[str, ...]:
+    """The fields of the struct `ptr_type` points to, if all are plain scalars
+    (the Python module then lists them without a lookup per call)."""
+    typedefs = {d.name: d.type for d in api.decls if isinstance(d, Typedef)}
+    target = typedefs.get(typedefs.get(ptr_type, "")[:-2], "")
+    struct = next((d for d in api.decls if isinstance(d, Struct)
+                   and "struct " + d.name == target), None)
+    if struct is None or any(f.array or f.fields or "*" in f.type for f in struct.fields):
+        return ()
+    return tuple(f.name for f in struct.fields)
 
 
 def _struct_ptrs(api: Api) -> set[str]:
@@ -187,6 +200,7 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
     params = fixed
     r = fn.ret
     result_cls, parent = "", ""
+    fields: tuple[str, ...] = ()
     if r.type in OBJECT_TYPES:
         result, result_cls = "object", CLASSES[r.type][0]
         hint = f"'{result_cls}'"
@@ -197,6 +211,7 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
         result, hint = "params", "Dict[str, Any]"
     elif len(outs) == 1 and outs[0].type in structs:
         result, hint = "struct", "List[Any]"
+        fields = _scalar_fields(api, outs[0].type)
     elif outs:
         result, hint = ("value" if len(outs) == 1 else "list"), "Any"
     elif r.type in ("char *", "const char *"):
@@ -210,7 +225,7 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
     elif result_cls and result_cls != "virConnect":
         parent = _parent(cls, result_cls, tuple(params), fn)
     return Method(fn, cls, names.method_name(fn), tuple(params), tuple(call), result, hint,
-                  result_cls, parent, values.get(source_domain(fn), 0))
+                  result_cls, parent, values.get(source_domain(fn), 0), fields)
 
 
 def methods(api: Api, names: Conventions, values: dict[str, int]) -> list[Method]:

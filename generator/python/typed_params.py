@@ -2,10 +2,9 @@
 virTypedParameter list, and the Python type of each field.
 
 The spec gives the field names (the VIR_DOMAIN_SCHEDULER_* and similar string
-macros); it does not carry their documentation, so the value type libvirt's
-headers document for each macro ("... as VIR_TYPED_PARAM_ULLONG") is kept here
-as data, extracted once from libvirt 9.0's header comments.  A field of a family
-that is missing from FIELD_TYPES is typed Any, never guessed.
+macros) and, where libvirt's headers document it, the kind of each one's value
+(<macro param='ullong'>).  FIELD_TYPES keeps only what the spec cannot say; a
+field known to neither is typed Any, never guessed.
 """
 
 from __future__ import annotations
@@ -66,198 +65,26 @@ FAMILIES: tuple[Family, ...] = (
            ("virNetworkPortGetParameters", "virNetworkPortSetParameters")),
 )
 
-# macro -> Python type of its value, as libvirt's header documentation states it
-# (VIR_TYPED_PARAM_STRING -> str, *_BOOLEAN -> bool, the integer kinds -> int);
-# a "multiple field" (one value per entry in C) is a list.
+# The Python type of each kind of value a macro's `param` gives (spec: <macro param=...>).
+PARAM_TYPES = {"int": "int", "uint": "int", "llong": "int", "ullong": "int",
+               "double": "float", "boolean": "bool", "string": "str"}
+
+# What the spec cannot say: fields whose header documentation names no kind, and
+# "multiple fields" (one value per entry in C, a list in Python).
 FIELD_TYPES: dict[str, str] = {
-    "VIR_CONNECT_IDENTITY_GROUP_NAME": "str",
-    "VIR_CONNECT_IDENTITY_PROCESS_ID": "int",
-    "VIR_CONNECT_IDENTITY_PROCESS_TIME": "int",
-    "VIR_CONNECT_IDENTITY_SASL_USER_NAME": "str",
-    "VIR_CONNECT_IDENTITY_SELINUX_CONTEXT": "str",
-    "VIR_CONNECT_IDENTITY_UNIX_GROUP_ID": "int",
-    "VIR_CONNECT_IDENTITY_UNIX_USER_ID": "int",
-    "VIR_CONNECT_IDENTITY_USER_NAME": "str",
-    "VIR_CONNECT_IDENTITY_X509_DISTINGUISHED_NAME": "str",
-    "VIR_DOMAIN_BANDWIDTH_IN_AVERAGE": "int",
-    "VIR_DOMAIN_BANDWIDTH_IN_BURST": "int",
-    "VIR_DOMAIN_BANDWIDTH_IN_FLOOR": "int",
-    "VIR_DOMAIN_BANDWIDTH_IN_PEAK": "int",
-    "VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE": "int",
-    "VIR_DOMAIN_BANDWIDTH_OUT_BURST": "int",
-    "VIR_DOMAIN_BANDWIDTH_OUT_PEAK": "int",
-    "VIR_DOMAIN_BLKIO_DEVICE_READ_BPS": "str",
-    "VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS": "str",
-    "VIR_DOMAIN_BLKIO_DEVICE_WEIGHT": "str",
-    "VIR_DOMAIN_BLKIO_DEVICE_WRITE_BPS": "str",
-    "VIR_DOMAIN_BLKIO_DEVICE_WRITE_IOPS": "str",
-    "VIR_DOMAIN_BLKIO_WEIGHT": "int",
     "VIR_DOMAIN_BLOCK_COPY_BANDWIDTH": "int",
     "VIR_DOMAIN_BLOCK_COPY_BUF_SIZE": "int",
     "VIR_DOMAIN_BLOCK_COPY_GRANULARITY": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME": "str",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_SIZE_IOPS_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_BLOCK_STATS_ERRS": "int",
-    "VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ": "int",
-    "VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES": "int",
-    "VIR_DOMAIN_BLOCK_STATS_READ_BYTES": "int",
-    "VIR_DOMAIN_BLOCK_STATS_READ_REQ": "int",
-    "VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES": "int",
-    "VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES": "int",
-    "VIR_DOMAIN_BLOCK_STATS_WRITE_REQ": "int",
-    "VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES": "int",
-    "VIR_DOMAIN_CPU_STATS_CPUTIME": "int",
-    "VIR_DOMAIN_CPU_STATS_SYSTEMTIME": "int",
-    "VIR_DOMAIN_CPU_STATS_USERTIME": "int",
-    "VIR_DOMAIN_CPU_STATS_VCPUTIME": "int",
     "VIR_DOMAIN_IOTHREAD_POLL_GROW": "int",
     "VIR_DOMAIN_IOTHREAD_POLL_MAX_NS": "int",
     "VIR_DOMAIN_IOTHREAD_POLL_SHRINK": "int",
-    "VIR_DOMAIN_IOTHREAD_THREAD_POOL_MAX": "int",
-    "VIR_DOMAIN_IOTHREAD_THREAD_POOL_MIN": "int",
-    "VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE": "int",
-    "VIR_DOMAIN_JOB_COMPRESSION_BYTES": "int",
-    "VIR_DOMAIN_JOB_COMPRESSION_CACHE": "int",
-    "VIR_DOMAIN_JOB_COMPRESSION_CACHE_MISSES": "int",
-    "VIR_DOMAIN_JOB_COMPRESSION_OVERFLOW": "int",
-    "VIR_DOMAIN_JOB_COMPRESSION_PAGES": "int",
-    "VIR_DOMAIN_JOB_DATA_PROCESSED": "int",
-    "VIR_DOMAIN_JOB_DATA_REMAINING": "int",
-    "VIR_DOMAIN_JOB_DATA_TOTAL": "int",
-    "VIR_DOMAIN_JOB_DISK_BPS": "int",
-    "VIR_DOMAIN_JOB_DISK_PROCESSED": "int",
-    "VIR_DOMAIN_JOB_DISK_REMAINING": "int",
-    "VIR_DOMAIN_JOB_DISK_TEMP_TOTAL": "int",
-    "VIR_DOMAIN_JOB_DISK_TEMP_USED": "int",
-    "VIR_DOMAIN_JOB_DISK_TOTAL": "int",
-    "VIR_DOMAIN_JOB_DOWNTIME": "int",
-    "VIR_DOMAIN_JOB_DOWNTIME_NET": "int",
     "VIR_DOMAIN_JOB_ERRMSG": "str",
-    "VIR_DOMAIN_JOB_MEMORY_BPS": "int",
-    "VIR_DOMAIN_JOB_MEMORY_CONSTANT": "int",
     "VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE": "int",
-    "VIR_DOMAIN_JOB_MEMORY_ITERATION": "int",
-    "VIR_DOMAIN_JOB_MEMORY_NORMAL": "int",
-    "VIR_DOMAIN_JOB_MEMORY_NORMAL_BYTES": "int",
-    "VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE": "int",
-    "VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS": "int",
-    "VIR_DOMAIN_JOB_MEMORY_PROCESSED": "int",
-    "VIR_DOMAIN_JOB_MEMORY_REMAINING": "int",
-    "VIR_DOMAIN_JOB_MEMORY_TOTAL": "int",
-    "VIR_DOMAIN_JOB_OPERATION": "int",
-    "VIR_DOMAIN_JOB_SETUP_TIME": "int",
-    "VIR_DOMAIN_JOB_SUCCESS": "bool",
-    "VIR_DOMAIN_JOB_TIME_ELAPSED": "int",
-    "VIR_DOMAIN_JOB_TIME_ELAPSED_NET": "int",
-    "VIR_DOMAIN_JOB_TIME_REMAINING": "int",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR": "int",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MINOR": "int",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_BUILD_ID": "int",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_MEASUREMENT": "str",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_POLICY": "int",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET": "str",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER": "str",
-    "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_SET_ADDRESS": "int",
-    "VIR_DOMAIN_MEMORY_HARD_LIMIT": "int",
-    "VIR_DOMAIN_MEMORY_MIN_GUARANTEE": "int",
-    "VIR_DOMAIN_MEMORY_SOFT_LIMIT": "int",
-    "VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT": "int",
-    "VIR_DOMAIN_NUMA_MODE": "int",
-    "VIR_DOMAIN_NUMA_NODESET": "str",
     "VIR_DOMAIN_SAVE_PARAM_DXML": "str",
     "VIR_DOMAIN_SAVE_PARAM_FILE": "str",
-    "VIR_DOMAIN_SCHEDULER_CAP": "int",
-    "VIR_DOMAIN_SCHEDULER_CPU_SHARES": "int",
-    "VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD": "int",
-    "VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA": "int",
-    "VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD": "int",
-    "VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA": "int",
-    "VIR_DOMAIN_SCHEDULER_IOTHREAD_PERIOD": "int",
-    "VIR_DOMAIN_SCHEDULER_IOTHREAD_QUOTA": "int",
-    "VIR_DOMAIN_SCHEDULER_LIMIT": "int",
-    "VIR_DOMAIN_SCHEDULER_RESERVATION": "int",
-    "VIR_DOMAIN_SCHEDULER_SHARES": "int",
-    "VIR_DOMAIN_SCHEDULER_VCPU_PERIOD": "int",
-    "VIR_DOMAIN_SCHEDULER_VCPU_QUOTA": "int",
-    "VIR_DOMAIN_SCHEDULER_WEIGHT": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_DISK": "str",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_GROUP_NAME": "str",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_SIZE_IOPS_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX": "int",
-    "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX_LENGTH": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_CPU_SHARES": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_EMULATORPIN": "str",
-    "VIR_DOMAIN_TUNABLE_CPU_EMULATOR_PERIOD": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_EMULATOR_QUOTA": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_GLOBAL_PERIOD": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_GLOBAL_QUOTA": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_IOTHREADSPIN": "str",
-    "VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_PERIOD": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_QUOTA": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_VCPUPIN": "str",
-    "VIR_DOMAIN_TUNABLE_CPU_VCPU_PERIOD": "int",
-    "VIR_DOMAIN_TUNABLE_CPU_VCPU_QUOTA": "int",
-    "VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT": "int",
-    "VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL": "int",
-    "VIR_MIGRATE_PARAM_BANDWIDTH": "int",
-    "VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY": "int",
     "VIR_MIGRATE_PARAM_COMPRESSION": "List[str]",
-    "VIR_MIGRATE_PARAM_COMPRESSION_MT_DTHREADS": "int",
-    "VIR_MIGRATE_PARAM_COMPRESSION_MT_LEVEL": "int",
-    "VIR_MIGRATE_PARAM_COMPRESSION_MT_THREADS": "int",
-    "VIR_MIGRATE_PARAM_COMPRESSION_XBZRLE_CACHE": "int",
-    "VIR_MIGRATE_PARAM_DEST_NAME": "str",
-    "VIR_MIGRATE_PARAM_DEST_XML": "str",
-    "VIR_MIGRATE_PARAM_DISKS_PORT": "int",
-    "VIR_MIGRATE_PARAM_DISKS_URI": "str",
-    "VIR_MIGRATE_PARAM_GRAPHICS_URI": "str",
     "VIR_MIGRATE_PARAM_LISTEN_ADDRESS": "str",
     "VIR_MIGRATE_PARAM_MIGRATE_DISKS": "List[str]",
-    "VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS": "int",
-    "VIR_MIGRATE_PARAM_PERSIST_XML": "str",
-    "VIR_MIGRATE_PARAM_TLS_DESTINATION": "str",
-    "VIR_MIGRATE_PARAM_URI": "str",
-    "VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_IN_BURST": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_OUT_AVERAGE": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_OUT_BURST": "int",
-    "VIR_NETWORK_PORT_BANDWIDTH_OUT_PEAK": "int",
     "VIR_NODE_CPU_STATS_IDLE": "int",
     "VIR_NODE_CPU_STATS_INTR": "int",
     "VIR_NODE_CPU_STATS_IOWAIT": "int",
@@ -279,8 +106,6 @@ FIELD_TYPES: dict[str, str] = {
     "VIR_NODE_SEV_CBITPOS": "int",
     "VIR_NODE_SEV_CERT_CHAIN": "str",
     "VIR_NODE_SEV_CPU0_ID": "str",
-    "VIR_NODE_SEV_MAX_ES_GUESTS": "int",
-    "VIR_NODE_SEV_MAX_GUESTS": "int",
     "VIR_NODE_SEV_PDH": "str",
     "VIR_NODE_SEV_REDUCED_PHYS_BITS": "int",
     "VIR_PERF_PARAM_ALIGNMENT_FAULTS": "bool",
@@ -308,6 +133,14 @@ FIELD_TYPES: dict[str, str] = {
 }
 
 
+def field_type(macro: Macro) -> str:
+    """A field's Python type: the table first (it holds the exceptions), then the
+    spec's documented kind; Any when neither knows."""
+    if macro.name in FIELD_TYPES:
+        return FIELD_TYPES[macro.name]
+    return PARAM_TYPES[macro.param] if macro.param is not None else "Any"
+
+
 def family_of(c_name: str) -> Family | None:
     return next((f for f in FAMILIES if c_name in f.functions), None)
 
@@ -317,7 +150,7 @@ def typed_dicts(api: Api) -> list[TypedDictSpec]:
     strings = [m for m in api.of(Macro) if m.params is None and m.value.startswith('"')]
     out = []
     for fam in FAMILIES:
-        fields = {m.value[1:-1]: FIELD_TYPES.get(m.name, "Any")
+        fields = {m.value[1:-1]: field_type(m)
                   for m in strings if m.name.startswith(fam.prefix)}
         if fields:
             out.append(TypedDictSpec(fam.name, tuple(sorted(fields.items()))))

@@ -71,6 +71,9 @@ def test_model_facts():
     ('<arg name="flags" type="unsigned int"/>', '<arg name="flags"/>',
      "<arg> lacks attribute 'type'"),
     ('</struct>', '</strukt>', "Opening and ending tag mismatch"),
+    ('<macro name="VIR_UUID_BUFLEN" file="libvirt-common" value="(16)"/>',
+     '<macro name="VIR_UUID_BUFLEN" file="libvirt-common" value="(16)" param="long"/>',
+     "macro VIR_UUID_BUFLEN: param='long' is not one of int, uint"),
 ])
 def test_errors_name_file_and_line(tmp_path, change, line, message):
     text = (HERE / "tiny.xml").read_text()

@@ -205,7 +205,7 @@ def events_default_loop():
     libvirt.virEventRemoveTimeout(tid)
     stop.append(1)
     conn.close()
-    return {"id_positive": cid > 0, "events": got, "legacy": legacy,
+    return {"id_valid": cid >= 0, "events": got, "legacy": legacy,
             "timer": timer_fired.is_set(),
             "bad_deregister": expect_error(libvirt.open(URI).domainEventDeregisterAny, 9999)[0]}
 

@@ -97,7 +97,7 @@ def test_error_handler_gets_errors(impl):
 
 def test_lifecycle_events_on_default_loop(impl):
     ev = get(impl, "events_default_loop")
-    assert ev["id_positive"] and ev["timer"]
+    assert ev["id_valid"] and ev["timer"]      # ids count from 0, as libvirt's
     assert ev["events"] == [[True, "ev", 0, 0, "op"], [True, "ev", 2, 0, "op"],
                             [True, "ev", 5, 1, "op"]]
     assert ev["legacy"] == [["ev", 0, 0, 7], ["ev", 2, 0, 7], ["ev", 5, 1, 7]]

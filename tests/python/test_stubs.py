@@ -43,3 +43,16 @@ def test_stubs_catch_wrong_types():
     p = mypy(str(TYPED / "wrong.py"))
     lines = [ln for ln in p.stdout.splitlines() if ": error:" in ln]
     assert {ln.split(":")[1] for ln in lines} == {"7", "8", "9", "10"}, p.stdout
+
+
+def test_typed_param_fields_come_from_the_spec():
+    """The spec's documented kinds type most fields; the hand table keeps the rest."""
+    from generator.model import Macro
+    from generator.python.typed_params import FIELD_TYPES, field_type
+    from generator.spec import load
+    api = load(str(ROOT / "apispec" / "libvirt.xml"))
+    documented = [m for m in api.of(Macro) if m.param is not None]
+    assert len(documented) > 3 * len(FIELD_TYPES)
+    assert not {m.name for m in documented} & set(FIELD_TYPES)   # no fact kept twice
+    shares = next(m for m in documented if m.name == "VIR_DOMAIN_SCHEDULER_CPU_SHARES")
+    assert (shares.param, field_type(shares)) == ("ullong", "int")

@@ -34,7 +34,9 @@ try:
     IMPORT_ERROR: Optional[ImportError] = None
 except ImportError as exc:  # pragma: no cover - depends on the interpreter
     QMPClient = object  # type: ignore[assignment,misc]
-    IMPORT_ERROR = exc
+    # without its traceback: that would pin the frames of whoever imported this
+    # first (lazily, inside the first virConnectOpen) and every object they held
+    IMPORT_ERROR = exc.with_traceback(None)
 
 logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
 

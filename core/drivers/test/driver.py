@@ -12,10 +12,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from ... import errors, events
-from ...conf.domain import format_domain_xml, parse_domain_xml
+from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
+from ..changes import ChangeCounter
 from ..listing import DomainListing
 from ...conf.interface import parse_interface_xml
 from ...conf.network import parse_network_xml
@@ -87,6 +88,9 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     def __init__(self, node_info: NodeInfo, capabilities: str) -> None:
         self.lock = threading.RLock()
+        self.changes = ChangeCounter()
+        # uuid -> (changes stamp, definition, inactive, document): GetXMLDesc's last
+        self._xml_memo: dict[bytes, tuple[int, DomainDef, bool, str]] = {}
         self.node_info = node_info
         self.capabilities = capabilities
         self.domains = DomainObjList()
@@ -320,11 +324,26 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
     def domain_get_xml_desc(self, dom: Domain, flags: int) -> str:
         errors.check_flags(flags, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE
                            | VIR_DOMAIN_XML_MIGRATABLE, "testDomainGetXMLDesc")
+        inactive = bool(flags & VIR_DOMAIN_XML_INACTIVE)
         with self.lock:
             obj = self._obj(dom)
-            if flags & VIR_DOMAIN_XML_INACTIVE:
-                return format_domain_xml(obj.persistent_def(), inactive=True)
-            return format_domain_xml(obj.def_)
+            d = obj.persistent_def() if inactive else obj.def_
+            # nothing changed since the last call: the same document
+            stamp = self.changes.stamp()
+            memo = self._xml_memo.get(obj.uuid)
+            if (memo is not None and memo[0] == stamp and memo[1] is d
+                    and memo[2] == inactive):
+                return memo[3]
+            xml = format_domain_xml(d, inactive=inactive)
+            if stamp is not None:
+                if len(self._xml_memo) >= 1024:
+                    self._xml_memo.clear()
+                self._xml_memo[obj.uuid] = (stamp, d, inactive, xml)
+            return xml
+
+    def entry_point(self, c_name: str) -> Optional[Callable[..., Any]]:
+        entry = self.changes.entries.get(c_name)    # found before: no call more
+        return entry if entry is not None else self.changes.entry_point(self, c_name)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:
