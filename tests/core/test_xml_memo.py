@@ -69,3 +69,37 @@ def test_redefined_domain_gets_its_new_document(conn):
     ("virDomainBlockCommit", False), ("virDomainIsolate", False)])
 def test_which_entry_points_only_read(name, query):
     assert is_query(name) is query
+
+
+def test_threads_changing_and_reading_never_see_an_old_document(conn):
+    """Eight threads each change their own domain and read its document straight
+    after: the document always shows their change, whatever the others do at the
+    same moment (the shared version is moved without a lock)."""
+    import re
+    import sys
+    import threading
+
+    doms = [api.virDomainCreateXML(conn, domxml(unique("memo"), mem=1 << 20), 0)
+            for _ in range(8)]
+    failures: list[str] = []
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)          # switch threads as often as CPython can
+
+    def work(dom) -> None:
+        for kib in range(4096, 4096 + 300):
+            api.virDomainSetMemoryFlags(dom, kib, LIVE)
+            shown = re.search(r"<currentMemory unit='KiB'>(\d+)<", api.virDomainGetXMLDesc(dom, 0))
+            if shown is None or int(shown.group(1)) != kib:
+                failures.append(f"set {kib}, document shows {shown and shown.group(1)}")
+    try:
+        threads = [threading.Thread(target=work, args=(d,)) for d in doms]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+        for d in doms:
+            api.virDomainDestroy(d)
+    assert failures == []
+    assert "virDomainSetMemoryFlags" in conn.driver.changes.entries    # the counted path

@@ -329,16 +329,15 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
             obj = self._obj(dom)
             d = obj.persistent_def() if inactive else obj.def_
             # nothing changed since the last call: the same document
-            stamp = self.changes.stamp()
+            stamp = self.changes.version
             memo = self._xml_memo.get(obj.uuid)
             if (memo is not None and memo[0] == stamp and memo[1] is d
                     and memo[2] == inactive):
                 return memo[3]
             xml = format_domain_xml(d, inactive=inactive)
-            if stamp is not None:
-                if len(self._xml_memo) >= 1024:
-                    self._xml_memo.clear()
-                self._xml_memo[obj.uuid] = (stamp, d, inactive, xml)
+            if len(self._xml_memo) >= 1024:
+                self._xml_memo.clear()
+            self._xml_memo[obj.uuid] = (stamp, d, inactive, xml)
             return xml
 
     def entry_point(self, c_name: str) -> Optional[Callable[..., Any]]:
