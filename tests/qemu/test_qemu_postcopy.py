@@ -372,3 +372,37 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
         _check_memory(dst_conn, ddom, tmp_path)
     finally:
         api.virConnectClose(src_conn)
+
+
+def test_completed_precopy_is_not_resumed_by_a_reopened_source_driver(two, kernels, tmp_path):
+    """The source's driver goes away after Perform reported a completed
+    precopy, before Finish and Confirm: the driver opened again must not run
+    the guest (the destination's Finish runs it there), so it stays paused,
+    as libvirt 9.0 leaves a source recovered in phase PERFORM3_DONE."""
+    src_conn, dst_conn, _, dst_ev = two
+    src = api.virDomainCreateXML(src_conn, domxml("pd", kernels["idle"]), 0)
+    srcd, dstd = src_conn.driver, dst_conn.driver
+    params = mig.MigrationParams()
+    cookie, params.dom_xml = srcd.domain_migrate_begin3_params(src, params, LIVE)
+    cookie, uri = dstd.domain_migrate_prepare3_params(dst_conn, params, cookie, LIVE)
+    cookie = srcd.domain_migrate_perform3_params(
+        src, None, dataclasses.replace(params, uri=uri), cookie, LIVE)
+    assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+    status_file = srcd.layout.status_file("pd")
+    assert "phase='perform3_done'" in status_file.read_text()
+    api.virConnectClose(src_conn)
+    src_conn = api.virConnectOpen(f"qemu:///embed?root={tmp_path / 'a'}")
+    try:
+        src = api.virDomainLookupByName(src_conn, "pd")
+        assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+        ddom, _ = dstd.domain_migrate_finish3_params(dst_conn, params, cookie, LIVE, False)
+        assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+        dst_ev.wait(lambda items: len(dst_ev.lifecycle()) >= 2)
+        assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_MIGRATED]
+        # the source's QEMU was never continued: the guest runs on one side only
+        rt = src_conn.driver.runtime[src.uuid]
+        assert rt.monitor.execute("query-status")["running"] is False
+        assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+        api.virDomainDestroy(src)
+    finally:
+        api.virConnectClose(src_conn)
