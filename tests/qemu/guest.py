@@ -14,6 +14,10 @@ Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
   mkguest.py), so migration moves real, changing pages; after a pass the
   pages hold n, ..., n (or n+1 up to where the next pass has got): a page
   lost or stale in a migration breaks that (see :func:`check_dirty`).
+  The counter starts from the EAX that multiboot hands over (0x2BADB002), so
+  the first pass writes FIRST_PASS; until that pass is over, the pages ahead
+  of it still hold what was there at boot (zeros, firmware data), which
+  proves nothing: wait for :func:`past_first_pass` before migrating.
 """
 
 from __future__ import annotations
@@ -76,9 +80,19 @@ def _dirty_code() -> bytes:
     return code
 
 
+FIRST_PASS = 0x2BADB002 + 1
+
+
+def past_first_pass(first_word: int) -> bool:
+    """The first dword of the first dirtied page shows a second pass: every
+    dirtied page holds a counter."""
+    return first_word > FIRST_PASS
+
+
 def check_dirty(words: list[int]) -> bool:
     """The first dwords of the dirtied pages, in order, as a paused dirty guest
-    leaves them: a non-zero counter n on a prefix and n-1 on the rest."""
+    leaves them: a non-zero counter n on a prefix and n-1 on the rest (never
+    true during the first pass, whose rest was not written yet)."""
     if not words or words[0] == 0:
         return False
     n = words[0]

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-import guest
 from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_MIGRATED,  # noqa: F401
-                                 SUSPENDED_MIGRATED, _dirty_words, two)
+                                 SUSPENDED_MIGRATED, _check_dirty_memory, _wait_dirtying,
+                                 two)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -67,7 +67,7 @@ def _start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> 
     dom = api.virDomainCreateXML(conn, domxml(name, kernel), 0)
     rec.wait(lambda items: len(items) >= 2)
     del rec.items[:]
-    assert until(lambda: _dirty_words(conn, dom, tmp_path, 2)[-1] != 0, 30, 0.05)
+    _wait_dirtying(conn, dom, tmp_path)
     return dom
 
 
@@ -83,14 +83,6 @@ def _migrate_in_thread(src: Any, dst_conn: Any, params: list[Any], flags: int
     t = threading.Thread(target=run)
     t.start()
     return t, result
-
-
-def _check_memory(conn: Any, dom: Any, tmp_path: Any) -> None:
-    api.virDomainSuspend(dom)
-    first = _dirty_words(conn, dom, tmp_path)
-    assert guest.check_dirty(first), first[:4]
-    api.virDomainResume(dom)     # and it goes on writing (however loaded the host)
-    assert until(lambda: _dirty_words(conn, dom, tmp_path, 1)[0] > first[0], 30, 0.02)
 
 
 def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
@@ -139,7 +131,7 @@ def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
     assert [order.index(s) for s in states.dst] == sorted(order.index(s) for s in states.dst)
     # after post-copy the destination keeps no completed statistics
     assert api.virDomainGetJobStats(ddom, mig.VIR_DOMAIN_JOB_STATS_COMPLETED) == (0, [])
-    _check_memory(dst_conn, ddom, tmp_path)
+    _check_dirty_memory(dst_conn, ddom, tmp_path)
 
 
 def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
@@ -162,6 +154,9 @@ def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
     ddom = api.virDomainLookupByName(dst_conn, "pr")
     assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
     assert api.virDomainGetState(ddom, 0) == RUNNING_POSTCOPY_FAILED
+    # events reach the callbacks through the event loop's thread
+    src_ev.wait(lambda items: len(src_ev.lifecycle()) >= 3)
+    dst_ev.wait(lambda items: len(dst_ev.lifecycle()) >= 3)
     assert src_ev.lifecycle() == [SUSPENDED_MIGRATED, SUSPENDED_POSTCOPY,
                                   SUSPENDED_POSTCOPY_FAILED]
     assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY, RESUMED_POSTCOPY_FAILED]
@@ -176,7 +171,7 @@ def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
     assert src_ev.items[-1][0] == "job" and not any(i[0] == "job" for i in dst_ev.items)
     with pytest.raises(VirtError):
         api.virDomainLookupByName(src_conn, "pr")
-    _check_memory(dst_conn, ddom, tmp_path)
+    _check_dirty_memory(dst_conn, ddom, tmp_path)
 
 
 def test_postcopy_refusals_and_migration_parameters(two, kernels):
@@ -238,7 +233,7 @@ def test_paused_postcopy_given_up(two, kernels, tmp_path):
     api.virDomainCreate(src)
     src_ev.wait(lambda items: len(items) >= 3)
     del src_ev.items[:]
-    assert until(lambda: _dirty_words(src_conn, src, tmp_path, 2)[-1] != 0, 30, 0.05)
+    _wait_dirtying(src_conn, src, tmp_path)
     params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
     t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
@@ -306,7 +301,7 @@ def test_paused_postcopy_outlives_the_driver_and_a_failed_recovery(two, kernels,
         assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY,
                                       RESUMED_POSTCOPY_FAILED, RESUMED_POSTCOPY,
                                       RESUMED_MIGRATED]
-        _check_memory(dst_conn, ddom, tmp_path)
+        _check_dirty_memory(dst_conn, ddom, tmp_path)
     finally:
         api.virConnectClose(src_conn)
 
@@ -367,6 +362,40 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
         assert not status_file.exists()
         assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY, RESUMED_MIGRATED]
         assert not any(i[0] == "job" for i in dst_ev.items)
-        _check_memory(dst_conn, ddom, tmp_path)
+        _check_dirty_memory(dst_conn, ddom, tmp_path)
+    finally:
+        api.virConnectClose(src_conn)
+
+
+def test_completed_precopy_is_not_resumed_by_a_reopened_source_driver(two, kernels, tmp_path):
+    """The source's driver goes away after Perform reported a completed
+    precopy, before Finish and Confirm: the driver opened again must not run
+    the guest (the destination's Finish runs it there), so it stays paused,
+    as libvirt 9.0 leaves a source recovered in phase PERFORM3_DONE."""
+    src_conn, dst_conn, _, dst_ev = two
+    src = api.virDomainCreateXML(src_conn, domxml("pd", kernels["idle"]), 0)
+    srcd, dstd = src_conn.driver, dst_conn.driver
+    params = mig.MigrationParams()
+    cookie, params.dom_xml = srcd.domain_migrate_begin3_params(src, params, LIVE)
+    cookie, uri = dstd.domain_migrate_prepare3_params(dst_conn, params, cookie, LIVE)
+    cookie = srcd.domain_migrate_perform3_params(
+        src, None, dataclasses.replace(params, uri=uri), cookie, LIVE)
+    assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+    status_file = srcd.layout.status_file("pd")
+    assert "phase='perform3_done'" in status_file.read_text()
+    api.virConnectClose(src_conn)
+    src_conn = api.virConnectOpen(f"qemu:///embed?root={tmp_path / 'a'}")
+    try:
+        src = api.virDomainLookupByName(src_conn, "pd")
+        assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+        ddom, _ = dstd.domain_migrate_finish3_params(dst_conn, params, cookie, LIVE, False)
+        assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED
+        dst_ev.wait(lambda items: len(dst_ev.lifecycle()) >= 2)
+        assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_MIGRATED]
+        # the source's QEMU was never continued: the guest runs on one side only
+        rt = src_conn.driver.runtime[src.uuid]
+        assert rt.monitor.execute("query-status")["running"] is False
+        assert api.virDomainGetState(src, 0) == PAUSED_MIGRATION
+        api.virDomainDestroy(src)
     finally:
         api.virConnectClose(src_conn)

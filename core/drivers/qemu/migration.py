@@ -145,6 +145,14 @@ class Migration:
                                     "domain is not being migrated")
             return obj, rt, job
 
+    def _advance(self, obj: DomainObj, job: mig.MigrationJob, phase: mig.Phase) -> None:
+        """Move the job to `phase` and record it in the status file, so that a
+        driver opened again on this root recovers the migration from where it
+        really is (libvirt saves the status at each phase change too)."""
+        with self.lock:  # type: ignore[attr-defined]
+            job.advance(phase)
+            self.save_status(obj)  # type: ignore[attr-defined]
+
     def _end_job(self, obj: DomainObj) -> None:
         job = obj.private.pop(_JOB_KEY, None)
         lock = obj.private.pop("migration_lock", None)
@@ -347,7 +355,7 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
-        job.advance(mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
+        self._advance(obj, job, mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
@@ -420,7 +428,10 @@ class Migration:
                                 f"job 'migration out' failed: {self._qemu_failure(rt, status)}")
         with contextlib.suppress(errors.VirtError):
             job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
-        job.advance(mig.Phase.PERFORM3_DONE)
+        # recorded before Perform returns: a driver opened again after this point
+        # must not take the migration for an unfinished one (cancel and cont)
+        # while the destination's Finish runs the guest there
+        self._advance(obj, job, mig.Phase.PERFORM3_DONE)
         return self._cookie(obj, {"time_elapsed": job.elapsed_ms(),
                                   "downtime": job.downtime_ms or 0,
                                   "started": job.started_wall_ms})
@@ -606,7 +617,13 @@ class Migration:
             qstatus = None
         job = mig.MigrationJob(direction, flags, mig.MigrationParams())
         job.phase, job.status = phase, qstatus
-        if job.in_postcopy or qstatus == "completed" and phase in _SWITCHED_PHASES:
+        # a completed migration whose guest already runs on the destination
+        # (post-copy, or the destination's own Finish) is followed to its end
+        switched = direction is mig.Direction.IN or (
+            obj.state == S.VIR_DOMAIN_PAUSED and obj.reason in (
+                DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY,
+                DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED))
+        if job.in_postcopy or qstatus == "completed" and phase in _SWITCHED_PHASES and switched:
             lock = self._take_job(obj.uuid)
             with self.lock:  # type: ignore[attr-defined]
                 obj.private[_JOB_KEY] = job
@@ -627,6 +644,14 @@ class Migration:
         if direction is mig.Direction.IN:
             self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FAILED,  # type: ignore[attr-defined]
                               DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
+            return
+        if phase is mig.Phase.PERFORM3_DONE:
+            # a precopy migration that QEMU completed and Perform reported: the
+            # destination's Finish may run the guest there, so the source must
+            # not run it too, nor end it before Finish is known: it stays
+            # paused and whoever drives the migration decides (as libvirt)
+            with self.lock:  # type: ignore[attr-defined]
+                self.save_status(obj)  # type: ignore[attr-defined]
             return
         call = lambda c, a=None: self._monitor_call(rt, c, a)  # type: ignore[attr-defined]  # noqa: E731
         with contextlib.suppress(errors.VirtError):
