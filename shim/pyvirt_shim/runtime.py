@@ -406,9 +406,9 @@ def event_type(register: str, event_id: int) -> str:
     """The C type of the callback given to register for event_id."""
     types = EVENT_CALLBACKS[register]
     if not 0 <= event_id < len(types):
-        msg = f"eventID in {register} must be less than {len(types)}"
-        raise ShimError(VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, f"invalid argument: {msg}",
-                        str1="invalid argument: %s", str2=msg)
+        # any type will do: the core refuses the event ID, after the checks
+        # libvirt makes before it (the callback's own, for one)
+        return types[0]
     return types[event_id]
 
 
@@ -455,9 +455,12 @@ VIR_TYPED_PARAM_BOOLEAN, VIR_TYPED_PARAM_STRING = 6, 7
 _UNION = {1: "i", 2: "ui", 3: "l", 4: "ul", 5: "d", 6: "b"}
 
 
-def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple]:
-    if n and arr == ffi.NULL:
-        raise null_arg(name, fn)
+def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple] | None:
+    """NULL with a count of 0 is None: the core checks it as libvirt does."""
+    if arr == ffi.NULL:
+        if n:
+            raise null_arg(name, fn)
+        return None
     out = []
     for i in range(n):
         p = arr[i]
@@ -511,9 +514,12 @@ def typed_params_alloc(out, count, params: list[tuple]) -> None:
 
 # -- arrays -----------------------------------------------------------------------
 
-def strings_in(arr, n: int, name: str, fn: Fn) -> list[str]:
-    if n and arr == ffi.NULL:
-        raise null_arg(name, fn)
+def strings_in(arr, n: int, name: str, fn: Fn) -> list[str] | None:
+    """NULL with a count of 0 is None, as for typed parameters."""
+    if arr == ffi.NULL:
+        if n:
+            raise null_arg(name, fn)
+        return None
     return [ffi.string(arr[i]).decode() for i in range(n)]
 
 
