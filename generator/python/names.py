@@ -317,6 +317,14 @@ ERROR_FAMILIES: dict[str, tuple[str, ...]] = {
     "libvirtInternalError": ("VIR_ERR_INTERNAL_ERROR", "VIR_ERR_OPERATION_FAILED"),
 }
 
+# Functions that leave the thread's last error as it is: libvirt's event-loop
+# entry points do not reset it, even when they succeed (the Add ones are
+# hand-written in the template and leave it too).
+KEEPS_LAST_ERROR = frozenset({
+    "virEventUpdateHandle", "virEventRemoveHandle", "virEventUpdateTimeout",
+    "virEventRemoveTimeout",
+})
+
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),
@@ -340,6 +348,7 @@ RENAMES: dict[str, dict[str, str]] = {
     "virSecretLookupByUUIDString": {"uuid": "uuidstr"},
     "virStoragePoolLookupByUUIDString": {"uuid": "uuidstr"},
     "virDomainRestore": {"from": "frm"},
+    "virDomainQemuAttach": {"domain": "conn"},
     "virDomainRestoreFlags": {"from": "frm"},
     "virDomainGetBlockInfo": {"disk": "path"},
     "virDomainGetBlockJobInfo": {"disk": "path"},
@@ -357,7 +366,6 @@ RENAMES: dict[str, dict[str, str]] = {
 # Caller-buffer maxima that libvirt-python fills in itself (it returns every
 # element); the spec does not link them to their output array.
 MAXIMA: dict[str, str] = {
-    "virConnectListSecrets": "maxuuids",
     "virDomainGetDiskErrors": "maxerrors",
     "virDomainSnapshotListNames": "nameslen",
     "virDomainSnapshotListChildrenNames": "nameslen",
@@ -374,6 +382,10 @@ FIXED: dict[str, dict[str, str]] = {
     "virDomainBlockStats": {"size": "40"},        # sizeof(virDomainBlockStatsStruct)
     "virDomainInterfaceStats": {"size": "64"},    # sizeof(virDomainInterfaceStatsStruct)
     "virDomainMemoryStats": {"flags": "0"},       # memoryStats() takes no flags
+    # libvirt-python counts first, then lists that many (a driver without
+    # secrets or filters is reported by the count function)
+    "virConnectListSecrets": {"maxuuids": "_api_virConnectNumOfSecrets(self._o)"},
+    "virConnectListNWFilters": {"maxnames": "_api_virConnectNumOfNWFilters(self._o)"},
 }
 
 # Constants libvirt-python exposes although the spec marks them as sentinels.
