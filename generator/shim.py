@@ -17,6 +17,13 @@ SCALAR_TYPES = {"int", "unsigned int", "long", "unsigned long", "long long",
                 "unsigned long long", "double", "size_t", "unsigned char", "char"}
 OUT_SCALARS = {t + " *" for t in SCALAR_TYPES}
 # libvirt reports an invalid object pointer with these; the file's domain for connections.
+# Entry points that leave the thread's last error as it is, as libvirt's
+# event-loop functions do (they never reset it, even when they succeed).
+KEEPS_LAST_ERROR = frozenset({
+    "virEventAddHandle", "virEventUpdateHandle", "virEventRemoveHandle",
+    "virEventAddTimeout", "virEventUpdateTimeout", "virEventRemoveTimeout",
+})
+
 OBJECT_ERRORS = {
     "virConnectPtr": ("VIR_ERR_INVALID_CONN", None, "connection"),
     "virDomainPtr": ("VIR_ERR_INVALID_DOMAIN", "VIR_FROM_DOM", "domain"),
