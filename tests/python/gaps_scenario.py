@@ -1,0 +1,121 @@
+"""Calls whose errors libvirt reports before (or instead of) the driver, and
+the last error each leaves, through `import libvirt` and its companion
+modules; prints one JSON line {label: outcome}."""
+
+import json
+
+import libvirt
+import libvirt_lxc
+import libvirt_qemu
+
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+conn = libvirt.open("test:///default")
+ro = libvirt.openReadOnly("test:///default")
+dom = conn.lookupByName("test")
+rodom = ro.lookupByName("test")
+UUID = "11111111-2222-3333-4444-555555555555"
+
+
+def outcome(call):
+    try:
+        value = call()
+    except libvirt.libvirtError as e:
+        return ["err", e.get_error_code(), e.get_error_domain(), e.get_error_message()]
+    except Exception as e:   # argument errors of the binding itself
+        return ["exc", type(e).__name__]
+    if isinstance(value, (int, str, type(None), bool)):
+        return ["ok", value]
+    return ["ok", type(value).__name__]
+
+
+def last():
+    err = libvirt.virGetLastError()
+    return None if err is None else list(err[:3])
+
+
+CALLS = {
+    # companion modules
+    "lxcOpenNamespace": lambda: libvirt_lxc.lxcOpenNamespace(dom, 0),
+    "qemuAttach-pid": lambda: libvirt_qemu.qemuAttach(conn, 0, 0),
+    "qemuMonitorCommand": lambda: libvirt_qemu.qemuMonitorCommand(dom, "x", 0),
+    "qemuAgentCommand": lambda: libvirt_qemu.qemuAgentCommand(dom, "x", 5, 0),
+    # argument checks before NO_SUPPORT
+    "secretLookupByUUIDString-bad": lambda: conn.secretLookupByUUIDString("nope"),
+    "secretLookupByUUIDString-ok": lambda: conn.secretLookupByUUIDString(UUID),
+    "secretLookupByUsage": lambda: conn.secretLookupByUsage(1, "x"),
+    "secretDefineXML": lambda: conn.secretDefineXML("<secret/>", 0),
+    "secretDefineXML-ro": lambda: ro.secretDefineXML("<secret/>", 0),
+    "nwfilterLookupByUUIDString-bad": lambda: conn.nwfilterLookupByUUIDString("nope"),
+    "nwfilterDefineXML-ro": lambda: ro.nwfilterDefineXML("<filter/>"),
+    "listSecrets": lambda: conn.listSecrets(),
+    "listNWFilters": lambda: conn.listNWFilters(),
+    "baselineHypervisorCPU": lambda: conn.getCPUModelNames("x86_64") and
+        conn.baselineHypervisorCPU(None, None, None, None, ["<cpu/>"], 0),
+    "allocPages-cellCount": lambda: conn.allocPages({4: 1}, 0, 0, 0),
+    "allocPages-ro": lambda: ro.allocPages({4: 1}, 0, 1, 0),
+    "getMemoryStats-cell": lambda: conn.getMemoryStats(-5, 0),
+    "setLaunchSecurityState-empty": lambda: dom.setLaunchSecurityState({}, 0),
+    "attachDevice-ro": lambda: rodom.attachDevice("<disk/>"),
+    "blockResize-ro": lambda: rodom.blockResize("vda", 1, 0),
+    "fdAssociate-empty": lambda: dom.FDAssociate("x", [], 0),
+    # typed-parameter setters: libvirt-python asks the getter first
+    "setMemoryParameters-ro": lambda: rodom.setMemoryParameters({"hard_limit": 1}, 0),
+    "setMemoryParameters-bogus": lambda: dom.setMemoryParameters({"bogus": 1}, 0),
+    "setMemoryParameters-empty": lambda: dom.setMemoryParameters({}, 0),
+    "setBlkioParameters-ro": lambda: rodom.setBlkioParameters({"weight": 1}, 0),
+    "setSchedulerParameters-ro": lambda: rodom.setSchedulerParameters({"weight": 1}),
+    "setSchedulerParametersFlags-bogus": lambda: dom.setSchedulerParametersFlags(
+        {"bogus": 1}, 0),
+    "setNumaParameters-ro": lambda: rodom.setNumaParameters({"numa_mode": 1}, 0),
+    "setInterfaceParameters-bad": lambda: dom.setInterfaceParameters(
+        "nope", {"inbound.average": 1}, 0),
+    "setPerfEvents-ro": lambda: rodom.setPerfEvents({"cmt": True}, 0),
+    "setBlockIoTune-bad": lambda: dom.setBlockIoTune("nope", {"total_bytes_sec": 1}, 0),
+    "setIOThreadParams-bad": lambda: dom.setIOThreadParams(7, {"poll_max_ns": 1}, 0),
+    "setMemoryParameters-unknown-flag": lambda: dom.setMemoryParameters(
+        {"hard_limit": 1}, 1 << 20),
+}
+
+out = {}
+for label, call in CALLS.items():
+    out[label] = outcome(call)
+    out[label + " last"] = last()
+
+# a successful call clears the last error, in the hand-written paths too
+events = {}
+libvirt.virEventRegisterDefaultImpl()
+steps = {
+    "addTimeout": lambda: libvirt.virEventAddTimeout(-1, lambda t, o: None, None),
+    "addHandle": lambda: libvirt.virEventAddHandle(0, 0, lambda *a: None, None),
+}
+ids = {}
+for label, step in steps.items():
+    outcome(lambda: conn.secretLookupByUUIDString("nope"))
+    ids[label] = step()
+    events[label] = last()
+for label, step in {
+        "updateTimeout": lambda: libvirt.virEventUpdateTimeout(ids["addTimeout"], 5),
+        "updateHandle": lambda: libvirt.virEventUpdateHandle(ids["addHandle"], 1),
+        "removeTimeout": lambda: libvirt.virEventRemoveTimeout(ids["addTimeout"]),
+        "removeHandle": lambda: libvirt.virEventRemoveHandle(ids["addHandle"]),
+        "domainEventRegisterAny": lambda: ids.__setitem__("cb", conn.domainEventRegisterAny(
+            None, 0, lambda *a: None, None)),
+        "domainEventDeregisterAny": lambda: conn.domainEventDeregisterAny(ids["cb"]),
+        "networkEventRegisterAny": lambda: ids.__setitem__("ncb", conn.networkEventRegisterAny(
+            None, 0, lambda *a: None, None)),
+        "networkEventDeregisterAny": lambda: conn.networkEventDeregisterAny(ids["ncb"]),
+        "storagePoolEventRegisterAny": lambda: ids.__setitem__(
+            "scb", conn.storagePoolEventRegisterAny(None, 0, lambda *a: None, None)),
+        "storagePoolEventDeregisterAny": lambda: conn.storagePoolEventDeregisterAny(ids["scb"]),
+        "nodeDeviceEventRegisterAny": lambda: ids.__setitem__(
+            "dcb", conn.nodeDeviceEventRegisterAny(None, 0, lambda *a: None, None)),
+        "nodeDeviceEventDeregisterAny": lambda: conn.nodeDeviceEventDeregisterAny(ids["dcb"]),
+        "domainEventRegister": lambda: conn.domainEventRegister(lambda *a: None, None),
+        "registerCloseCallback": lambda: conn.registerCloseCallback(lambda *a: None, None),
+        "unregisterCloseCallback": lambda: conn.unregisterCloseCallback(),
+        "setKeepAlive": lambda: conn.setKeepAlive(5, 3),
+        }.items():
+    outcome(lambda: conn.secretLookupByUUIDString("nope"))
+    events[label] = [outcome(step)[0], last()]
+out["last error after success"] = events
+print(json.dumps(out, sort_keys=True))
