@@ -455,12 +455,20 @@ VIR_TYPED_PARAM_BOOLEAN, VIR_TYPED_PARAM_STRING = 6, 7
 _UNION = {1: "i", 2: "ui", 3: "l", 4: "ul", 5: "d", 6: "b"}
 
 
-def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple] | None:
-    """NULL with a count of 0 is None: the core checks it as libvirt does."""
+def typed_params_in(arr, n: int, name: str, fn: Fn, unchecked: bool = False,
+                    count: str | None = None) -> list[tuple] | None:
+    """NULL with a count of 0 is None: the core checks it as libvirt does;
+    `unchecked`: NULL is None whatever the count (libvirt lets the driver
+    decide); `count`: the count argument's name, when libvirt refuses a
+    negative one (the core never sees it)."""
     if arr == ffi.NULL:
-        if n:
+        if n and not unchecked:
             raise null_arg(name, fn)
         return None
+    if count is not None and n < 0:
+        msg = f"{count} in {fn.name} must be zero or greater"
+        raise ShimError(VIR_ERR_INVALID_ARG, fn.domain, msg, str1=fn.name, str2=count,
+                        int1=0, int2=0)
     out = []
     for i in range(n):
         p = arr[i]
@@ -514,10 +522,11 @@ def typed_params_alloc(out, count, params: list[tuple]) -> None:
 
 # -- arrays -----------------------------------------------------------------------
 
-def strings_in(arr, n: int, name: str, fn: Fn) -> list[str] | None:
-    """NULL with a count of 0 is None, as for typed parameters."""
+def strings_in(arr, n: int, name: str, fn: Fn, unchecked: bool = False) -> list[str] | None:
+    """NULL with a count of 0 (or any count, `unchecked`) is None, as for
+    typed parameters."""
     if arr == ffi.NULL:
-        if n:
+        if n and not unchecked:
             raise null_arg(name, fn)
         return None
     return [ffi.string(arr[i]).decode() for i in range(n)]

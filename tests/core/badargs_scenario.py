@@ -198,6 +198,18 @@ def main(libdir: str) -> None:
         "virDomainSetBlockIoTune-null1": lambda: lib.virDomainSetBlockIoTune(
             dom, b"vda", None, 1, 0),
         "virDomainFSFreeze-null0": lambda: lib.virDomainFSFreeze(dom, None, 0, 0),
+        "virDomainSetSchedulerParameters-neg": lambda: lib.virDomainSetSchedulerParameters(
+            dom, ctypes.byref(param), -1),
+        "virDomainSetBlkioParameters-neg": lambda: lib.virDomainSetBlkioParameters(
+            dom, ctypes.byref(param), -1, 0),
+        "virDomainSetMemoryParameters-neg": lambda: lib.virDomainSetMemoryParameters(
+            dom, ctypes.byref(param), -1, 0),
+        "virDomainMigrateToURI3-null1": lambda: lib.virDomainMigrateToURI3(
+            dom, b"test:///default", None, 1, 0),
+        "virDomainGetGuestInfo-nparams": lambda: lib.virDomainGetGuestInfo(
+            dom, 0, ctypes.byref(outp), None, 0),
+        "virNodeGetSEVInfo-params": lambda: lib.virNodeGetSEVInfo(
+            conn, None, ctypes.byref(n), 0),
         # libvirt-network.c
         "virConnectNetworkEventRegisterAny-cb": lambda: lib.virConnectNetworkEventRegisterAny(
             conn, None, 0, None, None, None),
