@@ -325,6 +325,27 @@ KEEPS_LAST_ERROR = frozenset({
     "virEventRemoveTimeout",
 })
 
+# Arguments libvirt-python's own argument parsing refuses before it calls
+# libvirt (the last error is neither reset nor set): "str" or "dict" raise
+# TypeError for another type (None included); "uuid" (not VIR_UUID_BUFLEN
+# bytes, or None) makes the call fail with the thread's last error as it was.
+PY_ARG_CHECKS: dict[str, dict[str, str]] = {
+    "virDomainLookupByUUID": {"uuid": "uuid"},
+    "virNetworkLookupByUUID": {"uuid": "uuid"},
+    "virStoragePoolLookupByUUID": {"uuid": "uuid"},
+    "virSecretLookupByUUID": {"uuid": "uuid"},
+    "virNWFilterLookupByUUID": {"uuid": "uuid"},
+    "virNetworkPortLookupByUUID": {"uuid": "uuid"},
+    "virDomainAuthorizedSSHKeysGet": {"user": "str"},
+    "virDomainAuthorizedSSHKeysSet": {"user": "str"},
+    "virConnectGetCPUModelNames": {"arch": "str"},
+    "virDomainSetLaunchSecurityState": {"params": "dict"},
+}
+
+# Methods whose failure libvirt-python reports by returning None (the error
+# is recorded as the last error and handed to the error handler, not raised).
+NONE_ON_ERROR = frozenset({"virDomainGetGuestVcpus", "virDomainMigrateGetCompressionCache"})
+
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),

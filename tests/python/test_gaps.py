@@ -50,6 +50,14 @@ def test_outcomes_on_pyvirt(ours):
     assert ours["setMemoryParameters-empty"] == ["exc", "LookupError"]
     assert ours["setMemoryParameters-unknown-flag"][3] == (
         "unsupported flags (0x100000) in function testDomainGetMemoryParameters")
+    # libvirt-python's own argument checks, and its quirks
+    # a UUID of the wrong length never reaches libvirt: the error raised is
+    # the thread's last one, left by an earlier call
+    assert ours["lookupByUUID-short"][1:] == ours["secretDefineXML-none last"]
+    assert ours["getCPUModelNames-none"] == ["exc", "TypeError"]
+    assert ours["allocPages-empty"] == ["exc", "LookupError"]
+    assert ours["guestVcpus"] == ["ok", None]
+    assert ours["guestVcpus last"][0] == 3
     events = ours["last error after success"]
     # the event loop's own functions leave the last error, the others clear it
     for name in ("addTimeout", "addHandle"):
