@@ -396,7 +396,21 @@ def c_callback(ctype: str, cb, opaque, freecb, conn_addr=None):
     if freecb != ffi.NULL:
         def release():
             freecb(opaque)
+    if ctype not in FUNCTYPES:
+        # a companion library's callback type (QEMU monitor events), which
+        # this module's ffi cannot call: the core, which has no such
+        # events, answers before it would be called
+        return _Uncallable(ctype), release
     return CCallback(ctype, cb, opaque, conn_addr), release
+
+
+class _Uncallable:
+    def __init__(self, ctype: str) -> None:
+        self.ctype = ctype
+
+    def __call__(self, *args):
+        raise ShimError(VIR_ERR_INTERNAL_ERROR, 0,
+                        f"internal error: cannot call a {self.ctype} from the shim")
 
 
 EVENT_CALLBACKS: dict[str, tuple] = {}   # register function -> callback type per event ID
