@@ -154,4 +154,23 @@ for label, step in {
     outcome(lambda: conn.secretLookupByUUIDString("nope"))
     events[label] = [outcome(step)[0], last()]
 out["last error after success"] = events
+
+# the old registration API's bookkeeping, an event ID libvirt-python has no
+# callback for (libvirt is not asked: the last error stays), QEMU monitor events
+f = lambda *a: None   # noqa: E731
+fresh = libvirt.open("test:///default")
+odd = {}
+for label, step in (
+        ("deregister-none", lambda: fresh.domainEventDeregister(f)),
+        ("register", lambda: fresh.domainEventRegister(f, None)),
+        ("deregister-other", lambda: fresh.domainEventDeregister(lambda *a: 1)),
+        ("deregister", lambda: fresh.domainEventDeregister(f)),
+        ("deregister-again", lambda: fresh.domainEventDeregister(f)),
+        ("domainEventRegisterAny-999", lambda: conn.domainEventRegisterAny(
+            None, 999, f, None)),
+        ("qemuMonitorEventRegister", lambda: libvirt_qemu.qemuMonitorEventRegister(
+            conn, None, None, f, None, 0))):
+    outcome(lambda: conn.secretLookupByUUIDString("nope"))
+    odd[label] = [outcome(step), last()]
+out["registrations"] = odd
 print(json.dumps(out, sort_keys=True))

@@ -64,6 +64,12 @@ def test_outcomes_on_pyvirt(ours):
         assert events[name] is not None, name
     for name in ("updateTimeout", "removeTimeout", "updateHandle", "removeHandle"):
         assert events[name][1] is not None, name
+    odd = ours["registrations"]
+    assert odd["deregister-none"][0] == ["ok", None]
+    assert odd["deregister-other"][0] == ["exc", "KeyError"]
+    assert odd["deregister-again"][0] == ["ok", None]
+    assert odd["domainEventRegisterAny-999"][0][1] == 8   # the earlier call's error
+    assert odd["qemuMonitorEventRegister"][0][1] == 3
     for name in ("domainEventRegisterAny", "networkEventDeregisterAny",
                  "nodeDeviceEventRegisterAny", "storagePoolEventDeregisterAny"):
         assert events[name] == ["ok", None], name
