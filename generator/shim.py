@@ -16,6 +16,41 @@ from .model import OBJECT_TYPES, Api, Arg, Function, FuncType, Struct, Typedef
 SCALAR_TYPES = {"int", "unsigned int", "long", "unsigned long", "long long",
                 "unsigned long long", "double", "size_t", "unsigned char", "char"}
 OUT_SCALARS = {t + " *" for t in SCALAR_TYPES}
+# Entry points that leave the thread's last error as it is, as libvirt's
+# event-loop functions do (they never reset it, even when they succeed).
+KEEPS_LAST_ERROR = frozenset({
+    "virEventAddHandle", "virEventUpdateHandle", "virEventRemoveHandle",
+    "virEventAddTimeout", "virEventUpdateTimeout", "virEventRemoveTimeout",
+})
+
+# Input arrays libvirt's API layer hands on even when NULL with a non-zero
+# count (the driver decides): the core gets None instead of an error here.
+UNCHECKED_ARRAYS = frozenset({
+    ("virConnectSetIdentity", "params"), ("virDomainSaveParams", "params"),
+    ("virDomainRestoreParams", "params"), ("virDomainAuthorizedSSHKeysSet", "keys"),
+    ("virDomainMigrateToURI3", "params"),
+})
+
+# Typed-parameter counts libvirt requires to be zero or greater (the core
+# sees a list, never the count; setters that need a positive count get an
+# empty list and say so themselves).
+NON_NEGATIVE_COUNTS = frozenset({
+    "virNodeSetMemoryParameters", "virDomainSetSchedulerParameters",
+    "virDomainSetSchedulerParametersFlags", "virDomainSetBlkioParameters",
+})
+
+# Output pointers libvirt requires although the library allocates what they
+# receive (checked before the core runs, so after the handle only).
+REQUIRED_OUTPUTS = {
+    "virDomainGetSecurityLabelList": "seclabels",
+    "virDomainAuthorizedSSHKeysGet": "keys",
+    "virDomainLxcOpenNamespace": "fdlist",
+}
+
+# Callee-allocated typed-parameter outputs whose count pointer alone libvirt
+# checks before the driver runs (the array pointer is checked after).
+COUNT_FIRST = frozenset({"virNodeGetSEVInfo"})
+
 # libvirt reports an invalid object pointer with these; the file's domain for connections.
 OBJECT_ERRORS = {
     "virConnectPtr": ("VIR_ERR_INVALID_CONN", None, "connection"),

@@ -59,3 +59,27 @@ def call(c: Connect, fn: str, domain: int, *args: Any, write: bool = False,
     if write:
         writable(c, fn, domain)
     return entry(c, entry_name or fn, fn, domain)(*args)
+
+
+def non_zero(value: int, arg: str, fn: str, domain: int) -> None:
+    if value == 0:
+        raise errors.invalid_arg(domain, fn, arg, f"{arg} in {fn} must not be zero")
+
+
+def uuid_string(text: Any, arg: str, fn: str, domain: int) -> bytes:
+    """The raw UUID `text` spells; libvirt's invalid-argument errors otherwise."""
+    from .. import viruuid
+    non_null(text, arg, fn, domain)
+    raw = viruuid.parse(text)
+    if raw is None:
+        raise errors.invalid_arg(domain, fn, arg, f"{arg} in {fn} must be a valid UUID")
+    return raw
+
+
+def typed_in(params: Any, fn: str, domain: int, nonempty: bool) -> list:
+    """A typed-parameter list a setter was given: libvirt refuses a NULL array,
+    and, for `nonempty` setters, an empty one (nparams must be positive)."""
+    non_null(params, "params", fn, domain)
+    if nonempty:
+        positive(len(params), "nparams", fn, domain)
+    return list(params)

@@ -170,12 +170,18 @@ def virDomainGetSchedulerParametersFlags(domain: Domain, flags: int) -> TypedPar
 
 
 def virDomainSetSchedulerParameters(domain: Domain, params: TypedParams) -> None:
-    _on(domain, "virDomainSetSchedulerParameters", list(params), write=True)
+    fn = "virDomainSetSchedulerParameters"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=False))
 
 
 def virDomainSetSchedulerParametersFlags(domain: Domain, params: TypedParams,
                                          flags: int) -> None:
-    _on(domain, "virDomainSetSchedulerParametersFlags", list(params), flags, write=True)
+    fn = "virDomainSetSchedulerParametersFlags"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=False), flags)
 
 
 # -- statistics
@@ -378,24 +384,33 @@ def virDomainGetMemoryParameters(domain: Domain, flags: int) -> TypedParams:
     return list(_on(domain, "virDomainGetMemoryParameters", flags | STRING_OKAY))
 
 
-def virDomainSetMemoryParameters(domain: Domain, params: TypedParams, flags: int) -> None:
-    _on(domain, "virDomainSetMemoryParameters", list(params), flags, write=True)
+def virDomainSetMemoryParameters(domain: Domain, params: Optional[TypedParams], flags: int) -> None:
+    fn = "virDomainSetMemoryParameters"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=True), flags)
 
 
 def virDomainGetNumaParameters(domain: Domain, flags: int) -> TypedParams:
     return list(_on(domain, "virDomainGetNumaParameters", flags | STRING_OKAY))
 
 
-def virDomainSetNumaParameters(domain: Domain, params: TypedParams, flags: int) -> None:
-    _on(domain, "virDomainSetNumaParameters", list(params), flags, write=True)
+def virDomainSetNumaParameters(domain: Domain, params: Optional[TypedParams], flags: int) -> None:
+    fn = "virDomainSetNumaParameters"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=True), flags)
 
 
 def virDomainGetBlkioParameters(domain: Domain, flags: int) -> TypedParams:
     return list(_on(domain, "virDomainGetBlkioParameters", flags | STRING_OKAY))
 
 
-def virDomainSetBlkioParameters(domain: Domain, params: TypedParams, flags: int) -> None:
-    _on(domain, "virDomainSetBlkioParameters", list(params), flags, write=True)
+def virDomainSetBlkioParameters(domain: Domain, params: Optional[TypedParams], flags: int) -> None:
+    fn = "virDomainSetBlkioParameters"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=False), flags)
 
 
 def virDomainGetInterfaceParameters(domain: Domain, device: Optional[str],
@@ -407,20 +422,23 @@ def virDomainGetInterfaceParameters(domain: Domain, device: Optional[str],
 
 
 def virDomainSetInterfaceParameters(domain: Domain, device: Optional[str],
-                                    params: TypedParams, flags: int) -> None:
+                                    params: Optional[TypedParams], flags: int) -> None:
     fn = "virDomainSetInterfaceParameters"
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
     c.non_null(device, "device", fn, D)
-    c.call(d.conn, fn, D, d, device, list(params), flags)
+    c.call(d.conn, fn, D, d, device, c.typed_in(params, fn, D, nonempty=True), flags)
 
 
 def virDomainGetPerfEvents(domain: Domain, flags: int) -> TypedParams:
     return list(_on(domain, "virDomainGetPerfEvents", flags))
 
 
-def virDomainSetPerfEvents(domain: Domain, params: TypedParams, flags: int) -> None:
-    _on(domain, "virDomainSetPerfEvents", list(params), flags, write=True)
+def virDomainSetPerfEvents(domain: Domain, params: Optional[TypedParams], flags: int) -> None:
+    fn = "virDomainSetPerfEvents"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    _on(d, fn, c.typed_in(params, fn, D, nonempty=True), flags)
 
 
 def virDomainGetLaunchSecurityInfo(domain: Domain, flags: int) -> TypedParams:

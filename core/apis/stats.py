@@ -128,5 +128,4 @@ def virDomainSetIOThreadParams(domain: Domain, iothread_id: int, params: Optiona
     fn = "virDomainSetIOThreadParams"
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
-    c.non_null(params, "params", fn, D)
-    c.call(d.conn, fn, D, d, iothread_id, list(params or []), flags)
+    c.call(d.conn, fn, D, d, iothread_id, c.typed_in(params, fn, D, nonempty=True), flags)

@@ -317,6 +317,35 @@ ERROR_FAMILIES: dict[str, tuple[str, ...]] = {
     "libvirtInternalError": ("VIR_ERR_INTERNAL_ERROR", "VIR_ERR_OPERATION_FAILED"),
 }
 
+# Functions that leave the thread's last error as it is: libvirt's event-loop
+# entry points do not reset it, even when they succeed (the Add ones are
+# hand-written in the template and leave it too).
+KEEPS_LAST_ERROR = frozenset({
+    "virEventUpdateHandle", "virEventRemoveHandle", "virEventUpdateTimeout",
+    "virEventRemoveTimeout",
+})
+
+# Arguments libvirt-python's own argument parsing refuses before it calls
+# libvirt (the last error is neither reset nor set): "str" or "dict" raise
+# TypeError for another type (None included); "uuid" (not VIR_UUID_BUFLEN
+# bytes, or None) makes the call fail with the thread's last error as it was.
+PY_ARG_CHECKS: dict[str, dict[str, str]] = {
+    "virDomainLookupByUUID": {"uuid": "uuid"},
+    "virNetworkLookupByUUID": {"uuid": "uuid"},
+    "virStoragePoolLookupByUUID": {"uuid": "uuid"},
+    "virSecretLookupByUUID": {"uuid": "uuid"},
+    "virNWFilterLookupByUUID": {"uuid": "uuid"},
+    "virNetworkPortLookupByUUID": {"uuid": "uuid"},
+    "virDomainAuthorizedSSHKeysGet": {"user": "str"},
+    "virDomainAuthorizedSSHKeysSet": {"user": "str"},
+    "virConnectGetCPUModelNames": {"arch": "str"},
+    "virDomainSetLaunchSecurityState": {"params": "dict"},
+}
+
+# Methods whose failure libvirt-python reports by returning None (the error
+# is recorded as the last error and handed to the error handler, not raised).
+NONE_ON_ERROR = frozenset({"virDomainGetGuestVcpus", "virDomainMigrateGetCompressionCache"})
+
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetInfo": ("_node_info", "libvirt-python reports the node's memory in MiB"),
@@ -340,6 +369,7 @@ RENAMES: dict[str, dict[str, str]] = {
     "virSecretLookupByUUIDString": {"uuid": "uuidstr"},
     "virStoragePoolLookupByUUIDString": {"uuid": "uuidstr"},
     "virDomainRestore": {"from": "frm"},
+    "virDomainQemuAttach": {"domain": "conn"},
     "virDomainRestoreFlags": {"from": "frm"},
     "virDomainGetBlockInfo": {"disk": "path"},
     "virDomainGetBlockJobInfo": {"disk": "path"},
@@ -357,7 +387,6 @@ RENAMES: dict[str, dict[str, str]] = {
 # Caller-buffer maxima that libvirt-python fills in itself (it returns every
 # element); the spec does not link them to their output array.
 MAXIMA: dict[str, str] = {
-    "virConnectListSecrets": "maxuuids",
     "virDomainGetDiskErrors": "maxerrors",
     "virDomainSnapshotListNames": "nameslen",
     "virDomainSnapshotListChildrenNames": "nameslen",
@@ -374,6 +403,10 @@ FIXED: dict[str, dict[str, str]] = {
     "virDomainBlockStats": {"size": "40"},        # sizeof(virDomainBlockStatsStruct)
     "virDomainInterfaceStats": {"size": "64"},    # sizeof(virDomainInterfaceStatsStruct)
     "virDomainMemoryStats": {"flags": "0"},       # memoryStats() takes no flags
+    # libvirt-python counts first, then lists that many (a driver without
+    # secrets or filters is reported by the count function)
+    "virConnectListSecrets": {"maxuuids": "_api_virConnectNumOfSecrets(self._o)"},
+    "virConnectListNWFilters": {"maxnames": "_api_virConnectNumOfNWFilters(self._o)"},
 }
 
 # Constants libvirt-python exposes although the spec marks them as sentinels.

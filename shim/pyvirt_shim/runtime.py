@@ -396,7 +396,21 @@ def c_callback(ctype: str, cb, opaque, freecb, conn_addr=None):
     if freecb != ffi.NULL:
         def release():
             freecb(opaque)
+    if ctype not in FUNCTYPES:
+        # a companion library's callback type (QEMU monitor events), which
+        # this module's ffi cannot call: the core, which has no such
+        # events, answers before it would be called
+        return _Uncallable(ctype), release
     return CCallback(ctype, cb, opaque, conn_addr), release
+
+
+class _Uncallable:
+    def __init__(self, ctype: str) -> None:
+        self.ctype = ctype
+
+    def __call__(self, *args):
+        raise ShimError(VIR_ERR_INTERNAL_ERROR, 0,
+                        f"internal error: cannot call a {self.ctype} from the shim")
 
 
 EVENT_CALLBACKS: dict[str, tuple] = {}   # register function -> callback type per event ID
@@ -406,9 +420,9 @@ def event_type(register: str, event_id: int) -> str:
     """The C type of the callback given to register for event_id."""
     types = EVENT_CALLBACKS[register]
     if not 0 <= event_id < len(types):
-        msg = f"eventID in {register} must be less than {len(types)}"
-        raise ShimError(VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, f"invalid argument: {msg}",
-                        str1="invalid argument: %s", str2=msg)
+        # any type will do: the core refuses the event ID, after the checks
+        # libvirt makes before it (the callback's own, for one)
+        return types[0]
     return types[event_id]
 
 
@@ -455,9 +469,20 @@ VIR_TYPED_PARAM_BOOLEAN, VIR_TYPED_PARAM_STRING = 6, 7
 _UNION = {1: "i", 2: "ui", 3: "l", 4: "ul", 5: "d", 6: "b"}
 
 
-def typed_params_in(arr, n: int, name: str, fn: Fn) -> list[tuple]:
-    if n and arr == ffi.NULL:
-        raise null_arg(name, fn)
+def typed_params_in(arr, n: int, name: str, fn: Fn, unchecked: bool = False,
+                    count: str | None = None) -> list[tuple] | None:
+    """NULL with a count of 0 is None: the core checks it as libvirt does;
+    `unchecked`: NULL is None whatever the count (libvirt lets the driver
+    decide); `count`: the count argument's name, when libvirt refuses a
+    negative one (the core never sees it)."""
+    if arr == ffi.NULL:
+        if n and not unchecked:
+            raise null_arg(name, fn)
+        return None
+    if count is not None and n < 0:
+        msg = f"{count} in {fn.name} must be zero or greater"
+        raise ShimError(VIR_ERR_INVALID_ARG, fn.domain, msg, str1=fn.name, str2=count,
+                        int1=0, int2=0)
     out = []
     for i in range(n):
         p = arr[i]
@@ -511,9 +536,13 @@ def typed_params_alloc(out, count, params: list[tuple]) -> None:
 
 # -- arrays -----------------------------------------------------------------------
 
-def strings_in(arr, n: int, name: str, fn: Fn) -> list[str]:
-    if n and arr == ffi.NULL:
-        raise null_arg(name, fn)
+def strings_in(arr, n: int, name: str, fn: Fn, unchecked: bool = False) -> list[str] | None:
+    """NULL with a count of 0 (or any count, `unchecked`) is None, as for
+    typed parameters."""
+    if arr == ffi.NULL:
+        if n and not unchecked:
+            raise null_arg(name, fn)
+        return None
     return [ffi.string(arr[i]).decode() for i in range(n)]
 
 
