@@ -289,8 +289,11 @@ class QemuHost:
         finally:
             listener.close()  # QEMU holds its own copy: it alone listens now
         with self.lock:
+            # No status write for the pid: the status says "start in progress"
+            # (pid 0) until the guest's first transition, and a later driver
+            # finds a half-started QEMU by its pidfile marker and kills it,
+            # pid or no pid; one fsync less on every start.
             rt.process = proc
-            self.save_status(obj)
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt))
