@@ -355,6 +355,7 @@ class QemuHost:
                 if graceful:
                     with self.lock:
                         rt.being_destroyed = False
+                        self.save_status(obj)   # a SHUTDOWN seen meanwhile was not saved
                     return False
                 proc.kill(signal.SIGKILL)
                 proc.wait(KILL_WAIT)
@@ -435,7 +436,11 @@ class QemuHost:
                       Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_GUEST if guest else
                       Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
             self.event(obj, E.VIR_DOMAIN_EVENT_SHUTDOWN, detail)
-            self.save_status(obj)
+            if not rt.being_destroyed:
+                # a destroy's SIGTERM: the file goes away in a moment, and a
+                # driver reopened in between finds the same either way (QEMU
+                # gone: crashed; still exiting: query-status says shutdown)
+                self.save_status(obj)
         if rt.fake_reboot and not rt.being_destroyed:
             threading.Thread(target=self._fake_reboot, args=(obj, rt),
                              name="pyvirt-qemu-reboot", daemon=True).start()
