@@ -205,7 +205,13 @@ class QemuHost:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.pid_file(name))
         if dom_id >= 0:
-            shutil.rmtree(self.layout.domain_dir(dom_id, name), ignore_errors=True)
+            ddir = self.layout.domain_dir(dom_id, name)
+            try:
+                os.rmdir(ddir)   # usually empty: QEMU removed its monitor socket
+            except FileNotFoundError:
+                pass
+            except OSError:
+                shutil.rmtree(ddir, ignore_errors=True)
         if obj.new_def is not None:
             obj.def_, obj.new_def = obj.new_def, None
         if not obj.persistent:
