@@ -45,13 +45,14 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import capabilities, command, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
-from .paths import RootLayout
+from .paths import RootLayout, write_synced
 
 Q = ErrorDomain.VIR_FROM_QEMU
 S = DomainState
 JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
+PREPARED_WAIT = 10.0     # a transition's status, being written ahead, before writing it anew
 
 _SUSPENDED_DETAIL = {
     DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -77,6 +78,46 @@ _RESUMED_DETAIL = {
 
 
 @dataclasses.dataclass(eq=False)
+class PreparedStatus:
+    """The status a domain is expected to reach, written and fsynced ahead
+    into a temp file of its own while QEMU works (booting, stopping, going
+    on), so that the transition itself costs only the rename.  Nothing is
+    renamed before QEMU has reported the transition, and only if the status
+    then is exactly `text`; otherwise the temp file is dropped."""
+    text: str
+    tmp: Path
+    ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ok: bool = False
+    started: bool = False
+    cancelled: bool = False
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def write(self) -> None:
+        """On the API thread, lock not held (the QMP thread may wait for it)."""
+        with self._lock:
+            if self.cancelled:
+                self.ready.set()
+                return
+            self.started = True
+        try:
+            write_synced(self.tmp, self.text)
+            self.ok = True
+        except OSError:
+            pass
+        finally:
+            self.ready.set()
+
+    def discard(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            started = self.started
+        if started:
+            self.ready.wait(PREPARED_WAIT)
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+
+
+@dataclasses.dataclass(eq=False)
 class Runtime:
     """What a running domain has beyond its record (qemuDomainObjPrivate)."""
     monitor_path: str
@@ -95,6 +136,7 @@ class Runtime:
         default_factory=threading.Condition)
     vcpu_tids: Optional[list[int]] = None
     status_text: str = ""          # what the status file holds now
+    prepared: Optional[PreparedStatus] = None
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -168,27 +210,60 @@ class QemuHost:
     def event(self, obj: DomainObj, event: int, detail: int) -> None:
         events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
 
-    def save_status(self, obj: DomainObj) -> None:
-        """Persist a running domain's state (lock held)."""
-        rt = self.runtime.get(obj.uuid)
-        if rt is None or rt.stopped:
-            return
+    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int) -> str:
         pid = rt.process.pid if rt.process is not None else 0
         job = obj.private.get("migration")
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": job.phase.value,
             "flags": hex(job.flags)}
-        text = status.format_status(status.DomainStatus(obj.def_, obj.state, obj.reason, pid,
+        return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
                                                         rt.monitor_path, job_attrs))
-        if text != rt.status_text:   # e.g. start: RESUME's save, then the caller's
-            status.save_text(self.layout.status_file(obj.name), text)
-            rt.status_text = text
+
+    def save_status(self, obj: DomainObj) -> None:
+        """Persist a running domain's state (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        if rt is None or rt.stopped:
+            return
+        text = self._status_text(obj, rt, obj.state, obj.reason)
+        if text == rt.status_text:   # e.g. start: RESUME's save, then the caller's
+            return
+        path = self.layout.status_file(obj.name)
+        prep, rt.prepared = rt.prepared, None
+        if prep is not None and prep.text == text and prep.ready.wait(PREPARED_WAIT) and prep.ok:
+            os.replace(prep.tmp, path)   # written and fsynced ahead: the rename is left
+        else:
+            if prep is not None:
+                prep.discard()
+            status.save_text(path, text)
+        rt.status_text = text
+
+    def prepare_status(self, obj: DomainObj, rt: Runtime, state: DomainState,
+                       reason: int) -> Optional[PreparedStatus]:
+        """Get the status of an expected transition ready, to be written with
+        its write() while QEMU makes it (lock held; see PreparedStatus)."""
+        if rt.stopped:
+            return None
+        text = self._status_text(obj, rt, state, reason)
+        if text == rt.status_text:
+            return None
+        path = self.layout.status_file(obj.name)
+        self.drop_prepared(rt)
+        rt.prepared = PreparedStatus(text, path.with_name(f".{path.name}.{os.getpid()}.next.tmp"))
+        return rt.prepared
+
+    @staticmethod
+    def drop_prepared(rt: Runtime, prep: Optional[PreparedStatus] = None) -> None:
+        """Forget the prepared status (`prep`, or any) unless used (lock held)."""
+        if rt.prepared is not None and (prep is None or rt.prepared is prep):
+            rt.prepared.discard()
+            rt.prepared = None
 
     def stop_locked(self, obj: DomainObj, reason: int) -> None:
         """The process is gone (or never came): shut `obj` off and clean up."""
         rt = self.runtime.pop(obj.uuid, None)
         if rt is not None:
             rt.stopped = True
+            self.drop_prepared(rt)
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
@@ -239,7 +314,7 @@ class QemuHost:
             self.runtime[obj.uuid] = rt
             self.save_status(obj)  # pid 0: a start in progress, found by a later driver
         try:
-            self._launch(obj, rt, emulator, accel, incoming is not None)
+            self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -269,9 +344,10 @@ class QemuHost:
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
             self.save_status(obj)
+            self.drop_prepared(rt)
 
     def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
-                incoming: bool = False) -> None:
+                incoming: bool = False, paused: bool = False) -> None:
         d = obj.def_
         Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
         pidfile = self.layout.pid_file(d.name)
@@ -300,11 +376,18 @@ class QemuHost:
             # finds a half-started QEMU by its pidfile marker and kills it,
             # pid or no pid; one fsync less on every start.
             rt.process = proc
+            # that transition's status is written while QEMU boots (not for
+            # an incoming stream: its states depend on the stream)
+            prep = None if incoming else self.prepare_status(
+                obj, rt, *((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
+                           if paused else
+                           (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)))
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt))
         try:
-            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT)
+            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT,
+                        meanwhile=prep.write if prep is not None else None)
         except (MonitorError, OSError):
             proc.wait(2.0)
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
@@ -330,11 +413,12 @@ class QemuHost:
             if self.runtime.get(obj.uuid) is rt:
                 self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
 
-    def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None) -> Any:
+    def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None,
+                      meanwhile: Optional[Callable[[], None]] = None) -> Any:
         if rt.monitor is None or rt.stopped:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
         try:
-            return rt.monitor.execute(cmd, args)
+            return rt.monitor.execute(cmd, args, meanwhile=meanwhile)
         except MonitorError as exc:
             if exc.eof:
                 raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
