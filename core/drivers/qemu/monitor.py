@@ -154,15 +154,16 @@ class Monitor:
         self._closing = False
 
     def connect(self, sock: socket.socket, timeout: float,
-                meanwhile: Optional[Callable[[], None]] = None) -> None:
+                meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> None:
         """Greeting and capabilities negotiation over the connected `sock`;
-        `meanwhile()` runs on the calling thread while QEMU gets there."""
+        `meanwhile(answered)` runs on the calling thread while QEMU gets there
+        (answered() tells whether it has)."""
         async def go() -> None:
             await asyncio.wait_for(self._client.connect(sock), timeout)
             asyncio.get_running_loop().create_task(self._watch())
         future = asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop())
         if meanwhile is not None:
-            meanwhile()
+            meanwhile(future.done)
         try:
             future.result()
         except Exception as exc:
@@ -183,14 +184,15 @@ class Monitor:
                 return
 
     def execute(self, cmd: str, args: Optional[dict[str, Any]] = None,
-                timeout: float = 60.0, meanwhile: Optional[Callable[[], None]] = None) -> Any:
-        """Run `cmd` and return QEMU's answer; `meanwhile()` runs on the
-        calling thread once the command is on its way."""
+                timeout: float = 60.0,
+                meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
+        """Run `cmd` and return QEMU's answer; `meanwhile(answered)` runs on
+        the calling thread once the command is on its way."""
         async def go() -> Any:
             return await self._client.execute(cmd, args)
         future = asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop())
         if meanwhile is not None:
-            meanwhile()
+            meanwhile(future.done)
         try:
             try:
                 return future.result(timeout)

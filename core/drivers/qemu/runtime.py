@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import select
 import shutil
@@ -52,6 +53,7 @@ S = DomainState
 JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
+_PREPARED_SEQ = itertools.count()
 PREPARED_WAIT = 10.0     # a transition's status, being written ahead, before writing it anew
 
 _SUSPENDED_DETAIL = {
@@ -83,10 +85,14 @@ class PreparedStatus:
     into a temp file of its own while QEMU works (booting, stopping, going
     on), so that the transition itself costs only the rename.  Nothing is
     renamed before QEMU has reported the transition, and only if the status
-    then is exactly `text`; otherwise the temp file is dropped."""
+    then is exactly `text`; otherwise the temp file is dropped.  An `armed`
+    one is for the likely next call (a resume after a suspend, a suspend
+    after a resume or a start), written while QEMU has not answered the
+    current one yet, and kept until it comes true or another is armed."""
     text: str
     tmp: Path
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    armed: bool = False    # for a later call's transition, not this one's
     ok: bool = False
     started: bool = False
     cancelled: bool = False
@@ -111,7 +117,9 @@ class PreparedStatus:
         with self._lock:
             self.cancelled = True
             started = self.started
-        if started:
+        if not started:
+            self.ready.set()   # nobody writes it now
+        else:
             self.ready.wait(PREPARED_WAIT)
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
@@ -136,7 +144,7 @@ class Runtime:
         default_factory=threading.Condition)
     vcpu_tids: Optional[list[int]] = None
     status_text: str = ""          # what the status file holds now
-    prepared: Optional[PreparedStatus] = None
+    ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -228,42 +236,74 @@ class QemuHost:
         if text == rt.status_text:   # e.g. start: RESUME's save, then the caller's
             return
         path = self.layout.status_file(obj.name)
-        prep, rt.prepared = rt.prepared, None
-        if prep is not None and prep.text == text and prep.ready.wait(PREPARED_WAIT) and prep.ok:
-            os.replace(prep.tmp, path)   # written and fsynced ahead: the rename is left
-        else:
-            if prep is not None:
+        match = next((p for p in rt.ahead if p.text == text and not p.cancelled), None)
+        # the ones of this call that did not come true go; armed ones stay for later
+        for prep in [p for p in rt.ahead if p is match or p.cancelled or not p.armed]:
+            rt.ahead.remove(prep)
+            if prep is not match:
                 prep.discard()
+        if match is not None and match.ready.wait(PREPARED_WAIT) and match.ok:
+            os.replace(match.tmp, path)   # written and fsynced ahead: the rename is left
+        else:
+            if match is not None:
+                match.discard()
             status.save_text(path, text)
         rt.status_text = text
 
-    def prepare_status(self, obj: DomainObj, rt: Runtime, state: DomainState,
-                       reason: int) -> Optional[PreparedStatus]:
-        """Get the status of an expected transition ready, to be written with
-        its write() while QEMU makes it (lock held; see PreparedStatus)."""
+    def prepare_status(self, obj: DomainObj, rt: Runtime, expect: tuple[DomainState, int],
+                       arm: Optional[tuple[DomainState, int]] = None
+                       ) -> Optional[Callable[[Callable[[], bool]], None]]:
+        """Get the status of the transition `expect`ed from a monitor call ready,
+        and the one of the likely next (`arm`: resume after suspend, suspend after
+        resume or start), to be written while QEMU acts: the returned callable,
+        the call's `meanwhile` (lock held; see PreparedStatus)."""
         if rt.stopped:
             return None
-        text = self._status_text(obj, rt, state, reason)
-        if text == rt.status_text:
+        texts = [self._status_text(obj, rt, *expect)]
+        if arm is not None:
+            texts.append(self._status_text(obj, rt, *arm))
+        todo = []
+        for index, text in enumerate(texts):
+            if text == rt.status_text or any(p.text == text and not p.cancelled
+                                              for p in rt.ahead):
+                continue   # on disk, or already armed (or being written)
+            if index:      # one armed status at a time (but the one coming true now)
+                for old in [p for p in rt.ahead if p.armed and p.text != texts[0]]:
+                    rt.ahead.remove(old)
+                    old.discard()
+            path = self.layout.status_file(obj.name)
+            prep = PreparedStatus(text, path.with_name(
+                f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=bool(index))
+            rt.ahead.append(prep)
+            todo.append(prep)
+        if not todo:
             return None
-        path = self.layout.status_file(obj.name)
-        self.drop_prepared(rt)
-        rt.prepared = PreparedStatus(text, path.with_name(f".{path.name}.{os.getpid()}.next.tmp"))
-        return rt.prepared
+
+        def meanwhile(answered: Callable[[], bool]) -> None:
+            for prep in todo:
+                # the next transition's only while QEMU has not answered yet
+                if prep.armed and answered():
+                    prep.discard()
+                else:
+                    prep.write()
+        return meanwhile
 
     @staticmethod
-    def drop_prepared(rt: Runtime, prep: Optional[PreparedStatus] = None) -> None:
-        """Forget the prepared status (`prep`, or any) unless used (lock held)."""
-        if rt.prepared is not None and (prep is None or rt.prepared is prep):
-            rt.prepared.discard()
-            rt.prepared = None
+    def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
+        """Drop the prepared statuses that did not come true, once the call
+        that prepared them is over (lock held); with `armed_too`, the armed
+        one as well (else kept if written)."""
+        for prep in [p for p in rt.ahead
+                     if armed_too or not p.armed or p.cancelled or not p.started]:
+            rt.ahead.remove(prep)
+            prep.discard()
 
     def stop_locked(self, obj: DomainObj, reason: int) -> None:
         """The process is gone (or never came): shut `obj` off and clean up."""
         rt = self.runtime.pop(obj.uuid, None)
         if rt is not None:
             rt.stopped = True
-            self.drop_prepared(rt)
+            self.drop_prepared(rt, armed_too=True)
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
@@ -378,16 +418,19 @@ class QemuHost:
             rt.process = proc
             # that transition's status is written while QEMU boots (not for
             # an incoming stream: its states depend on the stream)
-            prep = None if incoming else self.prepare_status(
-                obj, rt, *((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
+            # (and the one of a suspend, or of a resume when started paused)
+            meanwhile = None if incoming else self.prepare_status(
+                obj, rt, *(((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
+                            (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
                            if paused else
-                           (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)))
+                           ((S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED),
+                            (S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER))))
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt))
         try:
             mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT,
-                        meanwhile=prep.write if prep is not None else None)
+                        meanwhile=meanwhile)
         except (MonitorError, OSError):
             proc.wait(2.0)
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
@@ -414,7 +457,7 @@ class QemuHost:
                 self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
 
     def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None,
-                      meanwhile: Optional[Callable[[], None]] = None) -> Any:
+                      meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
         if rt.monitor is None or rt.stopped:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
         try:
