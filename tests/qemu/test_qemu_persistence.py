@@ -113,6 +113,7 @@ def test_status_follows_each_transition_with_nothing_left_beside_it(root, kernel
     api.virDomainDestroy(paused)
     api.virDomainSuspend(dom)
     api.virConnectClose(c)                    # reopened: found paused by the user
+    assert leftovers() == []
     c = open_root(root)
     dom = api.virDomainLookupByName(c, "st")
     assert api.virDomainGetState(dom, 0) == (PAUSED, 1)

@@ -760,6 +760,8 @@ class QemuHost:
         with self.lock:
             self.closed = True
             runtimes = list(self.runtime.values())
+            for rt in runtimes:   # no temp file outlives the driver that knew it
+                self.drop_prepared(rt, armed_too=True)
         for rt in runtimes:
             if rt.process is not None:
                 unwatch_exit(rt.process)
