@@ -85,6 +85,44 @@ def test_guests_outlive_the_driver_and_are_found_again(root, kernels):
     assert qemu_pids(root) == set()
 
 
+def test_status_follows_each_transition_with_nothing_left_beside_it(root, kernels):
+    """Each call returns with its transition's status on disk (a status
+    prepared ahead is renamed in only once QEMU has made the transition),
+    and a stopped domain leaves no prepared status behind."""
+    def on_disk() -> tuple[str, str, str]:
+        head = (root / "run/qemu/st.xml").read_text().split(">", 1)[0]
+        attrs = dict(a.split("=", 1) for a in head.split()[1:])
+        return attrs["state"].strip("'"), attrs["reason"].strip("'"), attrs["pid"].strip("'")
+
+    def leftovers() -> list[str]:
+        return sorted(p.name for p in (root / "run/qemu").iterdir() if p.name.endswith(".tmp"))
+
+    c = open_root(root)
+    dom = api.virDomainCreateXML(c, domxml("st", kernels["idle"]), 0)
+    pid = (root / "run/qemu/st.pid").read_text().strip()
+    assert on_disk() == ("running", "booted", pid)
+    api.virDomainSuspend(dom)
+    assert on_disk() == ("paused", "user", pid)
+    api.virDomainSuspend(dom)                 # already paused: nothing changes
+    assert on_disk() == ("paused", "user", pid)
+    api.virDomainResume(dom)
+    assert on_disk() == ("running", "unpaused", pid)
+    assert len(leftovers()) <= 1              # at most the one armed for a later suspend
+    paused = api.virDomainCreateXML(c, domxml("stp", kernels["idle"]), 1)
+    assert "state='paused' reason='user'" in (root / "run/qemu/stp.xml").read_text()
+    api.virDomainDestroy(paused)
+    api.virDomainSuspend(dom)
+    api.virConnectClose(c)                    # reopened: found paused by the user
+    assert leftovers() == []
+    c = open_root(root)
+    dom = api.virDomainLookupByName(c, "st")
+    assert api.virDomainGetState(dom, 0) == (PAUSED, 1)
+    api.virDomainDestroy(dom)
+    assert not (root / "run/qemu/st.xml").exists()
+    assert leftovers() == []
+    api.virConnectClose(c)
+
+
 def test_two_roots_in_one_process(tmp_path, kernels):
     conns = [open_root(tmp_path / f"host{i}") for i in (1, 2)]
     evs = [Events(c) for c in conns]

@@ -359,7 +359,15 @@ class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, Hypervi
                 if obj.state == DomainState.VIR_DOMAIN_PAUSED:
                     return
                 rt.paused_reason = DomainPausedReason.VIR_DOMAIN_PAUSED_USER
-            self._monitor_call(rt, "stop")
+                meanwhile = self.prepare_status(
+                    obj, rt, (DomainState.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
+                    arm=(DomainState.VIR_DOMAIN_RUNNING,
+                         DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
+            try:
+                self._monitor_call(rt, "stop", meanwhile=meanwhile)
+            finally:
+                with self.lock:
+                    self.drop_prepared(rt)
 
     def domain_resume(self, dom: Domain) -> None:
         with self.job(dom.uuid):
@@ -372,7 +380,15 @@ class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, Hypervi
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "domain is already running")
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
-            self._monitor_call(rt, "cont")
+                meanwhile = self.prepare_status(
+                    obj, rt, (DomainState.VIR_DOMAIN_RUNNING,
+                              DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED),
+                    arm=(DomainState.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER))
+            try:
+                self._monitor_call(rt, "cont", meanwhile=meanwhile)
+            finally:
+                with self.lock:
+                    self.drop_prepared(rt)
 
     def domain_shutdown_flags(self, dom: Domain, flags: int) -> None:
         errors.check_flags(flags, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,

@@ -153,13 +153,19 @@ class Monitor:
         self._on_eof = on_eof
         self._closing = False
 
-    def connect(self, sock: socket.socket, timeout: float) -> None:
-        """Greeting and capabilities negotiation over the connected `sock`."""
+    def connect(self, sock: socket.socket, timeout: float,
+                meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> None:
+        """Greeting and capabilities negotiation over the connected `sock`;
+        `meanwhile(answered)` runs on the calling thread while QEMU gets there
+        (answered() tells whether it has)."""
         async def go() -> None:
             await asyncio.wait_for(self._client.connect(sock), timeout)
             asyncio.get_running_loop().create_task(self._watch())
+        future = asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop())
+        if meanwhile is not None:
+            meanwhile(future.done)
         try:
-            qmp_thread.run(go(), None)
+            future.result()
         except Exception as exc:
             raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
 
@@ -178,11 +184,21 @@ class Monitor:
                 return
 
     def execute(self, cmd: str, args: Optional[dict[str, Any]] = None,
-                timeout: float = 60.0) -> Any:
+                timeout: float = 60.0,
+                meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
+        """Run `cmd` and return QEMU's answer; `meanwhile(answered)` runs on
+        the calling thread once the command is on its way."""
         async def go() -> Any:
             return await self._client.execute(cmd, args)
+        future = asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop())
+        if meanwhile is not None:
+            meanwhile(future.done)
         try:
-            return qmp_thread.run(go(), timeout)
+            try:
+                return future.result(timeout)
+            except TimeoutError:
+                future.cancel()
+                raise
         except ExecuteError as exc:
             raise MonitorError(str(exc), qmp_class=exc.error_class) from None
         except TimeoutError:

@@ -94,15 +94,20 @@ def write_atomic(path: Path, text: str, sync_dir: bool = True) -> None:
     every state change, on the monitor's thread between an event and the reply
     that follows it, and the file's own fsync is what the rule asks for."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_synced(tmp, text)
+    os.replace(tmp, path)
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def write_synced(tmp: Path, text: str) -> None:
+    """The first half of write_atomic: `text` in `tmp`, fsynced (the rename is the caller's)."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, text.encode())
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
-    if sync_dir:
-        fsync_dir(path.parent)
 
 
 def remove_durably(path: Path) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import select
 import shutil
@@ -45,13 +46,15 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import capabilities, command, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
-from .paths import RootLayout
+from .paths import RootLayout, write_synced
 
 Q = ErrorDomain.VIR_FROM_QEMU
 S = DomainState
 JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
+_PREPARED_SEQ = itertools.count()
+PREPARED_WAIT = 10.0     # a transition's status, being written ahead, before writing it anew
 
 _SUSPENDED_DETAIL = {
     DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -77,6 +80,52 @@ _RESUMED_DETAIL = {
 
 
 @dataclasses.dataclass(eq=False)
+class PreparedStatus:
+    """The status a domain is expected to reach, written and fsynced ahead
+    into a temp file of its own while QEMU works (booting, stopping, going
+    on), so that the transition itself costs only the rename.  Nothing is
+    renamed before QEMU has reported the transition, and only if the status
+    then is exactly `text`; otherwise the temp file is dropped.  An `armed`
+    one is for the likely next call (a resume after a suspend, a suspend
+    after a resume or a start), written while QEMU has not answered the
+    current one yet, and kept until it comes true or another is armed."""
+    text: str
+    tmp: Path
+    ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    armed: bool = False    # for a later call's transition, not this one's
+    ok: bool = False
+    started: bool = False
+    cancelled: bool = False
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def write(self) -> None:
+        """On the API thread, lock not held (the QMP thread may wait for it)."""
+        with self._lock:
+            if self.cancelled:
+                self.ready.set()
+                return
+            self.started = True
+        try:
+            write_synced(self.tmp, self.text)
+            self.ok = True
+        except OSError:
+            pass
+        finally:
+            self.ready.set()
+
+    def discard(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            started = self.started
+        if not started:
+            self.ready.set()   # nobody writes it now
+        else:
+            self.ready.wait(PREPARED_WAIT)
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+
+
+@dataclasses.dataclass(eq=False)
 class Runtime:
     """What a running domain has beyond its record (qemuDomainObjPrivate)."""
     monitor_path: str
@@ -95,6 +144,7 @@ class Runtime:
         default_factory=threading.Condition)
     vcpu_tids: Optional[list[int]] = None
     status_text: str = ""          # what the status file holds now
+    ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -168,27 +218,92 @@ class QemuHost:
     def event(self, obj: DomainObj, event: int, detail: int) -> None:
         events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
 
-    def save_status(self, obj: DomainObj) -> None:
-        """Persist a running domain's state (lock held)."""
-        rt = self.runtime.get(obj.uuid)
-        if rt is None or rt.stopped:
-            return
+    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int) -> str:
         pid = rt.process.pid if rt.process is not None else 0
         job = obj.private.get("migration")
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": job.phase.value,
             "flags": hex(job.flags)}
-        text = status.format_status(status.DomainStatus(obj.def_, obj.state, obj.reason, pid,
+        return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
                                                         rt.monitor_path, job_attrs))
-        if text != rt.status_text:   # e.g. start: RESUME's save, then the caller's
-            status.save_text(self.layout.status_file(obj.name), text)
-            rt.status_text = text
+
+    def save_status(self, obj: DomainObj) -> None:
+        """Persist a running domain's state (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        if rt is None or rt.stopped:
+            return
+        text = self._status_text(obj, rt, obj.state, obj.reason)
+        if text == rt.status_text:   # e.g. start: RESUME's save, then the caller's
+            return
+        path = self.layout.status_file(obj.name)
+        match = next((p for p in rt.ahead if p.text == text and not p.cancelled), None)
+        # the ones of this call that did not come true go; armed ones stay for later
+        for prep in [p for p in rt.ahead if p is match or p.cancelled or not p.armed]:
+            rt.ahead.remove(prep)
+            if prep is not match:
+                prep.discard()
+        if match is not None and match.ready.wait(PREPARED_WAIT) and match.ok:
+            os.replace(match.tmp, path)   # written and fsynced ahead: the rename is left
+        else:
+            if match is not None:
+                match.discard()
+            status.save_text(path, text)
+        rt.status_text = text
+
+    def prepare_status(self, obj: DomainObj, rt: Runtime, expect: tuple[DomainState, int],
+                       arm: Optional[tuple[DomainState, int]] = None
+                       ) -> Optional[Callable[[Callable[[], bool]], None]]:
+        """Get the status of the transition `expect`ed from a monitor call ready,
+        and the one of the likely next (`arm`: resume after suspend, suspend after
+        resume or start), to be written while QEMU acts: the returned callable,
+        the call's `meanwhile` (lock held; see PreparedStatus)."""
+        if rt.stopped:
+            return None
+        texts = [self._status_text(obj, rt, *expect)]
+        if arm is not None:
+            texts.append(self._status_text(obj, rt, *arm))
+        todo = []
+        for index, text in enumerate(texts):
+            if text == rt.status_text or any(p.text == text and not p.cancelled
+                                              for p in rt.ahead):
+                continue   # on disk, or already armed (or being written)
+            if index:      # one armed status at a time (but the one coming true now)
+                for old in [p for p in rt.ahead if p.armed and p.text != texts[0]]:
+                    rt.ahead.remove(old)
+                    old.discard()
+            path = self.layout.status_file(obj.name)
+            prep = PreparedStatus(text, path.with_name(
+                f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=bool(index))
+            rt.ahead.append(prep)
+            todo.append(prep)
+        if not todo:
+            return None
+
+        def meanwhile(answered: Callable[[], bool]) -> None:
+            for prep in todo:
+                # the next transition's only while QEMU has not answered yet
+                if prep.armed and answered():
+                    prep.discard()
+                else:
+                    prep.write()
+        return meanwhile
+
+    @staticmethod
+    def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
+        """Drop the prepared statuses that did not come true, once the call
+        that prepared them is over (lock held); with `armed_too`, the armed
+        one as well (else kept if written)."""
+        for prep in [p for p in rt.ahead
+                     if armed_too or not p.armed or p.cancelled or not p.started]:
+            rt.ahead.remove(prep)
+            prep.discard()
 
     def stop_locked(self, obj: DomainObj, reason: int) -> None:
         """The process is gone (or never came): shut `obj` off and clean up."""
         rt = self.runtime.pop(obj.uuid, None)
         if rt is not None:
             rt.stopped = True
+            self.drop_prepared(rt, armed_too=True)
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
@@ -205,7 +320,13 @@ class QemuHost:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.pid_file(name))
         if dom_id >= 0:
-            shutil.rmtree(self.layout.domain_dir(dom_id, name), ignore_errors=True)
+            ddir = self.layout.domain_dir(dom_id, name)
+            try:
+                os.rmdir(ddir)   # usually empty: QEMU removed its monitor socket
+            except FileNotFoundError:
+                pass
+            except OSError:
+                shutil.rmtree(ddir, ignore_errors=True)
         if obj.new_def is not None:
             obj.def_, obj.new_def = obj.new_def, None
         if not obj.persistent:
@@ -233,7 +354,7 @@ class QemuHost:
             self.runtime[obj.uuid] = rt
             self.save_status(obj)  # pid 0: a start in progress, found by a later driver
         try:
-            self._launch(obj, rt, emulator, accel, incoming is not None)
+            self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -263,9 +384,10 @@ class QemuHost:
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
             self.save_status(obj)
+            self.drop_prepared(rt)
 
     def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
-                incoming: bool = False) -> None:
+                incoming: bool = False, paused: bool = False) -> None:
         d = obj.def_
         Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
         pidfile = self.layout.pid_file(d.name)
@@ -289,13 +411,26 @@ class QemuHost:
         finally:
             listener.close()  # QEMU holds its own copy: it alone listens now
         with self.lock:
+            # No status write for the pid: the status says "start in progress"
+            # (pid 0) until the guest's first transition, and a later driver
+            # finds a half-started QEMU by its pidfile marker and kills it,
+            # pid or no pid; one fsync less on every start.
             rt.process = proc
-            self.save_status(obj)
+            # that transition's status is written while QEMU boots (not for
+            # an incoming stream: its states depend on the stream)
+            # (and the one of a suspend, or of a resume when started paused)
+            meanwhile = None if incoming else self.prepare_status(
+                obj, rt, *(((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
+                            (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
+                           if paused else
+                           ((S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED),
+                            (S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER))))
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt))
         try:
-            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT)
+            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT,
+                        meanwhile=meanwhile)
         except (MonitorError, OSError):
             proc.wait(2.0)
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
@@ -321,11 +456,12 @@ class QemuHost:
             if self.runtime.get(obj.uuid) is rt:
                 self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FAILED)
 
-    def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None) -> Any:
+    def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None,
+                      meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
         if rt.monitor is None or rt.stopped:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
         try:
-            return rt.monitor.execute(cmd, args)
+            return rt.monitor.execute(cmd, args, meanwhile=meanwhile)
         except MonitorError as exc:
             if exc.eof:
                 raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
@@ -352,6 +488,7 @@ class QemuHost:
                 if graceful:
                     with self.lock:
                         rt.being_destroyed = False
+                        self.save_status(obj)   # a SHUTDOWN seen meanwhile was not saved
                     return False
                 proc.kill(signal.SIGKILL)
                 proc.wait(KILL_WAIT)
@@ -432,7 +569,11 @@ class QemuHost:
                       Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_GUEST if guest else
                       Shutdown.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
             self.event(obj, E.VIR_DOMAIN_EVENT_SHUTDOWN, detail)
-            self.save_status(obj)
+            if not rt.being_destroyed:
+                # a destroy's SIGTERM: the file goes away in a moment, and a
+                # driver reopened in between finds the same either way (QEMU
+                # gone: crashed; still exiting: query-status says shutdown)
+                self.save_status(obj)
         if rt.fake_reboot and not rt.being_destroyed:
             threading.Thread(target=self._fake_reboot, args=(obj, rt),
                              name="pyvirt-qemu-reboot", daemon=True).start()
@@ -619,6 +760,8 @@ class QemuHost:
         with self.lock:
             self.closed = True
             runtimes = list(self.runtime.values())
+            for rt in runtimes:   # no temp file outlives the driver that knew it
+                self.drop_prepared(rt, armed_too=True)
         for rt in runtimes:
             if rt.process is not None:
                 unwatch_exit(rt.process)

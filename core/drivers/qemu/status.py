@@ -2,7 +2,12 @@
 
 One file per running domain (run/qemu/NAME.xml), rewritten atomically on
 every state change, so that a driver opened later on the same root finds
-the QEMU process, its monitor and the domain's state and live definition::
+the QEMU process, its monitor and the domain's state and live definition.
+The status of a transition the driver asks QEMU for (start, suspend,
+resume) is written and fsynced to a temp file of its own while QEMU acts,
+and renamed over NAME.xml only once QEMU has reported it (runtime.py's
+PreparedStatus; that of the likely next call too, while QEMU works); pid 0 until the guest's first transition (a start in
+progress, found again by its pidfile marker)::
 
     <domstatus state='running' reason='booted' pid='1234'>
       <monitor path='.../monitor.sock' type='unix'/>
