@@ -20,25 +20,31 @@ VIR_FROM_DOMAIN = 20
 ffi = lib = None   # libvirt.so.0's cffi module, bound by its externs at start-up
 
 _boxes: dict = {}   # handle (a void * cdata) -> Box
+HANDLES = _boxes     # the same dict, read directly by the generated externs
 _lock = threading.Lock()
 _borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
 
 
 class Box:
+    """One handle's object. conn_addr: the connection handle an object's
+    handle holds a reference on. error, handler, handler_data: a connection's
+    last error and error handler (virConnGetLastError, virConnSetErrorFunc),
+    set only on connections' boxes and read only through them."""
     __slots__ = ("obj", "ctype", "refs", "error", "handler", "handler_data", "conn_addr",
                  "__weakref__")
 
-    def __init__(self, obj, ctype: str):
-        self.obj, self.ctype, self.refs = obj, ctype, 1
-        self.error = self.handler = self.handler_data = None
-        self.conn_addr = None   # an object's handle holds a reference on its connection
+    def __init__(self, obj, ctype: str, conn_addr=None):
+        self.obj, self.ctype, self.refs, self.conn_addr = obj, ctype, 1, conn_addr
+        if ctype == "virConnectPtr":
+            self.error = self.handler = self.handler_data = None
 
 
 def bind(cffi_ffi, cffi_lib, close) -> None:
     """Called once by libvirt.so.0's externs: its cffi module, and the core's
     virConnectClose for when a connection's last reference goes."""
-    global ffi, lib, _close
+    global ffi, lib, _close, _cast, _VOIDP
     ffi, lib, _close = cffi_ffi, cffi_lib, close
+    _cast, _VOIDP = ffi.cast, ffi.typeof("void *")   # no type string parsed per handle
 
 
 class Fn:
@@ -80,13 +86,28 @@ _conn_handles: dict = {}   # id(core connection) -> its handle
 _close = None   # pyvirt.api.virConnectClose, see bind()
 
 
+_cast = _VOIDP = None   # ffi.cast and the void * type, see bind()
+
+
 def new_handle(obj, ctype: str):
     """A new handle with one reference. As in libvirt, a domain (network, ...)
     handle keeps its connection open until the handle is freed."""
-    box = Box(obj, ctype)
-    key = ffi.cast("void *", id(box))
+    # _register, inlined: every lookup makes a handle
+    if ctype == "virConnectPtr":
+        box = Box(obj, ctype)
+        key = _cast(_VOIDP, id(box))
+        with _lock:
+            _register(box, key)
+        return key
+    box = Box(obj, ctype)   # made outside the lock: allocating may run the collector
+    key = _cast(_VOIDP, id(box))
+    conn = id(getattr(obj, "conn", None))
     with _lock:
-        _register(box, key)
+        conn_key = _conn_handles.get(conn)
+        _boxes[key] = box
+        if conn_key is not None:
+            _boxes[conn_key].refs += 1
+            box.conn_addr = conn_key
     return key
 
 
@@ -219,6 +240,8 @@ def fail(exc: BaseException, fn: Fn, conn_addr=None) -> None:
         exc = ShimError(VIR_ERR_INTERNAL_ERROR, fn.domain, f"internal error: {detail}",
                         str1="internal error: %s", str2=detail)
     conn = _boxes.get(conn_addr) if conn_addr is not None else None
+    if conn is not None and conn.ctype != "virConnectPtr":
+        conn = None   # another object's handle passed as a connection
     handler = conn.handler if conn is not None and conn.handler is not None else ffi.NULL
     data = conn.handler_data if conn is not None and conn.handler is not None else ffi.NULL
     lib.pyvirt_set_error(int(exc.code), int(exc.domain), int(exc.level), _s(exc.message),
