@@ -358,7 +358,7 @@ class CCallback:
     wrapper of the same C function (what the old deregistration APIs match on)."""
 
     __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address", "converters",
-                 "typed_at")
+                 "typed_at", "handles", "strings", "conn_ptr", "with_opaque")
 
     def __init__(self, ctype: str, cb, opaque, conn_addr):
         self.func = ffi.cast(ctype, cb)
@@ -376,10 +376,20 @@ class CCallback:
                              None)
         if self.typed_at is not None:
             self.converters[self.typed_at] = _typed_params_to_c
+        self.conn_ptr = None
         if conn_addr is not None and self.argtypes[:1] == ["virConnectPtr"]:
             # the registering connection's own handle, not a new one
-            conn_ptr = ffi.cast("virConnectPtr", conn_addr)
+            conn_ptr = self.conn_ptr = ffi.cast("virConnectPtr", conn_addr)
             self.converters[0] = lambda value, temps: conn_ptr
+        # What the fast path of __call__ (no typed parameters) converts, by
+        # position: handles made for the call, strings copied for it; any
+        # other argument goes to C as it is.
+        start = 1 if self.conn_ptr is not None else 0
+        self.handles = tuple((i, t) for i, t in enumerate(self.argtypes)
+                             if i >= start and t in OBJECT_ERRORS)
+        self.strings = tuple(i for i, t in enumerate(self.argtypes)
+                             if t in ("const char *", "char *"))
+        self.with_opaque = len(self.argtypes)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CCallback) and other.c_address == self.c_address
@@ -388,10 +398,11 @@ class CCallback:
         return self.c_address
 
     def __call__(self, *args):
-        if self.typed_at is not None:
-            i = self.typed_at
-            params = list(args[i] or [])
-            args = args[:i] + (params, len(params)) + args[i + 1:]
+        if self.typed_at is None:
+            return self._call(args)
+        i = self.typed_at
+        params = list(args[i] or [])
+        args = args[:i] + (params, len(params)) + args[i + 1:]
         temps: list = []
         cargs = [convert(value, temps) for value, convert in zip(args, self.converters)]
         if len(self.argtypes) > len(args):
@@ -401,6 +412,34 @@ class CCallback:
         finally:
             if temps:
                 _release_temps(temps)
+
+
+    def _call(self, args):
+        """__call__ without typed parameters: events' hot path."""
+        cargs = list(args[:self.with_opaque])
+        if self.conn_ptr is not None:
+            cargs[0] = self.conn_ptr
+        made = []
+        try:
+            for i, ctype in self.handles:
+                if i < len(cargs):
+                    v = cargs[i]
+                    if v is None:
+                        cargs[i] = ffi.NULL
+                    else:   # a void * handle: cffi passes it as any pointer
+                        cargs[i] = key = new_handle(v, ctype)
+                        made.append(key)
+            for i in self.strings:
+                if i < len(cargs):
+                    v = cargs[i]
+                    cargs[i] = ffi.NULL if v is None else ffi.new("char[]", v.encode())
+            if self.with_opaque > len(args):
+                cargs.append(self.opaque)
+            return self.func(*cargs)
+        finally:
+            for key in made:
+                if key in _boxes:
+                    _unref(key)
 
 
 def _release_temps(temps: list) -> None:
