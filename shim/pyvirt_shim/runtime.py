@@ -129,11 +129,22 @@ def handle_array(objs: list, ctype: str):
     hold of the lock and with no cast per element."""
     arr = ffi.cast("void **", lib.calloc(len(objs) + 1, ffi.sizeof("void *")))
     boxes = [Box(o, ctype) for o in objs]
-    with _lock:
-        for i, box in enumerate(boxes):
-            key = ffi.cast("void *", id(box))
-            _register(box, key)
-            arr[i] = key
+    keys = [_cast(_VOIDP, id(box)) for box in boxes]
+    if ctype == "virConnectPtr":
+        with _lock:
+            for box, key in zip(boxes, keys):
+                _register(box, key)
+    else:   # _register, inlined
+        conns = [id(getattr(o, "conn", None)) for o in objs]
+        with _lock:
+            for box, key, conn in zip(boxes, keys, conns):
+                _boxes[key] = box
+                conn_key = _conn_handles.get(conn)
+                if conn_key is not None:
+                    _boxes[conn_key].refs += 1
+                    box.conn_addr = conn_key
+    for i, key in enumerate(keys):
+        arr[i] = key
     return ffi.cast(ctype + " *", arr)
 
 
@@ -219,8 +230,28 @@ def free(addr, ctype: str, fn: Fn) -> int:
     b = _boxes.get(addr)   # box(), inlined: every lookup's handle is freed here
     if b is None or b.ctype != ctype:
         raise invalid(ctype, fn)
-    left = _unref(addr)
-    return left if ctype == "virConnectPtr" else 0
+    if ctype == "virConnectPtr":
+        return _unref(addr)
+    # _unref, inlined for an object's handle: every lookup's handle is freed here
+    closing = None
+    with _lock:
+        if _boxes.get(addr) is not b:   # freed meanwhile by another thread
+            raise invalid(ctype, fn)
+        b.refs -= 1
+        if b.refs:
+            return 0
+        del _boxes[addr]
+        if b.conn_addr is not None:
+            c = _boxes.get(b.conn_addr)
+            if c is not None:
+                c.refs -= 1
+                if not c.refs:
+                    del _boxes[b.conn_addr]
+                    _conn_handles.pop(id(c.obj), None)
+                    closing = c
+    if closing is not None and _close is not None:
+        _close(closing.obj)   # outside the lock: it may call back into the shim
+    return 0
 
 
 # -- errors ---------------------------------------------------------------------
