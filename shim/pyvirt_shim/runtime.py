@@ -22,6 +22,10 @@ ffi = lib = None   # libvirt.so.0's cffi module, bound by its externs at start-u
 _boxes: dict = {}   # handle (a void * cdata) -> Box
 HANDLES = _boxes     # the same dict, read directly by the generated externs
 _lock = threading.Lock()
+# Held while a connection's last error (Box.error) is written or copied: the
+# copy runs in C with the GIL released, and threads failing on one shared
+# connection at once would otherwise free each other's strings.
+CONN_ERROR_LOCK = threading.Lock()
 _borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
 
 
@@ -279,9 +283,10 @@ def fail(exc: BaseException, fn: Fn, conn_addr=None) -> None:
                          _s(exc.str1), _s(exc.str2), _s(exc.str3), exc.int1, exc.int2,
                          handler, data)
     if conn is not None:
-        if conn.error is None:
-            conn.error = ffi.new("virError *")
-        lib.pyvirt_copy_error(conn.error, lib.virGetLastError())
+        with CONN_ERROR_LOCK:
+            if conn.error is None:
+                conn.error = ffi.new("virError *")
+            lib.pyvirt_copy_error(conn.error, lib.virGetLastError())
 
 
 def unsupported(fn: Fn) -> ShimError:
