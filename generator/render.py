@@ -115,6 +115,10 @@ def shim(apis: list[Api], c_sources: dict[str, str], handwritten: dict[str, str]
         natives = shim_plan.natives_in(c_sources, api)
         modules = sorted({m for n, m in handwritten.items() if n in ours})
         plans = [_shim_limits(p) for p in shim_plan.plans(api, natives, set(handwritten) & ours)]
+        if api.name == "libvirt":   # the error functions (pyvirt_reset_error) live here
+            plans = [dataclasses.replace(p, c_entry=True)
+                     if not p.native and not p.handwritten
+                     and p.fn.name not in shim_plan.KEEPS_LAST_ERROR else p for p in plans]
         key = api.name.replace("-", "_")
         by_version: dict[str, list[str]] = {v.name: [] for v in api.versions}
         for d in api.exports:
@@ -123,8 +127,14 @@ def shim(apis: list[Api], c_sources: dict[str, str], handwritten: dict[str, str]
             api=api, by_version={k: sorted(v) for k, v in by_version.items()})
         out[f"shim/{api.name}/cdef.h"] = env.get_template("cdef.h.j2").render(
             api=api, decls=_cdef_items(apis, api, natives))
+        externs = {p.fn.name: dataclasses.replace(p.fn, name=p.extern_name)
+                   for p in plans if not p.native}
         out[f"shim/{api.name}/embedding.h"] = "".join(
-            c_filters.prototype(p.fn) + ";\n" for p in plans if not p.native)
+            c_filters.prototype(f) + ";\n" for f in externs.values())
+        entries = [(p.fn, externs[p.fn.name]) for p in plans if p.c_entry]
+        if entries:
+            out[f"shim/{api.name}/entry.c"] = env.get_template("entry.c.j2").render(
+                api=api, entries=entries, prefix=shim_plan.ENTRY_PREFIX)
         out[f"shim/{api.name}/coverage.txt"] = "".join(
             f"{p.fn.name}: " + ("C (shim/)" if p.native else
                                 "hand-written Python (shim/pyvirt_shim)" if p.handwritten else

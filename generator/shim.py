@@ -104,6 +104,9 @@ class Step:
     length: str = ""       # the argument or constant giving a buffer's length
 
 
+ENTRY_PREFIX = "pyvirt_py_"
+
+
 @dataclass(frozen=True)
 class Plan:
     fn: Function
@@ -114,6 +117,14 @@ class Plan:
     refcount: str = ""     # 'ref', 'free' or 'close' for the handle functions
     unsupported: str = ""  # why the shim cannot convert it yet
     returns_too: bool = False  # the api returns (value, outputs...) instead of outputs
+    # Entered through a C function (entry.c) that resets the thread's error
+    # before calling the Python extern, named ENTRY_PREFIX + the function's name.
+    c_entry: bool = False
+
+    @property
+    def extern_name(self) -> str:
+        """The name the Python extern is defined under."""
+        return ENTRY_PREFIX + self.fn.name if self.c_entry else self.fn.name
 
     @property
     def error_value(self) -> str:

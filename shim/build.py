@@ -44,7 +44,8 @@ def build(build_dir: str, name: str, soname: str, sources: list[str]) -> str:
         f"_pyvirt_{module}_cffi",
         f'#define VIR_DEPRECATED\n#include <{header}>\n#include <libvirt/virterror.h>\n#include <string.h>\n'
         f'#include <stdlib.h>\n#include "pyvirt_shim.h"\n',
-        sources=[os.path.join(HERE, s) for s in sources],
+        sources=[os.path.join(HERE, s) for s in sources]
+        + [os.path.join(gen, f) for f in ["entry.c"] if os.path.exists(os.path.join(gen, f))],
         include_dirs=[os.path.join(build_dir, "include"), HERE],
         define_macros=[("PYVIRT_LIBPYTHON", '"%s"' % sysconfig.get_config_var("INSTSONAME"))],
         extra_compile_args=["-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],

@@ -135,6 +135,18 @@ def test_many_c_threads_at_once(tmp_path):
     assert "lifecycle events: 6400" in ours.stdout
 
 
+def test_c_threads_failing_on_one_connection(tmp_path):
+    """Failures on a shared connection from 8 C threads at once: each records
+    the connection's last error too, which used to be freed twice (a crash)."""
+    exe = compile_c(ROOT / "tests" / "c" / "conn_errors_threads.c", tmp_path / "conn_errors",
+                    *system_libvirt_flags(), "-pthread")
+    real = run([str(exe)])
+    for _ in range(3):   # the race it guards against showed up about every other run
+        ours = run([str(exe)], env=on_pyvirt(), timeout=120)
+        assert real.returncode == 0 and ours.returncode == 0, ours.stderr
+        assert ours.stdout == real.stdout == "wrong results: 0\nafter reset: 1\n"
+
+
 def test_object_handles_keep_their_connection_open():
     """virConnectClose with a domain handle still alive: the connection stays
     usable through the domain until the domain is freed, as in libvirt."""

@@ -33,10 +33,11 @@ def _virConnCopyLastError(conn, to):
         return -1
     if to == ffi.NULL:
         return -1
-    if b.error is not None and b.error.code != 0:
-        lib.pyvirt_copy_error(to, b.error)
-    else:
-        lib.virResetError(to)
+    with rt.CONN_ERROR_LOCK:
+        if b.error is not None and b.error.code != 0:
+            lib.pyvirt_copy_error(to, b.error)
+        else:
+            lib.virResetError(to)
     return to.code
 
 
@@ -46,8 +47,9 @@ def _virConnResetLastError(conn):
         b = _box(conn, "virConnResetLastError")
     except Exception:
         return
-    if b.error is not None:
-        lib.virResetError(b.error)
+    with rt.CONN_ERROR_LOCK:
+        if b.error is not None:
+            lib.virResetError(b.error)
 
 
 @ffi.def_extern(name="virConnSetErrorFunc")

@@ -20,25 +20,35 @@ VIR_FROM_DOMAIN = 20
 ffi = lib = None   # libvirt.so.0's cffi module, bound by its externs at start-up
 
 _boxes: dict = {}   # handle (a void * cdata) -> Box
+HANDLES = _boxes     # the same dict, read directly by the generated externs
 _lock = threading.Lock()
+# Held while a connection's last error (Box.error) is written or copied: the
+# copy runs in C with the GIL released, and threads failing on one shared
+# connection at once would otherwise free each other's strings.
+CONN_ERROR_LOCK = threading.Lock()
 _borrowed: dict[str, object] = {}   # interned C copies of library-owned strings
 
 
 class Box:
+    """One handle's object. conn_addr: the connection handle an object's
+    handle holds a reference on. error, handler, handler_data: a connection's
+    last error and error handler (virConnGetLastError, virConnSetErrorFunc),
+    set only on connections' boxes and read only through them."""
     __slots__ = ("obj", "ctype", "refs", "error", "handler", "handler_data", "conn_addr",
                  "__weakref__")
 
-    def __init__(self, obj, ctype: str):
-        self.obj, self.ctype, self.refs = obj, ctype, 1
-        self.error = self.handler = self.handler_data = None
-        self.conn_addr = None   # an object's handle holds a reference on its connection
+    def __init__(self, obj, ctype: str, conn_addr=None):
+        self.obj, self.ctype, self.refs, self.conn_addr = obj, ctype, 1, conn_addr
+        if ctype == "virConnectPtr":
+            self.error = self.handler = self.handler_data = None
 
 
 def bind(cffi_ffi, cffi_lib, close) -> None:
     """Called once by libvirt.so.0's externs: its cffi module, and the core's
     virConnectClose for when a connection's last reference goes."""
-    global ffi, lib, _close
+    global ffi, lib, _close, _cast, _VOIDP
     ffi, lib, _close = cffi_ffi, cffi_lib, close
+    _cast, _VOIDP = ffi.cast, ffi.typeof("void *")   # no type string parsed per handle
 
 
 class Fn:
@@ -80,13 +90,28 @@ _conn_handles: dict = {}   # id(core connection) -> its handle
 _close = None   # pyvirt.api.virConnectClose, see bind()
 
 
+_cast = _VOIDP = None   # ffi.cast and the void * type, see bind()
+
+
 def new_handle(obj, ctype: str):
     """A new handle with one reference. As in libvirt, a domain (network, ...)
     handle keeps its connection open until the handle is freed."""
-    box = Box(obj, ctype)
-    key = ffi.cast("void *", id(box))
+    # _register, inlined: every lookup makes a handle
+    if ctype == "virConnectPtr":
+        box = Box(obj, ctype)
+        key = _cast(_VOIDP, id(box))
+        with _lock:
+            _register(box, key)
+        return key
+    box = Box(obj, ctype)   # made outside the lock: allocating may run the collector
+    key = _cast(_VOIDP, id(box))
+    conn = id(getattr(obj, "conn", None))
     with _lock:
-        _register(box, key)
+        conn_key = _conn_handles.get(conn)
+        _boxes[key] = box
+        if conn_key is not None:
+            _boxes[conn_key].refs += 1
+            box.conn_addr = conn_key
     return key
 
 
@@ -108,11 +133,22 @@ def handle_array(objs: list, ctype: str):
     hold of the lock and with no cast per element."""
     arr = ffi.cast("void **", lib.calloc(len(objs) + 1, ffi.sizeof("void *")))
     boxes = [Box(o, ctype) for o in objs]
-    with _lock:
-        for i, box in enumerate(boxes):
-            key = ffi.cast("void *", id(box))
-            _register(box, key)
-            arr[i] = key
+    keys = [_cast(_VOIDP, id(box)) for box in boxes]
+    if ctype == "virConnectPtr":
+        with _lock:
+            for box, key in zip(boxes, keys):
+                _register(box, key)
+    else:   # _register, inlined
+        conns = [id(getattr(o, "conn", None)) for o in objs]
+        with _lock:
+            for box, key, conn in zip(boxes, keys, conns):
+                _boxes[key] = box
+                conn_key = _conn_handles.get(conn)
+                if conn_key is not None:
+                    _boxes[conn_key].refs += 1
+                    box.conn_addr = conn_key
+    for i, key in enumerate(keys):
+        arr[i] = key
     return ffi.cast(ctype + " *", arr)
 
 
@@ -198,8 +234,28 @@ def free(addr, ctype: str, fn: Fn) -> int:
     b = _boxes.get(addr)   # box(), inlined: every lookup's handle is freed here
     if b is None or b.ctype != ctype:
         raise invalid(ctype, fn)
-    left = _unref(addr)
-    return left if ctype == "virConnectPtr" else 0
+    if ctype == "virConnectPtr":
+        return _unref(addr)
+    # _unref, inlined for an object's handle: every lookup's handle is freed here
+    closing = None
+    with _lock:
+        if _boxes.get(addr) is not b:   # freed meanwhile by another thread
+            raise invalid(ctype, fn)
+        b.refs -= 1
+        if b.refs:
+            return 0
+        del _boxes[addr]
+        if b.conn_addr is not None:
+            c = _boxes.get(b.conn_addr)
+            if c is not None:
+                c.refs -= 1
+                if not c.refs:
+                    del _boxes[b.conn_addr]
+                    _conn_handles.pop(id(c.obj), None)
+                    closing = c
+    if closing is not None and _close is not None:
+        _close(closing.obj)   # outside the lock: it may call back into the shim
+    return 0
 
 
 # -- errors ---------------------------------------------------------------------
@@ -219,15 +275,18 @@ def fail(exc: BaseException, fn: Fn, conn_addr=None) -> None:
         exc = ShimError(VIR_ERR_INTERNAL_ERROR, fn.domain, f"internal error: {detail}",
                         str1="internal error: %s", str2=detail)
     conn = _boxes.get(conn_addr) if conn_addr is not None else None
+    if conn is not None and conn.ctype != "virConnectPtr":
+        conn = None   # another object's handle passed as a connection
     handler = conn.handler if conn is not None and conn.handler is not None else ffi.NULL
     data = conn.handler_data if conn is not None and conn.handler is not None else ffi.NULL
     lib.pyvirt_set_error(int(exc.code), int(exc.domain), int(exc.level), _s(exc.message),
                          _s(exc.str1), _s(exc.str2), _s(exc.str3), exc.int1, exc.int2,
                          handler, data)
     if conn is not None:
-        if conn.error is None:
-            conn.error = ffi.new("virError *")
-        lib.pyvirt_copy_error(conn.error, lib.virGetLastError())
+        with CONN_ERROR_LOCK:
+            if conn.error is None:
+                conn.error = ffi.new("virError *")
+            lib.pyvirt_copy_error(conn.error, lib.virGetLastError())
 
 
 def unsupported(fn: Fn) -> ShimError:
@@ -335,7 +394,7 @@ class CCallback:
     wrapper of the same C function (what the old deregistration APIs match on)."""
 
     __slots__ = ("func", "argtypes", "opaque", "conn_addr", "c_address", "converters",
-                 "typed_at")
+                 "typed_at", "handles", "strings", "conn_ptr", "with_opaque")
 
     def __init__(self, ctype: str, cb, opaque, conn_addr):
         self.func = ffi.cast(ctype, cb)
@@ -353,10 +412,20 @@ class CCallback:
                              None)
         if self.typed_at is not None:
             self.converters[self.typed_at] = _typed_params_to_c
+        self.conn_ptr = None
         if conn_addr is not None and self.argtypes[:1] == ["virConnectPtr"]:
             # the registering connection's own handle, not a new one
-            conn_ptr = ffi.cast("virConnectPtr", conn_addr)
+            conn_ptr = self.conn_ptr = ffi.cast("virConnectPtr", conn_addr)
             self.converters[0] = lambda value, temps: conn_ptr
+        # What the fast path of __call__ (no typed parameters) converts, by
+        # position: handles made for the call, strings copied for it; any
+        # other argument goes to C as it is.
+        start = 1 if self.conn_ptr is not None else 0
+        self.handles = tuple((i, t) for i, t in enumerate(self.argtypes)
+                             if i >= start and t in OBJECT_ERRORS)
+        self.strings = tuple(i for i, t in enumerate(self.argtypes)
+                             if t in ("const char *", "char *"))
+        self.with_opaque = len(self.argtypes)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CCallback) and other.c_address == self.c_address
@@ -365,10 +434,11 @@ class CCallback:
         return self.c_address
 
     def __call__(self, *args):
-        if self.typed_at is not None:
-            i = self.typed_at
-            params = list(args[i] or [])
-            args = args[:i] + (params, len(params)) + args[i + 1:]
+        if self.typed_at is None:
+            return self._call(args)
+        i = self.typed_at
+        params = list(args[i] or [])
+        args = args[:i] + (params, len(params)) + args[i + 1:]
         temps: list = []
         cargs = [convert(value, temps) for value, convert in zip(args, self.converters)]
         if len(self.argtypes) > len(args):
@@ -378,6 +448,34 @@ class CCallback:
         finally:
             if temps:
                 _release_temps(temps)
+
+
+    def _call(self, args):
+        """__call__ without typed parameters: events' hot path."""
+        cargs = list(args[:self.with_opaque])
+        if self.conn_ptr is not None:
+            cargs[0] = self.conn_ptr
+        made = []
+        try:
+            for i, ctype in self.handles:
+                if i < len(cargs):
+                    v = cargs[i]
+                    if v is None:
+                        cargs[i] = ffi.NULL
+                    else:   # a void * handle: cffi passes it as any pointer
+                        cargs[i] = key = new_handle(v, ctype)
+                        made.append(key)
+            for i in self.strings:
+                if i < len(cargs):
+                    v = cargs[i]
+                    cargs[i] = ffi.NULL if v is None else ffi.new("char[]", v.encode())
+            if self.with_opaque > len(args):
+                cargs.append(self.opaque)
+            return self.func(*cargs)
+        finally:
+            for key in made:
+                if key in _boxes:
+                    _unref(key)
 
 
 def _release_temps(temps: list) -> None:

@@ -19,6 +19,12 @@ rt.STRUCT_PTRS.update({'virConnectPtr': '_virConnect', 'virInfoPtr': '_virInfo'}
 
 _NULL = ffi.NULL
 _reset = rt.lib.pyvirt_reset_error   # libvirt's thread-local error, reset at each entry
+                                     # (in C, by entry.c, for libvirt.so.0's own externs)
+# Bound once here: each extern below reads them as module globals, not as
+# attributes of rt, ffi or lib on every call.
+_boxes = rt.HANDLES   # handle -> Box: a direct dict hit per handle argument
+_string = ffi.string
+_strdup = rt.lib.strdup
 
 
 # virOpen
@@ -26,17 +32,16 @@ _F_virOpen = rt.Fn("virOpen", 0)
 _api_virOpen = getattr(api, "virOpen", None)
 
 
-@ffi.def_extern(name="virOpen", error=ffi.NULL)
+@ffi.def_extern(name="pyvirt_py_virOpen", error=ffi.NULL)
 def _virOpen(name):
     F = _F_virOpen
     try:
-        _reset()
-        a_name = rt.string(name)
+        a_name = None if name == _NULL else _string(name).decode()
         impl = _api_virOpen
         if impl is None:
             raise rt.unsupported(F)
         r = impl(a_name)
-        return ffi.cast("virConnectPtr", rt.new_handle(r, "virConnectPtr"))
+        return rt.new_handle(r, "virConnectPtr")   # a void *: cffi returns it as any pointer
     except BaseException as e:
         rt.fail(e, F)
         return ffi.NULL
@@ -47,12 +52,14 @@ _F_virGetInfo = rt.Fn("virGetInfo", 0)
 _api_virGetInfo = getattr(api, "virGetInfo", None)
 
 
-@ffi.def_extern(name="virGetInfo", error=-1)
+@ffi.def_extern(name="pyvirt_py_virGetInfo", error=-1)
 def _virGetInfo(conn, info):
     F = _F_virGetInfo
     try:
-        _reset()
-        a_conn = rt.obj(conn, "virConnectPtr", F)
+        b = _boxes.get(conn)
+        if b is None or b.ctype != "virConnectPtr":
+            raise rt.invalid("virConnectPtr", F)
+        a_conn = b.obj
         if info == _NULL:
             raise rt.null_arg("info", F)
         impl = _api_virGetInfo
@@ -71,18 +78,20 @@ _F_virGetName = rt.Fn("virGetName", 0)
 _api_virGetName = getattr(api, "virGetName", None)
 
 
-@ffi.def_extern(name="virGetName", error=ffi.NULL)
+@ffi.def_extern(name="pyvirt_py_virGetName", error=ffi.NULL)
 def _virGetName(conn, flags):
     F = _F_virGetName
     try:
-        _reset()
-        a_conn = rt.obj(conn, "virConnectPtr", F)
+        b = _boxes.get(conn)
+        if b is None or b.ctype != "virConnectPtr":
+            raise rt.invalid("virConnectPtr", F)
+        a_conn = b.obj
         a_flags = flags
         impl = _api_virGetName
         if impl is None:
             raise rt.unsupported(F)
         r = impl(a_conn, a_flags)
-        return rt.cstring(r)
+        return _NULL if r is None else _strdup(r.encode())
     except BaseException as e:
         rt.fail(e, F, conn)
         return ffi.NULL
