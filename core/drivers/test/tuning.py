@@ -78,7 +78,7 @@ def _set_numa(d: DomainDef, params: dict[str, Any], is_live: bool, device: str) 
         if not nodeset:
             raise _invalid(ErrorDomain.VIR_FROM_NONE, f"Failed to parse bitmap '{text}'")
     current = domain_tune.NUMA_MODES.index(t.numa_mode) if t.numa_mode else 0
-    if is_live and mode is not None and mode != current:
+    if is_live and mode is not None and t.numa_mode is not None and mode != current:
         raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, ErrorDomain.VIR_FROM_TEST,
                             "can't change numatune mode for running domain")
     new_nodeset = nodeset if nodeset is not None else t.numa_nodeset
@@ -200,7 +200,8 @@ class TuningMixin:
         check_params(params, table)
         with self.lock:
             obj = self._obj(dom)
-            d = self._one_def(obj, flags)
+            self._one_def(obj, flags)   # the checks; then the one definition to change,
+            d = self._defs(obj, flags)[0]   # with a running domain's config kept apart
             if device:
                 self._check_iface(d, device)
             is_live = obj.is_active() and not flags & AFFECT_CONFIG
