@@ -18,8 +18,9 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import domain_devices, domain_iothreads, xmlutil
+from . import domain_devices, domain_iothreads, domain_tune, xmlutil
 from .domain_iothreads import IOThreadDef
+from .domain_tune import Tuning
 
 VIRT_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test",
               "vmware", "hyperv", "vbox", "phyp", "parallels", "bhyve", "vz", "ch")
@@ -34,10 +35,10 @@ LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve",
 
 # Elements kept verbatim, in the order libvirt writes them around the
 # modelled ones ("@name" marks where a modelled part goes).
-_LAYOUT = ("@head", "metadata", "maxMemory", "@memory", "blkiotune", "memtune",
-           "memoryBacking", "@vcpu", "vcpus", "@iothreads", "@cputune", "numatune",
+_LAYOUT = ("@head", "metadata", "maxMemory", "@memory", "@blkiotune", "@memtune",
+           "memoryBacking", "@vcpu", "vcpus", "@iothreads", "@cputune", "@numatune",
            "resource", "sysinfo", "bootloader", "bootloader_args", "@os", "idmap",
-           "features", "cpu", "@clock", "@lifecycle", "on_lockfailure", "pm", "perf",
+           "features", "cpu", "@clock", "@lifecycle", "on_lockfailure", "pm", "@perf",
            "@devices", "seclabel", "keywrap", "launchSecurity")
 _VERBATIM = frozenset(n for n in _LAYOUT if not n.startswith("@"))
 
@@ -79,6 +80,7 @@ class DomainDef:
     verbatim: dict[str, etree._Element] = dataclasses.field(default_factory=dict)
     iothreads: list[IOThreadDef] = dataclasses.field(default_factory=list)
     cputune: Optional[etree._Element] = None   # without its iothreadpins
+    tune: Tuning = dataclasses.field(default_factory=Tuning)   # memtune, blkiotune, ...
 
     def copy(self) -> "DomainDef":
         return parse_domain_xml(format_domain_xml(self, inactive=True),
@@ -208,12 +210,14 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
                if isinstance(d.tag, str)]
     devices = domain_devices.normalise(
         devices, hvm=(root.findtext("os/type") or "").strip() == "hvm")
+    domain_tune.normalise_bandwidth(devices)
     if not keep_interfaces:
         _fill_interfaces(devices)
     clock = root.find("clock")
     cputune_elem = root.find("cputune")
     cputune = xmlutil.copy_element(cputune_elem) if cputune_elem is not None else None
     iothreads = domain_iothreads.parse(root, cputune)
+    tune = domain_tune.parse(root)
     if cputune is not None and not len(cputune) and not cputune.attrib:
         cputune = None
     verbatim = {e.tag: xmlutil.copy_element(e) for e in root
@@ -229,7 +233,7 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
         on_poweroff=_parse_lifecycle(root, "poweroff", "destroy"),
         on_reboot=_parse_lifecycle(root, "reboot", "restart"),
         on_crash=_parse_lifecycle(root, "crash", "destroy"),
-        devices=devices, iothreads=iothreads, cputune=cputune, verbatim=verbatim)
+        devices=devices, iothreads=iothreads, cputune=cputune, verbatim=verbatim, tune=tune)
 
 
 def _fill_cpu(cpu: etree._Element) -> None:
@@ -268,7 +272,9 @@ def _write_memory(d: DomainDef, out: list[str]) -> None:
 
 def _write_vcpu(d: DomainDef, out: list[str]) -> None:
     current = "" if d.vcpus_current is None else f" current='{d.vcpus_current}'"
-    out.append(f"  <vcpu placement='static'{current}>{d.vcpus}</vcpu>")
+    # automatic NUMA memory placement makes the vCPUs' automatic too
+    placement = "auto" if d.tune.numa_placement == "auto" else "static"
+    out.append(f"  <vcpu placement='{placement}'{current}>{d.vcpus}</vcpu>")
 
 
 def _write_os(d: DomainDef, out: list[str]) -> None:
@@ -315,7 +321,11 @@ def _write_devices(d: DomainDef, out: list[str]) -> None:
 _WRITERS = {"@head": _write_head, "@memory": _write_memory, "@vcpu": _write_vcpu,
             "@os": _write_os, "@clock": _write_clock, "@lifecycle": _write_lifecycle,
             "@devices": _write_devices, "@iothreads": _write_iothreads,
-            "@cputune": _write_cputune}
+            "@cputune": _write_cputune,
+            "@blkiotune": lambda d, out: domain_tune.write_blkiotune(d.tune, out),
+            "@memtune": lambda d, out: domain_tune.write_memtune(d.tune, out),
+            "@numatune": lambda d, out: domain_tune.write_numatune(d.tune, out),
+            "@perf": lambda d, out: domain_tune.write_perf(d.tune, out)}
 assert set(_WRITERS) == {n for n in _LAYOUT if n.startswith("@")}
 
 

@@ -31,7 +31,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventStartedDetail,
 from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver
-from . import defaults, tuning
+from . import defaults
 from .defaults import NodeInfo
 from .auth import AuthUser
 from .checkpoint import CheckpointMixin
@@ -121,7 +121,6 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         obj.def_.id = self.next_dom_id
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
-        tuning.start_live_values(obj)
 
     def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
         """Shut `obj` off; apply a pending config; forget it if transient."""
