@@ -4,8 +4,8 @@
         two QEMU processes driven through plain QMP: the destination started
         with -incoming defer + migrate-incoming, the source told to migrate,
         query-migrate polled until completed (the floor a driver adds to;
-        post-copy: postcopy-ram on both, migrate-start-postcopy once active,
-        the destination continued at postcopy-active);
+        post-copy: postcopy-ram on both, migrate-start-postcopy POSTCOPY_AFTER
+        seconds after migrate, the destination continued at postcopy-active);
         also times how long the guest takes to start dirtying (boot_to_dirty)
     migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS WAIT [postcopy]
         python3-libvirt on whichever libvirt.so.0 is loaded: a managed
@@ -13,9 +13,11 @@
         (pyvirt: two qemu:///embed roots in this process; libvirt 9.0: two
         libvirtd, as libvirt opens one embed root per process only)
 
-Every side migrates the same guest: KERNEL is the tests' dirty flat kernel,
-which writes every page from 2 to 48 MiB over and over, in 256 MiB, 1 vCPU,
-q35; bandwidth unlimited.  Per round: start the guest, let it boot and dirty
+Every side migrates the same guest with the parameters the reference pinned
+(../shared/reference/libvirt-qemu): KERNEL is the tests' dirty flat kernel built
+to write every page from 2 to 240 MiB over and over, in 256 MiB, 1 vCPU, q35;
+precopy with bandwidth unlimited; post-copy with 10 MiB/s of precopy bandwidth
+and migrate-start-postcopy 2 s after the migration starts.  Per round: start the guest, let it boot and dirty
 (raw: until its first page changes, then DIRTY_FOR; managed: WAIT seconds,
 which run.py takes from the raw side's boot_to_dirty, as the public API cannot
 read guest memory on pyvirt: a round that sent fewer than DIRTIED normal bytes
@@ -26,7 +28,7 @@ the flat kernel, more on a busy host.  Rows:
                       destination QEMU to the source QEMU gone, with the
                       destination running), ns
     migrate_downtime  QEMU's own downtime figure (job stats), ns
-with "_postcopy" appended for post-copy rounds (started at once), or
+with "_postcopy" appended for post-copy rounds, or
 {"op": ..., "error": ...}.
 """
 
@@ -44,8 +46,11 @@ import time
 MEM_MIB = 256
 DIRTY_FOR = 0.5          # seconds the guest dirties before migrating
 DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
-DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it has written its 46 MiB
+DIRTY_END = 240 << 20    # ... and the last: the reference's dirty guest
+DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it is dirtying its pages
 UNLIMITED = 9223372036853727232   # QEMU's max-bandwidth as libvirt sets "unlimited"
+POSTCOPY_BANDWIDTH = 10  # MiB/s of precopy before a post-copy switch, as the reference
+POSTCOPY_AFTER = 2.0     # seconds from the migration's start to migrate-start-postcopy
 
 
 def emit(op: str, **kw: object) -> None:
@@ -162,10 +167,12 @@ def raw_round(folder: str, kernel: str, accel: str,
                 q.call("migrate-set-capabilities",
                        capabilities=[{"capability": "postcopy-ram", "state": True}])
         dq.call("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
-        sq.call("migrate-set-parameters", **{"max-bandwidth": UNLIMITED})
+        bandwidth = POSTCOPY_BANDWIDTH << 20 if postcopy else UNLIMITED
+        sq.call("migrate-set-parameters", **{"max-bandwidth": bandwidth})
+        switch_at = time.monotonic() + POSTCOPY_AFTER
         sq.call("migrate", uri=f"tcp:127.0.0.1:{port}")
-        if postcopy:   # as the managed sides: switch once the first pass is under way
-            _poll(sq, ("active", "completed"))
+        if postcopy:   # as the managed sides: switch POSTCOPY_AFTER after the start
+            time.sleep(max(0.0, switch_at - time.monotonic()))
             sq.call("migrate-start-postcopy")
             _poll(dq, ("postcopy-active", "completed"))
             dq.call("cont")
@@ -237,13 +244,6 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
     src.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
                                job_completed, None)
     switched: list = []   # per round: "" once migrateStartPostCopy took, else why not
-    if postcopy:
-        def iteration(conn, dom, n, opaque) -> None:
-            if n == 1:   # switch as soon as the first pass is under way
-                threading.Thread(target=lambda: switched.append(_start_postcopy(dom)),
-                                 daemon=True).start()
-        src.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
-                                   iteration, None)
     flags = libvirt.VIR_MIGRATE_LIVE | (libvirt.VIR_MIGRATE_POSTCOPY if postcopy else 0)
     xml = domain_xml(kernel, virt)
     try:   # warm up: libvirt probes QEMU's capabilities on first use, on either side
@@ -261,12 +261,21 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
             dom = src.createXML(xml, 0)
             time.sleep(wait)
             params = {libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://127.0.0.1:{free_port()}"}
+            if postcopy:
+                params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = POSTCOPY_BANDWIDTH
             with cond:
                 del done[:]
             del switched[:]
+            switch = threading.Timer(POSTCOPY_AFTER,
+                                     lambda d=dom: switched.append(_start_postcopy(d)))
             t0 = time.perf_counter_ns()
+            if postcopy:
+                switch.start()
             ddom = dom.migrate3(dst, params, flags)
             t1 = time.perf_counter_ns()
+            switch.cancel()
+            if postcopy:
+                switch.join()
             with cond:
                 cond.wait_for(lambda: done, 30)
             if not done:

@@ -334,17 +334,20 @@ def bench_qemu(mode: str, s: Samples, failures: list) -> dict:
     rounds, mig_rounds = QEMU_ROUNDS[mode], MIGRATION_ROUNDS[mode]
     sys.path.insert(0, str(ROOT / "tests" / "qemu"))
     import guest   # the tests' tiny flat kernels
+    import migbench   # bench/ is on sys.path: the migration guest's pinned parameters
     mig_status = "skipped in --smoke (minutes: two guests booting per round)"
     daemons_error = ""
     with tempfile.TemporaryDirectory(prefix="pyvirt-bench-qemu-") as tmp:
         bench_qemu_lifecycle(tmp, str(guest.build("idle", Path(tmp) / "idle.bin")), virt,
                              rounds, s, failures)
         if mig_rounds:
-            dirty = str(guest.build("dirty", Path(tmp) / "dirty.bin"))
+            dirty = str(guest.build("dirty", Path(tmp) / "dirty.bin", migbench.DIRTY_END))
             daemons_error = bench_migration(tmp, dirty, virt, mig_rounds, s, failures)
-            mig_status = (f"{mig_rounds} round{'s' * (mig_rounds > 1)} of the dirty guest (46 MiB rewritten "
-                          "non-stop), live, bandwidth unlimited; post-copy switched on at "
-                          "the first MIGRATION_ITERATION event; libvirt: two libvirtd")
+            mig_status = (f"{mig_rounds} round{'s' * (mig_rounds > 1)} of the dirty guest "
+                          "(2 to 240 MiB rewritten non-stop), live, as the reference pinned: "
+                          "precopy with bandwidth unlimited; post-copy with 10 MiB/s of "
+                          "precopy bandwidth, StartPostCopy 2 s after the start; libvirt: "
+                          "two libvirtd")
     accel = "KVM" if virt == "kvm" else "TCG (no KVM)"
     embed_error = first_error(s, "libvirt", QEMU_OPS[:3])
     mig_error = daemons_error or first_error(s, "libvirt", QEMU_OPS[3:])

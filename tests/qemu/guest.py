@@ -68,13 +68,13 @@ def _acpi_code() -> bytes:
 DIRTY_START, DIRTY_END = 2 << 20, 48 << 20
 
 
-def _dirty_code() -> bytes:
+def _dirty_code(end: int = DIRTY_END) -> bytes:
     code = b"\xfa"                                       # 0: cli
     code += b"\x40"                                      # 1: outer: inc eax
     code += b"\xbf" + struct.pack("<I", DIRTY_START)     # 2: mov edi, START
     code += b"\x89\x07"                                  # 7: inner: mov [edi], eax
     code += b"\x81\xc7" + struct.pack("<I", 0x1000)      # 9: add edi, 4096
-    code += b"\x81\xff" + struct.pack("<I", DIRTY_END)   # 15: cmp edi, END
+    code += b"\x81\xff" + struct.pack("<I", end)         # 15: cmp edi, END
     code += b"\x72" + bytes([(7 - 23) & 0xFF])           # 21: jb inner
     code += b"\xeb" + bytes([(1 - 25) & 0xFF])           # 23: jmp outer
     return code
@@ -109,7 +109,9 @@ KINDS = {
 }
 
 
-def build(kind: str, path: Path) -> Path:
-    image = _header() + KINDS[kind]
+def build(kind: str, path: Path, dirty_end: int = DIRTY_END) -> Path:
+    """The kernel `kind` as a file; a dirty one may write up to another end
+    (the bench's reference guest dirties 2 to 240 MiB)."""
+    image = _header() + (_dirty_code(dirty_end) if kind == "dirty" else KINDS[kind])
     path.write_bytes(image + b"\0" * (4096 - len(image)))
     return path
