@@ -219,7 +219,9 @@ class Migration:
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
-                self.save_status(obj)  # type: ignore[attr-defined]
+                # written while the destination starts; renamed in at Perform,
+                # before QEMU is told anything (nothing changes here before it)
+                self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
             lock.release()
@@ -296,6 +298,9 @@ class Migration:
                                    else {}), **caps})
             if qparams:
                 self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+            with self.lock:  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_PAUSED,  # type: ignore[attr-defined]
+                                 DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
             if nbd_addr is not None:
                 job.nbd_port = nbd.start_server(
                     lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
@@ -311,6 +316,17 @@ class Migration:
                 if not obj.is_active() and not obj.persistent:
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
+        with self.lock:  # type: ignore[attr-defined]
+            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+            if rt is not None and not flags & mig.VIR_MIGRATE_PAUSED:
+                # Finish's: the guest resumed (the job still on), then the job
+                # over; written while the stream comes
+                running = (DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY
+                           if flags & mig.VIR_MIGRATE_POSTCOPY
+                           else DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED)
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING, running)  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING,  # type: ignore[attr-defined]
+                                 DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED, with_job=False)
         return self._cookie(obj, nbd_port=job.nbd_port), uri_out
 
     def _tls_credentials(self, rt: Runtime) -> None:
@@ -355,7 +371,21 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
-        self._advance(obj, job, mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
+        if resume:
+            self._advance(obj, job, mig.Phase.PERFORM_RESUME)
+        else:
+            with self.lock:  # type: ignore[attr-defined]
+                self.save_status(obj)  # type: ignore[attr-defined]  # Begin's, written ahead
+                job.advance(mig.Phase.PERFORM3)
+                # written while the capabilities and parameters are set; on
+                # disk before QEMU is told to migrate (see _perform)
+                self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
+                reason = mig.paused_reason_on_stop(job)
+                if obj.state == S.VIR_DOMAIN_RUNNING and reason is not None:
+                    # the STOP of the switchover (or of a non-live migration):
+                    # its status on disk, so that its handler on the QMP thread
+                    # only renames it while QEMU waits to be continued
+                    self.write_ahead(obj, rt, S.VIR_DOMAIN_PAUSED, reason)  # type: ignore[attr-defined]
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
@@ -385,6 +415,9 @@ class Migration:
             qparams["max-postcopy-bandwidth"] = params.bandwidth_postcopy << 20
         if qparams:
             self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+        if not resume:
+            with self.lock:  # type: ignore[attr-defined]
+                self.save_status(obj)  # type: ignore[attr-defined]  # PERFORM3's, written ahead
         if job.copy_disks and not resume:
             self._copy_storage(rt, job, params, host)
         try:
@@ -819,6 +852,7 @@ class Migration:
         finally:
             with self.lock:  # type: ignore[attr-defined]
                 self._end_job(obj)
+                self.drop_prepared(rt, armed_too=True)  # type: ignore[attr-defined]
 
     # -- job information
     def domain_get_job_info(self, dom: Domain) -> mig.DomainJobInfo:

@@ -218,9 +218,10 @@ class QemuHost:
     def event(self, obj: DomainObj, event: int, detail: int) -> None:
         events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
 
-    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int) -> str:
+    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int,
+                     with_job: bool = True) -> str:
         pid = rt.process.pid if rt.process is not None else 0
-        job = obj.private.get("migration")
+        job = obj.private.get("migration") if with_job else None
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": job.phase.value,
             "flags": hex(job.flags)}
@@ -287,6 +288,24 @@ class QemuHost:
                 else:
                     prep.write()
         return meanwhile
+
+    def write_ahead(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int,
+                    with_job: bool = True) -> None:
+        """Have the status of a transition that QEMU (or a later step) will make
+        written and fsynced now by a thread of its own, armed (lock held): the
+        save_status of that transition is then only the rename, off the path
+        that waits for it (a migration's switchover, the destination's resume).
+        One that does not come true is dropped with the others (drop_prepared)."""
+        if rt.stopped:
+            return
+        text = self._status_text(obj, rt, state, reason, with_job)
+        if text == rt.status_text or any(p.text == text and not p.cancelled for p in rt.ahead):
+            return
+        path = self.layout.status_file(obj.name)
+        prep = PreparedStatus(text, path.with_name(
+            f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=True)
+        rt.ahead.append(prep)
+        threading.Thread(target=prep.write, name="pyvirt-status", daemon=True).start()
 
     @staticmethod
     def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
