@@ -561,10 +561,7 @@ class Migration:
                                 int(time.time() * 1000) - stats.get("started",
                                                                     job.started_wall_ms),
                                 stats.get("downtime"), {})
-        if status == "completed" and job.phase is mig.Phase.PREPARE:
-            with contextlib.suppress(errors.VirtError):
-                self._set_caps(rt, {"events": False, "return-path": False,
-                                    "late-block-activate": False, "postcopy-ram": False})
+        reset_caps = status == "completed" and job.phase is mig.Phase.PREPARE
         if job.nbd_port is not None or params.disks_uri:
             nbd.stop_server(lambda c, a: self._monitor_call(rt, c, a))  # type: ignore[attr-defined]
         if flags & mig.VIR_MIGRATE_PERSIST_DEST and job.phase is mig.Phase.PREPARE:
@@ -583,6 +580,10 @@ class Migration:
                     self._finish_failed(obj, rt, job, "cont")
                 self._kill_incoming(obj, rt, job)
                 raise
+        if reset_caps:   # after cont, as libvirt: the guest runs first
+            with contextlib.suppress(errors.VirtError):
+                self._set_caps(rt, {"events": False, "return-path": False,
+                                    "late-block-activate": False, "postcopy-ram": False})
         postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
         if status != "completed":   # post-copy: the pages still come from the source
             status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
