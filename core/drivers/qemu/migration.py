@@ -176,6 +176,19 @@ class Migration:
             self._apply(obj, mig.correction_on_status(
                 job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason))
             job.set_status(status)
+            if (status == "active" and job.direction is mig.Direction.IN
+                    and job.phase is mig.Phase.PREPARE
+                    and not job.flags & mig.VIR_MIGRATE_PAUSED):
+                # the stream comes: Finish's statuses (the guest resumed with
+                # the job on, then the job over) written by the status writer
+                # meanwhile, so that the destination's resume is a rename
+                running = (DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY
+                           if job.flags & mig.VIR_MIGRATE_POSTCOPY
+                           else DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED)
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING, running)  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING,  # type: ignore[attr-defined]
+                                 DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                                 with_job=False)
 
     def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
         """A state change of the shared event rules (host lock held)."""
@@ -219,8 +232,8 @@ class Migration:
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
-                # written while the destination starts; renamed in at Perform,
-                # before QEMU is told anything (nothing changes here before it)
+                # written while the destination starts, renamed in when Perform
+                # begins (QEMU is told nothing before)
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
@@ -298,15 +311,18 @@ class Migration:
                                    else {}), **caps})
             if qparams:
                 self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
-            with self.lock:  # type: ignore[attr-defined]
-                self.write_ahead(obj, rt, S.VIR_DOMAIN_PAUSED,  # type: ignore[attr-defined]
-                                 DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
             if nbd_addr is not None:
                 job.nbd_port = nbd.start_server(
                     lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
                     disks, nbd_addr)
+            with self.lock:   # start's own status at its end, written meanwhile
+                ahead = self.write_ahead(  # type: ignore[attr-defined]
+                    obj, rt, S.VIR_DOMAIN_PAUSED,
+                    DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION, background=False)
             self._monitor_call(rt, "migrate-incoming",  # type: ignore[attr-defined]
-                               {"uri": listen_uri})
+                               {"uri": listen_uri},
+                               meanwhile=(lambda answered: ahead.write())
+                               if ahead is not None else None)
         try:
             self.start(obj, paused=True, incoming=incoming,  # type: ignore[attr-defined]
                        started_detail=Started.VIR_DOMAIN_EVENT_STARTED_MIGRATED)
@@ -316,17 +332,6 @@ class Migration:
                 if not obj.is_active() and not obj.persistent:
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
-        with self.lock:  # type: ignore[attr-defined]
-            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
-            if rt is not None and not flags & mig.VIR_MIGRATE_PAUSED:
-                # Finish's: the guest resumed (the job still on), then the job
-                # over; written while the stream comes
-                running = (DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY
-                           if flags & mig.VIR_MIGRATE_POSTCOPY
-                           else DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED)
-                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING, running)  # type: ignore[attr-defined]
-                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING,  # type: ignore[attr-defined]
-                                 DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED, with_job=False)
         return self._cookie(obj, nbd_port=job.nbd_port), uri_out
 
     def _tls_credentials(self, rt: Runtime) -> None:
@@ -360,10 +365,11 @@ class Migration:
             raise
         return self._cookie(obj)
 
-    def _set_caps(self, rt: Runtime, caps: dict[str, bool]) -> None:
+    def _set_caps(self, rt: Runtime, caps: dict[str, bool],
+                  meanwhile: Optional[Any] = None) -> None:
         self._monitor_call(rt, "migrate-set-capabilities",  # type: ignore[attr-defined]
                            {"capabilities": [{"capability": k, "state": v}
-                                             for k, v in caps.items()]})
+                                             for k, v in caps.items()]}, meanwhile=meanwhile)
 
     # -- Perform (source)
     def domain_migrate_perform3_params(self, dom: Domain, dconnuri: Optional[str],
@@ -371,33 +377,33 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
+        perform_ahead = None
         if resume:
             self._advance(obj, job, mig.Phase.PERFORM_RESUME)
         else:
             with self.lock:  # type: ignore[attr-defined]
                 self.save_status(obj)  # type: ignore[attr-defined]  # Begin's, written ahead
                 job.advance(mig.Phase.PERFORM3)
-                # written while the capabilities and parameters are set; on
-                # disk before QEMU is told to migrate (see _perform)
-                self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
-                reason = mig.paused_reason_on_stop(job)
-                if obj.state == S.VIR_DOMAIN_RUNNING and reason is not None:
-                    # the STOP of the switchover (or of a non-live migration):
-                    # its status on disk, so that its handler on the QMP thread
-                    # only renames it while QEMU waits to be continued
-                    self.write_ahead(obj, rt, S.VIR_DOMAIN_PAUSED, reason)  # type: ignore[attr-defined]
+                # written while the capabilities are set, renamed in before
+                # QEMU is told to migrate (see _perform)
+                perform_ahead = self.write_ahead(  # type: ignore[attr-defined]
+                    obj, rt, obj.state, obj.reason, background=False)
+            if perform_ahead is None:
+                with self.lock:  # type: ignore[attr-defined]
+                    self.save_status(obj)  # type: ignore[attr-defined]
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
         try:
-            return self._perform(obj, rt, job, params, flags, resume)
+            return self._perform(obj, rt, job, params, flags, resume, perform_ahead)
         except errors.VirtError:
             if resume or job.in_postcopy:
                 self._postcopy_failed(obj, job)
             raise
 
     def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
-                 params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
+                 params: mig.MigrationParams, flags: int, resume: bool,
+                 ahead: Optional[Any] = None) -> bytes:
         host, port = _split_uri(params.uri or "")
         if port is None:
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
@@ -405,19 +411,22 @@ class Migration:
         qparams: dict[str, int] = {}
         if not resume:   # capabilities cannot change while a migration is paused
             caps, qparams = tuning.source(flags, params)
-            self._set_caps(rt, {"events": True, "pause-before-switchover": True,
-                                "return-path": True, "late-block-activate": False,
-                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
-                                   else {}), **caps})
+            try:
+                self._set_caps(rt, {"events": True, "pause-before-switchover": True,
+                                    "return-path": True, "late-block-activate": False,
+                                    **({"postcopy-ram": True}
+                                       if flags & mig.VIR_MIGRATE_POSTCOPY else {}), **caps},
+                               meanwhile=(lambda answered: ahead.write())
+                               if ahead is not None else None)
+            finally:
+                with self.lock:  # type: ignore[attr-defined]
+                    self.save_status(obj)  # type: ignore[attr-defined]  # PERFORM3's
             speed = params.bandwidth or obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
             qparams["max-bandwidth"] = min(speed << 20, UNLIMITED_BANDWIDTH)
         if params.bandwidth_postcopy or resume:
             qparams["max-postcopy-bandwidth"] = params.bandwidth_postcopy << 20
         if qparams:
             self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
-        if not resume:
-            with self.lock:  # type: ignore[attr-defined]
-                self.save_status(obj)  # type: ignore[attr-defined]  # PERFORM3's, written ahead
         if job.copy_disks and not resume:
             self._copy_storage(rt, job, params, host)
         try:
@@ -447,9 +456,21 @@ class Migration:
             with job.cond:
                 job.cond.wait_for(lambda: job.status == "postcopy-paused", PAUSE_WAIT)
             job.set_status("postcopy-recover")   # until QEMU's own events say more
+        stop_ahead = None
+        if not resume:
+            with self.lock:  # type: ignore[attr-defined]
+                reason = mig.paused_reason_on_stop(job)
+                if obj.state == S.VIR_DOMAIN_RUNNING and reason is not None:
+                    # the status of the switchover's STOP, written here while
+                    # QEMU starts migrating: its handler (QMP thread) then only
+                    # renames it, while QEMU waits in pre-switchover
+                    stop_ahead = self.write_ahead(  # type: ignore[attr-defined]
+                        obj, rt, S.VIR_DOMAIN_PAUSED, reason, background=False)
         self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
-                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume})
-        status = self._wait_out(rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
+                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume},
+                           meanwhile=(lambda answered: stop_ahead.write())
+                           if stop_ahead is not None else None)
+        status = self._wait_out(obj, rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
         if status == "postcopy-paused":
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
                                 "job 'migration out' failed in post-copy phase")
@@ -494,12 +515,21 @@ class Migration:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"unable to execute QEMU command 'getfd': {exc}") from None
 
-    def _wait_out(self, rt: Runtime, job: mig.MigrationJob, postcopy: bool) -> str:
+    def _wait_out(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
+                  postcopy: bool) -> str:
         """Wait for the outgoing migration to end (or to switch to post-copy);
         continue at pre-switchover."""
         end = time.monotonic() + MIGRATION_WAIT
         continued = False
         stop_at = _FINAL + _SWITCHED if postcopy else _FINAL
+        done_ahead = None
+        if not postcopy and job.phase is mig.Phase.PERFORM3:
+            with self.lock:  # type: ignore[attr-defined]
+                # Perform's last status (the guest paused at the switchover,
+                # the stream done), written after migrate-continue
+                done_ahead = self.write_ahead(  # type: ignore[attr-defined]
+                    obj, rt, S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION,
+                    background=False, phase=mig.Phase.PERFORM3_DONE.value)
         while True:
             with job.cond:
                 if job.status not in stop_at and not (job.status == "pre-switchover"
@@ -516,6 +546,8 @@ class Migration:
                         job, False, lambda: not rt.stopped)
                 self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
                                    {"state": "pre-switchover"})
+                if done_ahead is not None:
+                    done_ahead.write()   # while QEMU sends the rest
                 continue
             if status in _FINAL:
                 return str(status)
