@@ -232,9 +232,11 @@ class Migration:
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
-                # written while the destination starts, renamed in when Perform
-                # begins (QEMU is told nothing before)
+                # written while the destination starts, with Perform's, both
+                # renamed in when Perform begins (QEMU is told nothing before)
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
+                                 phase=mig.Phase.PERFORM3.value)
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
             lock.release()
@@ -365,11 +367,10 @@ class Migration:
             raise
         return self._cookie(obj)
 
-    def _set_caps(self, rt: Runtime, caps: dict[str, bool],
-                  meanwhile: Optional[Any] = None) -> None:
+    def _set_caps(self, rt: Runtime, caps: dict[str, bool]) -> None:
         self._monitor_call(rt, "migrate-set-capabilities",  # type: ignore[attr-defined]
                            {"capabilities": [{"capability": k, "state": v}
-                                             for k, v in caps.items()]}, meanwhile=meanwhile)
+                                             for k, v in caps.items()]})
 
     # -- Perform (source)
     def domain_migrate_perform3_params(self, dom: Domain, dconnuri: Optional[str],
@@ -377,33 +378,22 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
-        perform_ahead = None
-        if resume:
-            self._advance(obj, job, mig.Phase.PERFORM_RESUME)
-        else:
+        if not resume:
             with self.lock:  # type: ignore[attr-defined]
                 self.save_status(obj)  # type: ignore[attr-defined]  # Begin's, written ahead
-                job.advance(mig.Phase.PERFORM3)
-                # written while the capabilities are set, renamed in before
-                # QEMU is told to migrate (see _perform)
-                perform_ahead = self.write_ahead(  # type: ignore[attr-defined]
-                    obj, rt, obj.state, obj.reason, background=False)
-            if perform_ahead is None:
-                with self.lock:  # type: ignore[attr-defined]
-                    self.save_status(obj)  # type: ignore[attr-defined]
+        self._advance(obj, job, mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
         try:
-            return self._perform(obj, rt, job, params, flags, resume, perform_ahead)
+            return self._perform(obj, rt, job, params, flags, resume)
         except errors.VirtError:
             if resume or job.in_postcopy:
                 self._postcopy_failed(obj, job)
             raise
 
     def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
-                 params: mig.MigrationParams, flags: int, resume: bool,
-                 ahead: Optional[Any] = None) -> bytes:
+                 params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
         host, port = _split_uri(params.uri or "")
         if port is None:
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
@@ -411,16 +401,10 @@ class Migration:
         qparams: dict[str, int] = {}
         if not resume:   # capabilities cannot change while a migration is paused
             caps, qparams = tuning.source(flags, params)
-            try:
-                self._set_caps(rt, {"events": True, "pause-before-switchover": True,
-                                    "return-path": True, "late-block-activate": False,
-                                    **({"postcopy-ram": True}
-                                       if flags & mig.VIR_MIGRATE_POSTCOPY else {}), **caps},
-                               meanwhile=(lambda answered: ahead.write())
-                               if ahead is not None else None)
-            finally:
-                with self.lock:  # type: ignore[attr-defined]
-                    self.save_status(obj)  # type: ignore[attr-defined]  # PERFORM3's
+            self._set_caps(rt, {"events": True, "pause-before-switchover": True,
+                                "return-path": True, "late-block-activate": False,
+                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
+                                   else {}), **caps})
             speed = params.bandwidth or obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
             qparams["max-bandwidth"] = min(speed << 20, UNLIMITED_BANDWIDTH)
         if params.bandwidth_postcopy or resume:

@@ -469,10 +469,12 @@ class QemuHost:
             # finds a half-started QEMU by its pidfile marker and kills it,
             # pid or no pid; one fsync less on every start.
             rt.process = proc
-            # that transition's status is written while QEMU boots (not for
-            # an incoming stream: its states depend on the stream)
-            # (and the one of a suspend, or of a resume when started paused)
-            meanwhile = None if incoming else self.prepare_status(
+            # that transition's status is written while QEMU boots (and the
+            # one of a suspend, or of a resume when started paused); for an
+            # incoming stream, the one of start's end (paused for the stream)
+            meanwhile = self.prepare_status(obj, rt, (
+                S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)) \
+                if incoming else self.prepare_status(
                 obj, rt, *(((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
                             (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
                            if paused else
