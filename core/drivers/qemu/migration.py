@@ -176,6 +176,19 @@ class Migration:
             self._apply(obj, mig.correction_on_status(
                 job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason))
             job.set_status(status)
+            if (status == "active" and job.direction is mig.Direction.IN
+                    and job.phase is mig.Phase.PREPARE
+                    and not job.flags & mig.VIR_MIGRATE_PAUSED):
+                # the stream comes: Finish's statuses (the guest resumed with
+                # the job on, then the job over) written by the status writer
+                # meanwhile, so that the destination's resume is a rename
+                running = (DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY
+                           if job.flags & mig.VIR_MIGRATE_POSTCOPY
+                           else DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED)
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING, running)  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, S.VIR_DOMAIN_RUNNING,  # type: ignore[attr-defined]
+                                 DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                                 with_job=False)
 
     def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
         """A state change of the shared event rules (host lock held)."""
@@ -219,7 +232,11 @@ class Migration:
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
                 obj.private.pop(_DONE_KEY, None)
-                self.save_status(obj)  # type: ignore[attr-defined]
+                # written while the destination starts, with Perform's, both
+                # renamed in when Perform begins (QEMU is told nothing before)
+                self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
+                self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
+                                 phase=mig.Phase.PERFORM3.value)
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
         except BaseException:
             lock.release()
@@ -300,8 +317,14 @@ class Migration:
                 job.nbd_port = nbd.start_server(
                     lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
                     disks, nbd_addr)
+            with self.lock:   # start's own status at its end, written meanwhile
+                ahead = self.write_ahead(  # type: ignore[attr-defined]
+                    obj, rt, S.VIR_DOMAIN_PAUSED,
+                    DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION, background=False)
             self._monitor_call(rt, "migrate-incoming",  # type: ignore[attr-defined]
-                               {"uri": listen_uri})
+                               {"uri": listen_uri},
+                               meanwhile=(lambda answered: ahead.write())
+                               if ahead is not None else None)
         try:
             self.start(obj, paused=True, incoming=incoming,  # type: ignore[attr-defined]
                        started_detail=Started.VIR_DOMAIN_EVENT_STARTED_MIGRATED)
@@ -355,6 +378,9 @@ class Migration:
                                        cookiein: Optional[bytes], flags: int) -> bytes:
         obj, rt, job = self._migration_of(dom)
         resume = bool(flags & mig.VIR_MIGRATE_POSTCOPY_RESUME)
+        if not resume:
+            with self.lock:  # type: ignore[attr-defined]
+                self.save_status(obj)  # type: ignore[attr-defined]  # Begin's, written ahead
         self._advance(obj, job, mig.Phase.PERFORM_RESUME if resume else mig.Phase.PERFORM3)
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
@@ -414,9 +440,21 @@ class Migration:
             with job.cond:
                 job.cond.wait_for(lambda: job.status == "postcopy-paused", PAUSE_WAIT)
             job.set_status("postcopy-recover")   # until QEMU's own events say more
+        stop_ahead = None
+        if not resume:
+            with self.lock:  # type: ignore[attr-defined]
+                reason = mig.paused_reason_on_stop(job)
+                if obj.state == S.VIR_DOMAIN_RUNNING and reason is not None:
+                    # the status of the switchover's STOP, written here while
+                    # QEMU starts migrating: its handler (QMP thread) then only
+                    # renames it, while QEMU waits in pre-switchover
+                    stop_ahead = self.write_ahead(  # type: ignore[attr-defined]
+                        obj, rt, S.VIR_DOMAIN_PAUSED, reason, background=False)
         self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
-                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume})
-        status = self._wait_out(rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
+                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume},
+                           meanwhile=(lambda answered: stop_ahead.write())
+                           if stop_ahead is not None else None)
+        status = self._wait_out(obj, rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
         if status == "postcopy-paused":
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
                                 "job 'migration out' failed in post-copy phase")
@@ -461,12 +499,21 @@ class Migration:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"unable to execute QEMU command 'getfd': {exc}") from None
 
-    def _wait_out(self, rt: Runtime, job: mig.MigrationJob, postcopy: bool) -> str:
+    def _wait_out(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
+                  postcopy: bool) -> str:
         """Wait for the outgoing migration to end (or to switch to post-copy);
         continue at pre-switchover."""
         end = time.monotonic() + MIGRATION_WAIT
         continued = False
         stop_at = _FINAL + _SWITCHED if postcopy else _FINAL
+        done_ahead = None
+        if not postcopy and job.phase is mig.Phase.PERFORM3:
+            with self.lock:  # type: ignore[attr-defined]
+                # Perform's last status (the guest paused at the switchover,
+                # the stream done), written after migrate-continue
+                done_ahead = self.write_ahead(  # type: ignore[attr-defined]
+                    obj, rt, S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION,
+                    background=False, phase=mig.Phase.PERFORM3_DONE.value)
         while True:
             with job.cond:
                 if job.status not in stop_at and not (job.status == "pre-switchover"
@@ -483,6 +530,8 @@ class Migration:
                         job, False, lambda: not rt.stopped)
                 self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
                                    {"state": "pre-switchover"})
+                if done_ahead is not None:
+                    done_ahead.write()   # while QEMU sends the rest
                 continue
             if status in _FINAL:
                 return str(status)
@@ -528,10 +577,7 @@ class Migration:
                                 int(time.time() * 1000) - stats.get("started",
                                                                     job.started_wall_ms),
                                 stats.get("downtime"), {})
-        if status == "completed" and job.phase is mig.Phase.PREPARE:
-            with contextlib.suppress(errors.VirtError):
-                self._set_caps(rt, {"events": False, "return-path": False,
-                                    "late-block-activate": False, "postcopy-ram": False})
+        reset_caps = status == "completed" and job.phase is mig.Phase.PREPARE
         if job.nbd_port is not None or params.disks_uri:
             nbd.stop_server(lambda c, a: self._monitor_call(rt, c, a))  # type: ignore[attr-defined]
         if flags & mig.VIR_MIGRATE_PERSIST_DEST and job.phase is mig.Phase.PREPARE:
@@ -550,6 +596,10 @@ class Migration:
                     self._finish_failed(obj, rt, job, "cont")
                 self._kill_incoming(obj, rt, job)
                 raise
+        if reset_caps:   # after cont, as libvirt: the guest runs first
+            with contextlib.suppress(errors.VirtError):
+                self._set_caps(rt, {"events": False, "return-path": False,
+                                    "late-block-activate": False, "postcopy-ram": False})
         postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
         if status != "completed":   # post-copy: the pages still come from the source
             status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
@@ -819,6 +869,7 @@ class Migration:
         finally:
             with self.lock:  # type: ignore[attr-defined]
                 self._end_job(obj)
+                self.drop_prepared(rt, armed_too=True)  # type: ignore[attr-defined]
 
     # -- job information
     def domain_get_job_info(self, dom: Domain) -> mig.DomainJobInfo:

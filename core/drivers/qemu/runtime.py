@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import itertools
 import os
+import queue
 import select
 import shutil
 import signal
@@ -147,6 +148,32 @@ class Runtime:
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
 
+class _StatusWriter:
+    """One daemon thread writing statuses prepared ahead, in turn (started on
+    first use): no thread to create on the path of the caller, and no two
+    fsyncs of ours competing for the journal."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: Optional[queue.SimpleQueue[PreparedStatus]] = None
+
+    def put(self, prep: PreparedStatus) -> None:
+        with self._lock:
+            if self._queue is None:
+                self._queue = queue.SimpleQueue()
+                threading.Thread(target=self._run, args=(self._queue,),
+                                 name="pyvirt-status", daemon=True).start()
+            self._queue.put(prep)
+
+    @staticmethod
+    def _run(q: "queue.SimpleQueue[PreparedStatus]") -> None:
+        while True:
+            q.get().write()
+
+
+_status_writer = _StatusWriter()
+
+
 def qemu_error(code: int, detail: str) -> errors.VirtError:
     return errors.report(code, Q, detail)
 
@@ -218,11 +245,12 @@ class QemuHost:
     def event(self, obj: DomainObj, event: int, detail: int) -> None:
         events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
 
-    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int) -> str:
+    def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int,
+                     with_job: bool = True, phase: Optional[str] = None) -> str:
         pid = rt.process.pid if rt.process is not None else 0
-        job = obj.private.get("migration")
+        job = obj.private.get("migration") if with_job else None
         job_attrs = None if job is None else {
-            "async": f"migration {job.direction.value}", "phase": job.phase.value,
+            "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
         return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
                                                         rt.monitor_path, job_attrs))
@@ -287,6 +315,31 @@ class QemuHost:
                 else:
                     prep.write()
         return meanwhile
+
+    def write_ahead(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int,
+                    with_job: bool = True, background: bool = True,
+                    phase: Optional[str] = None) -> Optional[PreparedStatus]:
+        """Prepare, armed, the status of a transition that QEMU (or a later
+        step) will make (lock held), so that the save_status of that
+        transition is only the rename, off the path that waits for it (a
+        migration's switchover, the destination's resume).  Written by the
+        process's status writer thread, or, without `background`, by the
+        caller: the returned one's write(), lock not held, e.g. while a
+        monitor call is on its way; None if there is nothing to write.
+        `phase`: the migration job's phase that the status will record.  One
+        that does not come true is dropped with the others (drop_prepared)."""
+        if rt.stopped:
+            return None
+        text = self._status_text(obj, rt, state, reason, with_job, phase)
+        if text == rt.status_text or any(p.text == text and not p.cancelled for p in rt.ahead):
+            return None
+        path = self.layout.status_file(obj.name)
+        prep = PreparedStatus(text, path.with_name(
+            f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=True)
+        rt.ahead.append(prep)
+        if background:
+            _status_writer.put(prep)
+        return prep
 
     @staticmethod
     def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
@@ -416,10 +469,12 @@ class QemuHost:
             # finds a half-started QEMU by its pidfile marker and kills it,
             # pid or no pid; one fsync less on every start.
             rt.process = proc
-            # that transition's status is written while QEMU boots (not for
-            # an incoming stream: its states depend on the stream)
-            # (and the one of a suspend, or of a resume when started paused)
-            meanwhile = None if incoming else self.prepare_status(
+            # that transition's status is written while QEMU boots (and the
+            # one of a suspend, or of a resume when started paused); for an
+            # incoming stream, the one of start's end (paused for the stream)
+            meanwhile = self.prepare_status(obj, rt, (
+                S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)) \
+                if incoming else self.prepare_status(
                 obj, rt, *(((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
                             (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
                            if paused else
