@@ -83,7 +83,20 @@ def _limit(elem: etree._Element) -> int:
     return min((value * scale + 1023) // 1024, UNLIMITED)
 
 
+# The tuning of every definition that has none, shared to keep a definition small
+# (100,000 domains): never changed in place, a setter first gets its own (owned()).
+EMPTY = Tuning()
+_TAGS = ("memtune", "blkiotune", "numatune", "perf")
+
+
+def owned(tune: Tuning) -> Tuning:
+    """`tune` if it may be changed in place, else a new empty Tuning."""
+    return Tuning() if tune is EMPTY else tune
+
+
 def parse(root: etree._Element) -> Tuning:
+    if all(root.find(tag) is None for tag in _TAGS):
+        return EMPTY
     tune = Tuning()
     memtune = root.find("memtune")
     if memtune is not None:

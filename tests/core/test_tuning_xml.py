@@ -313,3 +313,26 @@ def test_pinned_answers(conn):
         assert ours.get("numa", 2)[1] == {"numa_mode": 2, "numa_nodeset": "0"}
     finally:
         ours.close()
+
+
+def test_a_setter_never_changes_the_shared_empty_tuning():
+    """Definitions without tuning share one empty Tuning (domain_tune.EMPTY); a
+    setter on one of them gets its own, and the others keep their defaults."""
+    from pyvirt import api
+    from pyvirt.conf import domain_tune
+
+    conn = api.virConnectOpen("test:///default")
+    try:
+        xml = "<domain type='test'><name>{}</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+        a = api.virDomainDefineXML(conn, xml.format("tune-empty-a"))
+        b = api.virDomainDefineXML(conn, xml.format("tune-empty-b"))
+        api.virDomainSetMemoryParameters(a, [("hard_limit", 4, 1000000)], 0)
+        api.virDomainSetBlkioParameters(a, [("weight", 2, 500)], 0)
+        assert ("hard_limit", 4, 1000000) in api.virDomainGetMemoryParameters(a, 0)
+        assert ("weight", 2, 0) in api.virDomainGetBlkioParameters(b, 0)
+        assert "<memtune>" not in api.virDomainGetXMLDesc(b, 0)
+        assert domain_tune.EMPTY == domain_tune.Tuning()
+        for d in (a, b):
+            api.virDomainUndefine(d)
+    finally:
+        api.virConnectClose(conn)

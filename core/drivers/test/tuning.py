@@ -207,6 +207,7 @@ class TuningMixin:
             is_live = obj.is_active() and not flags & AFFECT_CONFIG
             # changes are made on a copy, so that a refused one leaves nothing behind
             work = d.copy()
+            work.tune = domain_tune.owned(work.tune)
             setter(work, {name: value for name, _, value in params}, is_live, device)
             d.tune = work.tune
             if device:
