@@ -217,6 +217,26 @@ def length_arg(b: Binding, name: str | None) -> Arg:
     return a
 
 
+def output_array(b: Binding, kind: str, arg: Arg, length: str | None,
+                 lengths: dict[str, str], expr, ret: str) -> tuple[str, str]:
+    """A caller-allocated output array's (capacity, count) in a language: the
+    capacity from its length argument or a product of inputs (maxinfo*maplen,
+    through expr), the count from the result (ret) or, for a product, the whole
+    capacity (virNodeGetFreePages).  Bytes need no count."""
+    spec = length or arg.length or ""
+    cap = lengths.get(spec)
+    if cap is None and "*" in spec:
+        cap = expr(b, spec)
+    count = ret if b.result == "count" else ""
+    if kind != "out_bytes" and not count and "*" in spec:
+        count = cap
+    if kind != "out_bytes" and not count:
+        raise Unsupported(f"output {arg.name}: an array whose count the result does not give")
+    if cap is None:
+        raise Unsupported(f"output {arg.name}: no capacity argument")
+    return cap, count
+
+
 def grid(expr: str) -> tuple[str, str]:
     """The row length and row count of a 'typed_grid' output's length 'a*b': b rows
     of a entries each (virDomainGetCPUStats: nparams*ncpus)."""

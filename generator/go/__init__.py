@@ -286,17 +286,7 @@ class _Planner:
         if k == "out_uuid":
             return GoStep(k, a.name, go, c, "[]byte", is_result=True)
         if k in ("out_ints", "out_strings", "out_bytes"):
-            expr = s.length or a.length or ""
-            cap = lengths.get(expr)
-            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
-                cap = self._expr(b, expr)
-            count = "int(cRet)" if b.result == "count" else ""
-            if k != "out_bytes" and not count and "*" in expr:
-                count = cap                     # filled whole (virNodeGetFreePages)
-            if k != "out_bytes" and not count:
-                raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            if cap is None:
-                raise Unsupported(f"output {a.name}: no capacity argument")
+            cap, count = shared.output_array(b, k, a, s.length, lengths, self._expr, "int(cRet)")
             if k == "out_ints":
                 gt, ct = _scalar(s.ctype, self.enums, conv)
                 return GoStep(k, a.name, go, c, "[]" + gt, ct, gt, length=cap, is_result=True,

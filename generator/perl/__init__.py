@@ -348,17 +348,7 @@ class _Planner:
         if k in ("out_string", "out_uuid", "out_uuidstr", "out_alloc_strings"):
             return PerlStep(k, a.name, c)
         if k in ("out_ints", "out_strings", "out_bytes"):
-            expr = s.length or a.length or ""
-            cap = lengths.get(expr)
-            if cap is None and "*" in expr:     # a product of inputs: maxinfo*maplen
-                cap = self._expr(b, expr)
-            count = "ret" if b.result == "count" else ""
-            if k != "out_bytes" and not count and "*" in expr:
-                count = cap                     # filled whole (virNodeGetFreePages)
-            if k != "out_bytes" and not count:
-                raise Unsupported(f"output {a.name}: an array whose count the result does not give")
-            if cap is None:
-                raise Unsupported(f"output {a.name}: no capacity argument")
+            cap, count = shared.output_array(b, k, a, s.length, lengths, self._expr, "ret")
             if k == "out_ints":
                 return PerlStep(k, a.name, c, s.ctype, make=_scalar(s.ctype, self.enums)[1],
                                 length=cap, count=count)
