@@ -8,36 +8,12 @@ implementations can be compared as a whole."""
 import json
 import sys
 import threading
-import traceback
 
 import libvirt
+from scenario_kit import err, expect_error, results, scenario
 
 URI = "test:///default"
-results = {}
 libvirt.registerErrorHandler(lambda ctx, e: None, None)   # keep stderr for failures
-
-
-def scenario(fn):
-    try:
-        results[fn.__name__] = fn()
-    except Exception as e:   # recorded, so that one failure names its scenario
-        results[fn.__name__] = {"exception": type(e).__name__, "text": str(e),
-                                "trace": traceback.format_exc()}
-    return fn
-
-
-def err(e):
-    return [e.get_error_code(), e.get_error_domain(), e.get_error_message(),
-            e.get_error_level(), e.get_str1(), e.get_str2(), e.get_str3(),
-            e.get_int1(), e.get_int2()]
-
-
-def expect_error(call, *args):
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return err(e)
-    return "no error"
 
 
 def code(call, *args):
