@@ -51,3 +51,12 @@ def run(cmd: list[str], env: dict | None = None, timeout: float = 60) -> subproc
 
 __all__ = ["ROOT", "BUILD", "LIBDIR", "SPECS", "needs_system_libvirt", "needs_build",
            "compile_c", "system_libvirt_flags", "on_pyvirt", "run", "shutil"]
+
+
+def coverage_section(language: str) -> tuple[str, list[tuple[str, str]]]:
+    """build/bindings/coverage.txt's section for one language: its head line
+    ('Perl: 473 of 526 functions generated, 53 left out') and each function
+    left out with its reason."""
+    text = (BUILD / "bindings" / "coverage.txt").read_text()
+    head, *lines = text[text.index(f"{language}: "):].split("\n\n")[0].splitlines()
+    return head, [tuple(line.strip().partition(": ")[::2]) for line in lines]  # type: ignore[misc]

@@ -19,7 +19,7 @@ import pytest
 from generator import spec
 from generator.bindings import load_overrides
 from generator.ocaml import Conventions, plan, render
-from support import BUILD, LIBDIR, ROOT, SPECS, have_system_libvirt, needs_build, on_pyvirt, run
+from support import BUILD, LIBDIR, coverage_section, ROOT, SPECS, have_system_libvirt, needs_build, on_pyvirt, run
 
 OCAML = ROOT / "bindings" / "ocaml"
 OUT = BUILD / "bindings" / "ocaml"
@@ -172,12 +172,10 @@ def test_names_follow_conventions(built):
 
 
 def test_coverage_report(built):
-    text = (BUILD / "bindings" / "coverage.txt").read_text()
-    assert re.search(r"^OCaml: \d+ of \d+ functions generated, \d+ left out$", text, re.M)
-    lines = text[text.index("OCaml: "):].split("\n\n")[0].splitlines()   # up to the next section
-    for line in lines[1:]:
-        name, _, why = line.strip().partition(": ")
-        assert name.startswith("vir") and why, line
+    head, left_out = coverage_section("OCaml")
+    assert re.fullmatch(r"OCaml: \d+ of \d+ functions generated, \d+ left out", head)
+    for name, why in left_out:
+        assert name.startswith("vir") and why, (name, why)
 
 
 def test_render_is_deterministic():
