@@ -196,7 +196,8 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
         title += (f". Migration: {q['migration']}; total: the migrate call to its return "
                   "(raw: spawning the destination QEMU to the source gone, destination "
                   "running; post-copy: migrate-start-postcopy once active); downtime: "
-                  "QEMU's own figure")
+                  "QEMU's own figure; raw sets the capabilities a managed migration sets, "
+                  "pause-before-switchover included, and continues on QEMU's event")
     return title, head, rows
 
 
