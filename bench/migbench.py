@@ -1,12 +1,16 @@
 """The migration rows of `make bench`: one side per process, JSON lines on stdout.
 
     migbench.py raw DIR KERNEL VIRT ROUNDS [postcopy]
-        two QEMU processes driven through plain QMP: the destination started
-        with -incoming defer + migrate-incoming, the source told to migrate,
-        query-migrate polled until completed (the floor a driver adds to;
-        post-copy: postcopy-ram on both, migrate-start-postcopy POSTCOPY_AFTER
-        seconds after migrate, the destination continued at postcopy-active);
-        also times how long the guest takes to start dirtying (boot_to_dirty)
+        two QEMU processes driven through plain QMP (bench/rawqmp.py): the
+        destination started with -incoming defer + migrate-incoming, the
+        source told to migrate with the capabilities a managed migration sets
+        (events, return-path, and pause-before-switchover, which libvirt 9.0
+        always asks for: migrate-continue goes out as soon as the source's
+        MIGRATION event says pre-switchover), both sides' MIGRATION events
+        read until completed (the floor a driver adds to; post-copy:
+        postcopy-ram on both, migrate-start-postcopy POSTCOPY_AFTER seconds
+        after migrate, the destination continued at postcopy-active); also
+        times how long the guest takes to start dirtying (boot_to_dirty)
     migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS WAIT [postcopy]
         python3-libvirt on whichever libvirt.so.0 is loaded: a managed
         migration, dom.migrate3(dconn, ...), from SRC_URI to DST_URI
@@ -43,6 +47,8 @@ import sys
 import threading
 import time
 
+from rawqmp import EventHook, Qmp, migration_status, pump
+
 MEM_MIB = 256
 DIRTY_FOR = 0.5          # seconds the guest dirties before migrating
 DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
@@ -65,50 +71,8 @@ def free_port() -> int:
 
 # -- raw QEMU ------------------------------------------------------------------------
 
-class Qmp:
-    """Just enough QMP over a unix socket: commands in turn, events skipped."""
-
-    def __init__(self, path: str, timeout: float = 30.0) -> None:
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.002)
-        self.buf = b""
-        self.read()
-        self.call("qmp_capabilities")
-
-    def read(self) -> dict:
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("QEMU closed the monitor")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def call(self, cmd: str, **args: object) -> dict:
-        msg = {"execute": cmd, **({"arguments": args} if args else {})}
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            reply = self.read()
-            if "return" in reply:
-                return reply["return"]
-            if "error" in reply:
-                raise RuntimeError(f"{cmd}: {reply['error'].get('desc', 'QMP error')}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def spawn_qemu(folder: str, name: str, kernel: str, accel: str,
-               extra: list[str]) -> tuple[subprocess.Popen, Qmp]:
+def spawn_qemu(folder: str, name: str, kernel: str, accel: str, extra: list[str],
+               on_event: EventHook | None = None) -> tuple[subprocess.Popen, Qmp]:
     path = os.path.join(folder, f"{name}.qmp")
     if os.path.exists(path):
         os.unlink(path)
@@ -119,7 +83,7 @@ def spawn_qemu(folder: str, name: str, kernel: str, accel: str,
             "-kernel", kernel, *extra]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    return proc, Qmp(path)
+    return proc, Qmp.connect(path, on_event=on_event)
 
 
 def wait_dirtying(folder: str, qmp: Qmp, timeout: float = 60.0) -> None:
@@ -134,24 +98,20 @@ def wait_dirtying(folder: str, qmp: Qmp, timeout: float = 60.0) -> None:
     raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
 
 
-def _status(qmp: Qmp) -> dict:
-    info = qmp.call("query-migrate")
-    if info.get("status") in ("failed", "cancelled"):
-        raise RuntimeError(f"migration {info['status']}: {info.get('error-desc', '')}")
-    return info
+def _caps(*names: str) -> list[dict]:
+    return [{"capability": name, "state": True} for name in names]
 
 
-def _poll(qmp: Qmp, states: tuple) -> dict:
-    while True:
-        info = _status(qmp)
-        if info.get("status") in states:
-            return info
-        time.sleep(0.001)
+def _continue_at_once(qmp: Qmp, msg: dict) -> None:
+    """What a driver must do (libvirt 9.0 always has QEMU pause before the
+    switchover): continue as soon as QEMU waits there."""
+    if msg["event"] == "MIGRATION" and msg["data"]["status"] == "pre-switchover":
+        qmp.send("migrate-continue", state="pre-switchover")
 
 
 def raw_round(folder: str, kernel: str, accel: str,
               postcopy: bool) -> tuple[int, int, int]:
-    src, sq = spawn_qemu(folder, "src", kernel, accel, [])
+    src, sq = spawn_qemu(folder, "src", kernel, accel, [], _continue_at_once)
     dst = None
     try:
         t = time.perf_counter_ns()
@@ -162,26 +122,29 @@ def raw_round(folder: str, kernel: str, accel: str,
         port = free_port()
         t0 = time.perf_counter_ns()
         dst, dq = spawn_qemu(folder, "dst", kernel, accel, ["-incoming", "defer"])
-        if postcopy:
-            for q in (sq, dq):
-                q.call("migrate-set-capabilities",
-                       capabilities=[{"capability": "postcopy-ram", "state": True}])
+        # the capabilities a managed migration sets on either side
+        extra = ("postcopy-ram",) if postcopy else ()
+        sq.call("migrate-set-capabilities", capabilities=_caps(
+            "events", "pause-before-switchover", "return-path", *extra))
+        dq.call("migrate-set-capabilities", capabilities=_caps(
+            "events", "return-path", "late-block-activate", *extra))
         dq.call("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
         bandwidth = POSTCOPY_BANDWIDTH << 20 if postcopy else UNLIMITED
         sq.call("migrate-set-parameters", **{"max-bandwidth": bandwidth})
         switch_at = time.monotonic() + POSTCOPY_AFTER
         sq.call("migrate", uri=f"tcp:127.0.0.1:{port}")
+        both_done = lambda: (migration_status(sq) == "completed"  # noqa: E731
+                             and migration_status(dq) == "completed")
         if postcopy:   # as the managed sides: switch POSTCOPY_AFTER after the start
-            time.sleep(max(0.0, switch_at - time.monotonic()))
+            pump([sq, dq], lambda: time.monotonic() >= switch_at)
             sq.call("migrate-start-postcopy")
-            _poll(dq, ("postcopy-active", "completed"))
+            pump([sq, dq], lambda: migration_status(dq) in ("postcopy-active", "completed"))
             dq.call("cont")
-            info = _poll(sq, ("completed",))
-            _poll(dq, ("completed",))
+            pump([sq, dq], both_done)
         else:
-            info = _poll(sq, ("completed",))
-            _poll(dq, ("completed",))
+            pump([sq, dq], both_done)
             dq.call("cont")
+        info = sq.call("query-migrate")
         src.send_signal(signal.SIGTERM)
         src.wait()
         t1 = time.perf_counter_ns()

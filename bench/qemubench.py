@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+from rawqmp import Qmp
+
 OPS = ("qemu_start", "qemu_suspend_resume", "qemu_destroy")
 MEM_MIB = 256
 
@@ -75,34 +77,6 @@ def run_embed(root: str, kernel: str, virt: str, rounds: int) -> None:
             emit("qemu_suspend_resume", ns=t2 - t1)
             emit("qemu_destroy", ns=t3 - t2)
     conn.close()
-
-
-class Qmp:
-    """Just enough QMP: one command at a time, events skipped."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buf = b""
-        self.read()                                   # the greeting
-        self.call("qmp_capabilities")
-
-    def read(self) -> dict:
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("QEMU closed the monitor")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def call(self, cmd: str) -> dict:
-        self.sock.sendall(json.dumps({"execute": cmd}).encode() + b"\n")
-        while True:
-            msg = self.read()
-            if "return" in msg:
-                return msg
-            if "error" in msg:
-                raise RuntimeError(msg["error"].get("desc", "QMP error"))
 
 
 def run_raw(folder: str, kernel: str, virt: str, rounds: int) -> None:

@@ -180,7 +180,7 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
     rows = []
     for op, label in QEMU_OPS:
         st = q["ops"].get(op, {})
-        if op in MIGRATION_OPS and not q.get("migration_rounds"):
+        if op in MIGRATION_OPS and not any(q.get("migration_rounds") or ()):
             rows.append([label, q.get("migration", "skipped"), "—", "—", "—", "—"])
             continue
         lv, star = st.get("libvirt"), ""
@@ -192,11 +192,12 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
                      cell(st.get("pyvirt")), ratio(lv, st.get("pyvirt")),
                      ratio(st.get("raw"), st.get("pyvirt"))])
     title += f"; {q['status']}"
-    if q.get("migration_rounds"):
+    if any(q.get("migration_rounds") or ()):
         title += (f". Migration: {q['migration']}; total: the migrate call to its return "
                   "(raw: spawning the destination QEMU to the source gone, destination "
                   "running; post-copy: migrate-start-postcopy once active); downtime: "
-                  "QEMU's own figure")
+                  "QEMU's own figure; raw sets the capabilities a managed migration sets, "
+                  "pause-before-switchover included, and continues on QEMU's event")
     return title, head, rows
 
 

@@ -303,6 +303,8 @@ class MigrationJob:
         self.status: Optional[str] = None   # QEMU's last MIGRATION status
         self.iteration = 0
         self.abort_requested = False
+        self.continued = False                 # migrate-continue sent at pre-switchover
+        self.continue_error: Optional[str] = None
         self.cond = threading.Condition()
 
     def advance(self, phase: Phase) -> None:
@@ -398,6 +400,21 @@ def paused_reason_on_stop(job: Optional[MigrationJob]) -> Optional[int]:
     if job is not None and job.direction is Direction.OUT and job.phase is Phase.PERFORM3:
         return Paused.VIR_DOMAIN_PAUSED_MIGRATION
     return None
+
+
+def continues_at_once(job: MigrationJob) -> bool:
+    """An outgoing migration's switchover that the driver continues as soon
+    as QEMU pauses before it (storage mirrors must end in sync first)."""
+    return (job.direction is Direction.OUT and job.phase is Phase.PERFORM3
+            and not job.mirrors and not job.continued)
+
+
+def stop_waits_for_switchover(job: Optional[MigrationJob], reason: Optional[int]) -> bool:
+    """QEMU's STOP is the switchover's (nobody asked for it, the migration is
+    active) and QEMU will wait at pre-switchover for the driver: handling
+    the STOP can wait until migrate-continue is sent."""
+    return (reason is None and job is not None and job.status == "active"
+            and continues_at_once(job))
 
 
 @dataclasses.dataclass(frozen=True)

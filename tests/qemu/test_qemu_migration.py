@@ -274,6 +274,17 @@ def test_phase_machine_and_event_rules():
     for phase in (mig.Phase.BEGIN3, mig.Phase.PERFORM3):
         out.advance(phase)
     assert mig.paused_reason_on_stop(out) == 2                    # PAUSED_MIGRATION
+    # the switchover: continued at once, its STOP handled after migrate-continue,
+    # unless someone asked for the STOP, storage mirrors must end first, or done
+    out.set_status("active")
+    assert mig.continues_at_once(out) and mig.stop_waits_for_switchover(out, None)
+    assert not mig.stop_waits_for_switchover(out, 1)              # PAUSED_USER: a suspend
+    out.mirrors["drive-mirror-vda"] = "ready"
+    assert not mig.continues_at_once(out) and not mig.stop_waits_for_switchover(out, None)
+    out.mirrors.clear()
+    out.continued = True
+    assert not mig.continues_at_once(out) and not mig.stop_waits_for_switchover(out, None)
+    out.continued = False
     fix = mig.correction_on_status(out, "postcopy-active", True, 2)
     assert (fix.state, fix.reason, fix.event, fix.detail) == (3, 12, 3, 7)  # SUSPENDED_POSTCOPY
     assert mig.correction_on_status(out, "postcopy-active", False, 1) is None
@@ -300,6 +311,8 @@ def test_phase_machine_and_event_rules():
     with pytest.raises(VirtError):
         inc.advance(mig.Phase.PREPARE_RESUME)     # only after POSTCOPY_FAILED
     assert mig.paused_reason_on_stop(inc) is None
+    inc.set_status("active")
+    assert not mig.continues_at_once(inc) and not mig.stop_waits_for_switchover(inc, None)
     assert mig.running_reason_on_resume(inc) == 2                 # RUNNING_MIGRATED
     inc.set_status("postcopy-active")
     assert mig.running_reason_on_resume(inc) == 10                # RUNNING_POSTCOPY

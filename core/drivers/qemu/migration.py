@@ -190,6 +190,25 @@ class Migration(MigrationJobs):
                                  DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
                                  with_job=False)
 
+    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> None:
+        """QEMU waits at pre-switchover, the guest stopped, until it hears
+        migrate-continue: sent from the QMP thread before anything else is
+        done about the event (or the STOP before it), it is the downtime's
+        only share of ours.  With storage mirrors Perform ends them first."""
+        job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
+        if (status == "pre-switchover" and job is not None and mig.continues_at_once(job)
+                and rt.monitor is not None):
+            job.continued = True
+            rt.monitor.execute_soon("migrate-continue", {"state": "pre-switchover"},
+                                    lambda error: self._continued(job, error))
+
+    @staticmethod
+    def _continued(job: mig.MigrationJob, error: Optional[str]) -> None:
+        if error is not None:
+            with job.cond:
+                job.continue_error = error
+                job.cond.notify_all()
+
     def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
         """A state change of the shared event rules (host lock held)."""
         if change is None:
@@ -504,7 +523,7 @@ class Migration(MigrationJobs):
         """Wait for the outgoing migration to end (or to switch to post-copy);
         continue at pre-switchover."""
         end = time.monotonic() + MIGRATION_WAIT
-        continued = False
+        done_written = False
         stop_at = _FINAL + _SWITCHED if postcopy else _FINAL
         done_ahead = None
         if not postcopy and job.phase is mig.Phase.PERFORM3:
@@ -516,20 +535,25 @@ class Migration(MigrationJobs):
                     background=False, phase=mig.Phase.PERFORM3_DONE.value)
         while True:
             with job.cond:
-                if job.status not in stop_at and not (job.status == "pre-switchover"
-                                                      and not continued):
+                if job.status not in stop_at and job.continue_error is None and not (
+                        job.status == "pre-switchover" and not done_written):
                     job.cond.wait(0.2)
                 status = job.status
+            if job.continue_error is not None:
+                raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                                 "unable to execute QEMU command 'migrate-continue': "
+                                 f"{job.continue_error}")
             if status in _SWITCHED and postcopy:
                 return str(status)
-            if status == "pre-switchover" and not continued:
-                continued = True
-                if job.mirrors:   # the guest is stopped: the disks end in sync
+            if status == "pre-switchover" and not done_written:
+                done_written = True
+                if not job.continued:   # storage mirrors: the disks end in sync first
+                    job.continued = True
                     nbd.finish_mirrors(
                         lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
                         job, False, lambda: not rt.stopped)
-                self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
-                                   {"state": "pre-switchover"})
+                    self._monitor_call(rt, "migrate-continue",  # type: ignore[attr-defined]
+                                       {"state": "pre-switchover"})
                 if done_ahead is not None:
                     done_ahead.write()   # while QEMU sends the rest
                 continue

@@ -206,6 +206,20 @@ class Monitor:
         except Exception as exc:
             raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
 
+    def execute_soon(self, cmd: str, args: Optional[dict[str, Any]],
+                     done: Callable[[Optional[str]], None]) -> None:
+        """Send `cmd` from the QMP thread itself (an event handler) without
+        waiting: no hop to another thread and back on a path QEMU waits on.
+        `done(error)` runs on the QMP thread with QEMU's error text, or None."""
+        async def go() -> None:
+            try:
+                await self._client.execute(cmd, args)
+            except Exception as exc:   # QEMU's refusal, or the monitor gone
+                done(str(exc) or type(exc).__name__)
+            else:
+                done(None)
+        asyncio.get_running_loop().create_task(go())
+
     def send_fd(self, fd: int, name: str, timeout: float = 60.0) -> None:
         """Pass `fd` to QEMU (SCM_RIGHTS) and name it `name` (QMP getfd)."""
         async def go() -> Any:

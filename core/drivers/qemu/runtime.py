@@ -137,6 +137,7 @@ class Runtime:
     got_shutdown: bool = False
     stopped: bool = False
     paused_reason: Optional[int] = None    # why the next STOP happens
+    stop_deferred: bool = False    # the switchover's STOP, handled at the next event
     running_reason: Optional[int] = None   # why the next RESUME happens
     fake_reboot: bool = False      # virDomainReboot: the guest's poweroff becomes a reset
     quiet: bool = False            # being stopped by the driver: QEMU's events don't count
@@ -566,6 +567,15 @@ class QemuHost:
                 return
             if rt.quiet:
                 return
+            if name == "STOP" and migration.stop_waits_for_switchover(
+                    obj.private.get("migration"), rt.paused_reason):
+                rt.stop_deferred = True   # handled once migrate-continue is sent
+                return
+            if name == "MIGRATION":
+                self.continue_switchover(obj, rt, str(data.get("status")))
+            if rt.stop_deferred:
+                rt.stop_deferred = False
+                self._handle_stop(obj, rt)
             if name == "STOP":
                 self._handle_stop(obj, rt)
             elif name == "RESET":
@@ -654,6 +664,9 @@ class QemuHost:
         except errors.VirtError:
             if rt.process is not None:   # as libvirt: a failed fake reboot kills the guest
                 rt.process.kill(signal.SIGTERM)
+
+    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> None:
+        """See migration.py (lock held, QMP thread)."""
 
     def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
                            data: dict[str, Any]) -> None:
