@@ -11,7 +11,6 @@ opened again asks QEMU for both (query-balloon, qom-get)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -116,25 +115,29 @@ def command_args(d: DomainDef) -> list[str]:
     elif _is_q35(d):
         for index in range(1, bus + 1):   # libvirt's pci.N ports at 00:01.x
             rp_slot, rp_function = 1 + (index - 1) // 8, (index - 1) % 8
-            port: dict[str, Any] = {"driver": "pcie-root-port",
-                                    "port": rp_slot * 8 + rp_function, "chassis": index,
-                                    "id": f"pci.{index}", "bus": "pcie.0"}
+            props = [f"port={rp_slot * 8 + rp_function}", f"chassis={index}",
+                     f"id=pci.{index}", "bus=pcie.0"]
             if rp_function == 0:
-                port["multifunction"] = True
-            port["addr"] = f"0x{rp_slot:x}" + (f".0x{rp_function:x}" if rp_function else "")
-            out += ["-device", json.dumps(port, separators=(",", ":"))]
+                props.append("multifunction=on")
+            props.append(f"addr={_devfn(rp_slot, rp_function)}")
+            out += ["-device", ",".join(["pcie-root-port"] + props)]
         bus_id = f"pci.{bus}"
     else:
         raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
                             f"PCI bus {bus} of the memory balloon is not supported yet")
-    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": ALIAS}
+    # key=value, not JSON: QEMU 7.2 creates JSON -devices after all the
+    # others, which would then take the slots meant for these
+    props = ["virtio-balloon-pci", f"id={ALIAS}"]
     if dev.get("autodeflate") == "on":
-        props["deflate-on-oom"] = True
+        props.append("deflate-on-oom=on")
     if dev.get("freePageReporting") == "on":
-        props["free-page-reporting"] = True
-    props["bus"] = bus_id
-    props["addr"] = f"0x{slot:x}" + (f".0x{function:x}" if function else "")
-    return out + ["-device", json.dumps(props, separators=(",", ":"))]
+        props.append("free-page-reporting=on")
+    props += [f"bus={bus_id}", f"addr={_devfn(slot, function)}"]
+    return out + ["-device", ",".join(props)]
+
+
+def _devfn(slot: int, function: int) -> str:
+    return f"0x{slot:x}" + (f".0x{function:x}" if function else "")
 
 
 def live_view(d: DomainDef, rt: Runtime) -> DomainDef:
