@@ -367,7 +367,11 @@ def virDomainSetLifecycleAction(domain: Domain, type: int, action: int, flags: i
 
 
 def virDomainSetMemoryFlags(domain: Domain, memory: int, flags: int) -> None:
-    _on(domain, "virDomainSetMemoryFlags", memory, flags, write=True)
+    fn = "virDomainSetMemoryFlags"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    c.non_zero(memory, "memory", fn, D)
+    c.call(d.conn, fn, D, d, memory, flags)
 
 
 def virDomainSetMemoryStatsPeriod(domain: Domain, period: int, flags: int) -> None:

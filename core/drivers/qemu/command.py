@@ -3,8 +3,9 @@
 Covered: machine type and accelerator (kvm -> KVM, qemu -> TCG), memory,
 vCPUs, <os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on
 virtio/sata/ide buses, user-mode NICs, serial/console (pty, file, unix,
-null), VNC graphics.  The monitor is a listening socket the driver creates
-and passes as an fd, so QEMU needs no polling to be reached.
+null), VNC graphics, the memory balloon (balloon.py).  The monitor is a
+listening socket the driver creates and passes as an fd, so QEMU needs no
+polling to be reached.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lxml import etree
 
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
+from . import balloon
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -45,7 +47,8 @@ def emulator_of(d: DomainDef) -> Optional[str]:
 
 
 def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
-    """What libvirt's post-parse adds: canonical machine, <emulator>, NIC MACs."""
+    """What libvirt's post-parse adds: canonical machine, <emulator>, NIC MACs,
+    the memory balloon."""
     d.os.machine = machine
     if emulator_of(d) is None:
         elem = etree.Element("emulator")
@@ -55,6 +58,7 @@ def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
         if dev.tag == "interface" and dev.find("mac") is None:
             mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
             dev.insert(0, etree.Element("mac", address=mac))
+    balloon.fill_default(d)
 
 
 def _os_text(d: DomainDef, tag: str) -> Optional[str]:
@@ -239,6 +243,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
         cmdline = _os_text(d, "cmdline")
         if cmdline is not None:
             argv += ["-append", cmdline]
+    argv += balloon.command_args(d)
     boot: list[int] = []
     disks = [dev for dev in d.devices if dev.tag == "disk"]
     for index, disk in enumerate(disks):

@@ -21,9 +21,10 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
 from ..listing import DomainListing
-from . import capabilities, command, status
+from . import balloon, capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
+from .balloon import Balloon
 from .migration import Migration
 from .saverestore import SaveRestore
 from .stats import Stats
@@ -65,7 +66,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
+class QemuDriver(Migration, SaveRestore, Stats, Balloon, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
@@ -445,6 +446,8 @@ class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, Hypervi
             rt = self.runtime.get(obj.uuid)
             proc = rt.process if rt is not None else None
             cpu = proc.cpu_time_ns() if proc is not None and obj.is_active() else 0
+            if rt is not None and obj.is_active():
+                d = balloon.live_view(d, rt)
             return DomainInfo(state=int(obj.state), maxMem=d.memory, memory=d.current_memory,
                               nrVirtCpu=d.vcpus_current or d.vcpus, cpuTime=cpu)
 
@@ -462,7 +465,13 @@ class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, Hypervi
             obj = self._obj(dom)
             if flags & VIR_DOMAIN_XML_INACTIVE:
                 return format_domain_xml(obj.persistent_def(), inactive=True)
-            return format_domain_xml(obj.def_)
+            return format_domain_xml(self.live_def(obj))
+
+    def live_def(self, obj: DomainObj) -> DomainDef:
+        """What a running domain is now (the balloon's live values), else its def (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        return balloon.live_view(obj.def_, rt) if obj.is_active() and rt is not None \
+            else obj.def_
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:

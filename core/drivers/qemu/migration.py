@@ -231,7 +231,8 @@ class Migration(MigrationJobs):
                 job = self._resumable(obj, flags, mig.Direction.OUT)
                 job.advance(mig.Phase.BEGIN_RESUME)
                 job.flags, job.params = flags, params
-                return self._cookie(obj), format_domain_xml(obj.def_)
+                live = self.live_def(obj)  # type: ignore[attr-defined]
+                return self._cookie(obj), format_domain_xml(live)
         nbd.check_begin(flags, params)
         tuning.check(flags, params)
         lock = self._take_job(dom.uuid)
@@ -256,7 +257,8 @@ class Migration(MigrationJobs):
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
                                  phase=mig.Phase.PERFORM3.value)
-                return self._cookie(obj, nbd_disks=sizes), format_domain_xml(obj.def_)
+                live = self.live_def(obj)  # type: ignore[attr-defined]
+                return self._cookie(obj, nbd_disks=sizes), format_domain_xml(live)
         except BaseException:
             lock.release()
             raise

@@ -145,6 +145,8 @@ class Runtime:
     migration_cond: threading.Condition = dataclasses.field(
         default_factory=threading.Condition)
     vcpu_tids: Optional[list[int]] = None
+    balloon_actual: Optional[int] = None   # KiB, from QEMU (balloon.py)
+    balloon_period: Optional[int] = None   # live guest-stats polling interval
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
@@ -409,6 +411,7 @@ class QemuHost:
             self.save_status(obj)  # pid 0: a start in progress, found by a later driver
         try:
             self._launch(obj, rt, emulator, accel, incoming is not None, paused)
+            self.setup_balloon(obj, rt, incoming is not None)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -593,6 +596,8 @@ class QemuHost:
                 self._handle_resume(obj, rt)
             elif name == "SHUTDOWN":
                 self._handle_shutdown(obj, rt, data)
+            elif name == "BALLOON_CHANGE":
+                self.on_balloon_change(obj, rt, data)
 
     def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.paused_reason
@@ -667,6 +672,15 @@ class QemuHost:
 
     def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> None:
         """See migration.py (lock held, QMP thread)."""
+
+    def setup_balloon(self, obj: DomainObj, rt: Runtime, incoming: bool) -> None:
+        """QEMU is up, the guest not running yet; see balloon.py."""
+
+    def reconnect_balloon(self, obj: DomainObj, rt: Runtime) -> None:
+        """A domain taken over: its balloon's live values; see balloon.py."""
+
+    def on_balloon_change(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        """QEMU's BALLOON_CHANGE (lock held); see balloon.py."""
 
     def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
                            data: dict[str, Any]) -> None:
@@ -800,6 +814,7 @@ class QemuHost:
                 return
             self._sync_state(obj, rt, qstatus)
             self.save_status(obj)
+        self.reconnect_balloon(obj, rt)
         if st.job is not None:
             self.recover_migration(obj, rt, st.job)
 

@@ -1,6 +1,6 @@
 """vCPU, memory, block and interface statistics of a running QEMU domain
-(qemuDomainGetVcpus, qemuDomainMemoryStats, qemuDomainBlockStats,
-qemuDomainInterfaceStats).  Errors as libvirt 9.0's embed driver words them."""
+(qemuDomainGetVcpus, qemuDomainBlockStats, qemuDomainInterfaceStats;
+memory statistics: balloon.py).  Errors as libvirt 9.0's embed driver words them."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from ... import errors
 from ...conf.domain import DomainDef
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
-from ...structs import DomainBlockStats, DomainInterfaceStats, MemoryStat, VcpuInfo
+from ...structs import DomainBlockStats, DomainInterfaceStats, VcpuInfo
 from ..test.domain_extra import find_disk, find_interface
 from .runtime import Runtime
 
 Q = ErrorDomain.VIR_FROM_QEMU
 D = ErrorDomain.VIR_FROM_DOMAIN
 VIR_VCPU_RUNNING = 1
-MEMORY_STAT_ACTUAL_BALLOON, MEMORY_STAT_RSS, MEMORY_STAT_LAST_UPDATE = 6, 7, 9
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
-_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _task_stat(pid: int, tid: int) -> tuple[int, int]:
@@ -43,12 +41,6 @@ def _cpumap(tid: int, maplen: int) -> bytes:
         if cpu // 8 < maplen:
             out[cpu // 8] |= 1 << (cpu % 8)
     return bytes(out)
-
-
-def _has_balloon(d: DomainDef) -> bool:
-    """libvirt gives x86 guests a virtio balloon unless <memballoon model='none'/>."""
-    return not any(dev.tag == "memballoon" and dev.get("model") == "none"
-                   for dev in d.devices)
 
 
 def _disk_index(d: DomainDef, path: str) -> int:
@@ -85,23 +77,6 @@ class Stats:
             infos.append(VcpuInfo(number=number, state=VIR_VCPU_RUNNING, cpuTime=ns, cpu=cpu))
             maps += _cpumap(tid, maplen)
         return infos, maps
-
-    def domain_memory_stats(self, dom: Domain, nr_stats: int, flags: int) -> list[MemoryStat]:
-        errors.check_flags(flags, 0, "qemuDomainMemoryStats", Q)
-        obj, rt = self._running(dom)  # type: ignore[attr-defined]
-        out: list[MemoryStat] = []
-        if _has_balloon(obj.def_):
-            # No guest balloon driver reports here: QEMU has only 'actual' and last-update 0.
-            out += [MemoryStat(MEMORY_STAT_ACTUAL_BALLOON, obj.def_.current_memory),
-                    MemoryStat(MEMORY_STAT_LAST_UPDATE, 0)]
-        if rt.process is not None:
-            try:
-                with open(f"/proc/{rt.process.pid}/stat") as f:
-                    rss_pages = int(f.read().rsplit(")", 1)[1].split()[21])
-                out.append(MemoryStat(MEMORY_STAT_RSS, rss_pages * _PAGE_KIB))
-            except (OSError, IndexError, ValueError):
-                pass
-        return out[:nr_stats]
 
     def domain_block_stats(self, dom: Domain, disk: str, size: int) -> DomainBlockStats:
         obj, rt = self._running(dom)  # type: ignore[attr-defined]
