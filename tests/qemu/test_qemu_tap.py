@@ -197,15 +197,18 @@ def test_named_managed_tap_and_generated_names_in_a_definition(conn, kernels, ne
     the definition; a vnetN name in a definition is dropped (libvirt's)."""
     name = f"pvnam{os.getpid() % 100000}"
     nic = (f"<interface type='ethernet'><target dev='{name}'/></interface>"
-           "<interface type='ethernet'><target dev='vnet77'/><alias name='net5'/></interface>")
+           "<interface type='ethernet'><target dev='vnet77'/><alias name='net5'/></interface>"
+           "<interface type='user'><alias name='ua-mine'/></interface>")
     dom = api.virDomainDefineXML(conn, domxml("nm", kernels["idle"], extra=nic))
     xml = api.virDomainGetXMLDesc(dom, 0)
     assert f"<target dev='{name}'/>" in xml and "vnet77" not in xml and "net5" not in xml
-    assert xml.count("<model type='rtl8139'/>") == 2      # the default model, written
+    assert "<alias name='ua-mine'/>" in xml                 # a user's alias stays
+    assert xml.count("<model type='rtl8139'/>") == 3      # the default model, written
     api.virDomainCreate(dom)
     live = api.virDomainGetXMLDesc(dom, 0)
     assert f"<target dev='{name}'/>" in live and (SYS / name).exists()
     assert "<alias name='net0'/>" in live and "<alias name='net1'/>" in live
+    assert "<alias name='ua-mine'/>" in live and "net2" not in live
     api.virDomainDestroy(dom)
     assert not (SYS / name).exists()
     assert api.virDomainGetXMLDesc(dom, 0) == xml

@@ -270,7 +270,8 @@ def prepare(d: DomainDef) -> TapSetup:
         for index, nic in enumerate(interfaces(d)):
             if nic.get("type") in TAP_TYPES:
                 _open_nic(nic, setup, index)
-            _set_child(nic, "alias", _AFTER_ALIAS, name=f"net{index}")
+            if nic.find("alias") is None:   # a user's alias (ua-...) stays
+                _set_child(nic, "alias", _AFTER_ALIAS, name=f"net{index}")
     except BaseException:
         setup.close()
         for name in setup.created:
