@@ -18,7 +18,7 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import domain_devices, domain_iothreads, domain_tune, xmlutil
+from . import domain_devices, domain_iothreads, domain_net, domain_tune, xmlutil
 from .domain_iothreads import IOThreadDef
 from .domain_tune import Tuning
 
@@ -318,6 +318,14 @@ def _write_devices(d: DomainDef, out: list[str]) -> None:
     out.append("  </devices>")
 
 
+def _write_inactive_devices(d: DomainDef, out: list[str]) -> None:
+    """Without what exists only while running (tap names, NIC aliases)."""
+    out.append("  <devices>")
+    for dev in d.devices:
+        xmlutil.write_element(domain_net.inactive_view(dev), 4, out)
+    out.append("  </devices>")
+
+
 _WRITERS = {"@head": _write_head, "@memory": _write_memory, "@vcpu": _write_vcpu,
             "@os": _write_os, "@clock": _write_clock, "@lifecycle": _write_lifecycle,
             "@devices": _write_devices, "@iothreads": _write_iothreads,
@@ -352,7 +360,8 @@ def format_domain_xml(d: DomainDef, inactive: bool = False) -> str:
     lines = [f"<domain{xmlutil.attrs(head_attrs)}>"]
     verbatim = d.verbatim
     for part in _LAYOUT:
-        write = _WRITERS.get(part)
+        write = _write_inactive_devices if inactive and part == "@devices" \
+            else _WRITERS.get(part)
         if write is not None:
             write(d, lines)
         elif part in verbatim:

@@ -2,7 +2,8 @@
 
 Covered: machine type and accelerator (kvm -> KVM, qemu -> TCG), memory,
 vCPUs, <os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on
-virtio/sata/ide buses, user-mode NICs, serial/console (pty, file, unix,
+virtio/sata/ide buses, user-mode and tap NICs (the taps opened by
+netdev.py, passed as fds, as libvirt 9.0 does), serial/console (pty, file, unix,
 null), VNC graphics, the memory balloon (balloon.py).  The monitor is a
 listening socket the driver creates and passes as an fd, so QEMU needs no
 polling to be reached.
@@ -19,11 +20,15 @@ from lxml import etree
 
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
+from ...conf import domain_net
 from . import balloon
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
 DEFAULT_NIC_MODEL = "rtl8139"
+# what libvirt writes after an interface's <model>
+_AFTER_MODEL = ("driver", "backend", "filterref", "tune", "teaming", "link", "mtu",
+                "coalesce", "rom", "boot", "alias", "address", "acpi")
 _NIC_DEVICES = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e",
                 "rtl8139": "rtl8139"}
 
@@ -37,6 +42,8 @@ class LaunchPaths:
     """Per-run paths the command line names."""
     pidfile: str
     monitor_fd: int
+    tap_fds: dict[int, int] = dataclasses.field(default_factory=dict)     # NIC index -> fd
+    vhost_fds: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 def emulator_of(d: DomainDef) -> Optional[str]:
@@ -47,7 +54,8 @@ def emulator_of(d: DomainDef) -> Optional[str]:
 
 
 def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
-    """What libvirt's post-parse adds: canonical machine, <emulator>, NIC MACs,
+    """What libvirt's parse and post-parse do: canonical machine, <emulator>,
+    NIC MACs and models (a NIC's generated tap name and alias are dropped),
     the memory balloon."""
     d.os.machine = machine
     if emulator_of(d) is None:
@@ -55,9 +63,17 @@ def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
         elem.text = emulator
         d.devices.insert(0, elem)
     for dev in d.devices:
-        if dev.tag == "interface" and dev.find("mac") is None:
+        if dev.tag != "interface":
+            continue
+        domain_net.strip_runtime(dev)
+        if dev.find("mac") is None:
             mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
             dev.insert(0, etree.Element("mac", address=mac))
+        if dev.find("model") is None:
+            children = list(dev)
+            pos = next((i for i, c in enumerate(children) if c.tag in _AFTER_MODEL),
+                       len(children))
+            dev.insert(pos, etree.Element("model", type=DEFAULT_NIC_MODEL))
     balloon.fill_default(d)
 
 
@@ -144,9 +160,14 @@ def disk_nodes(d: DomainDef) -> list[DiskNode]:
     return out
 
 
-def _nic_args(nic: etree._Element, index: int) -> list[str]:
+def _nic_args(nic: etree._Element, index: int, paths: LaunchPaths) -> list[str]:
     ntype = nic.get("type")
-    if ntype != "user":
+    netdev_props: dict[str, Any] = {"type": "user"}
+    if ntype in ("ethernet", "bridge") and index in paths.tap_fds:
+        netdev_props = {"type": "tap", "fd": str(paths.tap_fds[index])}
+        if index in paths.vhost_fds:
+            netdev_props.update(vhost=True, vhostfd=str(paths.vhost_fds[index]))
+    elif ntype != "user":
         raise _unsupported(f"interface type '{ntype}' is not supported yet")
     model_elem = nic.find("model")
     model = model_elem.get("type", DEFAULT_NIC_MODEL) if model_elem is not None \
@@ -156,10 +177,13 @@ def _nic_args(nic: etree._Element, index: int) -> list[str]:
         raise _unsupported(f"interface model '{model}' is not supported yet")
     mac_elem = nic.find("mac")
     mac = mac_elem.get("address") if mac_elem is not None else None
-    netdev = json.dumps({"type": "user", "id": f"hostnet{index}"}, separators=(",", ":"))
+    netdev = json.dumps({**netdev_props, "id": f"hostnet{index}"}, separators=(",", ":"))
     props = [device, f"netdev=hostnet{index}", f"id=net{index}"]
     if mac:
         props.append(f"mac={mac}")
+    mtu = nic.find("mtu")
+    if mtu is not None and model == "virtio":   # the guest learns it (virtio only)
+        props.append(f"host_mtu={mtu.get('size')}")
     return ["-netdev", netdev, "-device", ",".join(props)]
 
 
@@ -250,7 +274,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
         argv += _disk_args(disk, index, boot)
     nics = [dev for dev in d.devices if dev.tag == "interface"]
     for index, nic in enumerate(nics):
-        argv += _nic_args(nic, index)
+        argv += _nic_args(nic, index, paths)
     argv += _serial_args(d)
     argv += _graphics_args(d)
     return argv

@@ -45,7 +45,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import capabilities, command, process, status
+from . import capabilities, command, netdev, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout, write_synced
 
@@ -147,6 +147,7 @@ class Runtime:
     vcpu_tids: Optional[list[int]] = None
     balloon_actual: Optional[int] = None   # KiB, from QEMU (balloon.py)
     balloon_period: Optional[int] = None   # live guest-stats polling interval
+    taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
@@ -371,6 +372,10 @@ class QemuHost:
             job_lock.release()
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
         obj.def_.id = -1
+        if rt is not None:
+            for tap in rt.taps:
+                netdev.delete_tap(tap)
+        netdev.forget_live(obj.def_)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.status_file(name))
         with contextlib.suppress(FileNotFoundError):
@@ -450,10 +455,17 @@ class QemuHost:
         pidfile = self.layout.pid_file(d.name)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(pidfile)
-        listener = unix_listen(rt.monitor_path)
+        taps = netdev.prepare(d)   # names the taps in the live definition
+        with self.lock:
+            rt.taps = list(taps.created)
         try:
-            argv = command.build(d, emulator, accel,
-                                 command.LaunchPaths(str(pidfile), listener.fileno()))
+            listener = unix_listen(rt.monitor_path)
+        except OSError:
+            taps.close()
+            raise
+        try:
+            argv = command.build(d, emulator, accel, command.LaunchPaths(
+                str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds))
             if incoming:
                 argv += ["-incoming", "defer"]
             log_fd = os.open(self.layout.log_file(d.name),
@@ -462,11 +474,12 @@ class QemuHost:
                 stamp = time.strftime("%Y-%m-%d %H:%M:%S")
                 os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
-                proc = process.spawn(argv, log_fd, (listener.fileno(),))
+                proc = process.spawn(argv, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
                 os.close(log_fd)
         finally:
             listener.close()  # QEMU holds its own copy: it alone listens now
+            taps.close()      # and of the taps: they go when QEMU goes
         with self.lock:
             # No status write for the pid: the status says "start in progress"
             # (pid 0) until the guest's first transition, and a later driver
@@ -776,7 +789,9 @@ class QemuHost:
     def reconnect(self, obj: DomainObj, st: status.DomainStatus) -> None:
         """Take over the QEMU of `obj` recorded in `st`, or shut `obj` off."""
         marker = str(self.layout.pid_file(obj.name))
-        rt = Runtime(monitor_path=st.monitor_path)
+        rt = Runtime(monitor_path=st.monitor_path, taps=netdev.managed_taps(obj.def_))
+        for tap in rt.taps:
+            netdev.VNET_NAMES.reserve(tap)
         with self.lock:
             obj.set_state(st.state, st.reason)
             self.runtime[obj.uuid] = rt
