@@ -24,6 +24,7 @@ from ..listing import DomainListing
 from . import capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
+from .ioerror import IOErrors
 from .migration import Migration
 from .saverestore import SaveRestore
 from .stats import Stats
@@ -65,7 +66,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
+class QemuDriver(Migration, IOErrors, SaveRestore, Stats, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"

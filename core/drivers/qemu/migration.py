@@ -219,6 +219,7 @@ class Migration(MigrationJobs):
         try:
             obj, rt = self._running(dom)  # type: ignore[attr-defined]
             with self.lock:  # type: ignore[attr-defined]
+                mig.check_begin_io_error(flags, obj.state, obj.reason, Q)
                 if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and not obj.persistent:
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "cannot undefine transient domain")
@@ -522,6 +523,11 @@ class Migration(MigrationJobs):
                 status = job.status
             if status in _SWITCHED and postcopy:
                 return str(status)
+            with self.lock:  # type: ignore[attr-defined]
+                io_abort = mig.aborts_on_io_error(job, obj.state, obj.reason)
+            if io_abort and status not in _FINAL:
+                self._cancel_out(rt, job)
+                raise mig.io_error_abort(Q)
             if status == "pre-switchover" and not continued:
                 continued = True
                 if job.mirrors:   # the guest is stopped: the disks end in sync
@@ -539,6 +545,14 @@ class Migration(MigrationJobs):
                 return "exited"
             if time.monotonic() > end:
                 return "timeout"
+
+    def _cancel_out(self, rt: Runtime, job: mig.MigrationJob) -> None:
+        """Cancel QEMU's outgoing migration and wait until it says so
+        (qemuMigrationSrcCancel with wait)."""
+        with contextlib.suppress(errors.VirtError):
+            self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
+        with job.cond:
+            job.cond.wait_for(lambda: job.status in _FINAL or rt.stopped, PAUSE_WAIT)
 
     def _qemu_failure(self, rt: Runtime, status: Optional[str]) -> str:
         if status == "exited":
