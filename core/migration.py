@@ -305,6 +305,7 @@ class MigrationJob:
         self.status: Optional[str] = None   # QEMU's last MIGRATION status
         self.iteration = 0
         self.abort_requested = False
+        self.pre_state: Optional[int] = None   # the domain's state at Begin
         self.cond = threading.Condition()
 
     def advance(self, phase: Phase) -> None:
@@ -503,6 +504,15 @@ def aborts_on_io_error(job: Optional[MigrationJob], state: int, reason: int) -> 
             and bool(job.flags & VIR_MIGRATE_ABORT_ON_ERROR)
             and job.phase in (Phase.BEGIN3, Phase.PERFORM3) and not job.in_postcopy
             and paused_on_io_error(state, reason))
+
+
+def resumes_after_failure(job: MigrationJob, state: int, reason: int) -> bool:
+    """A failed Perform runs the source again if it ran when Begin came and
+    is paused now, whatever paused it (an I/O error too: libvirt 9.0's
+    qemuMigrationSrcRestoreDomainState; a still-full disk then pauses it
+    again), but not a failed post-copy."""
+    return (job.direction is Direction.OUT and job.pre_state == _RUNNING
+            and state == _PAUSED and reason != Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED)
 
 
 def io_error_abort(error_domain: int) -> errors.VirtError:

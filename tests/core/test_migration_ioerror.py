@@ -95,3 +95,17 @@ def test_wake_rouses_a_waiter():
             break
     t.join(5)
     assert woke.is_set()
+
+
+def test_failed_perform_resumes_what_ran_at_begin():
+    job = _job(ABORT)
+    job.pre_state = S.VIR_DOMAIN_RUNNING
+    assert mig.resumes_after_failure(job, *IOERR)     # libvirt 9.0 resumes it too
+    assert mig.resumes_after_failure(job, S.VIR_DOMAIN_PAUSED,
+                                     Paused.VIR_DOMAIN_PAUSED_MIGRATION)
+    assert not mig.resumes_after_failure(job, S.VIR_DOMAIN_RUNNING,
+                                         Running.VIR_DOMAIN_RUNNING_BOOTED)
+    assert not mig.resumes_after_failure(job, S.VIR_DOMAIN_PAUSED,
+                                         Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED)
+    job.pre_state = S.VIR_DOMAIN_PAUSED               # paused at Begin: stays so
+    assert not mig.resumes_after_failure(job, *IOERR)

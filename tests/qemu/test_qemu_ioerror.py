@@ -14,8 +14,11 @@ default policy (QEMU's werror=enospc) or error_policy='stop'/'enospace',
 error_policy='report' gives IO_ERROR(REPORT) with reason '' per failed write
 and no state change; 'ignore' the same with action NONE.  With
 VIR_MIGRATE_ABORT_ON_ERROR an outgoing migration whose guest pauses so fails
-with "operation failed: job 'migration out' failed due to I/O error" and the
-guest stays paused on the source only.
+with "operation failed: job 'migration out' failed due to I/O error"; the
+failed Perform resumes the guest (RESUMED/MIGRATED), whose retried write
+pauses it again: it stays paused on the source only.  Recorded with two
+libvirtd (shared/reference/libvirt-qemu/daemons.sh), VIR_MIGRATE_UNSAFE
+because a tmpfs is no shared storage to libvirt.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ IO_ERROR, IO_ERROR_REASON, ITER = 4, 6, 20
 ACTION_NONE, ACTION_PAUSE, ACTION_REPORT = 0, 1, 2
 STARTED_BOOTED, RESUMED_UNPAUSED, SUSPENDED_IOERROR = (2, 0), (4, 0), (3, 2)
 STARTED_MIGRATED, STOPPED_FAILED, STOPPED_MIGRATED = (2, 1), (5, 5), (5, 3)
+RESUMED_MIGRATED = (4, 1)
 RUNNING_UNPAUSED, PAUSED_IOERROR = (1, 5), (3, 5)
 DISK_ERROR_NO_SPACE = 2
 WRITE_WAIT = 90.0     # SeaBIOS alone takes seconds here before the guest writes
@@ -262,10 +266,20 @@ def test_abort_on_error_cancels_the_migration(two, kernels, tmpfs):
     assert (err.code, err.domain) == (ErrorNumber.VIR_ERR_OPERATION_FAILED,
                                       ErrorDomain.VIR_FROM_QEMU)
     assert err.message == "operation failed: job 'migration out' failed due to I/O error"
-    # the guest is on the source only, paused on its I/O error
+    # as libvirt 9.0: the failed Perform runs the guest again (it ran at
+    # Begin), its retried write fails again on the still-full disk: the
+    # guest is on the source only, paused on its I/O error
+    items = src_rec.wait(lambda it: it.count(("lc",) + SUSPENDED_IOERROR) >= 2)
+    assert src_rec.lifecycle() == [RESUMED_UNPAUSED, STARTED_BOOTED, SUSPENDED_IOERROR,
+                                   RESUMED_MIGRATED, SUSPENDED_IOERROR]
+    second = items.index(("lc",) + RESUMED_MIGRATED)
+    assert [i for i in items[second:] if i[0] != "iter"][:4] == [
+        ("lc",) + RESUMED_MIGRATED,
+        ("io", str(tmpfs / "disk.img"), "ide0-0-0", ACTION_PAUSE),
+        ("io_reason", str(tmpfs / "disk.img"), "ide0-0-0", ACTION_PAUSE, "enospc"),
+        ("lc",) + SUSPENDED_IOERROR]
     assert api.virDomainGetState(dom, 0) == PAUSED_IOERROR
     assert until(lambda: api.virConnectListAllDomains(dst_conn, 0) == [], 10)
-    assert src_rec.lifecycle() == [RESUMED_UNPAUSED, STARTED_BOOTED, SUSPENDED_IOERROR]
     assert dst_rec.lifecycle() == [STARTED_MIGRATED, STOPPED_FAILED]
     assert api.virDomainGetJobInfo(dom).type == mig.VIR_DOMAIN_JOB_NONE
     # Begin refuses it now, as long as the error stands

@@ -229,6 +229,7 @@ class Migration(MigrationJobs):
             with self.lock:  # type: ignore[attr-defined]
                 job = mig.MigrationJob(mig.Direction.OUT, flags, params)
                 job.advance(mig.Phase.BEGIN3)
+                job.pre_state = int(obj.state)
                 job.copy_disks = disks
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
@@ -391,7 +392,18 @@ class Migration(MigrationJobs):
         except errors.VirtError:
             if resume or job.in_postcopy:
                 self._postcopy_failed(obj, job)
+            else:
+                self._restore_state(obj, rt, job)
             raise
+
+    def _restore_state(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob) -> None:
+        """Run the source again after a failed Perform (see resumes_after_failure)."""
+        with self.lock:  # type: ignore[attr-defined]
+            if not mig.resumes_after_failure(job, obj.state, obj.reason):
+                return
+            rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATION_CANCELED
+        with contextlib.suppress(errors.VirtError):
+            self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
 
     def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
                  params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
