@@ -293,3 +293,27 @@ def test_abort_on_error_cancels_the_migration(two, kernels, tmpfs):
     free_space(tmpfs)
     api.virDomainResume(dom)
     assert api.virDomainGetState(dom, 0) == RUNNING_UNPAUSED
+
+
+def test_without_the_flag_the_migration_goes_on(two, kernels, tmpfs):
+    """libvirt 9.0 (two libvirtd): the source pauses on the error and migrates
+    paused (no SUSPENDED/MIGRATED); the destination's Finish resumes the guest,
+    whose retried write fails there too on the shared, still-full disk."""
+    src_conn, dst_conn, src_rec, dst_rec = two
+    dom, out = _migrate_with_error(two, kernels, tmpfs,
+                                   mig.VIR_MIGRATE_LIVE | mig.VIR_MIGRATE_UNSAFE)
+    assert api.virDomainGetState(dom, 0) == PAUSED_IOERROR
+    api.virDomainMigrateSetMaxSpeed(dom, 10000, 0)   # the rest at full speed
+    out["thread"].join(60)
+    assert "error" not in out, out
+    ddom = out["dom"]
+    items = dst_rec.wait(lambda it: ("lc",) + SUSPENDED_IOERROR in it)
+    assert src_rec.lifecycle() == [RESUMED_UNPAUSED, STARTED_BOOTED, SUSPENDED_IOERROR,
+                                   STOPPED_MIGRATED]
+    assert [i for i in items if i[0] != "iter"][:5] == [
+        ("lc",) + STARTED_MIGRATED, ("lc",) + RESUMED_MIGRATED,
+        ("io", str(tmpfs / "disk.img"), "ide0-0-0", ACTION_PAUSE),
+        ("io_reason", str(tmpfs / "disk.img"), "ide0-0-0", ACTION_PAUSE, "enospc"),
+        ("lc",) + SUSPENDED_IOERROR]
+    assert api.virDomainGetState(ddom, 0)[0] == 3   # PAUSED on the destination only
+    assert api.virConnectListAllDomains(src_conn, 0) == []
