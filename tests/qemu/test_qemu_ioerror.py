@@ -167,6 +167,15 @@ def test_error_policy_on_the_command_line(attrs, werror, rerror):
     assert command.error_policies(driver) == (werror, rerror)
 
 
+def test_read_policy_enospace_is_refused():
+    from lxml import etree
+    with pytest.raises(VirtError) as exc:
+        command.error_policies(etree.fromstring("<driver rerror_policy='enospace'/>"))
+    assert (exc.value.code, exc.value.domain, exc.value.message) == (
+        ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_DOMAIN,
+        "unsupported configuration: Invalid disk read error policy: 'enospace'")
+
+
 def test_enospc_pauses_the_guest_then_resume(conn, kernels, tmpfs):
     rec = Recorder(conn)
     img = _image(tmpfs)

@@ -151,6 +151,9 @@ def error_policies(driver: Optional[etree._Element]) -> tuple[Optional[str], Opt
             raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
                                 ErrorDomain.VIR_FROM_DOMAIN,
                                 f"unknown disk {attr.replace('_', ' ')} '{value}'")
+    if rpolicy == "enospace":   # as libvirt's validation: QEMU has no such read policy
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_DOMAIN,
+                            "Invalid disk read error policy: 'enospace'")
     if wpolicy == "enospace":
         return "enospc", rpolicy
     return wpolicy, rpolicy or wpolicy
