@@ -9,7 +9,9 @@ helpers and the driver-independent half of qemu_migration.c).
 * the event rules: how QEMU's STOP/RESUME/MIGRATION events on either side
   turn into domain states and lifecycle events during a migration, as
   libvirt 9.0 does (shared/reference/libvirt-qemu section 4), including
-  post-copy's switchover, pause (POSTCOPY_FAILED) and recovery.
+  post-copy's switchover, pause (POSTCOPY_FAILED) and recovery, and
+  VIR_MIGRATE_ABORT_ON_ERROR's: a guest paused by a disk I/O error aborts
+  the outgoing migration.
 * :func:`migrate_managed`: the v3 protocol that the public API runs
   between a source and a destination connection (begin, prepare, perform,
   finish, confirm), with its abort rules: whatever fails, the guest ends up
@@ -305,6 +307,7 @@ class MigrationJob:
         self.abort_requested = False
         self.continued = False                 # migrate-continue sent at pre-switchover
         self.continue_error: Optional[str] = None
+        self.pre_state: Optional[int] = None   # the domain's state at Begin
         self.cond = threading.Condition()
 
     def advance(self, phase: Phase) -> None:
@@ -320,6 +323,12 @@ class MigrationJob:
     def set_status(self, status: str) -> None:
         with self.cond:
             self.status = status
+            self.cond.notify_all()
+
+    def wake(self) -> None:
+        """Make whoever waits for the migration look at the domain again
+        (its state changed: an I/O error may abort the job)."""
+        with self.cond:
             self.cond.notify_all()
 
     def update_from_qemu(self, info: dict[str, Any]) -> None:
@@ -487,6 +496,46 @@ def running_reason_on_resume(job: Optional[MigrationJob]) -> Optional[int]:
         return (Running.VIR_DOMAIN_RUNNING_POSTCOPY if job.status == "postcopy-active"
                 else Running.VIR_DOMAIN_RUNNING_MIGRATED)
     return Running.VIR_DOMAIN_RUNNING_MIGRATION_CANCELED
+
+
+# -- disk I/O errors and VIR_MIGRATE_ABORT_ON_ERROR (qemuMigrationSrcIsAllowed,
+# qemuMigrationAnyCompleted in libvirt 9.0's qemu_migration.c)
+def paused_on_io_error(state: int, reason: int) -> bool:
+    return state == _PAUSED and reason == Paused.VIR_DOMAIN_PAUSED_IOERROR
+
+
+def check_begin_io_error(flags: int, state: int, reason: int, error_domain: int) -> None:
+    """Begin refuses, with ABORT_ON_ERROR, a guest that an I/O error has
+    paused already (an offline migration excepted)."""
+    if (flags & VIR_MIGRATE_ABORT_ON_ERROR and not flags & VIR_MIGRATE_OFFLINE
+            and paused_on_io_error(state, reason)):
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, error_domain,
+                            "cannot migrate domain with I/O error")
+
+
+def aborts_on_io_error(job: Optional[MigrationJob], state: int, reason: int) -> bool:
+    """An outgoing migration started with ABORT_ON_ERROR is cancelled once
+    the guest is paused by an I/O error, while it can still be cancelled
+    (not after the switchover to post-copy); without the flag it goes on."""
+    return (job is not None and job.direction is Direction.OUT
+            and bool(job.flags & VIR_MIGRATE_ABORT_ON_ERROR)
+            and job.phase in (Phase.BEGIN3, Phase.PERFORM3) and not job.in_postcopy
+            and paused_on_io_error(state, reason))
+
+
+def resumes_after_failure(job: MigrationJob, state: int, reason: int) -> bool:
+    """A failed Perform runs the source again if it ran when Begin came and
+    is paused now, whatever paused it (an I/O error too: libvirt 9.0's
+    qemuMigrationSrcRestoreDomainState; a still-full disk then pauses it
+    again), but not a failed post-copy."""
+    return (job.direction is Direction.OUT and job.pre_state == _RUNNING
+            and state == _PAUSED and reason != Paused.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED)
+
+
+def io_error_abort(error_domain: int) -> errors.VirtError:
+    """The error of a migration that aborts_on_io_error."""
+    return errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, error_domain,
+                         "job 'migration out' failed due to I/O error")
 
 
 RESUMED_DETAIL = {Running.VIR_DOMAIN_RUNNING_MIGRATED: Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED,

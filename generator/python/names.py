@@ -352,6 +352,7 @@ RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virDomainBlockStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
     "virDomainInterfaceStats": ("_tuple", "libvirt-python returns the counters as a tuple"),
     "virDomainMemoryStats": ("_memory_stats", "libvirt-python returns {name: value}"),
+    "virDomainGetDiskErrors": ("_disk_errors", "libvirt-python returns {disk: error code}"),
     "virNodeGetCPUStats": ("_field_values", "libvirt-python returns {field: value}"),
     "virNodeGetMemoryStats": ("_field_values", "libvirt-python returns {field: value}"),
 }

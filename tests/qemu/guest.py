@@ -18,6 +18,13 @@ Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
   the first pass writes FIRST_PASS; until that pass is over, the pages ahead
   of it still hold what was there at boot (zeros, firmware data), which
   proves nothing: wait for :func:`past_first_pass` before migrating.
+* ``ioerr``: fills guest RAM from 2 MiB to IOERR_FILL_END with a non-zero
+  pattern (so a migration has real pages to send and a bandwidth limit
+  makes it last), then writes sectors 0..IOERR_SECTORS-1 of the primary
+  IDE disk (legacy PIIX ports 0x1F0-0x1F7, machine 'pc') forever with LBA28
+  WRITE SECTORS, one sector per command.  A write QEMU cannot complete
+  (the host file's filesystem full) makes QEMU act on the disk's error
+  policy: the guest only sees its status, so it just goes on.
 """
 
 from __future__ import annotations
@@ -102,10 +109,47 @@ def check_dirty(words: list[int]) -> bool:
     return all(w == n - 1 for w in words[i:])
 
 
+IOERR_FILL_END = 10 << 20
+IOERR_SECTORS = 2048          # the guest's disk: 1 MiB
+
+
+def _ioerr_code() -> bytes:
+    wait_idle = b"\xec\xa8\x80\x75\xfb"               # w: in al, dx; test al, 0x80; jnz w
+
+    def port(p: int) -> bytes:
+        return b"\x66\xba" + struct.pack("<H", p)      # mov dx, p
+    code = b"\xfa\xfc"                                  # cli; cld
+    code += b"\xbf" + struct.pack("<I", 2 << 20)        # mov edi, 2 MiB
+    code += b"\xb9" + struct.pack("<I", (IOERR_FILL_END - (2 << 20)) // 4)  # mov ecx, dwords
+    code += b"\xb8" + struct.pack("<I", 0xA5A5A5A5)     # mov eax, pattern
+    code += b"\xf3\xab"                                  # rep stosd
+    code += b"\x31\xdb"                                  # xor ebx, ebx  (LBA)
+    loop = len(code)
+    code += port(0x1F7) + wait_idle
+    code += port(0x1F6) + b"\x89\xd8\xc1\xe8\x18\x24\x0f\x0c\xe0\xee"  # LBA 27:24 | 0xE0
+    code += port(0x1F2) + b"\xb0\x01\xee"               # one sector
+    code += port(0x1F3) + b"\x88\xd8\xee"               # LBA 7:0 (bl)
+    code += port(0x1F4) + b"\x88\xf8\xee"               # LBA 15:8 (bh)
+    code += port(0x1F5) + b"\x89\xd8\xc1\xe8\x10\xee"   # LBA 23:16
+    code += port(0x1F7) + b"\xb0\x30\xee"               # WRITE SECTORS
+    code += wait_idle
+    data = (b"\xbe" + struct.pack("<I", LOAD)           # mov esi, LOAD (any bytes)
+            + b"\xb9\x00\x01\x00\x00"                   # mov ecx, 256 words
+            + port(0x1F0) + b"\xf3\x66\x6f"             # rep outsw
+            + port(0x1F7) + wait_idle)                   # until the write is done
+    code += b"\xa8\x08\x74" + bytes([len(data)])        # test al, DRQ; jz next
+    code += data
+    code += b"\x43\x81\xe3" + struct.pack("<I", IOERR_SECTORS - 1)  # next: inc ebx; and
+    rel = loop - (len(code) + 5)
+    code += b"\xe9" + struct.pack("<i", rel)            # jmp loop
+    return code
+
+
 KINDS = {
     "idle": b"\xfa\xf4\xeb\xfd",                         # cli; hlt; jmp hlt
     "acpi": _acpi_code(),
     "dirty": _dirty_code(),
+    "ioerr": _ioerr_code(),
 }
 
 

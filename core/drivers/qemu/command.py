@@ -2,11 +2,11 @@
 
 Covered: machine type and accelerator (kvm -> KVM, qemu -> TCG), memory,
 vCPUs, <os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on
-virtio/sata/ide buses, user-mode and tap NICs (the taps opened by
-netdev.py, passed as fds, as libvirt 9.0 does), serial/console (pty, file, unix,
-null), VNC graphics, the memory balloon (balloon.py).  The monitor is a
-listening socket the driver creates and passes as an fd, so QEMU needs no
-polling to be reached.
+virtio/sata/ide buses with their error policies, user-mode and tap NICs
+(the taps opened by netdev.py, passed as fds, as libvirt 9.0 does),
+serial/console (pty, file, unix, null), VNC graphics, the memory balloon
+(balloon.py).  The monitor is a listening socket the driver creates and
+passes as an fd, so QEMU needs no polling to be reached.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
     elif device != "cdrom":
         raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
                             "missing source for disk")
-    props = [f"id={'virtio-disk' if bus == 'virtio' else 'sata0-0-'}{index}"]
+    props = [f"id={_alias(bus, dev, index)}"]
     if path is not None:
         props.append(f"drive={node}-format")
     if not boot:
@@ -123,12 +123,60 @@ def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
         props.append("bootindex=1")
     if bus == "virtio":
         model = "virtio-blk-pci"
-    elif bus in ("sata", "ide"):
+    elif bus == "ide":
         model = "ide-cd" if device == "cdrom" else "ide-hd"
-        props.append(f"bus=ide.{index}")
+        ide_bus, unit = _ide_address(dev, index)
+        props[1:1] = [f"bus=ide.{ide_bus}", f"unit={unit}"]
+    elif bus == "sata":
+        model = "ide-cd" if device == "cdrom" else "ide-hd"
+        props.insert(1, f"bus=ide.{index}")
     else:
         raise _unsupported(f"disk bus '{bus}' is not supported yet")
+    werror, rerror = error_policies(driver)
+    props += [f"werror={werror}"] if werror else []
+    props += [f"rerror={rerror}"] if rerror else []
     return out + ["-device", ",".join([model] + props)]
+
+
+def _ide_address(dev: str, index: int) -> tuple[int, int]:
+    """(bus, unit) of an IDE disk from its target name: hda 0,0 ... hdd 1,1,
+    two units on each of the PIIX controller's two buses."""
+    n = ord(dev[2]) - ord("a") if dev.startswith("hd") and len(dev) == 3 else index
+    return (n % 4) // 2, n % 2
+
+
+def _alias(bus: str, dev: str, index: int) -> str:
+    """The device id libvirt gives the disk (the devAlias of its events)."""
+    if bus == "virtio":
+        return f"virtio-disk{index}"
+    if bus == "ide":
+        ide_bus, unit = _ide_address(dev, index)
+        return f"ide0-{ide_bus}-{unit}"
+    return f"sata0-0-{index}"
+
+
+# <driver error_policy|rerror_policy> -> QEMU's werror/rerror (libvirt's spelling
+# 'enospace' is QEMU's 'enospc', which only werror accepts)
+_POLICIES = ("stop", "report", "ignore", "enospace")
+
+
+def error_policies(driver: Optional[etree._Element]) -> tuple[Optional[str], Optional[str]]:
+    """(werror, rerror) for a disk's <driver>, None where QEMU's default stays:
+    without rerror_policy the read policy follows error_policy, except
+    enospace, which leaves reads at QEMU's default."""
+    wpolicy = driver.get("error_policy") if driver is not None else None
+    rpolicy = driver.get("rerror_policy") if driver is not None else None
+    for attr, value in (("error_policy", wpolicy), ("rerror_policy", rpolicy)):
+        if value is not None and value not in _POLICIES:
+            raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                                ErrorDomain.VIR_FROM_DOMAIN,
+                                f"unknown disk {attr.replace('_', ' ')} '{value}'")
+    if rpolicy == "enospace":   # as libvirt's validation: QEMU has no such read policy
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_DOMAIN,
+                            "Invalid disk read error policy: 'enospace'")
+    if wpolicy == "enospace":
+        return "enospc", rpolicy
+    return wpolicy, rpolicy or wpolicy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +201,7 @@ def disk_nodes(d: DomainDef) -> list[DiskNode]:
         bus = bus or ("virtio" if dev.startswith("vd") else "sata")
         out.append(DiskNode(
             dev, f"libvirt-{index + 1}-format",
-            f"{'virtio-disk' if bus == 'virtio' else 'sata0-0-'}{index}",
+            _alias(bus, dev, index),
             source.get("file") if source is not None else None,
             driver.get("type", "raw") if driver is not None else "raw",
             disk.find("readonly") is not None or disk.get("device", "disk") == "cdrom"))

@@ -25,6 +25,7 @@ from . import balloon, capabilities, command, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .ioerror import IOErrors
 from .migration import Migration
 from .saverestore import SaveRestore
 from .stats import Stats
@@ -66,7 +67,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, SaveRestore, Stats, Balloon, QemuHost, DomainListing, HypervisorDriver):
+class QemuDriver(Migration, IOErrors, SaveRestore, Stats, Balloon, QemuHost, DomainListing,
+                 HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"

@@ -239,6 +239,7 @@ class Migration(MigrationJobs):
         try:
             obj, rt = self._running(dom)  # type: ignore[attr-defined]
             with self.lock:  # type: ignore[attr-defined]
+                mig.check_begin_io_error(flags, obj.state, obj.reason, Q)
                 if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and not obj.persistent:
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "cannot undefine transient domain")
@@ -248,6 +249,7 @@ class Migration(MigrationJobs):
             with self.lock:  # type: ignore[attr-defined]
                 job = mig.MigrationJob(mig.Direction.OUT, flags, params)
                 job.advance(mig.Phase.BEGIN3)
+                job.pre_state = int(obj.state)
                 job.copy_disks = disks
                 obj.private[_JOB_KEY] = job
                 obj.private["migration_lock"] = lock
@@ -411,7 +413,18 @@ class Migration(MigrationJobs):
         except errors.VirtError:
             if resume or job.in_postcopy:
                 self._postcopy_failed(obj, job)
+            else:
+                self._restore_state(obj, rt, job)
             raise
+
+    def _restore_state(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob) -> None:
+        """Run the source again after a failed Perform (see resumes_after_failure)."""
+        with self.lock:  # type: ignore[attr-defined]
+            if not mig.resumes_after_failure(job, obj.state, obj.reason):
+                return
+            rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATION_CANCELED
+        with contextlib.suppress(errors.VirtError):
+            self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
 
     def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
                  params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
@@ -547,6 +560,11 @@ class Migration(MigrationJobs):
                                  f"{job.continue_error}")
             if status in _SWITCHED and postcopy:
                 return str(status)
+            with self.lock:  # type: ignore[attr-defined]
+                io_abort = mig.aborts_on_io_error(job, obj.state, obj.reason)
+            if io_abort and status not in _FINAL:
+                self._cancel_out(rt, job)
+                raise mig.io_error_abort(Q)
             if status == "pre-switchover" and not done_written:
                 done_written = True
                 if not job.continued:   # storage mirrors: the disks end in sync first
@@ -565,6 +583,14 @@ class Migration(MigrationJobs):
                 return "exited"
             if time.monotonic() > end:
                 return "timeout"
+
+    def _cancel_out(self, rt: Runtime, job: mig.MigrationJob) -> None:
+        """Cancel QEMU's outgoing migration and wait until it says so
+        (qemuMigrationSrcCancel with wait)."""
+        with contextlib.suppress(errors.VirtError):
+            self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
+        with job.cond:
+            job.cond.wait_for(lambda: job.status in _FINAL or rt.stopped, PAUSE_WAIT)
 
     def _qemu_failure(self, rt: Runtime, status: Optional[str]) -> str:
         if status == "exited":

@@ -17,6 +17,8 @@ driver, as recorded in shared/reference/libvirt-qemu:
     guest poweroff SHUTDOWN/GUEST, STOPPED/SHUTDOWN           -> SHUTOFF/SHUTDOWN
     destroy        SHUTDOWN/HOST (QEMU's SIGTERM), STOPPED/DESTROYED
     QEMU killed    STOPPED/FAILED                             -> SHUTOFF/CRASHED
+    disk I/O error IO_ERROR, IO_ERROR_REASON, SUSPENDED/IOERROR -> PAUSED/IOERROR
+                   (a stopping policy; see ioerror.py)
 """
 
 from __future__ import annotations
@@ -583,8 +585,9 @@ class QemuHost:
                 return
             if rt.quiet:
                 return
-            if name == "STOP" and migration.stop_waits_for_switchover(
-                    obj.private.get("migration"), rt.paused_reason):
+            if name == "STOP" and obj.state == S.VIR_DOMAIN_RUNNING and \
+                    migration.stop_waits_for_switchover(obj.private.get("migration"),
+                                                        rt.paused_reason):
                 rt.stop_deferred = True   # handled once migrate-continue is sent
                 return
             if name == "MIGRATION":
@@ -611,6 +614,8 @@ class QemuHost:
                 self._handle_shutdown(obj, rt, data)
             elif name == "BALLOON_CHANGE":
                 self.on_balloon_change(obj, rt, data)
+            elif name == "BLOCK_IO_ERROR":
+                self.on_io_error(obj, rt, data)
 
     def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.paused_reason
@@ -698,6 +703,9 @@ class QemuHost:
     def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
                            data: dict[str, Any]) -> None:
         """A MIGRATION or MIGRATION_PASS event (lock held); see migration.py."""
+
+    def on_io_error(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        """A BLOCK_IO_ERROR event (lock held); see ioerror.py."""
 
     def recover_migration(self, obj: DomainObj, rt: Runtime, job: dict[str, str]) -> None:
         """A migration job found in the status of a domain taken over; see migration.py."""
