@@ -19,6 +19,9 @@ Q = ErrorDomain.VIR_FROM_QEMU
 # where a domain keeps its job, its last completed job and a max speed set while inactive
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
 _MAX_SPEED_KEY = "migration_max_speed"
+_FINAL = ("completed", "failed", "cancelled")   # QEMU's statuses of a migration over
+# phases after which a migration that QEMU reports completed had switched over
+_SWITCHED_PHASES = (mig.Phase.PERFORM3_DONE, mig.Phase.FINISH3)
 
 
 class MigrationJobs:
