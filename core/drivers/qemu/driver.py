@@ -26,6 +26,7 @@ from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .migration import Migration
+from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
 
@@ -66,7 +67,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, SaveRestore, Stats, Balloon, QemuHost, DomainListing, HypervisorDriver):
+class QemuDriver(Migration, SaveRestore, DomStats, Stats, Balloon, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
