@@ -27,6 +27,7 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .ioerror import IOErrors
 from .migration import Migration
+from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
 
@@ -67,8 +68,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, Stats, Balloon, QemuHost, DomainListing,
-                 HypervisorDriver):
+class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, QemuHost,
+                 DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
