@@ -548,8 +548,9 @@ class Migration(MigrationRecovery, MigrationJobs):
                     background=False, phase=mig.Phase.PERFORM3_DONE.value)
         while True:
             with job.cond:
+                switching = job.status == "pre-switchover" or job.continued
                 if job.status not in stop_at and job.continue_error is None and not (
-                        job.status == "pre-switchover" and not done_written):
+                        switching and not done_written):
                     job.cond.wait(0.2)
                 status = job.status
             if job.continue_error is not None:
@@ -563,7 +564,8 @@ class Migration(MigrationRecovery, MigrationJobs):
             if io_abort and status not in _FINAL:
                 self._cancel_out(rt, job)
                 raise mig.io_error_abort(Q)
-            if status == "pre-switchover" and not done_written:
+            # (continued from the QMP thread, QEMU may be past pre-switchover)
+            if (status == "pre-switchover" or job.continued) and not done_written:
                 done_written = True
                 if not job.continued:   # storage mirrors: the disks end in sync first
                     job.continued = True

@@ -29,11 +29,11 @@ from typing import Any, Callable, Optional
 from .process import QemuProcess
 
 try:
-    from qemu.qmp import ExecuteError, QMPClient
+    from qemu.qmp import ExecuteError, Message, QMPClient
     from qemu.qmp.protocol import Runstate
     IMPORT_ERROR: Optional[ImportError] = None
 except ImportError as exc:  # pragma: no cover - depends on the interpreter
-    QMPClient = object  # type: ignore[assignment,misc]
+    QMPClient = Message = object  # type: ignore[assignment,misc]
     # without its traceback: that would pin the frames of whoever imported this
     # first (lazily, inside the first virConnectOpen) and every object they held
     IMPORT_ERROR = exc.with_traceback(None)
@@ -209,15 +209,28 @@ class Monitor:
     def execute_soon(self, cmd: str, args: Optional[dict[str, Any]],
                      done: Callable[[Optional[str]], None]) -> None:
         """Send `cmd` from the QMP thread itself (an event handler) without
-        waiting: no hop to another thread and back on a path QEMU waits on.
-        `done(error)` runs on the QMP thread with QEMU's error text, or None."""
+        waiting: written to the socket before the handler goes on, with no
+        hop to another thread or task on a path QEMU waits on.  `done(error)`
+        runs on the QMP thread later with QEMU's error text, or None."""
+        client = self._client
+        try:
+            # qemu.qmp's own bookkeeping (its execute() would queue the message
+            # for its writer task, after whatever the handler does next)
+            exec_id = client._get_exec_id()
+            client._pending[exec_id] = asyncio.Queue(maxsize=1)
+            client._do_send(Message({"execute": cmd, "arguments": args or {}, "id": exec_id}))
+            reply: Callable[[], Any] = lambda: client._reply(exec_id)  # noqa: E731
+        except AttributeError:   # another qemu.qmp: its public way
+            reply = lambda: client.execute(cmd, args)  # noqa: E731
+
         async def go() -> None:
             try:
-                await self._client.execute(cmd, args)
-            except Exception as exc:   # QEMU's refusal, or the monitor gone
+                answer = await reply()
+            except Exception as exc:   # the monitor gone
                 done(str(exc) or type(exc).__name__)
-            else:
-                done(None)
+                return
+            error = answer.get("error") if isinstance(answer, Message) else None
+            done(str(error.get("desc", error)) if error else None)
         asyncio.get_running_loop().create_task(go())
 
     def send_fd(self, fd: int, name: str, timeout: float = 60.0) -> None:

@@ -116,6 +116,17 @@ class PreparedStatus:
         finally:
             self.ready.set()
 
+    def take(self) -> bool:
+        """Written and fsynced, ready for the rename?  Waits for a write in
+        progress; one nobody has started is cancelled rather than waited for
+        (its writer may be waiting on what comes after this transition)."""
+        with self._lock:
+            if not self.started:
+                self.cancelled = True
+                self.ready.set()
+                return False
+        return self.ready.wait(PREPARED_WAIT) and self.ok
+
     def discard(self) -> None:
         with self._lock:
             self.cancelled = True
@@ -276,7 +287,7 @@ class QemuHost:
             rt.ahead.remove(prep)
             if prep is not match:
                 prep.discard()
-        if match is not None and match.ready.wait(PREPARED_WAIT) and match.ok:
+        if match is not None and match.take():
             os.replace(match.tmp, path)   # written and fsynced ahead: the rename is left
         else:
             if match is not None:
