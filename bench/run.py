@@ -296,8 +296,8 @@ def bench_migration(tmp: str, kernel: str, virt: str, rounds: tuple[int, int],
     from libvirtd import TwoDaemons   # bench/ is on sys.path
     script = str(BENCH / "migbench.py")
 
-    def run(side: str, args: list, what: str) -> None:
-        log(f"QEMU migration, {what}, {args[5 if side == 'raw' else 6]} rounds, {side}")
+    def run(side: str, args: list, what: str, n: int) -> None:
+        log(f"QEMU migration, {what}, {n} rounds, {side}")
         rows, err = run_lines(reaped([SYSPY, script, *args]),
                               side_env("pyvirt" if side == "pyvirt" else "libvirt"),
                               120 + max(rounds) * 60)
@@ -310,19 +310,19 @@ def bench_migration(tmp: str, kernel: str, virt: str, rounds: tuple[int, int],
     os.makedirs(raw)
     modes = (([], "precopy", rounds[0]), (["postcopy"], "post-copy", rounds[1]))
     for extra, what, n in modes:
-        run("raw", ["raw", raw, kernel, virt, str(n), *extra], what)
+        run("raw", ["raw", raw, kernel, virt, str(n), *extra], what, n)
     boot = s.values.get(("qemu", "boot_to_dirty", "raw"))
     wait = f"{(max(boot) / 1e9 if boot else 5.0) + 0.5:.2f}"   # as long as raw's guest dirtied
     pa, pb = (f"qemu:///embed?root={tmp}/mig-pyvirt-{x}" for x in "ab")
     for extra, what, n in modes:
-        run("pyvirt", ["managed", pa, pb, kernel, virt, str(n), wait, *extra], what)
+        run("pyvirt", ["managed", pa, pb, kernel, virt, str(n), wait, *extra], what, n)
     daemons = TwoDaemons(Path(tmp) / "libvirtd")
     with daemons as (a, b):
         if daemons.error:
             log(f"QEMU migration on libvirt: {daemons.error}")
             return daemons.error
         for extra, what, n in modes:
-            run("libvirt", ["managed", a, b, kernel, virt, str(n), wait, *extra], what)
+            run("libvirt", ["managed", a, b, kernel, virt, str(n), wait, *extra], what, n)
     return ""
 
 
