@@ -188,17 +188,20 @@ class Migration(MigrationRecovery, MigrationJobs):
                                  DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
                                  with_job=False)
 
-    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> None:
+    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> bool:
         """QEMU waits at pre-switchover, the guest stopped, until it hears
         migrate-continue: sent from the QMP thread before anything else is
         done about the event (or the STOP before it), it is the downtime's
-        only share of ours.  With storage mirrors Perform ends them first."""
+        only share of ours.  With storage mirrors Perform ends them first.
+        True if it was sent here."""
         job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
         if (status == "pre-switchover" and job is not None and mig.continues_at_once(job)
                 and rt.monitor is not None):
             job.continued = True
             rt.monitor.execute_soon("migrate-continue", {"state": "pre-switchover"},
                                     lambda error: self._continued(job, error))
+            return True
+        return False
 
     @staticmethod
     def _continued(job: mig.MigrationJob, error: Optional[str]) -> None:

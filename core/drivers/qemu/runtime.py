@@ -150,7 +150,7 @@ class Runtime:
     got_shutdown: bool = False
     stopped: bool = False
     paused_reason: Optional[int] = None    # why the next STOP happens
-    stop_deferred: bool = False    # the switchover's STOP, handled at the next event
+    stop_deferred: bool = False    # the switchover's STOP, handled after the continue
     running_reason: Optional[int] = None   # why the next RESUME happens
     fake_reboot: bool = False      # virDomainReboot: the guest's poweroff becomes a reset
     quiet: bool = False            # being stopped by the driver: QEMU's events don't count
@@ -599,11 +599,13 @@ class QemuHost:
             if name == "STOP" and obj.state == S.VIR_DOMAIN_RUNNING and \
                     migration.stop_waits_for_switchover(obj.private.get("migration"),
                                                         rt.paused_reason):
-                rt.stop_deferred = True   # handled once migrate-continue is sent
+                rt.stop_deferred = True   # handled once migrate-continue is out
                 return
-            if name == "MIGRATION":
-                self.continue_switchover(obj, rt, str(data.get("status")))
-            if rt.stop_deferred:
+            continued = name == "MIGRATION" and self.continue_switchover(
+                obj, rt, str(data.get("status")))
+            if rt.stop_deferred and not continued:
+                # past the switchover's continue: the work of the STOP comes
+                # after QEMU's next event, off the guest's downtime
                 rt.stop_deferred = False
                 self._handle_stop(obj, rt)
             if name == "STOP":
@@ -699,8 +701,9 @@ class QemuHost:
             if rt.process is not None:   # as libvirt: a failed fake reboot kills the guest
                 rt.process.kill(signal.SIGTERM)
 
-    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> None:
+    def continue_switchover(self, obj: DomainObj, rt: Runtime, status: str) -> bool:
         """See migration.py (lock held, QMP thread)."""
+        return False
 
     def setup_balloon(self, obj: DomainObj, rt: Runtime, incoming: bool) -> None:
         """QEMU is up, the guest not running yet; see balloon.py."""
