@@ -68,7 +68,7 @@ SUPPORTED_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIS
                    | VIR_MIGRATE_ABORT_ON_ERROR | VIR_MIGRATE_POSTCOPY
                    | VIR_MIGRATE_POSTCOPY_RESUME | VIR_MIGRATE_NON_SHARED_DISK
                    | VIR_MIGRATE_NON_SHARED_INC | VIR_MIGRATE_AUTO_CONVERGE
-                   | VIR_MIGRATE_COMPRESSED | VIR_MIGRATE_TLS)
+                   | VIR_MIGRATE_COMPRESSED | VIR_MIGRATE_TLS | VIR_MIGRATE_PARALLEL)
 NON_SHARED = VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_NON_SHARED_INC
 
 # virDomainAbortJobFlagsValues, virDomainMigrateMaxSpeedFlags
@@ -86,7 +86,6 @@ PARAM_TYPES: dict[str, int] = {
     "disks_port": P_INT, "disks_uri": P_STRING, "compression": P_STRING,
     "compression.mt.level": P_INT, "compression.mt.threads": P_INT,
     "compression.mt.dthreads": P_INT, "compression.xbzrle.cache": P_ULLONG,
-    "compression.zlib.level": P_INT, "compression.zstd.level": P_INT,
     "auto_converge.initial": P_INT, "auto_converge.increment": P_INT,
     "parallel.connections": P_INT, "tls.destination": P_STRING,
 }
@@ -111,6 +110,7 @@ class MigrationParams:
     disks_uri: Optional[str] = None
     compression: list[str] = dataclasses.field(default_factory=list)
     tuning: dict[str, int] = dataclasses.field(default_factory=dict)  # compression.*, auto_converge.*
+    parallel_connections: Optional[int] = None
     dom_xml: Optional[str] = None  # what Begin produced, handed to Prepare
 
     @classmethod
@@ -119,7 +119,8 @@ class MigrationParams:
         for name, ptype, value in params or []:
             want = PARAM_TYPES.get(name)
             if want is None:
-                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, D,
+                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED,
+                                    ErrorDomain.VIR_FROM_NONE,   # virTypedParamsValidate's
                                     f"parameter '{name}' not supported")
             # python3-libvirt passes unsigned ints as ullong: any integer type will do
             # for an integer parameter (libvirt's virTypedParamsValidate is stricter).
@@ -151,6 +152,8 @@ class MigrationParams:
                 out.disks_uri = value
             elif name == "compression":      # may be given once per method
                 out.compression.append(value)
+            elif name == "parallel.connections":
+                out.parallel_connections = int(value)
             elif name.startswith(("compression.", "auto_converge.")):
                 out.tuning[name] = int(value)
             else:
@@ -308,6 +311,7 @@ class MigrationJob:
         self.continued = False                 # migrate-continue sent at pre-switchover
         self.continue_error: Optional[str] = None
         self.pre_state: Optional[int] = None   # the domain's state at Begin
+        self.saved_params: dict[str, Any] = {}   # QEMU's before we set them, put back at the end
         self.cond = threading.Condition()
 
     def advance(self, phase: Phase) -> None:

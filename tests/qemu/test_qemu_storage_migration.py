@@ -129,8 +129,9 @@ def test_auto_converge_and_compression_reach_qemu(two, kernels):
             "Turn auto convergence on to tune it"),
            ([("compression", 7, "lz4")], LIVE | mig.VIR_MIGRATE_COMPRESSED,
             "Unsupported compression method 'lz4'"),
+           # libvirt 9.0 has no multifd compression (zlib/zstd came in 9.4)
            ([("compression", 7, "zlib")], LIVE | mig.VIR_MIGRATE_COMPRESSED,
-            "Compression method 'zlib' is only supported with parallel migration"),
+            "Unsupported compression method 'zlib'"),
            ([("compression.xbzrle.cache", 4, 1 << 20)], LIVE,
             "Turn xbzrle compression on to tune it")]
     for params, flags, message in bad:

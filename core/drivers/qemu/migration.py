@@ -331,12 +331,10 @@ class Migration(MigrationRecovery, MigrationJobs):
             if flags & mig.VIR_MIGRATE_TLS:
                 self._tls_credentials(rt)
             caps, qparams = tuning.destination(flags, params)
-            self._set_caps(rt, {"events": True, "return-path": True,
-                                "late-block-activate": True,
-                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
-                                   else {}), **caps})
-            if qparams:
-                self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+            tuning.apply(self._qmp(rt), job, {
+                "events": True, "return-path": True, "late-block-activate": True,
+                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY else {}),
+                **caps}, qparams)
             if nbd_addr is not None:
                 job.nbd_port = nbd.start_server(
                     lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
@@ -434,28 +432,25 @@ class Migration(MigrationRecovery, MigrationJobs):
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                 f"missing port in migration URI {params.uri}")
         qparams: dict[str, int] = {}
+        caps: dict[str, bool] = {}
         if not resume:   # capabilities cannot change while a migration is paused
             caps, qparams = tuning.source(flags, params)
-            self._set_caps(rt, {"events": True, "pause-before-switchover": True,
-                                "return-path": True, "late-block-activate": False,
-                                **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY
-                                   else {}), **caps})
+            caps = {"events": True, "pause-before-switchover": True, "return-path": True,
+                    "late-block-activate": False,
+                    **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY else {}),
+                    **caps}
             speed = params.bandwidth or obj.private.get(_MAX_SPEED_KEY, mig.BANDWIDTH_MAX)
             qparams["max-bandwidth"] = min(speed << 20, UNLIMITED_BANDWIDTH)
         if params.bandwidth_postcopy or resume:
             qparams["max-postcopy-bandwidth"] = params.bandwidth_postcopy << 20
-        if qparams:
+        if resume:
             self._monitor_call(rt, "migrate-set-parameters", qparams)  # type: ignore[attr-defined]
+        else:
+            tuning.apply(self._qmp(rt), job, caps, qparams)
         if job.copy_disks and not resume:
             self._copy_storage(rt, job, params, host)
-        try:
-            sock = socket.create_connection((host or "localhost", port), timeout=10)
-        except OSError as exc:
-            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
-                                f"unable to connect to server at '{host}:{port}': "
-                                f"{exc.strerror or exc}") from None
-        with sock:
-            self._send_migration_fd(rt, sock.fileno(), _FD_NAME)
+        target = (tuning.uri(host, port) if flags & mig.VIR_MIGRATE_PARALLEL
+                  else self._connect_fd(rt, host, port))
         if not flags & mig.VIR_MIGRATE_LIVE:   # offline-ish: pause first, as libvirt
             with self.lock:  # type: ignore[attr-defined]
                 running = obj.state == S.VIR_DOMAIN_RUNNING
@@ -486,7 +481,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                     stop_ahead = self.write_ahead(  # type: ignore[attr-defined]
                         obj, rt, S.VIR_DOMAIN_PAUSED, reason, background=False)
         self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
-                           {"uri": f"fd:{_FD_NAME}", "detach": True, "resume": resume},
+                           {"uri": target, "detach": True, "resume": resume},
                            meanwhile=(lambda answered: stop_ahead.write())
                            if stop_ahead is not None else None)
         status = self._wait_out(obj, rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
@@ -523,6 +518,22 @@ class Migration(MigrationRecovery, MigrationJobs):
                           bool(job.flags & mig.VIR_MIGRATE_NON_SHARED_INC))
         nbd.wait_ready(job, lambda: not rt.stopped and not (
             rt.process is not None and rt.process.exited.is_set()))
+
+    def _connect_fd(self, rt: Runtime, host: Optional[str], port: int) -> str:
+        """Connect to the destination ourselves and give QEMU the socket
+        (one channel: libvirt's MIGRATION_DEST_CONNECT_HOST)."""
+        try:
+            sock = socket.create_connection((host or "localhost", port), timeout=10)
+        except OSError as exc:
+            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                                f"unable to connect to server at '{host}:{port}': "
+                                f"{exc.strerror or exc}") from None
+        with sock:
+            self._send_migration_fd(rt, sock.fileno(), _FD_NAME)
+        return f"fd:{_FD_NAME}"
+
+    def _qmp(self, rt: Runtime) -> tuning.Call:
+        return lambda cmd, args: self._monitor_call(rt, cmd, args)  # type: ignore[attr-defined]
 
     def _send_migration_fd(self, rt: Runtime, fd: int, name: str) -> None:
         from .monitor import MonitorError
@@ -653,16 +664,18 @@ class Migration(MigrationRecovery, MigrationJobs):
                 raise
         if reset_caps:   # after cont, as libvirt: the guest runs first
             with contextlib.suppress(errors.VirtError):
-                self._set_caps(rt, {"events": False, "return-path": False,
-                                    "late-block-activate": False, "postcopy-ram": False})
+                tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
+                                                  "late-block-activate": False,
+                                                  "postcopy-ram": False})
         postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
         if status != "completed":   # post-copy: the pages still come from the source
             status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
             if status != "completed":
                 self._finish_failed(obj, rt, job, status)
             with contextlib.suppress(errors.VirtError):
-                self._set_caps(rt, {"events": False, "return-path": False,
-                                    "late-block-activate": False, "postcopy-ram": False})
+                tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
+                                                  "late-block-activate": False,
+                                                  "postcopy-ram": False})
         job.advance(mig.Phase.FINISH3)
         with self.lock:  # type: ignore[attr-defined]
             if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
@@ -787,7 +800,8 @@ class Migration(MigrationRecovery, MigrationJobs):
                 with contextlib.suppress(errors.VirtError):
                     self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
             with contextlib.suppress(errors.VirtError):
-                self._set_caps(rt, {"pause-before-switchover": False, "return-path": False})
+                tuning.reset(self._qmp(rt), job, {"pause-before-switchover": False,
+                                                  "return-path": False})
             with self.lock:  # type: ignore[attr-defined]
                 resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
                           == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
