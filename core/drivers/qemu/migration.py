@@ -755,18 +755,12 @@ class Migration(MigrationRecovery, MigrationJobs):
                        else DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_ADDED)
 
     # -- Confirm (source)
-    def domain_migrate_confirm3_params(self, dom: Domain, params: mig.MigrationParams,
-                                       cookiein: Optional[bytes], flags: int,
-                                       cancelled: bool) -> None:
-        obj, rt, job = self._migration_of(dom)
-        if cancelled and job.in_postcopy:
-            self._postcopy_failed(obj, job)   # the guest's memory is split: keep both
-            return
-        if cancelled:
-            self._confirm_cancelled(obj, rt, job)
-            return
-        job.advance(mig.Phase.CONFIRM3)
-        if job.flags & mig.VIR_MIGRATE_POSTCOPY:   # the final figures of post-copy
+    def _source_done(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
+                     refresh: bool) -> None:
+        """The guest runs on the destination: the source's QEMU goes
+        (STOPPED/MIGRATED), JOB_COMPLETED with the job's figures (asked of
+        QEMU once more if `refresh`), kept for a persistent domain."""
+        if refresh:
             with contextlib.suppress(errors.VirtError):
                 job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
         done = job.freeze()
@@ -778,6 +772,21 @@ class Migration(MigrationRecovery, MigrationJobs):
             if obj.persistent:
                 obj.private[_DONE_KEY] = done
             self._end_job(obj)
+
+    def domain_migrate_confirm3_params(self, dom: Domain, params: mig.MigrationParams,
+                                       cookiein: Optional[bytes], flags: int,
+                                       cancelled: bool) -> None:
+        obj, rt, job = self._migration_of(dom)
+        if cancelled and job.in_postcopy:
+            self._postcopy_failed(obj, job)   # the guest's memory is split: keep both
+            return
+        if cancelled:
+            self._confirm_cancelled(obj, rt, job)
+            return
+        job.advance(mig.Phase.CONFIRM3)
+        # the final figures of post-copy come from QEMU now
+        self._source_done(obj, rt, job, bool(job.flags & mig.VIR_MIGRATE_POSTCOPY))
+        with self.lock:  # type: ignore[attr-defined]
             if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and obj.persistent:
                 remove_durably(self.layout.config_file(obj.name))  # type: ignore[attr-defined]
                 if obj.autostart:

@@ -8,13 +8,13 @@ import contextlib
 import threading
 import time
 
-from ... import errors, events, migration as mig
+from ... import errors, migration as mig
 from ...domainobj import DomainObj
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
                             DomainState as S)
-from ...events import (DomainEventID, DomainEventResumedDetail as Resumed,
+from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStoppedDetail as Stopped, DomainEventType as E)
-from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _SWITCHED_PHASES
+from .migration_jobs import _FINAL, _JOB_KEY, _SWITCHED_PHASES
 from .runtime import Runtime
 
 
@@ -122,17 +122,7 @@ class MigrationRecovery:
             return
         if job.direction is mig.Direction.OUT:
             job.phase = mig.Phase.CONFIRM3   # from PERFORM3 too: no advance()
-            with contextlib.suppress(errors.VirtError):
-                job.update_from_qemu(self._monitor_call(rt, "query-migrate"))  # type: ignore[attr-defined]
-            done = job.freeze()
-            self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_MIGRATED,  # type: ignore[attr-defined]
-                              DomainShutoffReason.VIR_DOMAIN_SHUTOFF_MIGRATED)
-            with self.lock:  # type: ignore[attr-defined]
-                events.queue_domain_event(self, DomainEventID.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-                                          obj.name, obj.uuid, -1, done.typed_stats())
-                if obj.persistent:
-                    obj.private[_DONE_KEY] = done
-                self._end_job(obj)
+            self._source_done(obj, rt, job, True)  # type: ignore[attr-defined]
             return
         with contextlib.suppress(errors.VirtError):
             self._set_caps(rt, {"events": False, "return-path": False,
