@@ -112,6 +112,7 @@ class MigrationParams:
     compression: list[str] = dataclasses.field(default_factory=list)
     tuning: dict[str, int] = dataclasses.field(default_factory=dict)  # compression.*, auto_converge.*
     dom_xml: Optional[str] = None  # what Begin produced, handed to Prepare
+    tls_destination: Optional[str] = None   # the name the destination's certificate carries
 
     @classmethod
     def parse(cls, params: TypedParams, fn: str) -> "MigrationParams":
@@ -151,6 +152,8 @@ class MigrationParams:
                 out.disks_uri = value
             elif name == "compression":      # may be given once per method
                 out.compression.append(value)
+            elif name == "tls.destination":
+                out.tls_destination = value
             elif name.startswith(("compression.", "auto_converge.")):
                 out.tuning[name] = int(value)
             else:
