@@ -264,3 +264,38 @@ def test_forced_tls_and_missing_files(roots, pki, kernels):
     assert api.virDomainGetState(src, 0) == RUNNING_BOOTED
     assert api.virConnectListAllDomains(dst_conn, 0) == []
     assert dst_ev.lifecycle() == []
+
+
+def test_tls_postcopy_paused_and_recovered(roots, pki, kernels, tmp_path):
+    """A paused post-copy over TLS resumes over TLS: both QEMUs keep their
+    credentials while paused (migrate-recover and migrate resume use them)."""
+    src_conn, dst_conn, src_ev, dst_ev = roots(_tls_conf(pki["good"]),
+                                               _tls_conf(pki["good"]))
+    src = api.virDomainCreateXML(src_conn, domxml("trec", kernels["dirty"]), 0)
+    src_ev.wait(lambda items: len(items) >= 2)
+    _wait_dirtying(src_conn, src, tmp_path)
+    flags = LIVE | TLS | POSTCOPY
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            api.virDomainMigrate3(src, dst_conn, [("bandwidth", mig.P_ULLONG, 10),
+                                                  ("bandwidth.postcopy", mig.P_ULLONG, 1)],
+                                  flags)
+        except VirtError as exc:
+            result["err"] = (exc.code, str(exc))
+    t = threading.Thread(target=run)
+    t.start()
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    t.join(30)
+    assert result.get("err", (0,))[0] == 9, result
+    ddom = api.virDomainLookupByName(dst_conn, "trec")
+    assert _tls_left(dst_conn, ddom)[0] == "objlibvirt_migrate_tls0"
+    ddom = api.virDomainMigrate3(src, dst_conn, [], flags | mig.VIR_MIGRATE_POSTCOPY_RESUME)
+    assert api.virDomainGetState(ddom, 0) == (1, 2)
+    assert _tls_left(dst_conn, ddom) == ("", "", False)
+    _check_dirty_memory(dst_conn, ddom, tmp_path)
+    api.virDomainDestroy(ddom)
