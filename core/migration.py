@@ -112,6 +112,7 @@ class MigrationParams:
     tuning: dict[str, int] = dataclasses.field(default_factory=dict)  # compression.*, auto_converge.*
     parallel_connections: Optional[int] = None
     dom_xml: Optional[str] = None  # what Begin produced, handed to Prepare
+    tls_destination: Optional[str] = None   # the name the destination's certificate carries
 
     @classmethod
     def parse(cls, params: TypedParams, fn: str) -> "MigrationParams":
@@ -154,6 +155,8 @@ class MigrationParams:
                 out.compression.append(value)
             elif name == "parallel.connections":
                 out.parallel_connections = int(value)
+            elif name == "tls.destination":
+                out.tls_destination = value
             elif name.startswith(("compression.", "auto_converge.")):
                 out.tuning[name] = int(value)
             else:

@@ -21,7 +21,7 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
 from ..listing import DomainListing
-from . import balloon, capabilities, command, status
+from . import balloon, capabilities, command, qemuconf, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -75,6 +75,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
     name = "QEMU"
     list_all_function = "qemuConnectListAllDomains"
     error_domain = Q
+    config: qemuconf.QemuConfig   # the root's etc/qemu.conf, read by load()
 
     def __init__(self, layout: RootLayout) -> None:
         super().__init__(layout)
@@ -83,7 +84,9 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
 
     # -- opening and closing (called by the package)
     def load(self) -> None:
-        """Take the root, read the definitions, reconnect to running guests."""
+        """Read qemu.conf, take the root, read the definitions, reconnect to
+        running guests."""
+        self.config = qemuconf.load(self.layout.root)
         self.layout.create()
         fd = os.open(self.layout.driver_lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:

@@ -44,7 +44,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventID,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
-from . import nbd, tuning
+from . import migration_tls, nbd, tuning
 from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _MAX_SPEED_KEY, MigrationJobs
 from .migration_recovery import MigrationRecovery
 from .paths import remove_durably
@@ -52,13 +52,11 @@ from .runtime import JOB_WAIT, Runtime, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
 UNLIMITED_BANDWIDTH = 9223372036853727232   # QEMU's "unlimited", as libvirt sets it
-PORT_MIN, PORT_MAX = 49152, 49215           # libvirt's migration_port_min/max
 MIGRATION_WAIT = 3600.0
 PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-pause
 _FD_NAME = "migrate"
 _SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
 ALL_FLAGS = (1 << 21) - 1
-TLS_X509_DIR = "/etc/pki/qemu"   # libvirt's default_tls_x509_cert_dir (qemu.conf is not read)
 
 
 def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
@@ -81,16 +79,16 @@ def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
                             f"unable to parse migration URI {uri}") from None
 
 
-_next_port = [PORT_MIN]   # where the next search starts
+_next_port = [0]   # where the next search starts
 
 
-def _free_port() -> int:
-    """A port of the range that binds now. The search goes round the range from
-    after the last port given, so a port just released (its QEMU still exiting,
-    or in TIME_WAIT) is not handed out again at once."""
-    span = PORT_MAX - PORT_MIN + 1
+def _free_port(lo: int, hi: int) -> int:
+    """A port of qemu.conf's migration range that binds now. The search goes
+    round the range from after the last port given, so a port just released
+    (its QEMU still exiting, or in TIME_WAIT) is not handed out again at once."""
+    span = hi - lo + 1
     for i in range(span):
-        port = PORT_MIN + (_next_port[0] - PORT_MIN + i) % span
+        port = lo + (_next_port[0] - lo + i) % span
         with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind(("::", port))
@@ -100,7 +98,7 @@ def _free_port() -> int:
         return port
     raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                      f"Unable to find an unused port in range 'migration' "
-                     f"({PORT_MIN}-{PORT_MAX})")
+                     f"({lo}-{hi})")
 
 
 class Migration(MigrationRecovery, MigrationJobs):
@@ -236,6 +234,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                 return self._cookie(obj), format_domain_xml(live)
         nbd.check_begin(flags, params)
         tuning.check(flags, params)
+        migration_tls.check_forced(self.config, flags)  # type: ignore[attr-defined]
         lock = self._take_job(dom.uuid)
         try:
             obj, rt = self._running(dom)  # type: ignore[attr-defined]
@@ -306,8 +305,11 @@ class Migration(MigrationRecovery, MigrationJobs):
         new = self._parse(params.dom_xml)  # type: ignore[attr-defined]
         if params.dname:
             new.name = params.dname
+        migration_tls.check_forced(self.config, flags)  # type: ignore[attr-defined]
+        ports = (self.config.migration_port_min,  # type: ignore[attr-defined]
+                 self.config.migration_port_max)  # type: ignore[attr-defined]
         host, port = _split_uri(params.uri) if params.uri else (None, None)
-        port = port or _free_port()
+        port = port or _free_port(*ports)
         listen = params.listen_address or "::"
         listen_uri = f"tcp:[{listen}]:{port}" if ":" in listen else f"tcp:{listen}:{port}"
         uri_out = (f"tcp:{host}:{port}" if host
@@ -316,7 +318,8 @@ class Migration(MigrationRecovery, MigrationJobs):
             return self._prepare_resume(new.name, flags, params, listen_uri), uri_out
         tuning.check(flags, params)
         disks = nbd.destination_disks(new, cookie, flags)
-        nbd_addr = nbd.server_address(params, listen, _free_port) if disks else None
+        nbd_addr = (nbd.server_address(params, listen, lambda: _free_port(*ports))
+                    if disks else None)
         with self.lock:  # type: ignore[attr-defined]
             obj = self.domains.add_live(new)  # type: ignore[attr-defined]
         lock = self._take_job(obj.uuid)
@@ -328,13 +331,14 @@ class Migration(MigrationRecovery, MigrationJobs):
             obj.private.pop(_DONE_KEY, None)
 
         def incoming(rt: Runtime) -> None:
-            if flags & mig.VIR_MIGRATE_TLS:
-                self._tls_credentials(rt)
+            tls = (migration_tls.enable(self._qmp(rt), self.config,  # type: ignore[attr-defined]
+                                        True, None)
+                   if flags & mig.VIR_MIGRATE_TLS else {})
             caps, qparams = tuning.destination(flags, params)
             tuning.apply(self._qmp(rt), job, {
                 "events": True, "return-path": True, "late-block-activate": True,
                 **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY else {}),
-                **caps}, qparams)
+                **caps}, {**tls, **qparams})
             if nbd_addr is not None:
                 job.nbd_port = nbd.start_server(
                     lambda c, a: self._monitor_call(rt, c, a),  # type: ignore[attr-defined]
@@ -357,18 +361,6 @@ class Migration(MigrationRecovery, MigrationJobs):
                     self.domains.remove(obj)  # type: ignore[attr-defined]
             raise
         return self._cookie(obj, nbd_port=job.nbd_port), uri_out
-
-    def _tls_credentials(self, rt: Runtime) -> None:
-        """VIR_MIGRATE_TLS on the destination: QEMU loads the x509 credentials of
-        libvirt's default directory, as libvirt 9.0 does (its embed mode too);
-        without them QEMU's own error ends Prepare ('unable to execute QEMU
-        command 'object-add': Unable to access credentials ...').  With them,
-        the encrypted stream itself is not done here yet."""
-        self._monitor_call(rt, "object-add", {  # type: ignore[attr-defined]
-            "qom-type": "tls-creds-x509", "id": "objlibvirt_migrate_tls0",
-            "dir": TLS_X509_DIR, "endpoint": "server", "verify-peer": True})
-        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
-                            "TLS migration is not supported yet")
 
     def _prepare_resume(self, name: str, flags: int, params: mig.MigrationParams,
                         listen_uri: str) -> bytes:
@@ -431,10 +423,15 @@ class Migration(MigrationRecovery, MigrationJobs):
         if port is None:
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                 f"missing port in migration URI {params.uri}")
-        qparams: dict[str, int] = {}
+        qparams: dict[str, Any] = {}
         caps: dict[str, bool] = {}
         if not resume:   # capabilities cannot change while a migration is paused
-            caps, qparams = tuning.source(flags, params)
+            if flags & mig.VIR_MIGRATE_TLS:
+                qparams = migration_tls.enable(
+                    self._qmp(rt), self.config, False,  # type: ignore[attr-defined]
+                    migration_tls.source_hostname(params, host))
+            caps, tuned = tuning.source(flags, params)
+            qparams.update(tuned)
             caps = {"events": True, "pause-before-switchover": True, "return-path": True,
                     "late-block-activate": False,
                     **({"postcopy-ram": True} if flags & mig.VIR_MIGRATE_POSTCOPY else {}),
@@ -667,6 +664,8 @@ class Migration(MigrationRecovery, MigrationJobs):
                 tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
                                                   "late-block-activate": False,
                                                   "postcopy-ram": False})
+            if job.flags & mig.VIR_MIGRATE_TLS:
+                migration_tls.reset(self._qmp(rt))
         postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
         if status != "completed":   # post-copy: the pages still come from the source
             status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
@@ -676,6 +675,8 @@ class Migration(MigrationRecovery, MigrationJobs):
                 tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
                                                   "late-block-activate": False,
                                                   "postcopy-ram": False})
+            if job.flags & mig.VIR_MIGRATE_TLS:
+                migration_tls.reset(self._qmp(rt))
         job.advance(mig.Phase.FINISH3)
         with self.lock:  # type: ignore[attr-defined]
             if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
@@ -811,6 +812,8 @@ class Migration(MigrationRecovery, MigrationJobs):
             with contextlib.suppress(errors.VirtError):
                 tuning.reset(self._qmp(rt), job, {"pause-before-switchover": False,
                                                   "return-path": False})
+            if job.flags & mig.VIR_MIGRATE_TLS:
+                migration_tls.reset(self._qmp(rt))
             with self.lock:  # type: ignore[attr-defined]
                 resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
                           == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
