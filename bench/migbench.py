@@ -3,7 +3,8 @@
     migbench.py raw DIR KERNEL VIRT ROUNDS [postcopy]
         two QEMU processes driven through plain QMP (bench/rawqmp.py): the
         destination started with -incoming defer + migrate-incoming, the
-        source told to migrate with the capabilities a managed migration sets
+        source given the connection to it (getfd, migrate fd:) and told to
+        migrate with the capabilities a managed migration sets
         (events, return-path, and pause-before-switchover, which libvirt 9.0
         always asks for: migrate-continue goes out as soon as the source's
         MIGRATION event says pre-switchover), both sides' MIGRATION events
@@ -132,7 +133,10 @@ def raw_round(folder: str, kernel: str, accel: str,
         bandwidth = POSTCOPY_BANDWIDTH << 20 if postcopy else UNLIMITED
         sq.call("migrate-set-parameters", **{"max-bandwidth": bandwidth})
         switch_at = time.monotonic() + POSTCOPY_AFTER
-        sq.call("migrate", uri=f"tcp:127.0.0.1:{port}")
+        # the stream's connection made here and passed, as libvirt and pyvirt do
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            sq.pass_fd(conn.fileno(), "migrate")
+        sq.call("migrate", uri="fd:migrate")
         both_done = lambda: (migration_status(sq) == "completed"  # noqa: E731
                              and migration_status(dq) == "completed")
         if postcopy:   # as the managed sides: switch POSTCOPY_AFTER after the start

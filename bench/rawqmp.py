@@ -77,6 +77,18 @@ class Qmp:
                 raise RuntimeError(f"{cmd}: {reply['error'].get('desc', 'QMP error')}")
             return reply["return"]
 
+    def pass_fd(self, fd: int, name: str) -> None:
+        """getfd: `fd` passed along with the command (SCM_RIGHTS) and named."""
+        ident = next(self.ids)
+        msg = {"execute": "getfd", "id": ident, "arguments": {"fdname": name}}
+        socket.send_fds(self.sock, [json.dumps(msg).encode() + b"\n"], [fd])
+        while True:
+            reply = self.read()
+            if reply.get("id") == ident:
+                if "error" in reply:
+                    raise RuntimeError(f"getfd: {reply['error'].get('desc', 'QMP error')}")
+                return
+
     def close(self) -> None:
         self.sock.close()
 
