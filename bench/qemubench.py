@@ -48,7 +48,7 @@ def run_embed(root: str, kernel: str, virt: str, rounds: int) -> None:
     threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
                      daemon=True).start()
     os.makedirs(f"{root}/etc", exist_ok=True)
-    with open(f"{root}/etc/qemu.conf", "w") as f:   # read by libvirt; pyvirt has no use for it
+    with open(f"{root}/etc/qemu.conf", "w") as f:   # what libvirt needs here; pyvirt reads it too
         f.write('stdio_handler = "file"\nuser = "root"\ngroup = "root"\n'
                 'cgroup_controllers = [ ]\n')
     try:
