@@ -217,7 +217,7 @@ def bench_python(prof: Profile, s: Samples, failures: list) -> str:
 
 
 QEMU_SKIP = "skipped: pyvirt's qemu:///embed does not open"
-QEMU_ROUNDS = {"full": 7, "quick": 3, "smoke": 1}
+QEMU_ROUNDS = {"full": 15, "quick": 3, "smoke": 1}   # each a few hundred ms at most
 # (precopy, post-copy): a precopy's downtime is bimodal (QEMU switches over
 # with a little or a threshold's worth left), so more rounds for its median
 MIGRATION_ROUNDS = {"full": (9, 5), "quick": (1, 1), "smoke": (0, 0)}
