@@ -92,7 +92,8 @@ def device_lines(argv: list[str]) -> list[str]:
             continue
         val = argv[i + 1]
         if val.startswith("{"):
-            props = {k: str(v) for k, v in json.loads(val).items()}
+            props = {k: {True: "on", False: "off"}.get(v, str(v)) if isinstance(v, bool)
+                     else str(v) for k, v in json.loads(val).items()}
             kind = props.pop("driver")
         else:
             kind, *rest = val.split(",")
