@@ -24,7 +24,7 @@ from ..errors import ErrorDomain, ErrorNumber
 _ORDER = {tag: i for i, tag in enumerate((
     "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard",
     "serial", "parallel", "console", "channel", "input", "tpm", "graphics", "sound",
-    "video", "hostdev", "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng",
+    "audio", "video", "hostdev", "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng",
     "nvram", "panic", "shmem", "memory", "iommu", "vsock", "crypto"))}
 
 # Target name prefix -> default bus, longest prefixes first.

@@ -129,6 +129,7 @@ def test_ethernet_nic_gets_its_own_tap(conn, root, kernels):
         f"      <target dev='{tap}'/>\n"
         "      <model type='virtio'/>\n"
         "      <alias name='net0'/>\n"
+        "      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
         "    </interface>\n")
     assert (SYS / tap / "address").read_text().strip() == "fe" + MAC[2:]
     assert int((SYS / tap / "flags").read_text(), 16) & 1          # IFF_UP
@@ -160,6 +161,7 @@ def test_bridge_nic_and_its_counters(conn, kernels, net):
         f"      <target dev='{tap}'/>\n"
         "      <model type='rtl8139'/>\n"
         "      <alias name='net0'/>\n"
+        "      <address type='pci' domain='0x0000' bus='0x02' slot='0x01' function='0x0'/>\n"
         "    </interface>\n")
     assert os.path.basename(os.readlink(SYS / tap / "master")) == net
     assert (SYS / tap / "mtu").read_text().strip() == "1400"

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Optional
 from lxml import etree
 
 from ... import errors, events
-from ...conf import domain_devices
 from ...conf.domain import DomainDef
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import MemoryStat
+from . import pciaddr
 if TYPE_CHECKING:   # runtime -> command -> balloon: no import at run time
     from .runtime import Runtime
 
@@ -66,26 +66,9 @@ def _set_period(dev: etree._Element, period: int) -> None:
         dev.insert(0, etree.Element("stats", period=str(period)))
 
 
-def _is_q35(d: DomainDef) -> bool:
-    return "q35" in (d.os.machine or "")
-
-
-def _default_address(d: DomainDef) -> etree._Element:
-    """Where libvirt puts the balloon: after the PCI devices it places first
-    (pc: primary video at slot 2, NICs, virtio disks on pci.0; q35: NICs,
-    the USB controller and virtio disks each behind a pcie-root-port)."""
-    nics = sum(1 for dev in d.devices if dev.tag == "interface")
-    vdisks = sum(1 for dev in d.devices if dev.tag == "disk"
-                 and (t := dev.find("target")) is not None and t.get("bus") == "virtio")
-    video = any(dev.tag in ("graphics", "video") for dev in d.devices)
-    bus, slot = (nics + vdisks + 2, 0) if _is_q35(d) else (0, 2 + int(video) + nics + vdisks)
-    return etree.Element("address", type="pci", domain="0x0000", bus=f"0x{bus:02x}",
-                         slot=f"0x{slot:02x}", function="0x0")
-
-
 def fill_default(d: DomainDef) -> None:
-    """Post-parse: the implicit balloon and its address; an alias is the
-    driver's to give at start, never taken from input."""
+    """Post-parse: the implicit balloon (pciaddr gives its address); an
+    alias is the driver's to give at start, never taken from input."""
     if not any(dev.tag == "memballoon" for dev in d.devices):
         d.devices.append(etree.Element("memballoon", model="virtio"))
     dev = balloon_of(d)
@@ -94,50 +77,19 @@ def fill_default(d: DomainDef) -> None:
     for alias in dev.findall("alias"):
         if not (alias.get("name") or "").startswith("ua-"):
             dev.remove(alias)
-    if dev.find("address") is None:
-        dev.append(_default_address(d))
-    d.devices[:] = domain_devices.normalise(d.devices)
 
 
 def command_args(d: DomainDef) -> list[str]:
-    """The balloon's -device, and the root ports its q35 bus needs; given
-    before the other PCI devices, which QEMU then places around it."""
+    """The balloon's -device, at its address (command.py adds the buses)."""
     dev = balloon_of(d)
     if dev is None:
         return []
-    address = dev.find("address")
-    bus = int(address.get("bus", "0"), 0) if address is not None else 0
-    slot = int(address.get("slot", "0"), 0) if address is not None else 0
-    function = int(address.get("function", "0"), 0) if address is not None else 0
-    out: list[str] = []
-    if bus == 0:
-        bus_id = "pcie.0" if _is_q35(d) else "pci.0"
-    elif _is_q35(d):
-        for index in range(1, bus + 1):   # libvirt's pci.N ports at 00:01.x
-            rp_slot, rp_function = 1 + (index - 1) // 8, (index - 1) % 8
-            props = [f"port={rp_slot * 8 + rp_function}", f"chassis={index}",
-                     f"id=pci.{index}", "bus=pcie.0"]
-            if rp_function == 0:
-                props.append("multifunction=on")
-            props.append(f"addr={_devfn(rp_slot, rp_function)}")
-            out += ["-device", ",".join(["pcie-root-port"] + props)]
-        bus_id = f"pci.{bus}"
-    else:
-        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
-                            f"PCI bus {bus} of the memory balloon is not supported yet")
-    # key=value, not JSON: QEMU 7.2 creates JSON -devices after all the
-    # others, which would then take the slots meant for these
     props = ["virtio-balloon-pci", f"id={ALIAS}"]
     if dev.get("autodeflate") == "on":
         props.append("deflate-on-oom=on")
     if dev.get("freePageReporting") == "on":
         props.append("free-page-reporting=on")
-    props += [f"bus={bus_id}", f"addr={_devfn(slot, function)}"]
-    return out + ["-device", ",".join(props)]
-
-
-def _devfn(slot: int, function: int) -> str:
-    return f"0x{slot:x}" + (f".0x{function:x}" if function else "")
+    return ["-device", ",".join(props + pciaddr.props(d, dev))]
 
 
 def live_view(d: DomainDef, rt: Runtime) -> DomainDef:

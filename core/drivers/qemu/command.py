@@ -21,7 +21,7 @@ from lxml import etree
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
 from ...conf import domain_net
-from . import balloon
+from . import balloon, pciaddr, postparse
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -75,6 +75,7 @@ def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
                        len(children))
             dev.insert(pos, etree.Element("model", type=DEFAULT_NIC_MODEL))
     balloon.fill_default(d)
+    postparse.fill(d)
 
 
 def _os_text(d: DomainDef, tag: str) -> Optional[str]:
@@ -88,7 +89,7 @@ def _blockdev(**props: Any) -> list[str]:
     return ["-blockdev", json.dumps(props, separators=(",", ":"))]
 
 
-def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
+def _disk_args(d: DomainDef, disk: etree._Element, index: int, boot: list[int]) -> list[str]:
     dtype = disk.get("type", "file")
     device = disk.get("device", "disk")
     source = disk.find("source")
@@ -115,7 +116,7 @@ def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
     elif device != "cdrom":
         raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
                             "missing source for disk")
-    props = [f"id={_alias(bus, dev, index)}"]
+    props = [f"id={_disk_alias(disk, index)}"]
     if path is not None:
         props.append(f"drive={node}-format")
     if not boot:
@@ -123,19 +124,29 @@ def _disk_args(disk: etree._Element, index: int, boot: list[int]) -> list[str]:
         props.append("bootindex=1")
     if bus == "virtio":
         model = "virtio-blk-pci"
+        props[1:1] = pciaddr.props(d, disk)
     elif bus == "ide":
         model = "ide-cd" if device == "cdrom" else "ide-hd"
         ide_bus, unit = _ide_address(dev, index)
         props[1:1] = [f"bus=ide.{ide_bus}", f"unit={unit}"]
     elif bus == "sata":
         model = "ide-cd" if device == "cdrom" else "ide-hd"
-        props.insert(1, f"bus=ide.{index}")
+        # q35's built-in AHCI is 'ide'; a pc's added one is sata0
+        ahci = "ide" if pciaddr.is_q35(d) else "sata0"
+        props.insert(1, f"bus={ahci}.{_drive_unit(disk, index)}")
     else:
         raise _unsupported(f"disk bus '{bus}' is not supported yet")
     werror, rerror = error_policies(driver)
     props += [f"werror={werror}"] if werror else []
     props += [f"rerror={rerror}"] if rerror else []
     return out + ["-device", ",".join([model] + props)]
+
+
+def _drive_unit(disk: etree._Element, index: int) -> int:
+    address = disk.find("address")
+    if address is not None and address.get("type") == "drive":
+        return int(address.get("unit", "0"))
+    return index
 
 
 def _ide_address(dev: str, index: int) -> tuple[int, int]:
@@ -153,6 +164,28 @@ def _alias(bus: str, dev: str, index: int) -> str:
         ide_bus, unit = _ide_address(dev, index)
         return f"ide0-{ide_bus}-{unit}"
     return f"sata0-0-{index}"
+
+
+def _disk_alias(disk: etree._Element, index: int) -> str:
+    target = disk.find("target")
+    dev = target.get("dev", f"disk{index}") if target is not None else f"disk{index}"
+    bus = (target.get("bus") if target is not None else None) or (
+        "virtio" if dev.startswith("vd") else "sata")
+    if bus == "sata":
+        return f"sata0-0-{_drive_unit(disk, index)}"
+    if bus == "virtio":   # libvirt counts virtio disks by their target name
+        return f"virtio-disk{_virtio_index(dev, index)}"
+    return _alias(bus, dev, index)
+
+
+def _virtio_index(dev: str, index: int) -> int:
+    letters = dev[2:]
+    if dev.startswith("vd") and letters.isalpha() and letters.islower():
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - ord("a") + 1
+        return n - 1
+    return index
 
 
 # <driver error_policy|rerror_policy> -> QEMU's werror/rerror (libvirt's spelling
@@ -201,14 +234,14 @@ def disk_nodes(d: DomainDef) -> list[DiskNode]:
         bus = bus or ("virtio" if dev.startswith("vd") else "sata")
         out.append(DiskNode(
             dev, f"libvirt-{index + 1}-format",
-            _alias(bus, dev, index),
+            _disk_alias(disk, index),
             source.get("file") if source is not None else None,
             driver.get("type", "raw") if driver is not None else "raw",
             disk.find("readonly") is not None or disk.get("device", "disk") == "cdrom"))
     return out
 
 
-def _nic_args(nic: etree._Element, index: int, paths: LaunchPaths) -> list[str]:
+def _nic_args(d: DomainDef, nic: etree._Element, index: int, paths: LaunchPaths) -> list[str]:
     ntype = nic.get("type")
     netdev_props: dict[str, Any] = {"type": "user"}
     if ntype in ("ethernet", "bridge") and index in paths.tap_fds:
@@ -229,6 +262,7 @@ def _nic_args(nic: etree._Element, index: int, paths: LaunchPaths) -> list[str]:
     props = [device, f"netdev=hostnet{index}", f"id=net{index}"]
     if mac:
         props.append(f"mac={mac}")
+    props += pciaddr.props(d, nic)
     mtu = nic.find("mtu")
     if mtu is not None and model == "virtio":   # the guest learns it (virtio only)
         props.append(f"host_mtu={mtu.get('size')}")
@@ -260,7 +294,7 @@ def _serial_args(d: DomainDef) -> list[str]:
     out: list[str] = []
     for index, dev in enumerate(serials):
         out += ["-chardev", _chardev(dev, f"charserial{index}"),
-                "-device", f"isa-serial,chardev=charserial{index},id=serial{index}"]
+                "-device", f"isa-serial,chardev=charserial{index},id=serial{index},index={index}"]
     return out
 
 
@@ -279,7 +313,12 @@ def _graphics_args(d: DomainDef) -> list[str]:
             out += ["-vnc", f"{listen}:0,to=99"]
         else:
             out += ["-vnc", f"{listen}:{port - 5900}"]
-    return out + ["-device", "VGA,id=video0"]
+    video = next((dev for dev in d.devices if dev.tag == "video"), None)
+    model = video.find("model") if video is not None else None
+    kind = model.get("type", "cirrus") if model is not None else "cirrus"
+    device = {"cirrus": "cirrus-vga", "vga": "VGA", "virtio": "virtio-vga"}.get(kind, "VGA")
+    return out + ["-device", ",".join([device, "id=video0"]
+                                      + (pciaddr.props(d, video) if video is not None else []))]
 
 
 def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[str]:
@@ -315,14 +354,15 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
         cmdline = _os_text(d, "cmdline")
         if cmdline is not None:
             argv += ["-append", cmdline]
-    argv += balloon.command_args(d)
+    argv += pciaddr.controller_args(d)
     boot: list[int] = []
     disks = [dev for dev in d.devices if dev.tag == "disk"]
     for index, disk in enumerate(disks):
-        argv += _disk_args(disk, index, boot)
+        argv += _disk_args(d, disk, index, boot)
     nics = [dev for dev in d.devices if dev.tag == "interface"]
     for index, nic in enumerate(nics):
-        argv += _nic_args(nic, index, paths)
+        argv += _nic_args(d, nic, index, paths)
     argv += _serial_args(d)
     argv += _graphics_args(d)
+    argv += balloon.command_args(d)
     return argv

@@ -21,7 +21,7 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
 from ..listing import DomainListing
-from . import balloon, capabilities, command, qemuconf, status
+from . import balloon, capabilities, command, livexml, qemuconf, status
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -476,8 +476,9 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
     def live_def(self, obj: DomainObj) -> DomainDef:
         """What a running domain is now (the balloon's live values), else its def (lock held)."""
         rt = self.runtime.get(obj.uuid)
-        return balloon.live_view(obj.def_, rt) if obj.is_active() and rt is not None \
-            else obj.def_
+        if not obj.is_active() or rt is None:
+            return obj.def_
+        return livexml.live_view(balloon.live_view(obj.def_, rt))
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:

@@ -1,0 +1,84 @@
+"""What libvirt 9.0 adds to a running domain's XML: the resource partition,
+device aliases, disk source indexes, the DAC seclabel.  Built on a copy:
+the definition itself stays as defined.  Not yet: pty paths, the VNC port
+and the CPU features QEMU expanded (check='full')."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from lxml import etree
+
+from ...conf.domain import DomainDef
+from . import command, pciaddr
+
+_CHILD_BEFORE_ALIAS = ("address", "acpi")
+
+
+def _set_alias(dev: etree._Element, name: str) -> None:
+    if dev.find("alias") is not None:
+        return
+    children = list(dev)
+    at = next((i for i, c in enumerate(children) if c.tag in _CHILD_BEFORE_ALIAS),
+              len(children))
+    dev.insert(at, etree.Element("alias", name=name))
+
+
+def _controller_alias(d: DomainDef, c: etree._Element) -> str:
+    kind, index = c.get("type", ""), int(c.get("index", "0"))
+    if kind == "pci":
+        return pciaddr.bus_id(d, index)
+    if kind == "usb" and index == 0:
+        return "usb"
+    if kind == "sata" and pciaddr.is_q35(d) and index == 0:
+        return "ide"   # q35's built-in AHCI
+    if kind == "ide" and index == 0:
+        return "ide"
+    return f"{kind}{index}"
+
+
+def _disks(devices: list[etree._Element]) -> None:
+    disks = [dev for dev in devices if dev.tag == "disk"]
+    for index, disk in enumerate(disks):
+        _set_alias(disk, command._disk_alias(disk, index))
+        source = disk.find("source")
+        if source is None or source.get("index") is not None:
+            continue
+        source.set("index", str(len(disks) - index))   # libvirt numbers the last disk 1
+        if disk.find("backingStore") is None:
+            disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
+
+
+def live_view(d: DomainDef) -> DomainDef:
+    devices = [copy.deepcopy(dev) for dev in d.devices]
+    counters: dict[str, int] = {}
+    for dev in devices:
+        if dev.tag == "controller":
+            _set_alias(dev, _controller_alias(d, dev))
+        elif dev.tag in ("serial", "input", "video"):
+            n = counters.get(dev.tag, 0)
+            counters[dev.tag] = n + 1
+            _set_alias(dev, f"{dev.tag}{n}")
+        elif dev.tag == "console":
+            target = dev.find("target")
+            if target is not None and target.get("type", "serial") == "serial":
+                _set_alias(dev, f"serial{target.get('port', '0')}")
+        elif dev.tag == "graphics" and dev.get("type") == "vnc" and dev.get("listen") is None:
+            listen = dev.find("listen")
+            if listen is not None and listen.get("type") == "address" \
+                    and listen.get("address") is None:
+                listen.set("address", "127.0.0.1")
+                dev.set("listen", "127.0.0.1")
+    _disks(devices)
+    verbatim = dict(d.verbatim)
+    if "resource" not in verbatim:
+        resource = etree.Element("resource")
+        etree.SubElement(resource, "partition").text = "/machine"
+        verbatim["resource"] = resource
+    if "seclabel" not in verbatim:
+        label = etree.Element("seclabel", type="dynamic", model="dac", relabel="yes")
+        etree.SubElement(label, "label").text = "+0:+0"
+        etree.SubElement(label, "imagelabel").text = "+0:+0"
+        verbatim["seclabel"] = label
+    return dataclasses.replace(d, devices=devices, verbatim=verbatim)

@@ -1,0 +1,99 @@
+"""libvirt 9.0's QEMU post-parse for x86 pc and q35, beyond the generic
+defaults of conf/domain_devices: the default CPU, the machine's implicit
+controllers (USB, SATA on q35, the PCI root), PS/2 inputs, ISA serial
+targets, VNC autoport, the 'none' audio backend, PCI addresses (pciaddr).
+Running it on its own output changes nothing."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ...conf import domain_devices
+from ...conf.domain import DomainDef
+from . import pciaddr
+
+
+def _cpu(d: DomainDef) -> None:
+    if "cpu" in d.verbatim:
+        return
+    cpu = etree.Element("cpu", mode="custom", match="exact", check="none")
+    etree.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
+    d.verbatim["cpu"] = cpu
+
+
+def _controllers(d: DomainDef) -> list[etree._Element]:
+    """The machine's own controllers, in libvirt's order: those `d` lacks are
+    made, one the disks implied at parse (SATA) is taken out of `d`."""
+    q35 = pciaddr.is_q35(d)
+    wanted = [("usb", "qemu-xhci" if q35 else "piix3-uhci")]
+    if q35:
+        wanted.append(("sata", None))
+    wanted.append(("pci", "pcie-root" if q35 else "pci-root"))
+    out = []
+    for kind, model in wanted:
+        have = next((dev for dev in d.devices if dev.tag == "controller"
+                     and dev.get("type") == kind and dev.get("index", "0") == "0"), None)
+        if have is not None:
+            if kind == "sata" and have.find("address") is None:
+                d.devices.remove(have)
+                out.append(have)
+            continue
+        attrs = {"type": kind, "index": "0"}
+        if model is not None:
+            attrs["model"] = model
+        out.append(etree.Element("controller", attrs))
+    return out
+
+
+def _inputs(d: DomainDef) -> list[etree._Element]:
+    have = {(dev.get("type"), dev.get("bus", "ps2")) for dev in d.devices if dev.tag == "input"}
+    return [etree.Element("input", type=kind, bus="ps2")
+            for kind in ("mouse", "keyboard") if (kind, "ps2") not in have]
+
+
+def _serial_targets(d: DomainDef) -> None:
+    for dev in d.devices:
+        target = dev.find("target")
+        if dev.tag != "serial" or target is None or target.get("type") is not None:
+            continue
+        attrs = dict(target.attrib)
+        target.attrib.clear()
+        target.set("type", "isa-serial")
+        for k, v in attrs.items():
+            target.set(k, v)
+        if target.find("model") is None:
+            etree.SubElement(target, "model", name="isa-serial")
+
+
+# libvirt keeps disks sorted by bus (in this order), then by target name
+_DISK_BUSES = ("ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd")
+
+
+def _disk_key(disk: etree._Element) -> tuple[int, int, str]:
+    target = disk.find("target")
+    bus = target.get("bus", "") if target is not None else ""
+    dev = target.get("dev", "") if target is not None else ""
+    rank = _DISK_BUSES.index(bus) if bus in _DISK_BUSES else len(_DISK_BUSES)
+    return rank, len(dev), dev
+
+
+def fill(d: DomainDef) -> None:
+    """Post-parse of a definition whose machine is already canonical."""
+    _cpu(d)
+    for g in d.devices:
+        if g.tag == "graphics" and g.get("port") == "-1":   # libvirt's "any port"
+            g.set("autoport", "yes")
+    disks = sorted((dev for dev in d.devices if dev.tag == "disk"), key=_disk_key)
+    slots = iter(disks)
+    d.devices[:] = [next(slots) if dev.tag == "disk" else dev for dev in d.devices]
+    # the machine's controllers come before those the disks implied at parse
+    machine = _controllers(d)
+    devices = list(d.devices)
+    at = next((i for i, dev in enumerate(devices) if dev.tag == "controller"), len(devices))
+    devices[at:at] = machine
+    devices += _inputs(d)
+    if not any(dev.tag == "audio" for dev in devices):
+        devices.append(etree.Element("audio", id="1", type="none"))
+    d.devices[:] = domain_devices.normalise(devices)
+    _serial_targets(d)
+    pciaddr.assign(d)
