@@ -660,31 +660,16 @@ class Migration(MigrationRecovery, MigrationJobs):
                 self._kill_incoming(obj, rt, job)
                 raise
         if reset_caps:   # after cont, as libvirt: the guest runs first
-            with contextlib.suppress(errors.VirtError):
-                tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
-                                                  "late-block-activate": False,
-                                                  "postcopy-ram": False})
-            if job.flags & mig.VIR_MIGRATE_TLS:
-                migration_tls.reset(self._qmp(rt))
+            self._reset_incoming(rt, job)
         postcopy = status != "completed" or job.phase is not mig.Phase.PREPARE
         if status != "completed":   # post-copy: the pages still come from the source
             status = self._wait_in(rt, job, _FINAL + ("postcopy-paused",))
             if status != "completed":
                 self._finish_failed(obj, rt, job, status)
-            with contextlib.suppress(errors.VirtError):
-                tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
-                                                  "late-block-activate": False,
-                                                  "postcopy-ram": False})
-            if job.flags & mig.VIR_MIGRATE_TLS:
-                migration_tls.reset(self._qmp(rt))
+            self._reset_incoming(rt, job)
         job.advance(mig.Phase.FINISH3)
         with self.lock:  # type: ignore[attr-defined]
-            if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
-                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
-                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
-                self._apply(obj, mig.StateChange(
-                    S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
-                    E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
+            self._resumed_migrated(obj)
             if flags & mig.VIR_MIGRATE_PAUSED and obj.state == S.VIR_DOMAIN_PAUSED:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,  # type: ignore[attr-defined]
@@ -694,6 +679,25 @@ class Migration(MigrationRecovery, MigrationJobs):
             self._end_job(obj)
             self.save_status(obj)  # type: ignore[attr-defined]
             return self._handle(dconn, obj), self._cookie(obj)  # type: ignore[attr-defined]
+
+    def _reset_incoming(self, rt: Runtime, job: mig.MigrationJob) -> None:
+        """The destination's migration capabilities and parameters as they
+        were, its TLS credentials gone (after cont: the guest runs first)."""
+        with contextlib.suppress(errors.VirtError):
+            tuning.reset(self._qmp(rt), job, {"events": False, "return-path": False,
+                                              "late-block-activate": False,
+                                              "postcopy-ram": False})
+        if job.flags & mig.VIR_MIGRATE_TLS:
+            migration_tls.reset(self._qmp(rt))
+
+    def _resumed_migrated(self, obj: DomainObj) -> None:
+        """Post-copy over on the destination: RUNNING/MIGRATED (lock held)."""
+        if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
+                DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
+                DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
+            self._apply(obj, mig.StateChange(
+                S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
+                E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
 
     def _finish_failed(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
                        status: str) -> None:

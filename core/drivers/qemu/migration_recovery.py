@@ -10,10 +10,8 @@ import time
 
 from ... import errors, migration as mig
 from ...domainobj import DomainObj
-from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
-                            DomainState as S)
-from ...events import (DomainEventResumedDetail as Resumed,
-                       DomainEventStoppedDetail as Stopped, DomainEventType as E)
+from ...domainstate import DomainPausedReason, DomainShutoffReason, DomainState as S
+from ...events import DomainEventStoppedDetail as Stopped
 from .migration_jobs import _FINAL, _JOB_KEY, _SWITCHED_PHASES
 from .runtime import Runtime
 
@@ -124,16 +122,9 @@ class MigrationRecovery:
             job.phase = mig.Phase.CONFIRM3   # from PERFORM3 too: no advance()
             self._source_done(obj, rt, job, True)  # type: ignore[attr-defined]
             return
-        with contextlib.suppress(errors.VirtError):
-            self._set_caps(rt, {"events": False, "return-path": False,
-                                "late-block-activate": False, "postcopy-ram": False})
+        self._reset_incoming(rt, job)  # type: ignore[attr-defined]
         job.phase = mig.Phase.FINISH3
         with self.lock:  # type: ignore[attr-defined]
-            if obj.state == S.VIR_DOMAIN_RUNNING and obj.reason in (
-                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY,
-                    DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED):
-                self._apply(obj, mig.StateChange(
-                    S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_MIGRATED,
-                    E.VIR_DOMAIN_EVENT_RESUMED, Resumed.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
+            self._resumed_migrated(obj)  # type: ignore[attr-defined]
             self._end_job(obj)
             self.save_status(obj)  # type: ignore[attr-defined]
