@@ -93,3 +93,11 @@ class DomainListing:
             if not flags:   # the common case: no filter, no call per domain
                 return [handle(conn, o) for o in self.domains]
             return [handle(conn, o) for o in self.domains if matches(o, flags)]
+
+    def stats_targets(self, doms: Any) -> list[DomainObj]:
+        """The domains bulk statistics are about (lock held): all of them, or
+        those of `doms` still defined, in the caller's order."""
+        if doms is None:
+            return list(self.domains)
+        found = (self.domains.find_by_uuid(d.uuid) for d in doms)
+        return [o for o in found if o is not None]

@@ -20,7 +20,7 @@ from ...objects import Connect, Domain
 from ...structs import DomainStatsRecord
 from ..listing import matches
 from ..test.stats import ENFORCE_STATS, STATS_FLAGS
-from . import balloon, blockstats
+from . import blockstats
 from .runtime import Runtime
 from .stats import _task_stat, _tap_stats
 
@@ -123,12 +123,8 @@ class DomStats:
                                 "supported by this daemon or QEMU")
         groups = stats & ALL_GROUPS if stats else ALL_GROUPS
         with self.lock:
-            if doms is None:
-                objs = list(self.domains)
-            else:
-                found = (self.domains.find_by_uuid(d.uuid) for d in doms)
-                objs = [o for o in found if o is not None]
-            objs = [o for o in objs if matches(o, flags & 0xFF)]
+            objs = [o for o in self.stats_targets(doms)  # type: ignore[attr-defined]
+                    if matches(o, flags & 0xFF)]
         return [DomainStatsRecord(self._handle(conn, o),  # type: ignore[attr-defined]
                                   self._record(o, groups, flags))
                 for o in objs]

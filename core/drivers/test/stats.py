@@ -84,11 +84,7 @@ class StatsMixin:
                                 "by this daemon")
         want_state = not stats or stats & STATS_STATE
         with self.lock:
-            if doms is None:
-                objs = list(self.domains)
-            else:
-                found = (self.domains.find_by_uuid(d.uuid) for d in doms)
-                objs = [o for o in found if o is not None]
+            objs = self.stats_targets(doms)  # type: ignore[attr-defined]
             return [DomainStatsRecord(self._handle(conn, o),  # type: ignore[attr-defined]
                                       [("state.state", P_INT, int(o.state)),
                                        ("state.reason", P_INT, o.reason)]
