@@ -22,7 +22,7 @@ from typing import Any, Optional
 from ... import errors, events
 from ...domainobj import DomainObj
 from ...domainstate import DomainPausedReason, DomainState as S
-from ...errors import ErrorDomain, ErrorNumber
+from ...errors import ErrorDomain
 from ...events import DomainEventID, DomainEventSuspendedDetail as Suspended, DomainEventType as E
 from ...objects import Domain
 from ...structs import DomainDiskError
