@@ -474,11 +474,12 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
             return format_domain_xml(self.live_def(obj))
 
     def live_def(self, obj: DomainObj) -> DomainDef:
-        """What a running domain is now (the balloon's live values), else its def (lock held)."""
+        """What a running domain is now (the balloon's live values, where its
+        consoles are), else its def (lock held)."""
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
-        return livexml.live_view(balloon.live_view(obj.def_, rt))
+        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:

@@ -1,17 +1,18 @@
 """What libvirt 9.0 adds to a running domain's XML: the resource partition,
-device aliases, disk source indexes, the DAC seclabel.  Built on a copy:
-the definition itself stays as defined.  Not yet: pty paths, the VNC port
-and the CPU features QEMU expanded (check='full')."""
+device aliases, disk source indexes, the DAC seclabel, pty paths and the
+VNC port (consoles.py).  Built on a copy: the definition itself stays as
+defined.  Not yet: the CPU features QEMU expanded (check='full')."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import Optional
 
 from lxml import etree
 
 from ...conf.domain import DomainDef
-from . import command, pciaddr
+from . import command, consoles as consoles_mod, pciaddr
 
 _CHILD_BEFORE_ALIAS = ("address", "acpi")
 
@@ -50,8 +51,10 @@ def _disks(devices: list[etree._Element]) -> None:
             disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
 
 
-def live_view(d: DomainDef) -> DomainDef:
+def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None) -> DomainDef:
     devices = [copy.deepcopy(dev) for dev in d.devices]
+    if consoles is not None:
+        consoles_mod.show(devices, consoles)
     counters: dict[str, int] = {}
     for dev in devices:
         if dev.tag == "controller":

@@ -47,7 +47,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import capabilities, command, netdev, process, status
+from . import capabilities, command, consoles, netdev, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout, write_synced
 
@@ -161,6 +161,7 @@ class Runtime:
     balloon_actual: Optional[int] = None   # KiB, from QEMU (balloon.py)
     balloon_period: Optional[int] = None   # live guest-stats polling interval
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
+    consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
@@ -430,6 +431,7 @@ class QemuHost:
         try:
             self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             self.setup_balloon(obj, rt, incoming is not None)
+            rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -852,6 +854,8 @@ class QemuHost:
             self._sync_state(obj, rt, qstatus)
             self.save_status(obj)
         self.reconnect_balloon(obj, rt)
+        with contextlib.suppress(errors.VirtError):
+            rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
         if st.job is not None:
             self.recover_migration(obj, rt, st.job)
 
