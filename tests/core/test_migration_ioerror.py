@@ -87,7 +87,7 @@ def test_wake_rouses_a_waiter():
         with job.cond:
             job.cond.wait(10)
         woke.set()
-    t = threading.Thread(target=wait)
+    t = threading.Thread(target=wait, daemon=True)
     t.start()
     for _ in range(100):
         job.wake()

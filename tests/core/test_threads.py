@@ -29,7 +29,7 @@ def _worker(conns, index, failures):
 
 def _run(conns):
     failures = []
-    threads = [threading.Thread(target=_worker, args=(conns, i, failures))
+    threads = [threading.Thread(target=_worker, args=(conns, i, failures), daemon=True)
                for i in range(THREADS)]
     for t in threads:
         t.start()

@@ -92,7 +92,7 @@ def test_threads_changing_and_reading_never_see_an_old_document(conn):
             if shown is None or int(shown.group(1)) != kib:
                 failures.append(f"set {kib}, document shows {shown and shown.group(1)}")
     try:
-        threads = [threading.Thread(target=work, args=(d,)) for d in doms]
+        threads = [threading.Thread(target=work, args=(d,), daemon=True) for d in doms]
         for t in threads:
             t.start()
         for t in threads:

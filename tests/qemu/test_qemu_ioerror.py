@@ -254,7 +254,7 @@ def _migrate_with_error(two: Any, kernels: Any, tmpfs: Path,
             out["dom"] = api.virDomainMigrate3(dom, dst_conn, [("bandwidth", 4, 1)], flags)
         except VirtError as exc:
             out["error"] = exc
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     src_rec.wait(lambda it: ("iter", 1) in it)
     assert t.is_alive(), out

@@ -167,7 +167,7 @@ def test_precopy_of_a_dirtying_guest(two, kernels, tmp_path):
             except VirtError as exc:
                 dst_errors.append(exc.code)
             time.sleep(0.005)
-    poller = threading.Thread(target=poll)
+    poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     try:
         ddom = api.virDomainMigrate3(src, dst_conn, [], LIVE)
@@ -229,7 +229,7 @@ def test_abort_during_precopy_leaves_the_guest_on_the_source(two, kernels):
             api.virDomainMigrate3(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     assert until(lambda: api.virDomainGetJobStats(src, 0)[0] == 2, 10)
     assert until(lambda: bool(src_ev.items), 10)            # ITER1: QEMU is sending

@@ -61,7 +61,7 @@ def test_destination_killed_during_perform(two, kernels):
             api.virDomainMigrate3(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
     _kill_qemu(dst_conn, "fperf")

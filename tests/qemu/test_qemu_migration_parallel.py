@@ -61,7 +61,7 @@ class Watch:
         self.peers: set[str] = set()
         self.stats: list[dict[str, Any]] = []
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run)
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
@@ -163,7 +163,7 @@ def test_abort_during_parallel_migration(two, kernels, tmp_path):
                 LIVE | PARALLEL)
         except VirtError as exc:
             result["err"] = (exc.code, exc.domain, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     assert until(lambda: len(_established_to(port)) == 4, 15)   # QEMU is sending
     assert api.virDomainGetJobStats(src, 0)[0] == mig.VIR_DOMAIN_JOB_UNBOUNDED

@@ -189,7 +189,7 @@ def test_tls_postcopy_of_a_dirtying_guest(roots, pki, kernels, tmp_path):
                 src, dst_conn, [("bandwidth", mig.P_ULLONG, 10)], LIVE | TLS | POSTCOPY)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     try:
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 40)
@@ -280,7 +280,7 @@ def test_tls_postcopy_paused_and_recovered(roots, pki, kernels, tmp_path):
                                   flags)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
     api.virDomainMigrateStartPostCopy(src, 0)

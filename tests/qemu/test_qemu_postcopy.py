@@ -39,7 +39,7 @@ class States:
         self.dst: list[tuple[int, int]] = []
         self._stop = threading.Event()
         self._args = (src, dst_conn, name)
-        self._thread = threading.Thread(target=self._run)
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     @staticmethod
@@ -80,7 +80,7 @@ def _migrate_in_thread(src: Any, dst_conn: Any, params: list[Any], flags: int
             result["dom"] = api.virDomainMigrate3(src, dst_conn, params, flags)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     return t, result
 
@@ -326,7 +326,7 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
     def run_perform() -> None:
         perform["cookie"] = srcd.domain_migrate_perform3_params(
             src, None, dataclasses.replace(params, uri=uri), cookie, flags)
-    t = threading.Thread(target=run_perform)
+    t = threading.Thread(target=run_perform, daemon=True)
     t.start()
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
     api.virDomainMigrateStartPostCopy(src, 0)
@@ -338,7 +338,7 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
     def run_finish() -> None:
         finish["dom"], _ = dstd.domain_migrate_finish3_params(
             dst_conn, params, perform["cookie"], flags, False)
-    f = threading.Thread(target=run_finish)
+    f = threading.Thread(target=run_finish, daemon=True)
     f.start()
     dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
     status_file = srcd.layout.status_file("pa")

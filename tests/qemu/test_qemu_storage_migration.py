@@ -56,7 +56,7 @@ def test_non_shared_disk_copies_what_the_guest_wrote(two, kernels, tmp_path):
                 src, dst_conn, [("bandwidth", 4, 1), ("destination_xml", 7, dxml)], LIVE | DISK)
         except VirtError as exc:
             result["err"] = exc
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     try:
         # memory moves only once every mirror is READY: from then on writes are mirrored
@@ -150,7 +150,7 @@ def test_auto_converge_and_compression_reach_qemu(two, kernels):
             api.virDomainMigrate3(src, dst_conn, params, flags)
         except VirtError as exc:
             result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run)
+    t = threading.Thread(target=run, daemon=True)
     t.start()
     try:
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
