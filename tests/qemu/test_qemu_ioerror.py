@@ -37,6 +37,7 @@ import pytest
 import guest
 from qemutest import (VIRT_TYPE, conn, ensure_event_loop, kernels, kill_leftovers,  # noqa: F401
                       root, until)
+from test_qemu_migration import migrate_in_thread
 from pyvirt import api, migration as mig
 from pyvirt.drivers.qemu import command
 from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError
@@ -247,15 +248,7 @@ def _migrate_with_error(two: Any, kernels: Any, tmpfs: Path,
     src_conn, dst_conn, src_rec, dst_rec = two
     img = _image(tmpfs)
     dom = start_writing(src_conn, ioerr_xml("iomig", kernels["ioerr"], img), img)
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["dom"] = api.virDomainMigrate3(dom, dst_conn, [("bandwidth", 4, 1)], flags)
-        except VirtError as exc:
-            out["error"] = exc
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, out = migrate_in_thread(dom, dst_conn, [("bandwidth", 4, 1)], flags)
     src_rec.wait(lambda it: ("iter", 1) in it)
     assert t.is_alive(), out
     make_full(tmpfs, img)
@@ -270,7 +263,7 @@ def test_abort_on_error_cancels_the_migration(two, kernels, tmpfs):
                                    mig.VIR_MIGRATE_LIVE | mig.VIR_MIGRATE_UNSAFE
                                    | mig.VIR_MIGRATE_ABORT_ON_ERROR)
     out["thread"].join(30)
-    err = out.get("error")
+    err = out.get("exc")
     assert err is not None, out
     assert (err.code, err.domain) == (ErrorNumber.VIR_ERR_OPERATION_FAILED,
                                       ErrorDomain.VIR_FROM_QEMU)

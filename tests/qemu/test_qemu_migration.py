@@ -56,6 +56,22 @@ class Recorder:
                 self.cond.wait(end - time.monotonic())
 
 
+def migrate_in_thread(src: Any, dst_conn: Any, params: list[Any], flags: int
+                      ) -> tuple[threading.Thread, dict[str, Any]]:
+    """virDomainMigrate3 on a daemon thread (a failed test must not hold the
+    run open): its result's "dom", or "err" (code, message) and "exc"."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["dom"] = api.virDomainMigrate3(src, dst_conn, params, flags)
+        except VirtError as exc:
+            result["err"], result["exc"] = (exc.code, str(exc)), exc
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, result
+
+
 def assert_precopy_events(src_ev: Recorder, dst_ev: Recorder) -> None:
     """A precopy's events as libvirt 9.0 gives them (reference section 4.1):
     source ITER1.., SUSPENDED/MIGRATED, one more ITER, STOPPED/MIGRATED,
@@ -222,15 +238,7 @@ def test_abort_during_precopy_leaves_the_guest_on_the_source(two, kernels):
     src = api.virDomainCreateXML(src_conn, domxml("amig", kernels["dirty"]), 0)
     src_ev.wait(lambda items: len(items) >= 2)
     del src_ev.items[:]
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            api.virDomainMigrate3(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, result = migrate_in_thread(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
     assert until(lambda: api.virDomainGetJobStats(src, 0)[0] == 2, 10)
     assert until(lambda: bool(src_ev.items), 10)            # ITER1: QEMU is sending
     api.virDomainAbortJob(src)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import threading
 from typing import Any, Optional
 
 import pytest
 
 from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_FAILED,  # noqa: F401
-                                 STOPPED_MIGRATED, SUSPENDED_MIGRATED, two)
+                                 STOPPED_MIGRATED, SUSPENDED_MIGRATED, two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -54,15 +53,8 @@ def test_destination_killed_during_perform(two, kernels):
     src = api.virDomainCreateXML(src_conn, domxml("fperf", kernels["dirty"]), 0)
     src_ev.wait(lambda items: len(items) >= 2)
     del src_ev.items[:]
-    result: dict[str, Any] = {}
-
-    def run() -> None:    # 1 MiB/s: the dirtying guest never converges
-        try:
-            api.virDomainMigrate3(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    # 1 MiB/s: the dirtying guest never converges
+    t, result = migrate_in_thread(src, dst_conn, [("bandwidth", 4, 1)], LIVE)
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
     _kill_qemu(dst_conn, "fperf")
     t.join(60)

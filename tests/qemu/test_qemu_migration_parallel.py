@@ -15,7 +15,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (LIVE, RESUMED_MIGRATED, STARTED_MIGRATED,  # noqa: F401
                                  STOPPED_FAILED, STOPPED_MIGRATED, SUSPENDED_MIGRATED,
                                  _check_dirty_memory, _wait_dirtying, assert_precopy_events,
-                                 two)
+                                 two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -152,24 +151,16 @@ def test_abort_during_parallel_migration(two, kernels, tmp_path):
     # guest still booting has zero pages only, which take no time to send)
     _wait_dirtying(src_conn, src, tmp_path)
     del src_ev.items[:]
-    result: dict[str, Any] = {}
     port = _free_port()
-
-    def run() -> None:
-        try:
-            api.virDomainMigrate3(src, dst_conn, [
-                ("migrate_uri", P_STRING, f"tcp://127.0.0.1:{port}"),
-                ("parallel.connections", P_INT, 3), ("bandwidth", P_ULLONG, 1)],
-                LIVE | PARALLEL)
-        except VirtError as exc:
-            result["err"] = (exc.code, exc.domain, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, result = migrate_in_thread(src, dst_conn, [
+        ("migrate_uri", P_STRING, f"tcp://127.0.0.1:{port}"),
+        ("parallel.connections", P_INT, 3), ("bandwidth", P_ULLONG, 1)], LIVE | PARALLEL)
     assert until(lambda: len(_established_to(port)) == 4, 15)   # QEMU is sending
     assert api.virDomainGetJobStats(src, 0)[0] == mig.VIR_DOMAIN_JOB_UNBOUNDED
     api.virDomainAbortJob(src)
     t.join(30)
-    assert result["err"] == (78, 10, "operation aborted: job 'migration out' canceled by client")
+    assert result["err"] == (78, "operation aborted: job 'migration out' canceled by client")
+    assert result["exc"].domain == 10
     dst_ev.wait(lambda items: len(items) >= 2)
     assert dst_ev.lifecycle() == [STARTED_MIGRATED, STOPPED_FAILED]
     assert src_ev.lifecycle() == []

@@ -21,9 +21,10 @@ from typing import Any, Iterator
 import pytest
 
 from qemutest import domxml, ensure_event_loop, kernels, kill_leftovers  # noqa: F401
+from test_qemu_postcopy import pause_postcopy
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_FAILED,
                                  STOPPED_MIGRATED, SUSPENDED_MIGRATED, Recorder,
-                                 _check_dirty_memory, _wait_dirtying, assert_precopy_events)
+                                 _check_dirty_memory, _wait_dirtying, assert_precopy_events, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -181,16 +182,8 @@ def test_tls_postcopy_of_a_dirtying_guest(roots, pki, kernels, tmp_path):
     src_ev.wait(lambda items: len(items) >= 2)
     del src_ev.items[:]
     _wait_dirtying(src_conn, src, tmp_path)
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["dom"] = api.virDomainMigrate3(
-                src, dst_conn, [("bandwidth", mig.P_ULLONG, 10)], LIVE | TLS | POSTCOPY)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, result = migrate_in_thread(src, dst_conn, [("bandwidth", mig.P_ULLONG, 10)],
+                                  LIVE | TLS | POSTCOPY)
     try:
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 40)
         assert t.is_alive(), result
@@ -271,23 +264,7 @@ def test_tls_postcopy_paused_and_recovered(roots, pki, kernels, tmp_path):
     src_ev.wait(lambda items: len(items) >= 2)
     _wait_dirtying(src_conn, src, tmp_path)
     flags = LIVE | TLS | POSTCOPY
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            api.virDomainMigrate3(src, dst_conn, [("bandwidth", mig.P_ULLONG, 10),
-                                                  ("bandwidth.postcopy", mig.P_ULLONG, 1)],
-                                  flags)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
-    api.virDomainMigrateStartPostCopy(src, 0)
-    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
-    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
-    t.join(30)
-    assert result.get("err", (0,))[0] == 9, result
+    pause_postcopy(src, dst_conn, src_ev, dst_ev, flags)
     ddom = api.virDomainLookupByName(dst_conn, "trec")
     assert _tls_left(dst_conn, ddom)[0] == "objlibvirt_migrate_tls0"
     ddom = api.virDomainMigrate3(src, dst_conn, [], flags | mig.VIR_MIGRATE_POSTCOPY_RESUME)

@@ -16,7 +16,7 @@ import pytest
 from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_MIGRATED,  # noqa: F401
                                  SUSPENDED_MIGRATED, _check_dirty_memory, _wait_dirtying,
-                                 two)
+                                 two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -71,18 +71,18 @@ def _start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> 
     return dom
 
 
-def _migrate_in_thread(src: Any, dst_conn: Any, params: list[Any], flags: int
-                       ) -> tuple[threading.Thread, dict[str, Any]]:
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["dom"] = api.virDomainMigrate3(src, dst_conn, params, flags)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, result
+def pause_postcopy(src: Any, dst_conn: Any, src_ev: Any, dst_ev: Any, flags: int) -> None:
+    """Migrate at 10 MiB/s (post-copy 1 MiB/s), switch to post-copy once
+    precopy runs, and pause it (ABORT_JOB_POSTCOPY): the migrate call fails
+    with OPERATION_FAILED and the post-copy stays paused on both sides."""
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
+    t, result = migrate_in_thread(src, dst_conn, params, flags)
+    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
+    api.virDomainMigrateStartPostCopy(src, 0)
+    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
+    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
+    t.join(30)
+    assert result.get("err", (0,))[0] == 9, result
 
 
 def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
@@ -90,7 +90,7 @@ def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
     src = _start_dirty(src_conn, src_ev, "pc", kernels["dirty"], tmp_path)
     states = States(src, dst_conn, "pc")
     params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 100)]
-    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    t, result = migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
     try:
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
         assert any(i[0] == "iter" for i in src_ev.items), (result, src_ev.items, dst_ev.items)
@@ -138,7 +138,7 @@ def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
     src = _start_dirty(src_conn, src_ev, "pr", kernels["dirty"], tmp_path)
     params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
-    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
+    t, result = migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
     assert any(i[0] == "iter" for i in src_ev.items), (result, src_ev.items, dst_ev.items)
     api.virDomainMigrateStartPostCopy(src, 0)
@@ -204,7 +204,7 @@ def test_postcopy_refusals_and_migration_parameters(two, kernels):
     assert big.value.code == 82
     # post-copy needs VIR_MIGRATE_POSTCOPY; max speed 1 MiB/s keeps precopy going
     api.virDomainMigrateSetMaxSpeed(src, 1, 0)
-    t, result = _migrate_in_thread(src, dst_conn, [], LIVE)
+    t, result = migrate_in_thread(src, dst_conn, [], LIVE)
     assert until(lambda: api.virDomainGetJobStats(src, 0)[0] == 2, 10)
     with pytest.raises(VirtError) as no_flag:
         api.virDomainMigrateStartPostCopy(src, 0)
@@ -234,14 +234,7 @@ def test_paused_postcopy_given_up(two, kernels, tmp_path):
     src_ev.wait(lambda items: len(items) >= 3)
     del src_ev.items[:]
     _wait_dirtying(src_conn, src, tmp_path)
-    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
-    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
-    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
-    api.virDomainMigrateStartPostCopy(src, 0)
-    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
-    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
-    t.join(30)
-    assert result.get("err", (0,))[0] == 9, result
+    pause_postcopy(src, dst_conn, src_ev, dst_ev, LIVE | POSTCOPY)
     with pytest.raises(VirtError) as again:
         api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
     assert (again.value.code, str(again.value)) == (
@@ -264,14 +257,7 @@ def test_paused_postcopy_outlives_the_driver_and_a_failed_recovery(two, kernels,
     sides, and a second one completes the migration."""
     src_conn, dst_conn, src_ev, dst_ev = two
     src = _start_dirty(src_conn, src_ev, "pk", kernels["dirty"], tmp_path)
-    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
-    t, result = _migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
-    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
-    api.virDomainMigrateStartPostCopy(src, 0)
-    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
-    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
-    t.join(30)
-    assert result.get("err", (0,))[0] == 9, result
+    pause_postcopy(src, dst_conn, src_ev, dst_ev, LIVE | POSTCOPY)
     status_file = src_conn.driver.layout.status_file("pk")
     assert "<job async='migration out' phase='postcopy_failed'" in status_file.read_text()
     # the source's driver goes away (its QEMU stays) and comes back

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (ITER, RESUMED_MIGRATED, STARTED_MIGRATED,  # noqa: F401
-                                 SUSPENDED_MIGRATED, STOPPED_MIGRATED, two)
+                                 SUSPENDED_MIGRATED, STOPPED_MIGRATED, two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -48,16 +46,9 @@ def test_non_shared_disk_copies_what_the_guest_wrote(two, kernels, tmp_path):
     del src_ev.items[:]
     dxml = domxml("smig", kernels["dirty"], _disk(dst_img)).replace(
         "<name>", f"<uuid>{api.virDomainGetUUIDString(src)}</uuid><name>")
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:   # 1 MiB/s: the disk copy gets ready, the dirtying memory never converges
-            result["dom"] = api.virDomainMigrate3(
-                src, dst_conn, [("bandwidth", 4, 1), ("destination_xml", 7, dxml)], LIVE | DISK)
-        except VirtError as exc:
-            result["err"] = exc
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    # 1 MiB/s: the disk copy gets ready, the dirtying memory never converges
+    t, result = migrate_in_thread(
+        src, dst_conn, [("bandwidth", 4, 1), ("destination_xml", 7, dxml)], LIVE | DISK)
     try:
         # memory moves only once every mirror is READY: from then on writes are mirrored
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
@@ -139,19 +130,11 @@ def test_auto_converge_and_compression_reach_qemu(two, kernels):
             api.virDomainMigrate3(src, dst_conn, params, flags)
         assert (err.value.code, str(err.value)) == (8, "invalid argument: " + message)
     del src_ev.items[:]
-    result: dict[str, Any] = {}
     flags = LIVE | mig.VIR_MIGRATE_AUTO_CONVERGE | mig.VIR_MIGRATE_COMPRESSED
     params = [("bandwidth", 4, 1), ("auto_converge.initial", 1, 30),
               ("auto_converge.increment", 1, 5), ("compression", 7, "xbzrle"),
               ("compression.xbzrle.cache", 4, 8 << 20)]
-
-    def run() -> None:
-        try:
-            api.virDomainMigrate3(src, dst_conn, params, flags)
-        except VirtError as exc:
-            result["err"] = (exc.code, str(exc))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, result = migrate_in_thread(src, dst_conn, params, flags)
     try:
         src_ev.wait(lambda items: any(i[0] == "iter" for i in items) or not t.is_alive(), 60)
         mon = src_conn.driver.runtime[src.uuid].monitor

@@ -5,7 +5,6 @@ NAME.devices (the -device lines of its QEMU log).  Run as
 from the project root, with the system's libvirt (not pyvirt's)."""
 
 import os
-import re
 import shlex
 import sys
 import subprocess
