@@ -381,10 +381,14 @@ class Migration(MigrationRecovery, MigrationJobs):
             raise
         return self._cookie(obj)
 
-    def _set_caps(self, rt: Runtime, caps: dict[str, bool]) -> None:
-        self._monitor_call(rt, "migrate-set-capabilities",  # type: ignore[attr-defined]
-                           {"capabilities": [{"capability": k, "state": v}
-                                             for k, v in caps.items()]})
+    def _reset_outgoing(self, rt: Runtime, job: mig.MigrationJob) -> None:
+        """The source's migration capabilities and parameters as they were,
+        its TLS credentials gone: the migration is given up."""
+        with contextlib.suppress(errors.VirtError):
+            tuning.reset(self._qmp(rt), job, {"pause-before-switchover": False,
+                                              "return-path": False})
+        if job.flags & mig.VIR_MIGRATE_TLS:
+            migration_tls.reset(self._qmp(rt))
 
     # -- Perform (source)
     def domain_migrate_perform3_params(self, dom: Domain, dconnuri: Optional[str],
@@ -813,11 +817,7 @@ class Migration(MigrationRecovery, MigrationJobs):
             if job.status not in _FINAL and job.status is not None:
                 with contextlib.suppress(errors.VirtError):
                     self._monitor_call(rt, "migrate_cancel")  # type: ignore[attr-defined]
-            with contextlib.suppress(errors.VirtError):
-                tuning.reset(self._qmp(rt), job, {"pause-before-switchover": False,
-                                                  "return-path": False})
-            if job.flags & mig.VIR_MIGRATE_TLS:
-                migration_tls.reset(self._qmp(rt))
+            self._reset_outgoing(rt, job)
             with self.lock:  # type: ignore[attr-defined]
                 resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
                           == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)

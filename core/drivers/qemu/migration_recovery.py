@@ -17,8 +17,8 @@ from .runtime import Runtime
 
 
 class MigrationRecovery:
-    """Mixed into Migration (which supplies _take_job, _set_caps, _apply,
-    _postcopy_failed, _end_job; QemuDriver the rest)."""
+    """Mixed into Migration (which supplies _take_job, _postcopy_failed, the
+    resets and the ends of either side; QemuDriver the rest)."""
 
     def recover_migration(self, obj: DomainObj, rt: Runtime, saved: dict[str, str]) -> None:
         """libvirt's qemuProcessRecoverMigration: a post-copy migration (the
@@ -81,7 +81,7 @@ class MigrationRecovery:
             for bjob in call("query-block-jobs"):
                 if str(bjob.get("device", "")).startswith("drive-"):
                     call("block-job-cancel", {"device": bjob["device"], "force": True})
-            self._set_caps(rt, {"pause-before-switchover": False, "return-path": False})
+        self._reset_outgoing(rt, job)  # type: ignore[attr-defined]
         with self.lock:  # type: ignore[attr-defined]
             resume = (obj.state == S.VIR_DOMAIN_PAUSED and obj.reason
                       == DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)

@@ -36,9 +36,6 @@ _TUNABLES = {
     "auto_converge.increment": ("cpu-throttle-increment", "", "src"),
 }
 _TURN_ON = {"xbzrle": "xbzrle", "mt": "multithread"}
-# the capabilities a migration may turn on, all sent (off) when it ends
-CAPS = ("xbzrle", "auto-converge", "postcopy-ram", "compress", "pause-before-switchover",
-        "late-block-activate", "multifd", "return-path")
 
 
 def _invalid(detail: str) -> errors.VirtError:
