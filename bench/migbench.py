@@ -1,18 +1,18 @@
 """The migration rows of `make bench`: one side per process, JSON lines on stdout.
 
     migbench.py raw DIR KERNEL VIRT ROUNDS [postcopy]
-        two QEMU processes driven through plain QMP (bench/rawqmp.py): the
-        destination started with -incoming defer + migrate-incoming, the
-        source given the connection to it (getfd, migrate fd:) and told to
-        migrate with the capabilities a managed migration sets
-        (events, return-path, and pause-before-switchover, which libvirt 9.0
-        always asks for: migrate-continue goes out as soon as the source's
-        MIGRATION event says pre-switchover), both sides' MIGRATION events
-        read until completed (the floor a driver adds to; post-copy:
-        postcopy-ram on both, migrate-start-postcopy POSTCOPY_AFTER seconds
-        after migrate, the destination continued at postcopy-active); also
-        times how long the guest takes to start dirtying (boot_to_dirty)
-    migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS WAIT [postcopy]
+        two QEMU processes with the guest's hardware (bench/rawguest.py)
+        driven through plain QMP (bench/rawqmp.py): the destination started
+        with -incoming defer + migrate-incoming, the source given the
+        connection to it (getfd, migrate fd:) and told to migrate with the
+        capabilities a managed migration sets (events, return-path, and
+        pause-before-switchover, which libvirt 9.0 always asks for:
+        migrate-continue goes out as soon as the source's MIGRATION event
+        says pre-switchover), both sides' MIGRATION events read until
+        completed (the floor a driver adds to; post-copy: postcopy-ram on
+        both, migrate-start-postcopy POSTCOPY_AFTER seconds after migrate,
+        the destination continued at postcopy-active)
+    migbench.py managed SRC_URI DST_URI KERNEL VIRT ROUNDS [postcopy]
         python3-libvirt on whichever libvirt.so.0 is loaded: a managed
         migration, dom.migrate3(dconn, ...), from SRC_URI to DST_URI
         (pyvirt: two qemu:///embed roots in this process; libvirt 9.0: two
@@ -22,13 +22,12 @@ Every side migrates the same guest with the parameters the reference pinned
 (../shared/reference/libvirt-qemu): KERNEL is the tests' dirty flat kernel built
 to write every page from 2 to 240 MiB over and over, in 256 MiB, 1 vCPU, q35;
 precopy with bandwidth unlimited; post-copy with 10 MiB/s of precopy bandwidth
-and migrate-start-postcopy 2 s after the migration starts.  Per round: start the guest, let it boot and dirty
-(raw: until its first page changes, then DIRTY_FOR; managed: WAIT seconds,
-which run.py takes from the raw side's boot_to_dirty, as the public API cannot
-read guest memory on pyvirt: a round that sent fewer than DIRTIED normal bytes
-caught the guest still in SeaBIOS, and is run again waiting twice as long),
+and migrate-start-postcopy 2 s after the migration starts.  Per round: start
+the guest, wait until its first dirtied page changes (raw: pmemsave; managed:
+virDomainMemoryPeek, which is pmemsave too), let it dirty DIRTY_FOR seconds,
 migrate live, destroy it on the destination.  SeaBIOS takes seconds to reach
-the flat kernel, more on a busy host.  Rows:
+the flat kernel, so a fixed wait would migrate guests of different ages.
+Rows:
     migrate_total     the migrate call to its return (raw: spawning the
                       destination QEMU to the source QEMU gone, with the
                       destination running), ns
@@ -48,10 +47,16 @@ import sys
 import threading
 import time
 
+import rawguest
 from rawqmp import EventHook, Qmp, migration_status, pump
 
-MEM_MIB = 256
-DIRTY_FOR = 0.5          # seconds the guest dirties before migrating
+MEM_MIB = rawguest.MEM_MIB
+# Seconds the guest dirties before it migrates, the same on every side.  A guest
+# that began a moment ago (0.5 s) gets a precopy of one of two kinds, at random:
+# QEMU's first bandwidth estimate ends it early with ~350 ms of downtime, or it
+# goes on and ends with ~60-120 ms; from 2 s on it is the second kind every time
+# (raw floor, 5 rounds each at 0.5, 2 and 4 s), as a guest that has run a while.
+DIRTY_FOR = 3.0
 DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
 DIRTY_END = 240 << 20    # ... and the last: the reference's dirty guest
 DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it is dirtying its pages
@@ -77,11 +82,8 @@ def spawn_qemu(folder: str, name: str, kernel: str, accel: str, extra: list[str]
     path = os.path.join(folder, f"{name}.qmp")
     if os.path.exists(path):
         os.unlink(path)
-    argv = ["qemu-system-x86_64", "-name", f"guest={name}", "-S",
-            "-machine", "q35,usb=off,dump-guest-core=off", "-accel", accel,
-            "-m", f"{MEM_MIB}", "-smp", "1", "-no-user-config", "-nodefaults",
-            "-qmp", f"unix:{path},server=on,wait=off", "-display", "none",
-            "-kernel", kernel, *extra]
+    argv = rawguest.argv(name, accel, kernel,
+                         "-qmp", f"unix:{path},server=on,wait=off", *extra)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     return proc, Qmp.connect(path, on_event=on_event)
@@ -111,14 +113,12 @@ def _continue_at_once(qmp: Qmp, msg: dict) -> None:
 
 
 def raw_round(folder: str, kernel: str, accel: str,
-              postcopy: bool) -> tuple[int, int, int]:
+              postcopy: bool) -> tuple[int, int]:
     src, sq = spawn_qemu(folder, "src", kernel, accel, [], _continue_at_once)
     dst = None
     try:
-        t = time.perf_counter_ns()
         sq.call("cont")
         wait_dirtying(folder, sq)
-        boot = time.perf_counter_ns() - t
         time.sleep(DIRTY_FOR)
         port = free_port()
         t0 = time.perf_counter_ns()
@@ -153,7 +153,7 @@ def raw_round(folder: str, kernel: str, accel: str,
         src.wait()
         t1 = time.perf_counter_ns()
         dq.close()
-        return t1 - t0, int(info["downtime"]) * 1_000_000, boot
+        return t1 - t0, int(info["downtime"]) * 1_000_000
     finally:
         sq.close()
         for p in (src, dst):
@@ -167,14 +167,13 @@ def run_raw(folder: str, kernel: str, virt: str, rounds: int, postcopy: bool) ->
     suffix = "_postcopy" if postcopy else ""
     for _ in range(rounds):
         try:
-            total, down, boot = raw_round(folder, kernel, accel, postcopy)
+            total, down = raw_round(folder, kernel, accel, postcopy)
         except (OSError, EOFError, RuntimeError, KeyError) as e:
             for op in ("migrate_total", "migrate_downtime"):
                 emit(op + suffix, error=f"raw QEMU: {e}")
             return
         emit("migrate_total" + suffix, ns=total)
         emit("migrate_downtime" + suffix, ns=down)
-        emit("boot_to_dirty", ns=boot)
 
 
 # -- a managed migration through the libvirt API ---------------------------------------
@@ -186,8 +185,19 @@ def domain_xml(kernel: str, virt: str) -> str:
             "<devices><memballoon model='none'/></devices></domain>")
 
 
+def wait_dirtying_api(dom, timeout: float = 60.0) -> None:
+    """As wait_dirtying, through the API (virDomainMemoryPeek: pmemsave)."""
+    import libvirt
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if any(dom.memoryPeek(DIRTY_START, 4, libvirt.VIR_MEMORY_PHYSICAL)):
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
+
+
 def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
-                wait: float, postcopy: bool) -> None:
+                postcopy: bool) -> None:
     import libvirt
     suffix = "_postcopy" if postcopy else ""
     ops = ("migrate_total" + suffix, "migrate_downtime" + suffix)
@@ -221,12 +231,12 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
             emit(op, error=str(e))
         _cleanup(src, dst)
         return
-    measured = tries = 0
-    while measured < rounds:
+    for _ in range(rounds):
         ddom = None
         try:
             dom = src.createXML(xml, 0)
-            time.sleep(wait)
+            wait_dirtying_api(dom)
+            time.sleep(DIRTY_FOR)
             params = {libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://127.0.0.1:{free_port()}"}
             if postcopy:
                 params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = POSTCOPY_BANDWIDTH
@@ -254,12 +264,8 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
             if down is None:
                 raise RuntimeError(f"JOB_COMPLETED has no downtime: {sorted(done[0])}")
             sent = done[0].get("memory_normal_bytes", DIRTIED)
-            tries += 1
-            if sent < DIRTIED and tries < rounds + 4:
-                wait = min(wait * 2, 30.0)   # the guest was not dirtying yet
-                continue
             if sent < DIRTIED:
-                raise RuntimeError(f"the guest never dirtied its memory (waited {wait:.1f} s)")
+                raise RuntimeError(f"sent {sent} normal bytes: the guest was not dirtying")
         except (libvirt.libvirtError, RuntimeError) as e:
             for op in ops:
                 emit(op, error=str(e))
@@ -273,7 +279,6 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
                     pass
         emit(ops[0], ns=t1 - t0)
         emit(ops[1], ns=int(down) * 1_000_000)
-        measured += 1
     src.close()
     dst.close()
 
@@ -303,9 +308,8 @@ def main() -> int:
         folder, kernel, virt, rounds = sys.argv[2:6]
         run_raw(folder, kernel, virt, int(rounds), sys.argv[6:7] == ["postcopy"])
     else:
-        src_uri, dst_uri, kernel, virt, rounds, wait = sys.argv[2:8]
-        run_managed(src_uri, dst_uri, kernel, virt, int(rounds), float(wait),
-                    sys.argv[8:9] == ["postcopy"])
+        src_uri, dst_uri, kernel, virt, rounds = sys.argv[2:7]
+        run_managed(src_uri, dst_uri, kernel, virt, int(rounds), sys.argv[7:8] == ["postcopy"])
     return 0
 
 

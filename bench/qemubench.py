@@ -24,10 +24,11 @@ import sys
 import threading
 import time
 
+import rawguest
 from rawqmp import Qmp
 
 OPS = ("qemu_start", "qemu_suspend_resume", "qemu_destroy")
-MEM_MIB = 256
+MEM_MIB = rawguest.MEM_MIB
 
 
 def emit(op: str, **kw: object) -> None:
@@ -90,12 +91,9 @@ def run_raw(folder: str, kernel: str, virt: str, rounds: int) -> None:
                 os.unlink(path)
             listener.bind(path)
             listener.listen(1)
-            argv = ["qemu-system-x86_64", "-name", "guest=raw", "-S",
-                    "-machine", "q35,usb=off,dump-guest-core=off", "-accel", accel,
-                    "-m", f"{MEM_MIB}", "-smp", "1", "-no-user-config", "-nodefaults",
-                    "-chardev", f"socket,id=mon,fd={listener.fileno()},server=on,wait=off",
-                    "-mon", "chardev=mon,mode=control", "-display", "none",
-                    "-no-shutdown", "-kernel", kernel]
+            argv = rawguest.argv("raw", accel, kernel,
+                                 "-chardev", f"socket,id=mon,fd={listener.fileno()},server=on,wait=off",
+                                 "-mon", "chardev=mon,mode=control")
             proc = subprocess.Popen(argv, pass_fds=(listener.fileno(),),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)

@@ -198,10 +198,8 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
                   "running; post-copy: migrate-start-postcopy once active); downtime: "
                   "QEMU's own figure; raw sends what a managed migration sends: its own "
                   "connection as an fd, the same capabilities, pause-before-switchover "
-                  "included, continued on QEMU's event. A precopy of this guest ends in one "
-                  "of two ways, by QEMU's first bandwidth estimate: early with a large "
-                  "downtime or later with a small one (raw QEMU here: about 0.5 s with 350 ms, "
-                  "or 0.9 s with 70 ms); any side may land in either")
+                  "included, continued on QEMU's event; raw runs the guest's hardware "
+                  "(bench/rawguest.py)")
     return title, head, rows
 
 

@@ -218,8 +218,7 @@ def bench_python(prof: Profile, s: Samples, failures: list) -> str:
 
 QEMU_SKIP = "skipped: pyvirt's qemu:///embed does not open"
 QEMU_ROUNDS = {"full": 15, "quick": 3, "smoke": 1}   # each a few hundred ms at most
-# (precopy, post-copy): a precopy's downtime is bimodal (QEMU switches over
-# with a little or a threshold's worth left), so more rounds for its median
+# (precopy, post-copy): a precopy's downtime spreads most, so more rounds for its median
 MIGRATION_ROUNDS = {"full": (9, 5), "quick": (1, 1), "smoke": (0, 0)}
 QEMU_OPS = ("qemu_start", "qemu_suspend_resume", "qemu_destroy", "migrate_total",
             "migrate_downtime", "migrate_total_postcopy", "migrate_downtime_postcopy")
@@ -311,18 +310,16 @@ def bench_migration(tmp: str, kernel: str, virt: str, rounds: tuple[int, int],
     modes = (([], "precopy", rounds[0]), (["postcopy"], "post-copy", rounds[1]))
     for extra, what, n in modes:
         run("raw", ["raw", raw, kernel, virt, str(n), *extra], what, n)
-    boot = s.values.get(("qemu", "boot_to_dirty", "raw"))
-    wait = f"{(max(boot) / 1e9 if boot else 5.0) + 0.5:.2f}"   # as long as raw's guest dirtied
     pa, pb = (f"qemu:///embed?root={tmp}/mig-pyvirt-{x}" for x in "ab")
     for extra, what, n in modes:
-        run("pyvirt", ["managed", pa, pb, kernel, virt, str(n), wait, *extra], what, n)
+        run("pyvirt", ["managed", pa, pb, kernel, virt, str(n), *extra], what, n)
     daemons = TwoDaemons(Path(tmp) / "libvirtd")
     with daemons as (a, b):
         if daemons.error:
             log(f"QEMU migration on libvirt: {daemons.error}")
             return daemons.error
         for extra, what, n in modes:
-            run("libvirt", ["managed", a, b, kernel, virt, str(n), wait, *extra], what, n)
+            run("libvirt", ["managed", a, b, kernel, virt, str(n), *extra], what, n)
     return ""
 
 
@@ -351,7 +348,9 @@ def bench_qemu(mode: str, s: Samples, failures: list) -> dict:
                           "(2 to 240 MiB rewritten non-stop), live, as the reference pinned: "
                           "precopy with bandwidth unlimited; post-copy with 10 MiB/s of "
                           "precopy bandwidth, StartPostCopy 2 s after the start; libvirt: "
-                          "two libvirtd")
+                          f"two libvirtd; every side migrates the guest {migbench.DIRTY_FOR:g} s "
+                          "after its first page is dirtied (read with pmemsave, or "
+                          "virDomainMemoryPeek)")
     accel = "KVM" if virt == "kvm" else "TCG (no KVM)"
     embed_error = first_error(s, "libvirt", QEMU_OPS[:3])
     mig_error = daemons_error or first_error(s, "libvirt", QEMU_OPS[3:])
