@@ -66,9 +66,11 @@ FEATURES: tuple[Feature, ...] = tuple(
 
 _I386 = ("apic cmov cx8 de fpu fxsr mce mmx msr pae pat pge pni pse sep sse sse2 tsc").split()
 _KVM32 = _I386 + ["clflush", "mca", "mtrr", "pse36"]
-_KVM64 = _KVM32 + ["cx16", "lm", "nx", "syscall"]
-_CONROE = _KVM64 + ["lahf_lm", "ssse3"]
-_NEHALEM = _CONROE + ["popcnt", "sse4.1", "sse4.2"]
+_X86_64 = _KVM32 + ["lm", "nx", "syscall"]
+_KVM64 = _X86_64 + ["cx16"]
+_CONROE = _X86_64 + ["lahf_lm", "ssse3"]
+_PENRYN = _CONROE + ["cx16", "sse4.1"]
+_NEHALEM = _PENRYN + ["popcnt", "sse4.2"]
 
 # the models whose live CPU pyvirt can show: libvirt's own definitions
 # (qemu64 leaves out the features KVM has only on some hosts)
@@ -78,7 +80,7 @@ MODELS: dict[str, frozenset[str]] = {
     "kvm32": frozenset(_KVM32),
     "kvm64": frozenset(_KVM64),
     "Conroe": frozenset(_CONROE),
-    "Penryn": frozenset(_CONROE + ["sse4.1"]),
+    "Penryn": frozenset(_PENRYN),
     "Nehalem": frozenset(_NEHALEM),
     "Westmere": frozenset(_NEHALEM + ["aes"]),
 }
