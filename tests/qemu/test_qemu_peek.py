@@ -5,7 +5,9 @@ same guest kernels and the same arguments."""
 from __future__ import annotations
 
 import os
+import shutil
 import struct
+import subprocess
 
 import pytest
 
@@ -96,3 +98,124 @@ def test_memory_peek_reads_the_guest(conn, kernels):
     assert guest.past_first_pass(word(d, start, PHYSICAL))
     ddir = conn.driver.layout.domain_dir(api.virDomainGetID(d), "mp")
     assert not [f for f in os.listdir(ddir) if f.startswith("qemu.mem.")]
+
+
+MIB = 1 << 20
+PATTERN = bytes(range(256)) * 4096          # 1 MiB
+
+
+def unknown_disk(name: str) -> tuple[int, int, str]:
+    return 8, 10, f"invalid argument: disk '{name}' not found in domain"
+
+
+def short(name: str, offset: int, available: int) -> tuple[int, int, str]:
+    return 8, 10, (f"invalid argument: '{name}' starting from {offset} has only "
+                   f"{available} bytes available")
+
+
+def not_raw(fmt: str) -> tuple[int, int, str]:
+    return 84, 10, ("Operation not supported: peeking is only supported for disk with "
+                    f"'raw' format not '{fmt}'")
+
+
+def storage_error(text: str) -> tuple[int, int, str]:
+    return 38, 18, text
+
+
+@pytest.fixture
+def images(tmp_path):
+    """A raw image, the same bytes as a qcow2 image, and a raw image whose
+    definition names no format (libvirt's default: raw)."""
+    folder = tmp_path / "img"
+    folder.mkdir()
+    raw, qcow2, plain = folder / "raw.img", folder / "q.qcow2", folder / "plain.img"
+    raw.write_bytes(PATTERN)
+    plain.write_bytes(PATTERN[::-1])
+    qemu_img = shutil.which("qemu-img")
+    if qemu_img is None:
+        pytest.skip("qemu-img is not installed (Debian: qemu-utils)")
+    subprocess.run([qemu_img, "convert", "-O", "qcow2", str(raw), str(qcow2)], check=True)
+    return raw, qcow2, plain
+
+
+def disks_xml(raw, qcow2, plain) -> str:
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source file='{raw}'/><target dev='vda' bus='virtio'/></disk>"
+            f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            f"<source file='{qcow2}'/><target dev='vdb' bus='virtio'/></disk>"
+            f"<disk type='file' device='disk'><source file='{plain}'/>"
+            f"<target dev='vdc' bus='virtio'/></disk>"
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            "<target dev='sda' bus='sata'/><readonly/></disk>")
+
+
+def peek(d, disk: str, offset: int, size: int, flags: int = 0) -> bytes:
+    return bytes(api.virDomainBlockPeek(d, disk, offset, size, flags))
+
+
+def _common_block_cases(d, raw, qcow2) -> None:
+    """What libvirt answers alike for a shut-off and a running domain."""
+    assert peek(d, "vda", 0, 8) == PATTERN[:8]
+    assert peek(d, "vda", 1000, 4) == PATTERN[1000:1004]
+    assert peek(d, "vda", 0, MIB) == PATTERN
+    assert peek(d, str(raw), 16, 4) == PATTERN[16:20]           # by its exact source path
+    assert peek(d, "vdc", 0, 4) == PATTERN[::-1][:4]            # no format named: raw
+    twice = str(raw).replace("/raw.img", "//raw.img")
+    assert err(lambda: peek(d, twice, 0, 4)) == unknown_disk(twice)
+    assert err(lambda: peek(d, "raw.img", 0, 4)) == unknown_disk("raw.img")
+    assert err(lambda: peek(d, "vdz", 0, 4)) == unknown_disk("vdz")
+    # a qcow2 disk is refused, by target or by path: neither its file nor the guest's view
+    assert err(lambda: peek(d, "vdb", 0, 4)) == not_raw("qcow2")
+    assert err(lambda: peek(d, str(qcow2), 0, 4)) == not_raw("qcow2")
+    assert err(lambda: peek(d, "", 0, 4)) == (
+        8, 20, "string disk in virDomainBlockPeek must not be empty")
+    assert err(lambda: peek(d, "vda", 0, 4, 1)) == unknown_flags(1, "qemuDomainBlockPeek")
+    assert err(lambda: peek(d, "vdz", 0, 4, 1)) == unknown_flags(1, "qemuDomainBlockPeek")
+    # past the end: what was read is too short; the message names the disk as asked
+    assert err(lambda: peek(d, "vda", MIB - 2, 4)) == short("vda", MIB - 2, 2)
+    assert err(lambda: peek(d, str(raw), MIB - 2, 4)) == short(str(raw), MIB - 2, 2)
+    assert err(lambda: peek(d, "vda", MIB, 4)) == short("vda", MIB, 0)
+    assert err(lambda: peek(d, "vda", 1 << 30, 4)) == short("vda", 1 << 30, 0)
+    assert err(lambda: peek(d, "vda", 0, 2 * MIB)) == short("vda", 0, MIB)
+    # libvirt's storage backend: an offset lseek takes as negative, a size of 0
+    for offset in (1 << 63, (1 << 64) - 1):
+        assert err(lambda: peek(d, "vda", offset, 4)) == storage_error(
+            f"cannot seek into '{raw}': Invalid argument")
+    for offset in (0, 1 << 30):
+        assert err(lambda: peek(d, "vda", offset, 0)) == storage_error(
+            f"cannot read header '{raw}': Invalid argument")
+
+
+def test_block_peek(conn, kernels, images):
+    raw, qcow2, plain = images
+    d = api.virDomainDefineXML(conn, domxml("bp", kernels["idle"], disks_xml(*images)))
+    _common_block_cases(d, raw, qcow2)
+    # the empty CD-ROM of the persistent definition is raw with no path
+    assert err(lambda: peek(d, "sda", 0, 4)) == storage_error(
+        "Failed to open file '(null)': Bad address")
+    ro = api.virConnectOpenReadOnly(f"qemu:///embed?root={conn.driver.layout.root}")
+    try:
+        rd = api.virDomainLookupByName(ro, "bp")
+        assert err(lambda: peek(rd, "vda", 0, 4)) == (
+            29, 20, "operation forbidden: read only access prevents virDomainBlockPeek")
+    finally:
+        api.virConnectClose(ro)
+    api.virDomainCreate(d)
+    _common_block_cases(d, raw, qcow2)
+    # a running domain's empty drive has no format
+    assert err(lambda: peek(d, "sda", 0, 4)) == not_raw("none")
+    api.virDomainDestroy(d)
+    raw.unlink()
+    assert err(lambda: peek(d, "vda", 0, 4)) == storage_error(
+        f"Failed to open file '{raw}': No such file or directory")
+
+
+def test_block_peek_network_disk(conn):
+    """Defined only (the driver does not run network disks yet): libvirt has
+    no backend to read one."""
+    nbd = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+           "<source protocol='nbd' name='x'><host name='127.0.0.1' port='10809'/></source>"
+           "<target dev='vdd' bus='virtio'/></disk>")
+    d = api.virDomainDefineXML(conn, domxml("bn", None, nbd))
+    assert err(lambda: peek(d, "vdd", 0, 4)) == (
+        1, 18, "internal error: missing storage backend for network files using nbd protocol")
