@@ -78,16 +78,12 @@ def _source_path(disk: etree._Element) -> Optional[str]:
 
 def _format(disk: etree._Element, empty_is_none: bool) -> str:
     """The disk's format as libvirt's definition holds it: raw when the XML
-    names none (its post-parse default, which our XML does not show yet),
-    except a volume's; none for an empty drive of a running domain (libvirt
-    clears it at start)."""
-    driver = disk.find("driver")
-    fmt = driver.get("type") if driver is not None else None
+    names none (its post-parse default, which our XML does not show yet);
+    none for an empty drive of a running domain (libvirt clears it at start)."""
     if empty_is_none and disk.get("type", "file") in _LOCAL and _source_path(disk) is None:
         return "none"
-    if fmt is None:
-        return "none" if disk.get("type") == "volume" else "raw"
-    return fmt
+    driver = disk.find("driver")
+    return (driver.get("type") if driver is not None else None) or "raw"
 
 
 def _read_file(path: Optional[str], offset: int, size: int) -> bytes:
