@@ -27,6 +27,7 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .ioerror import IOErrors
 from .migration import Migration
+from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
@@ -68,7 +69,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, QemuHost,
+class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, QemuHost,
                  DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
