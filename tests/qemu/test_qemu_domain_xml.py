@@ -1,7 +1,7 @@
 """The domain XML of the QEMU driver against libvirt 9.0's on the corpus of
 xmlcorpus.py: the inactive document after define, the live one while
-running (per-run values masked), and the -device lines of the QEMU command
-line.  data/domxml/ holds what libvirt produced (xmlref_capture.py)."""
+running (per-run values masked), the migratable one while running (what
+migration sends), and the -device lines of the QEMU command line.  data/domxml/ holds what libvirt produced (xmlref_capture.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from qemutest import VIRT_TYPE, conn, kernels, root  # noqa: F401
 from pyvirt import api
 
 DATA = Path(__file__).parent / "data" / "domxml"
+MIGRATABLE = 8   # VIR_DOMAIN_XML_MIGRATABLE
 NAMES = sorted(xmlcorpus.CORPUS)
 
 
@@ -41,9 +42,10 @@ def define(c: Any, name: str, kernels: dict[str, Path], images: Path) -> Any:
     return api.virDomainDefineXML(c, xml)
 
 
-def ours(dom: Any, kernels: dict[str, Path], images: Path, live: bool) -> str:
-    return xmlcorpus.mask(api.virDomainGetXMLDesc(dom, 0), str(kernels["idle"]), str(images),
-                          live)
+def ours(dom: Any, kernels: dict[str, Path], images: Path, live: bool,
+         flags: int = 0) -> str:
+    return xmlcorpus.mask(api.virDomainGetXMLDesc(dom, flags), str(kernels["idle"]),
+                          str(images), live)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -86,6 +88,7 @@ def test_live_xml_and_devices(conn: Any, root: Path, kernels: dict[str, Path],
             expected(name, "devices").splitlines())
         if VIRT_TYPE == "kvm":   # libvirt's documents were captured on KVM
             assert _gaps(ours(dom, kernels, images, True)) == _gaps(expected(name, "live.xml"))
+        assert ours(dom, kernels, images, True, MIGRATABLE) == expected(name, "migratable.xml")
     finally:
         api.virDomainDestroy(dom)
 

@@ -469,9 +469,20 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
                            "qemuDomainGetXMLDesc", Q)
         with self.lock:
             obj = self._obj(dom)
+            if flags & VIR_DOMAIN_XML_MIGRATABLE:
+                return self.migratable_xml(obj, bool(flags & VIR_DOMAIN_XML_INACTIVE))
             if flags & VIR_DOMAIN_XML_INACTIVE:
                 return format_domain_xml(obj.persistent_def(), inactive=True)
             return format_domain_xml(self.live_def(obj))
+
+    def migratable_xml(self, obj: DomainObj, inactive: bool = False) -> str:
+        """VIR_DOMAIN_XML_MIGRATABLE's document, also what Begin sends (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        if inactive or not obj.is_active() or rt is None:
+            d = obj.persistent_def() if inactive else obj.def_
+            return format_domain_xml(livexml.migratable_view(d, False), inactive=True)
+        d = balloon.live_view(obj.def_, rt)
+        return format_domain_xml(livexml.migratable_view(d, True), inactive=True)
 
     def live_def(self, obj: DomainObj) -> DomainDef:
         """What a running domain is now (the balloon's live values, where its

@@ -33,7 +33,6 @@ import uuid as uuidmod
 from typing import Any, Optional
 
 from ... import errors, events, migration as mig
-from ...conf.domain import format_domain_xml
 from ...domainobj import DomainObj
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
                             DomainState as S)
@@ -210,8 +209,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                 job = self._resumable(obj, flags, mig.Direction.OUT)
                 job.advance(mig.Phase.BEGIN_RESUME)
                 job.flags, job.params = flags, params
-                live = self.live_def(obj)  # type: ignore[attr-defined]
-                return self._cookie(obj), format_domain_xml(live)
+                return self._cookie(obj), self.migratable_xml(obj)  # type: ignore[attr-defined]
         nbd.check_begin(flags, params)
         tuning.check(flags, params)
         migration_tls.check_forced(self.config, flags)  # type: ignore[attr-defined]
@@ -239,8 +237,8 @@ class Migration(MigrationRecovery, MigrationJobs):
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
                                  phase=mig.Phase.PERFORM3.value)
-                live = self.live_def(obj)  # type: ignore[attr-defined]
-                return self._cookie(obj, nbd_disks=sizes), format_domain_xml(live)
+                return (self._cookie(obj, nbd_disks=sizes),
+                        self.migratable_xml(obj))  # type: ignore[attr-defined]
         except BaseException:
             lock.release()
             raise
