@@ -1,9 +1,10 @@
 """The domain XML of the QEMU driver against libvirt 9.0's on the corpus of
 xmlcorpus.py: the inactive document after define, the live one while
-running (per-run values masked; the CPU as QEMU expanded it), and the
--device lines, -cpu and -no-acpi of the QEMU command line.  data/domxml/
-holds what libvirt produced (xmlref_capture.py).  Then the -cpu and live
-CPU of other <cpu> modes, pinned from libvirt 9.0 on TCG."""
+running (per-run values masked; the CPU as QEMU expanded it), the
+migratable one while running (what migration sends), and the -device
+lines, -cpu and -no-acpi of the QEMU command line.  data/domxml/ holds what
+libvirt produced (xmlref_capture.py).  Then the -cpu and live CPU of other
+<cpu> modes, pinned from libvirt 9.0 on TCG."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pyvirt.errors import VirtError
 
 DATA = Path(__file__).parent / "data" / "domxml"
 VIR_DOMAIN_XML_INACTIVE = 2
+MIGRATABLE = 8   # VIR_DOMAIN_XML_MIGRATABLE
 NAMES = sorted(xmlcorpus.CORPUS)
 
 
@@ -45,9 +47,10 @@ def define(c: Any, name: str, kernels: dict[str, Path], images: Path) -> Any:
     return api.virDomainDefineXML(c, xml)
 
 
-def ours(dom: Any, kernels: dict[str, Path], images: Path, live: bool) -> str:
-    return xmlcorpus.mask(api.virDomainGetXMLDesc(dom, 0), str(kernels["idle"]), str(images),
-                          live)
+def ours(dom: Any, kernels: dict[str, Path], images: Path, live: bool,
+         flags: int = 0) -> str:
+    return xmlcorpus.mask(api.virDomainGetXMLDesc(dom, flags), str(kernels["idle"]),
+                          str(images), live)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,6 +87,7 @@ def test_live_xml_and_devices(conn: Any, root: Path, kernels: dict[str, Path],
         assert xmlcorpus.machine_lines(argv) == expected(name, "args").splitlines()
         if VIRT_TYPE == "kvm":   # libvirt's documents were captured on KVM (this host's CPU)
             assert ours(dom, kernels, images, True) == expected(name, "live.xml")
+        assert ours(dom, kernels, images, True, MIGRATABLE) == expected(name, "migratable.xml")
     finally:
         api.virDomainDestroy(dom)
 

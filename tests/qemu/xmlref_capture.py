@@ -1,7 +1,8 @@
 """Runs the XML corpus through real libvirt 9.0 (embed root) and stores
 what it gives under data/domxml/: NAME.inactive.xml, NAME.live.xml,
-NAME.devices (the -device lines of its QEMU log) and NAME.args (its -cpu
-and -no-acpi).  Run as
+NAME.migratable.xml (the running domain's VIR_DOMAIN_XML_MIGRATABLE
+document, what migration sends), NAME.devices (the -device lines of its
+QEMU log) and NAME.args (its -cpu and -no-acpi).  Run as
     /usr/bin/python3 bench/reaper.py /usr/bin/python3 tests/qemu/xmlref_capture.py KERNEL
 from the project root, with the system's libvirt (not pyvirt's)."""
 
@@ -50,6 +51,7 @@ def main() -> None:
         dom.create()
         try:
             live = dom.XMLDesc(0)
+            migratable = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
         finally:
             dom.destroy()
             dom.undefine()
@@ -58,9 +60,9 @@ def main() -> None:
         start = next(i for i, l in enumerate(lines) if l.startswith("LC_ALL="))
         end = next(i for i in range(start, len(lines)) if not lines[i].endswith("\\"))
         argv = shlex.split(" ".join(l.rstrip("\\") for l in lines[start:end + 1]))
-        for kind, text in (("inactive", inactive), ("live", live)):
+        for kind, text in (("inactive", inactive), ("live", live), ("migratable", migratable)):
             with open(os.path.join(OUT, f"{name}.{kind}.xml"), "w") as f:
-                f.write(xmlcorpus.mask(text, kernel, FOLDER, kind == "live"))
+                f.write(xmlcorpus.mask(text, kernel, FOLDER, kind != "inactive"))
         with open(os.path.join(OUT, f"{name}.devices"), "w") as f:
             f.write("\n".join(xmlcorpus.device_lines(argv)) + "\n")
         with open(os.path.join(OUT, f"{name}.args"), "w") as f:

@@ -470,19 +470,28 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
                            "qemuDomainGetXMLDesc", Q)
         with self.lock:
             obj = self._obj(dom)
+            if flags & VIR_DOMAIN_XML_MIGRATABLE:
+                return self.migratable_xml(obj, bool(flags & VIR_DOMAIN_XML_INACTIVE))
             if flags & VIR_DOMAIN_XML_INACTIVE:
                 return format_domain_xml(obj.persistent_def(), inactive=True)
             return format_domain_xml(self.live_def(obj))
 
-    def live_def(self, obj: DomainObj, live_cpu: bool = True) -> DomainDef:
+    def migratable_xml(self, obj: DomainObj, inactive: bool = False) -> str:
+        """VIR_DOMAIN_XML_MIGRATABLE's document, also what Begin sends (lock held)."""
+        rt = self.runtime.get(obj.uuid)
+        if inactive or not obj.is_active() or rt is None:
+            d = obj.persistent_def() if inactive else obj.def_
+            return format_domain_xml(livexml.migratable_view(d, False), inactive=True)
+        d = balloon.live_view(obj.def_, rt)
+        return format_domain_xml(livexml.migratable_view(d, True), inactive=True)
+
+    def live_def(self, obj: DomainObj) -> DomainDef:
         """What a running domain is now (the balloon's live values, where its
-        consoles are, the CPU QEMU gave it unless not `live_cpu`), else its
-        def (lock held)."""
+        consoles are, the CPU QEMU gave it), else its def (lock held)."""
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
-        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles,
-                                 rt.cpu if live_cpu else None)
+        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:

@@ -1,7 +1,15 @@
 """What libvirt 9.0 adds to a running domain's XML: the resource partition,
 device aliases, disk source indexes, the DAC seclabel, pty paths and the
 VNC port (consoles.py), the CPU QEMU gave the guest (guestcpu.py).  Built
-on a copy: the definition itself stays as defined."""
+on a copy: the definition itself stays as defined.
+
+The migratable document (VIR_DOMAIN_XML_MIGRATABLE, and Begin's XML) is
+the definition again: of the running state only the resource partition and
+each disk source's empty <backingStore/> remain; no aliases, labels, ptys,
+ports or source indexes; and what libvirt adds to a definition on its own,
+unknown to older libvirt, goes: the PS/2 keyboard, a lone <audio type='none'>,
+and on an i440fx machine a lone default USB controller and a lone pci-root
+(tests/qemu/data/domxml/*.migratable.xml)."""
 
 from __future__ import annotations
 
@@ -47,8 +55,65 @@ def _disks(devices: list[etree._Element]) -> None:
         if source is None or source.get("index") is not None:
             continue
         source.set("index", str(len(disks) - index))   # libvirt numbers the last disk 1
-        if disk.find("backingStore") is None:
+
+
+def _backing_stores(devices: list[etree._Element]) -> None:
+    for disk in (dev for dev in devices if dev.tag == "disk"):
+        source = disk.find("source")
+        if source is not None and disk.find("backingStore") is None:
             disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
+
+
+def _resource() -> etree._Element:
+    resource = etree.Element("resource")
+    etree.SubElement(resource, "partition").text = "/machine"
+    return resource
+
+
+def _lone(devices: list[etree._Element], tag: str, kind: str) -> Optional[etree._Element]:
+    found = [dev for dev in devices if dev.tag == tag and dev.get("type") == kind]
+    return found[0] if len(found) == 1 else None
+
+
+def _user_alias(dev: etree._Element) -> bool:
+    alias = dev.find("alias")
+    return alias is not None and alias.get("name", "").startswith("ua-")
+
+
+def _implicit(d: DomainDef, devices: list[etree._Element]) -> list[etree._Element]:
+    """The devices libvirt leaves out of a migratable document."""
+    out = [dev for dev in devices if dev.tag == "input" and dev.get("type") == "keyboard"
+           and dev.get("bus") == "ps2" and d.os.arch in ("x86_64", "i686")]
+    audio = _lone(devices, "audio", "none")
+    if audio is not None and len(audio) == 0 and set(audio.attrib) <= {"id", "type"} \
+            and len([dev for dev in devices if dev.tag == "audio"]) == 1:
+        out.append(audio)
+    machine = d.os.machine or ""
+    if "i440fx" in machine or machine == "pc":
+        usb, pci = _lone(devices, "controller", "usb"), _lone(devices, "controller", "pci")
+        if usb is not None and usb.get("index", "0") == "0" \
+                and usb.get("model") in (None, "piix3-uhci") and not _user_alias(usb):
+            out.append(usb)
+        if pci is not None and pci.get("index", "0") == "0" and pci.get("model") == "pci-root" \
+                and not _user_alias(pci) and pci.find("pcihole64") is None:
+            out.append(pci)
+    return out
+
+
+def migratable_view(d: DomainDef, running: bool) -> DomainDef:
+    """The definition as VIR_DOMAIN_XML_MIGRATABLE shows it (see above); to be
+    formatted as an inactive document (no id, no tap names)."""
+    dropped = _implicit(d, d.devices)
+    devices = [copy.deepcopy(dev) for dev in d.devices if dev not in dropped]
+    for dev in devices:
+        alias = dev.find("alias")
+        if alias is not None and not _user_alias(dev):
+            dev.remove(alias)   # the balloon's, from its live view
+    verbatim = dict(d.verbatim)
+    if running:
+        _backing_stores(devices)
+        verbatim.setdefault("resource", _resource())
+    return dataclasses.replace(d, devices=devices, verbatim=verbatim)
 
 
 def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
@@ -75,13 +140,11 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
                 listen.set("address", "127.0.0.1")
                 dev.set("listen", "127.0.0.1")
     _disks(devices)
+    _backing_stores(devices)
     verbatim = dict(d.verbatim)
     if cpu is not None:
         verbatim["cpu"] = cpu
-    if "resource" not in verbatim:
-        resource = etree.Element("resource")
-        etree.SubElement(resource, "partition").text = "/machine"
-        verbatim["resource"] = resource
+    verbatim.setdefault("resource", _resource())
     if "seclabel" not in verbatim:
         label = etree.Element("seclabel", type="dynamic", model="dac", relabel="yes")
         etree.SubElement(label, "label").text = "+0:+0"

@@ -33,7 +33,6 @@ import uuid as uuidmod
 from typing import Any, Optional
 
 from ... import errors, events, migration as mig
-from ...conf.domain import format_domain_xml
 from ...domainobj import DomainObj
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
                             DomainState as S)
@@ -44,7 +43,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventID,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
-from . import migration_tls, nbd, tuning
+from . import migration_tls, miguri, nbd, tuning
 from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _MAX_SPEED_KEY, MigrationJobs
 from .migration_recovery import MigrationRecovery
 from .paths import remove_durably
@@ -57,26 +56,6 @@ PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-p
 _FD_NAME = "migrate"
 _SWITCHED = ("postcopy-active", "postcopy-paused")   # Perform's end in post-copy
 ALL_FLAGS = (1 << 21) - 1
-
-
-def _split_uri(uri: str) -> tuple[Optional[str], Optional[int]]:
-    """tcp://HOST:PORT, tcp:HOST:PORT, tcp:[v6]:PORT -> (host, port)."""
-    rest = uri
-    if ":" in rest:
-        scheme, rest = rest.split(":", 1)
-        if scheme != "tcp":
-            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                f"unsupported scheme {scheme} in migration URI {uri}")
-    rest = rest.lstrip("/").split("/", 1)[0]
-    host, _, port = rest.rpartition(":")
-    if not host:
-        host, port = rest, ""
-    host = host.strip("[]") or None
-    try:
-        return host, int(port) if port else None
-    except ValueError:
-        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
-                            f"unable to parse migration URI {uri}") from None
 
 
 _next_port = [0]   # where the next search starts
@@ -230,8 +209,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                 job = self._resumable(obj, flags, mig.Direction.OUT)
                 job.advance(mig.Phase.BEGIN_RESUME)
                 job.flags, job.params = flags, params
-                live = self.live_def(obj, live_cpu=False)  # type: ignore[attr-defined]
-                return self._cookie(obj), format_domain_xml(live)
+                return self._cookie(obj), self.migratable_xml(obj)  # type: ignore[attr-defined]
         nbd.check_begin(flags, params)
         tuning.check(flags, params)
         migration_tls.check_forced(self.config, flags)  # type: ignore[attr-defined]
@@ -259,8 +237,8 @@ class Migration(MigrationRecovery, MigrationJobs):
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
                                  phase=mig.Phase.PERFORM3.value)
-                live = self.live_def(obj, live_cpu=False)  # type: ignore[attr-defined]
-                return self._cookie(obj, nbd_disks=sizes), format_domain_xml(live)
+                return (self._cookie(obj, nbd_disks=sizes),
+                        self.migratable_xml(obj))  # type: ignore[attr-defined]
         except BaseException:
             lock.release()
             raise
@@ -308,17 +286,20 @@ class Migration(MigrationRecovery, MigrationJobs):
         migration_tls.check_forced(self.config, flags)  # type: ignore[attr-defined]
         ports = (self.config.migration_port_min,  # type: ignore[attr-defined]
                  self.config.migration_port_max)  # type: ignore[attr-defined]
-        host, port = _split_uri(params.uri) if params.uri else (None, None)
-        port = port or _free_port(*ports)
+        target = miguri.prepare(params, flags)
         listen = params.listen_address or "::"
-        listen_uri = f"tcp:[{listen}]:{port}" if ":" in listen else f"tcp:{listen}:{port}"
-        uri_out = (f"tcp:{host}:{port}" if host
-                   else f"tcp:{socket.gethostname()}:{port}")
+        if target is not None and target.is_unix:
+            listen_uri, uri_out = f"unix:{target.socket_path}", params.uri
+        else:
+            host = target.host if target is not None else None
+            port = (target.port if target is not None else None) or _free_port(*ports)
+            listen_uri = f"tcp:[{listen}]:{port}" if ":" in listen else f"tcp:{listen}:{port}"
+            uri_out = f"tcp:{host or socket.gethostname()}:{port}"
         if flags & mig.VIR_MIGRATE_POSTCOPY_RESUME:
             return self._prepare_resume(new.name, flags, params, listen_uri), uri_out
         tuning.check(flags, params)
         disks = nbd.destination_disks(new, cookie, flags)
-        nbd_addr = (nbd.server_address(params, listen, lambda: _free_port(*ports))
+        nbd_addr = (miguri.nbd_server(params, listen, lambda: _free_port(*ports))
                     if disks else None)
         with self.lock:  # type: ignore[attr-defined]
             obj = self.domains.add_live(new)  # type: ignore[attr-defined]
@@ -423,10 +404,8 @@ class Migration(MigrationRecovery, MigrationJobs):
 
     def _perform(self, obj: DomainObj, rt: Runtime, job: mig.MigrationJob,
                  params: mig.MigrationParams, flags: int, resume: bool) -> bytes:
-        host, port = _split_uri(params.uri or "")
-        if port is None:
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
-                                f"missing port in migration URI {params.uri}")
+        target = miguri.perform(params, flags)
+        host = target.host
         qparams: dict[str, Any] = {}
         caps: dict[str, bool] = {}
         if not resume:   # capabilities cannot change while a migration is paused
@@ -450,8 +429,8 @@ class Migration(MigrationRecovery, MigrationJobs):
             tuning.apply(self._qmp(rt), job, caps, qparams)
         if job.copy_disks and not resume:
             self._copy_storage(rt, job, params, host)
-        target = (tuning.uri(host, port) if flags & mig.VIR_MIGRATE_PARALLEL
-                  else self._connect_fd(rt, host, port))
+        qemu_uri = (miguri.qemu_uri(target) if flags & mig.VIR_MIGRATE_PARALLEL
+                    else self._connect_fd(rt, target))
         if not flags & mig.VIR_MIGRATE_LIVE:   # offline-ish: pause first, as libvirt
             with self.lock:  # type: ignore[attr-defined]
                 running = obj.state == S.VIR_DOMAIN_RUNNING
@@ -482,7 +461,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                     stop_ahead = self.write_ahead(  # type: ignore[attr-defined]
                         obj, rt, S.VIR_DOMAIN_PAUSED, reason, background=False)
         self._monitor_call(rt, "migrate",  # type: ignore[attr-defined]
-                           {"uri": target, "detach": True, "resume": resume},
+                           {"uri": qemu_uri, "detach": True, "resume": resume},
                            meanwhile=(lambda answered: stop_ahead.write())
                            if stop_ahead is not None else None)
         status = self._wait_out(obj, rt, job, bool(flags & mig.VIR_MIGRATE_POSTCOPY))
@@ -508,28 +487,23 @@ class Migration(MigrationRecovery, MigrationJobs):
     def _copy_storage(self, rt: Runtime, job: mig.MigrationJob,
                       params: mig.MigrationParams, host: Optional[str]) -> None:
         """Mirror the disks to the destination's NBD server until all are READY."""
-        if job.nbd_port is None and not (params.disks_uri or "").startswith("unix://"):
+        server = miguri.nbd_server(params, host or "localhost", lambda: job.nbd_port or 0)
+        if server["type"] == "unix" and job.flags & mig.VIR_MIGRATE_TLS:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                                "NBD migration with TLS is not supported over UNIX socket")
+        if server["type"] == "inet" and server["port"] == "0":
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              "the destination did not start an NBD server")
-        server = nbd.server_address(params, host or "localhost", lambda: job.nbd_port or 0)
-        if server["type"] == "inet" and not params.disks_uri:
-            server["port"] = str(job.nbd_port)
         call = lambda c, a: self._monitor_call(rt, c, a)  # type: ignore[attr-defined]  # noqa: E731
         nbd.start_mirrors(call, job, job.copy_disks, server, params.bandwidth,
                           bool(job.flags & mig.VIR_MIGRATE_NON_SHARED_INC))
         nbd.wait_ready(job, lambda: not rt.stopped and not (
             rt.process is not None and rt.process.exited.is_set()))
 
-    def _connect_fd(self, rt: Runtime, host: Optional[str], port: int) -> str:
+    def _connect_fd(self, rt: Runtime, target: miguri.MigURI) -> str:
         """Connect to the destination ourselves and give QEMU the socket
-        (one channel: libvirt's MIGRATION_DEST_CONNECT_HOST)."""
-        try:
-            sock = socket.create_connection((host or "localhost", port), timeout=10)
-        except OSError as exc:
-            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
-                                f"unable to connect to server at '{host}:{port}': "
-                                f"{exc.strerror or exc}") from None
-        with sock:
+        (one channel: libvirt's MIGRATION_DEST_CONNECT_HOST / _SOCKET)."""
+        with miguri.connect(target) as sock:
             self._send_migration_fd(rt, sock.fileno(), _FD_NAME)
         return f"fd:{_FD_NAME}"
 

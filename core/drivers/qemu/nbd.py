@@ -91,27 +91,6 @@ def destination_disks(d: DomainDef, cookie: Optional[mig.Cookie],
     return out
 
 
-def server_address(params: mig.MigrationParams, listen: str,
-                   free_port: Callable[[], int]) -> dict[str, Any]:
-    """nbd-server-start's address: disks_uri (tcp://HOST:PORT or
-    unix:///PATH), else the listen address and disks_port or a free port."""
-    uri = params.disks_uri
-    if uri and uri.startswith("unix://"):
-        return {"type": "unix", "path": uri[len("unix://"):]}
-    host, port = listen, params.disks_port
-    if uri:
-        if not uri.startswith("tcp://"):
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
-                                f"Unsupported scheme in disks URI: {uri}")
-        rest = uri[len("tcp://"):].split("/", 1)[0]
-        h, _, p = rest.rpartition(":")
-        if not h:
-            h, p = rest, ""
-        host = h.strip("[]") or listen
-        port = int(p) if p.isdigit() else port
-    return {"type": "inet", "host": host, "port": str(port or free_port())}
-
-
 def start_server(call: Call, disks: list[DiskNode], addr: dict[str, Any]) -> Optional[int]:
     """Export `disks` writable over NBD; the TCP port (None for a socket)."""
     legacy = {"type": addr["type"], "data": {k: v for k, v in addr.items() if k != "type"}}

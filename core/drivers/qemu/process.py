@@ -76,9 +76,11 @@ def _pidfd_open(pid: int) -> Optional[int]:
 
 
 def spawn(argv: list[str], log_fd: int, pass_fds: tuple[int, ...]) -> QemuProcess:
-    """Start QEMU in its own session (it must outlive us and our terminal)."""
+    """Start QEMU in its own session (it must outlive us and our terminal),
+    in / as libvirt starts it (a relative socket path is QEMU's from there)."""
     popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-                             pass_fds=pass_fds, close_fds=True, start_new_session=True)
+                             pass_fds=pass_fds, close_fds=True, start_new_session=True,
+                             cwd="/")
     return QemuProcess(popen.pid, _pidfd_open(popen.pid), popen)
 
 

@@ -11,7 +11,8 @@ parameters, with libvirt 9.0's checks (qemu_migration_params.c):
 * VIR_MIGRATE_PARALLEL: capability multifd on both sides, with
   parallel.connections as multifd-channels on both (QEMU's default, 2,
   when not given; QEMU itself refuses a count outside 1..255).  The source
-  then hands QEMU a tcp: URI, as QEMU 7.2 opens every channel itself.
+  then hands QEMU the URI (tcp: or unix:), as QEMU 7.2 opens every channel
+  itself.
 
 What a migration changed is put back afterwards (qemuMigrationParamsReset):
 the capabilities off, the parameters to what query-migrate-parameters said.
@@ -116,9 +117,3 @@ def reset(call: Call, job: mig.MigrationJob, caps: dict[str, bool]) -> None:
     _caps(call, {**caps, "multifd": False})
     if job.saved_params:
         call("migrate-set-parameters", job.saved_params)
-
-
-def uri(host: Optional[str], port: int) -> str:
-    """The URI QEMU connects to itself for a parallel migration."""
-    host = host or "localhost"
-    return f"tcp:[{host}]:{port}" if ":" in host else f"tcp:{host}:{port}"
