@@ -1,5 +1,5 @@
 """What libvirt 9.0 adds to a running domain's XML: the resource partition,
-device aliases, disk source indexes, the DAC seclabel, pty paths and the
+device aliases, disk chain ends, the DAC seclabel, pty paths and the
 VNC port (consoles.py).  Built on a copy: the definition itself stays as
 defined.  Not yet: the CPU features QEMU expanded (check='full')."""
 
@@ -39,14 +39,15 @@ def _controller_alias(d: DomainDef, c: etree._Element) -> str:
     return f"{kind}{index}"
 
 
-def _disks(devices: list[etree._Element]) -> None:
+def _disks(d: DomainDef, devices: list[etree._Element]) -> None:
     disks = [dev for dev in devices if dev.tag == "disk"]
-    for index, disk in enumerate(disks):
+    for index, (disk, node) in enumerate(zip(disks, command.disk_nodes(d))):
         _set_alias(disk, command._disk_alias(disk, index))
         source = disk.find("source")
-        if source is None or source.get("index") is not None:
+        if source is None:
             continue
-        source.set("index", str(len(disks) - index))   # libvirt numbers the last disk 1
+        if source.get("index") is None:   # a status of an older pyvirt has none
+            source.set("index", str(node.index))
         if disk.find("backingStore") is None:
             disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
 
@@ -73,7 +74,7 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None) ->
                     and listen.get("address") is None:
                 listen.set("address", "127.0.0.1")
                 dev.set("listen", "127.0.0.1")
-    _disks(devices)
+    _disks(d, devices)
     verbatim = dict(d.verbatim)
     if "resource" not in verbatim:
         resource = etree.Element("resource")
