@@ -45,6 +45,9 @@ def _disks(d: DomainDef, devices: list[etree._Element]) -> None:
         _set_alias(disk, command._disk_alias(disk, index))
         source = disk.find("source")
         if source is None:
+            driver = disk.find("driver")
+            if driver is not None and "type" in driver.attrib:   # no media, no format
+                del driver.attrib["type"]
             continue
         if source.get("index") is None:   # a status of an older pyvirt has none
             source.set("index", str(node.index))
