@@ -30,6 +30,13 @@ def non_null(value: Any, arg: str, fn: str, domain: int) -> None:
         raise errors.invalid_arg(domain, fn, arg, f"{arg} in {fn} must not be NULL")
 
 
+def non_empty(value: Optional[str], arg: str, fn: str, domain: int) -> None:
+    """virCheckNonEmptyStringArg: not NULL, then not ""."""
+    non_null(value, arg, fn, domain)
+    if value == "":
+        raise errors.invalid_arg(domain, fn, arg, f"string {arg} in {fn} must not be empty")
+
+
 def non_negative(value: int, arg: str, fn: str, domain: int) -> None:
     if value < 0:
         raise errors.invalid_arg(domain, fn, arg, f"{arg} in {fn} must be zero or greater")

@@ -110,7 +110,11 @@ def virDomainBlockStatsFlags(dom: Domain, disk: Optional[str], flags: int) -> Ty
 
 def virDomainBlockPeek(dom: Domain, disk: Optional[str], offset: int, size: int,
                        flags: int) -> bytes:
-    return bytes(_block(dom, "virDomainBlockPeek", disk, offset, size, flags))
+    fn = "virDomainBlockPeek"
+    d = _dom(dom, fn)
+    c.writable(d.conn, fn, D)
+    c.non_empty(disk, "disk", fn, D)
+    return bytes(_run(d, fn, disk, offset, size, flags))
 
 
 def virDomainBlockResize(dom: Domain, disk: Optional[str], size: int, flags: int) -> None:

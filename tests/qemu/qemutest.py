@@ -53,11 +53,14 @@ def kernels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def domxml(name: str, kernel: Path | None = None, extra: str = "",
-           machine: str = "q35", mem_mib: int = 64, vcpus: int = 1) -> str:
+           machine: str = "q35", mem_mib: int = 64, vcpus: int = 1, acpi: bool = False) -> str:
+    """`acpi`: <features><acpi/>, which the `acpi` guest's power button needs
+    (QEMU runs without ACPI otherwise, as under libvirt)."""
     k = f"<kernel>{kernel}</kernel>" if kernel else ""
+    features = "<features><acpi/></features>" if acpi else ""
     return (f"<domain type='{VIRT_TYPE}'><name>{name}</name>"
             f"<memory unit='MiB'>{mem_mib}</memory><vcpu>{vcpus}</vcpu>"
-            f"<os><type arch='x86_64' machine='{machine}'>hvm</type>{k}</os>"
+            f"<os><type arch='x86_64' machine='{machine}'>hvm</type>{k}</os>{features}"
             f"<devices>{extra}</devices></domain>")
 
 

@@ -1,12 +1,13 @@
 """The domain XML of the QEMU driver against libvirt 9.0's on the corpus of
 xmlcorpus.py: the inactive document after define, the live one while
-running (per-run values masked), and the -device lines of the QEMU command
-line.  data/domxml/ holds what libvirt produced (xmlref_capture.py)."""
+running (per-run values masked; the CPU as QEMU expanded it), and the
+-device lines, -cpu and -no-acpi of the QEMU command line.  data/domxml/
+holds what libvirt produced (xmlref_capture.py).  Then the -cpu and live
+CPU of other <cpu> modes, pinned from libvirt 9.0 on TCG."""
 
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 from pathlib import Path
@@ -16,10 +17,13 @@ import pytest
 from lxml import etree
 
 import xmlcorpus
-from qemutest import VIRT_TYPE, conn, kernels, root  # noqa: F401
-from pyvirt import api
+from qemutest import VIRT_TYPE, conn, ensure_event_loop, kernels, kill_leftovers, root  # noqa: F401
+from pyvirt import api, migration as mig
+from pyvirt.drivers.qemu import cpumap
+from pyvirt.errors import VirtError
 
 DATA = Path(__file__).parent / "data" / "domxml"
+VIR_DOMAIN_XML_INACTIVE = 2
 NAMES = sorted(xmlcorpus.CORPUS)
 
 
@@ -61,11 +65,6 @@ def _argv(root: Path, name: str) -> list[str]:
         return [a.decode() for a in f.read().split(b"\0")[:-1]]
 
 
-def _gaps(xml: str) -> str:
-    """The live values pyvirt does not show yet, blanked on both sides: the
-    CPU features QEMU expanded (and check='full')."""
-    xml = re.sub(r"\n *<feature policy='\w+' name='\w+'/>", "", xml)
-    return xml.replace("check='full'", "check='none'")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -74,10 +73,11 @@ def test_live_xml_and_devices(conn: Any, root: Path, kernels: dict[str, Path],
     dom = define(conn, name, kernels, images)
     api.virDomainCreate(dom)
     try:
-        devices = xmlcorpus.device_lines(_argv(root, name))
-        assert devices == expected(name, "devices").splitlines()
-        if VIRT_TYPE == "kvm":   # libvirt's documents were captured on KVM
-            assert _gaps(ours(dom, kernels, images, True)) == _gaps(expected(name, "live.xml"))
+        argv = _argv(root, name)
+        assert xmlcorpus.device_lines(argv) == expected(name, "devices").splitlines()
+        assert xmlcorpus.machine_lines(argv) == expected(name, "args").splitlines()
+        if VIRT_TYPE == "kvm":   # libvirt's documents were captured on KVM (this host's CPU)
+            assert ours(dom, kernels, images, True) == expected(name, "live.xml")
     finally:
         api.virDomainDestroy(dom)
 
@@ -102,3 +102,160 @@ def test_live_consoles_are_real(conn: Any, kernels: dict[str, Path], images: Pat
             assert s.recv(12).startswith(b"RFB ")
     finally:
         api.virDomainDestroy(dom)
+
+
+# <cpu> -> (-cpu and -no-acpi, the live <cpu>) of a TCG guest, from libvirt 9.0
+# (TCG gives every host the same CPU; None: the live <cpu> is the defined one)
+NAMES_CPU = ("<cpu mode='custom' match='exact'><model>qemu64</model>"
+             "<feature policy='require' name='lahf_lm'/><feature policy='disable' name='pni'/>"
+             "<feature policy='require' name='tsc-deadline'/>"
+             "<feature policy='require' name='pclmuldq'/>"
+             "<feature policy='require' name='fxsr_opt'/><feature policy='force' name='abm'/>"
+             "<feature policy='forbid' name='sse4a'/><feature policy='optional' name='popcnt'/>"
+             "<feature policy='require' name='sse4.1'/>"
+             "<feature policy='require' name='cmp_legacy'/></cpu>")
+TCG_CPUS = {
+    "default": ("", ["-cpu qemu64", "-no-acpi"], """\
+  <cpu mode='custom' match='exact' check='full'>
+    <model fallback='forbid'>qemu64</model>
+    <feature policy='require' name='hypervisor'/>
+    <feature policy='require' name='lahf_lm'/>
+  </cpu>
+"""),
+    "acpi-kvm64": ("<features><acpi/></features>"
+                   "<cpu mode='custom' match='exact'><model>kvm64</model></cpu>",
+                   ["-cpu kvm64"], """\
+  <cpu mode='custom' match='exact' check='full'>
+    <model fallback='forbid'>kvm64</model>
+    <feature policy='require' name='hypervisor'/>
+  </cpu>
+"""),
+    "feature-names": (NAMES_CPU, ["-cpu qemu64,lahf-lm=on,pni=off,tsc-deadline=on,pclmulqdq=on,"
+                                  "fxsr-opt=on,abm=on,sse4a=off,popcnt=on,sse4.1=on,cmp-legacy=on",
+                                  "-no-acpi"], """\
+  <cpu mode='custom' match='exact' check='full'>
+    <model fallback='forbid'>qemu64</model>
+    <feature policy='require' name='lahf_lm'/>
+    <feature policy='disable' name='pni'/>
+    <feature policy='disable' name='tsc-deadline'/>
+    <feature policy='require' name='pclmuldq'/>
+    <feature policy='disable' name='fxsr_opt'/>
+    <feature policy='force' name='abm'/>
+    <feature policy='forbid' name='sse4a'/>
+    <feature policy='require' name='popcnt'/>
+    <feature policy='require' name='sse4.1'/>
+    <feature policy='disable' name='cmp_legacy'/>
+    <feature policy='require' name='hypervisor'/>
+  </cpu>
+"""),
+    "maximum": ("<cpu mode='maximum'/>", ["-cpu max", "-no-acpi"], None),
+}
+
+
+def _tcg_domain(name: str, head: str, kernel: Path) -> str:
+    return (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>"
+            f"<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+            f"<kernel>{kernel}</kernel></os>{head}"
+            f"<devices><memballoon model='none'/></devices></domain>")
+
+
+def _cpu_of(xml: str) -> str:
+    return xml[xml.index("  <cpu"):xml.index("  <clock")]
+
+
+@pytest.mark.parametrize("case", sorted(TCG_CPUS))
+def test_cpu_and_acpi_argv_and_live_cpu(conn: Any, root: Path, kernels: dict[str, Path],
+                                        case: str) -> None:
+    head, args, live_cpu = TCG_CPUS[case]
+    dom = api.virDomainDefineXML(conn, _tcg_domain(case, head, kernels["idle"]))
+    inactive = _cpu_of(api.virDomainGetXMLDesc(dom, 0))
+    api.virDomainCreate(dom)
+    try:
+        assert xmlcorpus.machine_lines(_argv(root, case)) == args
+        assert _cpu_of(api.virDomainGetXMLDesc(dom, 0)) == (live_cpu or inactive)
+        assert _cpu_of(api.virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE)) == inactive
+    finally:
+        api.virDomainDestroy(dom)
+
+
+def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:
+    dom = api.virDomainDefineXML(conn, _tcg_domain("hp", "<cpu mode='host-passthrough'/>",
+                                                   kernels["idle"]))
+    with pytest.raises(VirtError) as exc:
+        api.virDomainCreate(dom)
+    assert (exc.value.code, exc.value.domain, str(exc.value)) == (
+        67, 10, "unsupported configuration: CPU mode 'host-passthrough' for x86_64 qemu "
+        "domain on x86_64 host is not supported by hypervisor")
+    assert api.virDomainIsActive(dom) == 0
+
+
+def test_live_cpu_survives_a_reopened_driver(root: Path, kernels: dict[str, Path]) -> None:
+    """The status file keeps the live CPU (and the defined one beside it): a
+    driver opened later shows the same documents."""
+    ensure_event_loop()
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    head, _, live_cpu = TCG_CPUS["feature-names"]
+    dom = api.virDomainDefineXML(c, _tcg_domain("keep", head, kernels["idle"]))
+    api.virDomainCreate(dom)
+    live, inactive = (api.virDomainGetXMLDesc(dom, 0),
+                      api.virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE))
+    assert _cpu_of(live) == live_cpu
+    api.virConnectClose(c)
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        dom = api.virDomainLookupByName(c, "keep")
+        assert api.virDomainGetXMLDesc(dom, 0) == live
+        assert api.virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) == inactive
+        api.virDomainDestroy(dom)
+        assert _cpu_of(api.virDomainGetXMLDesc(dom, 0)) == _cpu_of(inactive)
+    finally:
+        api.virConnectClose(c)
+
+
+def test_live_cpu_on_the_migration_destination(tmp_path: Path, kernels: dict[str, Path]) -> None:
+    """The destination is sent the defined CPU and shows what its own QEMU
+    gave the guest: the same live CPU as the source."""
+    ensure_event_loop()
+    roots = [tmp_path / "a", tmp_path / "b"]
+    src_conn, dst_conn = (api.virConnectOpen(f"qemu:///embed?root={r}") for r in roots)
+    try:
+        head, _, live_cpu = TCG_CPUS["feature-names"]
+        src = api.virDomainCreateXML(src_conn, _tcg_domain("mig", head, kernels["idle"]), 0)
+        assert _cpu_of(api.virDomainGetXMLDesc(src, 0)) == live_cpu
+        dst = api.virDomainMigrate(src, dst_conn, mig.VIR_MIGRATE_LIVE, None, None, 0)
+        assert _cpu_of(api.virDomainGetXMLDesc(dst, 0)) == live_cpu
+        api.virDomainDestroy(dst)
+    finally:
+        for c in (src_conn, dst_conn):
+            api.virConnectClose(c)
+        for r in roots:
+            kill_leftovers(r)
+
+
+CPU_MAP = Path("/usr/share/libvirt/cpu_map")
+
+
+@pytest.mark.skipif(not (CPU_MAP / "x86_features.xml").exists(),
+                    reason="libvirt's CPU map is not installed (Debian: libvirt-daemon)")
+def test_cpumap_agrees_with_libvirts() -> None:
+    """pyvirt's feature bits, their order and its models' features are
+    libvirt's (its CPUID features; the MSR ones are left out on purpose)."""
+    theirs = []
+    for f in etree.parse(str(CPU_MAP / "x86_features.xml")).getroot().iter("feature"):
+        cpuid = f.find("cpuid")
+        if cpuid is None:
+            continue
+        (reg, mask), = [(k, int(v, 16)) for k, v in cpuid.attrib.items()
+                        if k in ("eax", "ebx", "ecx", "edx")]
+        theirs.append(cpumap.Feature(f.get("name"), int(cpuid.get("eax_in"), 16),
+                                     int(cpuid.get("ecx_in", "0"), 16), reg,
+                                     mask.bit_length() - 1))
+    assert list(cpumap.FEATURES) == theirs
+
+    def features(model: str) -> set[str]:
+        m = etree.parse(str(CPU_MAP / f"x86_{model}.xml")).getroot().find("model")
+        base = m.find("model")
+        return ((features(base.get("name")) if base is not None else set())
+                | {f.get("name") for f in m.findall("feature")})
+    for name, feats in cpumap.MODELS.items():
+        assert feats == features(name), name

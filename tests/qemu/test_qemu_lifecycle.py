@@ -118,7 +118,7 @@ def test_qemu_killed_gives_stopped_failed(conn, root, kernels):
 def test_guest_shutdown(conn, kernels):
     """The acpi guest powers off on the power button: SHUTDOWN_GUEST, STOPPED_SHUTDOWN."""
     ev = Events(conn)
-    d = api.virDomainCreateXML(conn, domxml("g1", kernels["acpi"]), 0)
+    d = api.virDomainCreateXML(conn, domxml("g1", kernels["acpi"], acpi=True), 0)
     # The button only counts once the guest has enabled it (after the firmware):
     # press it until the guest answers, as a user of virsh shutdown would.
     def pressed() -> bool:

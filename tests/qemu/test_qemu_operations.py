@@ -43,7 +43,7 @@ def test_reboot(conn, kernels):
     """ACPI reboot: the guest powers off, the driver resets it (libvirt's fake
     reboot): REBOOT events (QEMU's RESETs), no lifecycle event, RUNNING/BOOTED."""
     ev, reboots = Events(conn), Reboots(conn)
-    d = api.virDomainDefineXML(conn, domxml("rb", kernels["acpi"]))
+    d = api.virDomainDefineXML(conn, domxml("rb", kernels["acpi"], acpi=True))
     assert err(lambda: api.virDomainReboot(d, 0)) == NOT_RUNNING
     api.virDomainCreate(d)
     assert err(lambda: api.virDomainReboot(d, 2)) == (

@@ -255,7 +255,7 @@ def test_crash_and_guest_shutdown_take_the_tap_along(conn, root, kernels, net):
     os.kill(int((root / "run/qemu/cr.pid").read_text()), signal.SIGKILL)
     assert ev.wait_for("cr", 3)[-1] == FAILED
     assert not (SYS / tap).exists()
-    dom = api.virDomainCreateXML(conn, domxml("off", kernels["acpi"], extra=nic), 0)
+    dom = api.virDomainCreateXML(conn, domxml("off", kernels["acpi"], extra=nic, acpi=True), 0)
     tap = tap_of(dom)
 
     def pressed() -> bool:     # the button counts once the guest has enabled it

@@ -213,3 +213,71 @@ def test_real_binding_postcopy_between_two_roots(tmp_path, kernels):
     dst = got["events"]["dst"]
     assert [4, 1] in dst, got
     assert dst[:dst.index([4, 1]) + 1] in ([[2, 1], [4, 3], [4, 1]], [[2, 1], [4, 1]])
+
+
+PEEK_SCRIPT = """
+import ctypes, json, struct, sys, threading, time, libvirt
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+root = sys.argv[1]
+open(root + "-disk.img", "wb").write(bytes(range(256)) * 16)
+c = libvirt.open("qemu:///embed?root=" + root)
+d = c.createXML("<domain type='%s'><name>peek</name><memory unit='MiB'>64</memory>"
+                "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>"
+                "<kernel>%s</kernel></os><devices><disk type='file' device='disk'>"
+                "<driver name='qemu' type='raw'/><source file='" + root + "-disk.img'/>"
+                "<target dev='vda' bus='virtio'/></disk></devices></domain>", 0)
+out = {}
+try:
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        out["word"] = struct.unpack("<I", d.memoryPeek(2 << 20, 4, libvirt.VIR_MEMORY_PHYSICAL))[0]
+        if out["word"] > 0x2BADB003:
+            break
+        time.sleep(0.05)
+    out["block"] = list(d.blockPeek("vda", 250, 8, 0))
+    # the C entry point itself: a NULL buffer, then a NULL buffer for no bytes
+    ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    ptr = ctypes.pythonapi.PyCapsule_GetPointer(d._o, b"virDomainPtr")
+    lib = ctypes.CDLL("libvirt.so.0")
+    lib.virDomainMemoryPeek.argtypes = [ctypes.c_void_p, ctypes.c_ulonglong, ctypes.c_size_t,
+                                        ctypes.c_void_p, ctypes.c_uint]
+    out["null"] = lib.virDomainMemoryPeek(ptr, 0, 4, None, 2)
+    e = libvirt.virGetLastError()
+    out["null_error"] = [e[0], e[1], e[2]]
+    out["null0"] = lib.virDomainMemoryPeek(ptr, 0, 0, None, 2)
+    buf = ctypes.create_string_buffer(4)
+    out["c"] = [lib.virDomainMemoryPeek(ptr, 2 << 20, 4, buf, 1), struct.unpack("<I", buf.raw)[0]]
+    try:
+        d.memoryPeek(64 << 20, 4, libvirt.VIR_MEMORY_VIRTUAL)
+    except libvirt.libvirtError as exc:
+        out["past_ram"] = [exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]
+finally:
+    d.destroy()
+print(json.dumps(out))
+"""
+
+
+def test_real_binding_peeks_on_our_library(tmp_path, kernels):
+    """Expectations as real libvirt 9.0 gives them for this script."""
+    import os
+    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    try:
+        out = run(["/usr/bin/python3", "-c", PEEK_SCRIPT % (virt, kernels["dirty"]),
+                   str(tmp_path / "root")], env=on_pyvirt(), timeout=120)
+    finally:
+        from qemutest import kill_leftovers
+        kill_leftovers(tmp_path / "root")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["word"] > 0x2BADB003
+    assert got["block"] == list(range(250, 256)) + [0, 1]
+    assert got["null"] == -1
+    assert got["null_error"] == [8, 20, "buffer in virDomainMemoryPeek must not be NULL"]
+    assert got["null0"] == 0
+    assert got["c"][0] == 0 and got["c"][1] >= got["word"]
+    assert got["past_ram"] == [1, 10, "internal error: unable to execute QEMU command "
+                                      "'memsave': Invalid addr 0x0000000004000000/size 4 "
+                                      "specified"]

@@ -1,6 +1,7 @@
 """Runs the XML corpus through real libvirt 9.0 (embed root) and stores
-what it gives under data/domxml/: NAME.inactive.xml, NAME.live.xml and
-NAME.devices (the -device lines of its QEMU log).  Run as
+what it gives under data/domxml/: NAME.inactive.xml, NAME.live.xml,
+NAME.devices (the -device lines of its QEMU log) and NAME.args (its -cpu
+and -no-acpi).  Run as
     /usr/bin/python3 bench/reaper.py /usr/bin/python3 tests/qemu/xmlref_capture.py KERNEL
 from the project root, with the system's libvirt (not pyvirt's)."""
 
@@ -61,6 +62,8 @@ def main() -> None:
                 f.write(xmlcorpus.mask(text, kernel, FOLDER, kind == "live"))
         with open(os.path.join(OUT, f"{name}.devices"), "w") as f:
             f.write("\n".join(xmlcorpus.device_lines(argv)) + "\n")
+        with open(os.path.join(OUT, f"{name}.args"), "w") as f:
+            f.write("\n".join(xmlcorpus.machine_lines(argv)) + "\n")
         print(name, "ok")
     conn.close()
 

@@ -1,8 +1,9 @@
 """Domain definition -> QEMU command line.
 
 Covered: machine type and accelerator (kvm -> KVM, qemu -> TCG), memory,
-vCPUs, <os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on
-virtio/sata/ide buses with their error policies, user-mode and tap NICs
+vCPUs and their model (guestcpu.py), ACPI (only with <features><acpi/>),
+<os><kernel>/<initrd>/<cmdline>, file disks (raw, qcow2) on virtio/sata/ide
+buses with their error policies, user-mode and tap NICs
 (the taps opened by netdev.py, passed as fds, as libvirt 9.0 does),
 serial/console (pty, file, unix, null), VNC graphics, the memory balloon
 (balloon.py).  The monitor is a listening socket the driver creates and
@@ -21,7 +22,7 @@ from lxml import etree
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
 from ...conf import domain_net
-from . import balloon, disknodes, pciaddr, postparse
+from . import balloon, disknodes, guestcpu, pciaddr, postparse
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -342,6 +343,13 @@ def _graphics_args(d: DomainDef) -> list[str]:
                                       + (pciaddr.props(d, video) if video is not None else []))]
 
 
+def has_acpi(d: DomainDef) -> bool:
+    """<features><acpi/>: without it an x86 guest gets no ACPI tables (and
+    no power button), as libvirt starts it."""
+    features = d.verbatim.get("features")
+    return features is not None and features.find("acpi") is not None
+
+
 def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[str]:
     """The argv that starts `d` paused (-S); the driver sends 'cont'."""
     vcpus = d.vcpus_current or d.vcpus
@@ -353,6 +361,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
             "-S",
             "-machine", f"{d.os.machine},usb=off,dump-guest-core=off",
             "-accel", accel,
+            *guestcpu.command_args(d),
             "-m", f"size={d.memory}k",
             "-overcommit", "mem-lock=off",
             "-smp", smp,
@@ -365,6 +374,8 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
             "-no-shutdown"]
     if d.on_reboot == "destroy":
         argv.append("-no-reboot")
+    if not has_acpi(d):
+        argv.append("-no-acpi")
     argv += ["-boot", "strict=on"]
     kernel = _os_text(d, "kernel")
     if kernel is not None:

@@ -27,6 +27,7 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .ioerror import IOErrors
 from .migration import Migration
+from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
@@ -68,7 +69,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, QemuHost,
+class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, QemuHost,
                  DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
@@ -473,13 +474,15 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Qem
                 return format_domain_xml(obj.persistent_def(), inactive=True)
             return format_domain_xml(self.live_def(obj))
 
-    def live_def(self, obj: DomainObj) -> DomainDef:
+    def live_def(self, obj: DomainObj, live_cpu: bool = True) -> DomainDef:
         """What a running domain is now (the balloon's live values, where its
-        consoles are), else its def (lock held)."""
+        consoles are, the CPU QEMU gave it unless not `live_cpu`), else its
+        def (lock held)."""
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
-        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles)
+        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles,
+                                 rt.cpu if live_cpu else None)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:

@@ -1,7 +1,7 @@
 """What libvirt 9.0 adds to a running domain's XML: the resource partition,
 device aliases, disk chain ends, the DAC seclabel, pty paths and the
-VNC port (consoles.py).  Built on a copy: the definition itself stays as
-defined.  Not yet: the CPU features QEMU expanded (check='full')."""
+VNC port (consoles.py), the CPU QEMU gave the guest (guestcpu.py).  Built
+on a copy: the definition itself stays as defined."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def _disks(d: DomainDef, devices: list[etree._Element]) -> None:
             disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
 
 
-def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None) -> DomainDef:
+def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
+              cpu: Optional[etree._Element] = None) -> DomainDef:
     devices = [copy.deepcopy(dev) for dev in d.devices]
     if consoles is not None:
         consoles_mod.show(devices, consoles)
@@ -79,6 +80,8 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None) ->
                 dev.set("listen", "127.0.0.1")
     _disks(d, devices)
     verbatim = dict(d.verbatim)
+    if cpu is not None:
+        verbatim["cpu"] = cpu
     if "resource" not in verbatim:
         resource = etree.Element("resource")
         etree.SubElement(resource, "partition").text = "/machine"

@@ -230,7 +230,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                 job = self._resumable(obj, flags, mig.Direction.OUT)
                 job.advance(mig.Phase.BEGIN_RESUME)
                 job.flags, job.params = flags, params
-                live = self.live_def(obj)  # type: ignore[attr-defined]
+                live = self.live_def(obj, live_cpu=False)  # type: ignore[attr-defined]
                 return self._cookie(obj), format_domain_xml(live)
         nbd.check_begin(flags, params)
         tuning.check(flags, params)
@@ -259,7 +259,7 @@ class Migration(MigrationRecovery, MigrationJobs):
                 self.write_ahead(obj, rt, obj.state, obj.reason)  # type: ignore[attr-defined]
                 self.write_ahead(obj, rt, obj.state, obj.reason,  # type: ignore[attr-defined]
                                  phase=mig.Phase.PERFORM3.value)
-                live = self.live_def(obj)  # type: ignore[attr-defined]
+                live = self.live_def(obj, live_cpu=False)  # type: ignore[attr-defined]
                 return self._cookie(obj, nbd_disks=sizes), format_domain_xml(live)
         except BaseException:
             lock.release()

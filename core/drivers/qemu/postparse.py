@@ -14,12 +14,37 @@ from ...conf.domain import DomainDef
 from . import pciaddr
 
 
+def _check(cpu: etree._Element, virt_type: str) -> None:
+    """The check= libvirt gives a <cpu> without one: partial where KVM can
+    tell the host's CPU short (a model, host-model), none otherwise;
+    host-passthrough is also migratable by default."""
+    mode = cpu.get("mode", "custom")
+    if cpu.get("check") is None:
+        partial = mode == "host-model" or (mode == "custom" and virt_type == "kvm")
+        if mode != "custom" or cpu.find("model") is not None:
+            attrs = list(cpu.attrib.items())
+            at = next((i for i, (k, _) in enumerate(attrs) if k not in ("mode", "match")),
+                      len(attrs))
+            attrs.insert(at, ("check", "partial" if partial else "none"))
+            cpu.attrib.clear()
+            cpu.attrib.update(attrs)
+    if mode == "host-passthrough" and cpu.get("migratable") is None:
+        cpu.set("migratable", "on")
+
+
 def _cpu(d: DomainDef) -> None:
-    if "cpu" in d.verbatim:
+    """QEMU's default model where <cpu> names none (no <cpu>, or one with
+    only a topology), check= where it is missing."""
+    cpu = d.verbatim.get("cpu")
+    if cpu is not None and (cpu.get("mode", "custom") != "custom"
+                            or cpu.find("model") is not None):
+        _check(cpu, d.virt_type)
         return
-    cpu = etree.Element("cpu", mode="custom", match="exact", check="none")
-    etree.SubElement(cpu, "model", fallback="forbid").text = "qemu64"
-    d.verbatim["cpu"] = cpu
+    default = etree.Element("cpu", mode="custom", match="exact", check="none")
+    etree.SubElement(default, "model", fallback="forbid").text = "qemu64"
+    if cpu is not None:
+        default.extend(cpu)
+    d.verbatim["cpu"] = default
 
 
 def _controllers(d: DomainDef) -> list[etree._Element]:

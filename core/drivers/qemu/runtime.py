@@ -47,7 +47,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import capabilities, command, consoles, disknodes, netdev, process, status
+from . import capabilities, command, consoles, disknodes, guestcpu, netdev, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout, write_synced
 
@@ -162,6 +162,7 @@ class Runtime:
     balloon_period: Optional[int] = None   # live guest-stats polling interval
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
+    cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
@@ -271,7 +272,7 @@ class QemuHost:
             "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
         return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
-                                                        rt.monitor_path, job_attrs))
+                                                        rt.monitor_path, job_attrs, rt.cpu))
 
     def save_status(self, obj: DomainObj) -> None:
         """Persist a running domain's state (lock held)."""
@@ -433,6 +434,7 @@ class QemuHost:
             self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             self.setup_balloon(obj, rt, incoming is not None)
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
+            rt.cpu = guestcpu.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -815,7 +817,8 @@ class QemuHost:
     def reconnect(self, obj: DomainObj, st: status.DomainStatus) -> None:
         """Take over the QEMU of `obj` recorded in `st`, or shut `obj` off."""
         marker = str(self.layout.pid_file(obj.name))
-        rt = Runtime(monitor_path=st.monitor_path, taps=netdev.managed_taps(obj.def_))
+        rt = Runtime(monitor_path=st.monitor_path, taps=netdev.managed_taps(obj.def_),
+                     cpu=st.live_cpu)
         for tap in rt.taps:
             netdev.VNET_NAMES.reserve(tap)
         with self.lock:

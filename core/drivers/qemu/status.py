@@ -18,6 +18,9 @@ again by its pidfile marker::
 (<job> only while a migration job is active: a later driver takes over a
 paused post-copy and can still resume it.)
     </domstatus>
+
+Once QEMU has told the guest CPU (guestcpu.py), <domain> holds that live
+<cpu> and a <cpu> of <domstatus> the defined one, as libvirt keeps them.
 """
 
 from __future__ import annotations
@@ -77,16 +80,25 @@ class DomainStatus:
     pid: int
     monitor_path: str
     job: Optional[dict[str, str]] = None   # async ('migration out'/'in'), phase, flags
+    live_cpu: Optional[etree._Element] = None   # the <cpu> QEMU gave the guest
 
 
 def format_status(st: DomainStatus) -> str:
     attrs = xmlutil.attrs([("state", state_name(st.state)),
                            ("reason", reason_name(st.state, st.reason)),
                            ("pid", str(st.pid))])
-    domain = format_domain_xml(st.def_).rstrip("\n").replace("\n", "\n  ")
+    d, defined_cpu = st.def_, ""
+    if st.live_cpu is not None:
+        d = dataclasses.replace(d, verbatim={**d.verbatim, "cpu": st.live_cpu})
+        if "cpu" in st.def_.verbatim:
+            lines: list[str] = []
+            xmlutil.write_element(st.def_.verbatim["cpu"], 2, lines)
+            defined_cpu = "".join(line + "\n" for line in lines)
+    domain = format_domain_xml(d).rstrip("\n").replace("\n", "\n  ")
     return (f"<domstatus{attrs}>\n"
             f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
             + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")
+            + defined_cpu
             + f"  {domain}\n"
             f"</domstatus>\n")
 
@@ -115,8 +127,12 @@ def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
         dom_id = domain.get("id")
         def_.id = int(dom_id) if dom_id is not None else -1
         job = root.find("job")
+        defined_cpu, live_cpu = root.find("cpu"), None
+        if defined_cpu is not None and "cpu" in def_.verbatim:
+            live_cpu = def_.verbatim["cpu"]
+            def_.verbatim["cpu"] = xmlutil.copy_element(defined_cpu)
         return DomainStatus(def_, state, reason, int(root.get("pid", "0")),
                             monitor.get("path", ""),
-                            dict(job.attrib) if job is not None else None)
+                            dict(job.attrib) if job is not None else None, live_cpu)
     except Exception:  # unreadable, half-written by hand, or of another version
         return None
