@@ -18,7 +18,7 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import domain_devices, domain_iothreads, domain_net, domain_tune, xmlutil
+from . import domain_devices, domain_disk, domain_iothreads, domain_net, domain_tune, xmlutil
 from .domain_iothreads import IOThreadDef
 from .domain_tune import Tuning
 
@@ -319,10 +319,11 @@ def _write_devices(d: DomainDef, out: list[str]) -> None:
 
 
 def _write_inactive_devices(d: DomainDef, out: list[str]) -> None:
-    """Without what exists only while running (tap names, NIC aliases)."""
+    """Without what exists only while running (tap names, NIC aliases, disk
+    source indexes and the backing chains found)."""
     out.append("  <devices>")
     for dev in d.devices:
-        xmlutil.write_element(domain_net.inactive_view(dev), 4, out)
+        xmlutil.write_element(domain_disk.inactive_view(domain_net.inactive_view(dev)), 4, out)
     out.append("  </devices>")
 
 

@@ -6,13 +6,34 @@ from __future__ import annotations
 
 import re
 
-DISK_FILES = {"a.img": "raw", "b.qcow2": "qcow2", "c.img": "raw"}
+# file -> (format, backing file or None), in the order they are made; a
+# backing file is named relative to its overlay, as the folder changes
+DISK_FILES: dict[str, tuple[str, str | None]] = {
+    "a.img": ("raw", None), "b.qcow2": ("qcow2", None), "c.img": ("raw", None),
+    "ro.img": ("raw", None), "base.img": ("raw", None), "mid.qcow2": ("qcow2", "base.img"),
+    "top.qcow2": ("qcow2", "mid.qcow2"), "over.qcow2": ("qcow2", "base.img")}
+
+
+def image_commands(folder: str) -> list[list[str]]:
+    """The qemu-img commands that make the corpus's images in `folder`."""
+    out = []
+    for fname, (fmt, backing) in DISK_FILES.items():
+        args = ["qemu-img", "create", "-q", "-f", fmt]
+        if backing is not None:
+            args += ["-b", backing, "-F", DISK_FILES[backing][0]]
+        out.append(args + [f"{folder}/{fname}", "16M"])
+    return out
 
 
 def _disk(fname: str, dev: str, bus: str, extra: str = "") -> str:
-    fmt = DISK_FILES[fname]
+    fmt = DISK_FILES[fname][0]
     return (f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/>"
             f"<source file='@DIR@/{fname}'/><target dev='{dev}' bus='{bus}'/>{extra}</disk>")
+
+
+def _cdrom(dev: str, bus: str) -> str:
+    return (f"<disk type='file' device='cdrom'><driver name='qemu'/>"
+            f"<target dev='{dev}' bus='{bus}'/></disk>")
 
 
 def _nic(mac: str, model: str = "", extra: str = "") -> str:
@@ -54,6 +75,17 @@ CORPUS: dict[str, tuple[str, str]] = {
     "q35-two-nics-ide-free": ("q35", _nic("0b", "virtio") + _nic("0c", "virtio")
                               + _disk("c.img", "vdc", "virtio") + VNC + SERIAL),
 }
+# node numbering: the last disk first, then the backing chains
+DISK_CORPUS: dict[str, tuple[str, str]] = {
+    "q35-chain-raw": ("q35", _disk("top.qcow2", "vda", "virtio") + _disk("c.img", "vdb", "virtio")
+                      + SERIAL),
+    "pc-chains-readonly": ("pc", _disk("a.img", "vda", "virtio")
+                           + _disk("top.qcow2", "vdb", "virtio")
+                           + _disk("over.qcow2", "vdc", "virtio")
+                           + _disk("ro.img", "vdd", "virtio", "<readonly/>")),
+    "q35-cdrom-empty-chain": ("q35", _disk("over.qcow2", "vda", "virtio") + _cdrom("sda", "sata")
+                              + _disk("b.qcow2", "sdb", "sata")),
+}
 
 # name -> what goes between </os> and <devices> (ACPI, a CPU of its own);
 # the features asked for are ones this host's KVM has (vme) or filters (svm)
@@ -65,10 +97,12 @@ HEAD: dict[str, str] = {
                              "<feature policy='disable' name='svm'/></cpu>"),
 }
 CORPUS["pc-acpi-cpu-features"] = ("pc", NOBALLOON)
+CORPUS.update(DISK_CORPUS)
 
-# those with a HEAD came later: numbered after the others, whose UUIDs stay
+# those with a HEAD came later, the disk cases later still: numbered after
+# the others, whose UUIDs stay
 UUIDS = {name: f"6a1f0c2e-0000-4000-8000-{i:012x}"
-         for i, name in enumerate(sorted(CORPUS, key=lambda n: (n in HEAD, n)))}
+         for i, name in enumerate(sorted(CORPUS, key=lambda n: (n in DISK_CORPUS, n in HEAD, n)))}
 
 
 def domain(name: str) -> str:

@@ -24,10 +24,9 @@ FOLDER = "/tmp/pyvirt-xmlcorpus"
 
 def images(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
-    for fname, fmt in xmlcorpus.DISK_FILES.items():
-        path = os.path.join(folder, fname)
-        if not os.path.exists(path):
-            subprocess.run(["qemu-img", "create", "-q", "-f", fmt, path, "16M"], check=True)
+    for args in xmlcorpus.image_commands(folder):
+        if not os.path.exists(args[-2]):
+            subprocess.run(args, check=True)
 
 
 def main() -> None:

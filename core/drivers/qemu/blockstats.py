@@ -3,7 +3,8 @@ a running disk's counters from query-blockstats and its sizes from
 query-block (allocation: the highest offset written; physical: the file's
 disk usage), a shut-off disk's sizes from the image file itself.  With
 VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING a running disk's backing images
-follow it, each with its own index and sizes but no counters."""
+follow it, each with its own index and sizes but no counters.  A drive
+without media has its name and counters alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import struct
 from typing import Any, Optional
 
 from ...conf.domain import DomainDef
-from .command import disk_nodes
+from .command import DiskNode, disk_nodes
 
 UINT, ULLONG, STRING = 2, 4, 7
 Params = list[tuple[str, int, Any]]
@@ -29,16 +30,33 @@ def block_params(d: DomainDef, q: Any, backing: bool) -> Params:
         for node in disk_nodes(d):
             entries.append(_offline(node.target, node.path))
     else:
-        stats = {e.get("node-name"): e for e in q.get("query-blockstats") or []}
+        stats, by_device = {}, {}
+        for e in q.get("query-blockstats") or []:
+            stats[e.get("node-name")] = e
+            by_device[_device_id(e.get("qdev") or "")] = e
         images = {dev.get("inserted", {}).get("node-name"): dev.get("inserted", {})
                   for dev in q.get("query-block") or []}
-        for index, node in enumerate(disk_nodes(d), start=1):
-            entries += _running(node.target, index, stats.get(node.node),
-                                images.get(node.node), backing)
+        for node in disk_nodes(d):
+            if node.path is None:   # no media: the drive's counters alone, as libvirt
+                entries.append([("name", STRING, node.target)]
+                               + _counters(by_device.get(node.alias)))
+                continue
+            entries += _running(node, stats.get(node.node), images.get(node.node), backing)
     out: Params = [("block.count", UINT, len(entries))]
     for i, params in enumerate(entries):
         out += [(f"block.{i}.{name}", kind, value) for name, kind, value in params]
     return out
+
+
+def _device_id(qdev: str) -> str:
+    """A drive's device id from its QOM path (/machine/peripheral/ID/...) or id."""
+    parts = qdev.split("/")
+    return parts[3] if qdev.startswith("/machine/peripheral/") and len(parts) > 3 else qdev
+
+
+def _counters(stats: Optional[dict[str, Any]]) -> Params:
+    st = (stats or {}).get("stats") or {}
+    return [(name, ULLONG, int(st.get(key, 0))) for name, key in _COUNTERS]
 
 
 def _offline(target: str, path: Optional[str]) -> Params:
@@ -56,33 +74,27 @@ def _offline(target: str, path: Optional[str]) -> Params:
                   ("physical", ULLONG, st.st_size)]
 
 
-def _running(target: str, index: int, stats: Optional[dict[str, Any]],
+def _running(node: DiskNode, stats: Optional[dict[str, Any]],
              inserted: Optional[dict[str, Any]], backing: bool) -> list[Params]:
-    """The disk's entry, then (with `backing`) one per backing image.  The top
-    has index `index` as our node names number it; backing images follow it."""
+    """The disk's entry, then (with `backing`) one per backing image: paths
+    and indexes as start numbered them (disknodes.py), sizes from QEMU."""
     image = (inserted or {}).get("image") or {}
-    path = (inserted or {}).get("file") or image.get("filename")
+    layers = [(node.path or "", node.index)] + [(b.path, b.index) for b in node.backing]
     out: list[Params] = []
-    level = 0
-    while True:
-        params: Params = [("name", STRING, target)]
-        if path:
-            params.append(("path", STRING, path))
-        params.append(("backingIndex", UINT, index + level))
-        st = (stats or {}).get("stats") or {}
+    for level, (path, index) in enumerate(layers if backing else layers[:1]):
+        params: Params = [("name", STRING, node.target), ("path", STRING, path),
+                          ("backingIndex", UINT, index)]
         if level == 0:
-            params += [(name, ULLONG, int(st.get(key, 0))) for name, key in _COUNTERS]
+            params += _counters(stats)
+        st = (stats or {}).get("stats") or {}
         written = ((stats or {}).get("parent") or {}).get("stats") or st
         params += [("allocation", ULLONG, int(written.get("wr_highest_offset", 0))),
                    ("capacity", ULLONG, int(image.get("virtual-size", 0))),
                    ("physical", ULLONG, int(image.get("actual-size", 0)))]
         out.append(params)
         image = image.get("backing-image") or {}
-        if not backing or not image:
-            return out
-        path = image.get("filename")
         stats = (stats or {}).get("backing")
-        level += 1
+    return out
 
 
 def qcow2_virtual_size(path: str) -> Optional[int]:

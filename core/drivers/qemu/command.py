@@ -22,7 +22,7 @@ from lxml import etree
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
 from ...conf import domain_net
-from . import balloon, guestcpu, pciaddr, postparse
+from . import balloon, disknodes, guestcpu, pciaddr, postparse
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -75,6 +75,7 @@ def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
             pos = next((i for i, c in enumerate(children) if c.tag in _AFTER_MODEL),
                        len(children))
             dev.insert(pos, etree.Element("model", type=DEFAULT_NIC_MODEL))
+    disknodes.forget(d)   # a source index or chain in the input is not kept, as libvirt
     balloon.fill_default(d)
     postparse.fill(d)
 
@@ -90,36 +91,48 @@ def _blockdev(**props: Any) -> list[str]:
     return ["-blockdev", json.dumps(props, separators=(",", ":"))]
 
 
-def _disk_args(d: DomainDef, disk: etree._Element, index: int, boot: list[int]) -> list[str]:
+def _image_args(index: int, path: str, fmt: str, readonly: bool,
+                backing: Optional[str]) -> list[str]:
+    """One image's storage and format nodes; a qcow2 names its backing node
+    (null: none, QEMU must not open one on its own)."""
+    fmt_props: dict[str, Any] = {"node-name": disknodes.node_name(index), "read-only": readonly,
+                                 "driver": fmt, "file": disknodes.node_name(index, "storage")}
+    if fmt == "qcow2":
+        fmt_props["backing"] = backing
+    return (_blockdev(driver="file", filename=path,
+                      **{"node-name": disknodes.node_name(index, "storage"),
+                         "auto-read-only": True, "discard": "unmap"})
+            + _blockdev(**fmt_props))
+
+
+def _disk_args(d: DomainDef, disk: etree._Element, node: DiskNode, index: int,
+               boot: list[int]) -> list[str]:
     dtype = disk.get("type", "file")
     device = disk.get("device", "disk")
-    source = disk.find("source")
     target = disk.find("target")
     driver = disk.find("driver")
     if dtype != "file":
         raise _unsupported(f"disk type '{dtype}' is not supported yet")
-    path = source.get("file") if source is not None else None
     bus = target.get("bus") if target is not None else None
     dev = target.get("dev", f"disk{index}") if target is not None else f"disk{index}"
     if bus is None:
         bus = "virtio" if dev.startswith("vd") else "sata"
-    fmt = driver.get("type", "raw") if driver is not None else "raw"
-    if fmt not in ("raw", "qcow2"):
-        raise _unsupported(f"unsupported disk format '{fmt}'")
-    readonly = disk.find("readonly") is not None or device == "cdrom"
-    node = f"libvirt-{index + 1}"
+    if node.fmt not in disknodes.FORMATS:
+        raise _unsupported(f"unsupported disk format '{node.fmt}'")
     out: list[str] = []
-    if path is not None:
-        out += _blockdev(driver="file", filename=path, **{"node-name": f"{node}-storage"},
-                         **{"auto-read-only": True, "discard": "unmap"})
-        out += _blockdev(**{"node-name": f"{node}-format", "read-only": readonly},
-                         driver=fmt, file=f"{node}-storage")
+    if node.path is not None:
+        # the chain from its deepest image up, each read-only below the top
+        below: Optional[str] = None
+        for layer in reversed(node.backing):
+            out += _image_args(layer.index, layer.path, layer.fmt, True, below)
+            below = layer.node
+        out += _image_args(node.index, node.path, node.fmt, node.readonly, below)
     elif device != "cdrom":
         raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
                             "missing source for disk")
-    props = [f"id={_disk_alias(disk, index)}"]
-    if path is not None:
-        props.append(f"drive={node}-format")
+    props = [f"id={node.alias}"]
+    if node.path is not None:
+        props.append(f"drive={node.node}")
     if not boot:
         boot.append(1)
         props.append("bootindex=1")
@@ -215,30 +228,38 @@ def error_policies(driver: Optional[etree._Element]) -> tuple[Optional[str], Opt
 
 @dataclasses.dataclass(frozen=True)
 class DiskNode:
-    """How a <disk> appears in QEMU: its format node and device id."""
+    """How a <disk> appears in QEMU: its images' nodes and its device id."""
     target: str
-    node: str              # the format layer's node name
+    index: int             # its own image's number (disknodes.py)
     alias: str             # the device id (virtio-disk0, sata0-0-1)
     path: Optional[str]
     fmt: str
     readonly: bool
+    backing: tuple[disknodes.Layer, ...] = ()   # top down
+
+    @property
+    def node(self) -> str:
+        """The format node of its own image (the device's drive)."""
+        return disknodes.node_name(self.index)
+
+    def node_names(self) -> list[str]:
+        indexes = [self.index] + [b.index for b in self.backing]
+        return [disknodes.node_name(i, layer) for i in indexes for layer in ("format", "storage")]
 
 
 def disk_nodes(d: DomainDef) -> list[DiskNode]:
     """The disks of `d` with the names _disk_args gives them."""
     out = []
-    disks = [dev for dev in d.devices if dev.tag == "disk"]
-    for index, disk in enumerate(disks):
+    disks = disknodes.disks_of(d)
+    for (index, disk), (number, backing) in zip(enumerate(disks), disknodes.numbers(d)):
         source, target, driver = disk.find("source"), disk.find("target"), disk.find("driver")
         dev = target.get("dev", f"disk{index}") if target is not None else f"disk{index}"
-        bus = target.get("bus") if target is not None else None
-        bus = bus or ("virtio" if dev.startswith("vd") else "sata")
         out.append(DiskNode(
-            dev, f"libvirt-{index + 1}-format",
-            _disk_alias(disk, index),
+            dev, number, _disk_alias(disk, index),
             source.get("file") if source is not None else None,
             driver.get("type", "raw") if driver is not None else "raw",
-            disk.find("readonly") is not None or disk.get("device", "disk") == "cdrom"))
+            disk.find("readonly") is not None or disk.get("device", "disk") == "cdrom",
+            backing))
     return out
 
 
@@ -367,9 +388,8 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
             argv += ["-append", cmdline]
     argv += pciaddr.controller_args(d)
     boot: list[int] = []
-    disks = [dev for dev in d.devices if dev.tag == "disk"]
-    for index, disk in enumerate(disks):
-        argv += _disk_args(d, disk, index, boot)
+    for index, (disk, node) in enumerate(zip(disknodes.disks_of(d), disk_nodes(d))):
+        argv += _disk_args(d, disk, node, index, boot)
     nics = [dev for dev in d.devices if dev.tag == "interface"]
     for index, nic in enumerate(nics):
         argv += _nic_args(d, nic, index, paths)

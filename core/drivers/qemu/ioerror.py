@@ -44,7 +44,7 @@ def _disk_of(obj: DomainObj, data: dict[str, Any]) -> Optional[DiskNode]:
     for disk in disk_nodes(obj.def_):
         if device is not None and device in (disk.alias, f"drive-{disk.alias}"):
             return disk
-        if device is None and node in (disk.node, disk.node.replace("-format", "-storage")):
+        if device is None and node in disk.node_names():
             return disk
     return None
 

@@ -1,5 +1,5 @@
 """What libvirt 9.0 adds to a running domain's XML: the resource partition,
-device aliases, disk source indexes, the DAC seclabel, pty paths and the
+device aliases, disk chain ends, the DAC seclabel, pty paths and the
 VNC port (consoles.py), the CPU QEMU gave the guest (guestcpu.py).  Built
 on a copy: the definition itself stays as defined.
 
@@ -47,17 +47,24 @@ def _controller_alias(d: DomainDef, c: etree._Element) -> str:
     return f"{kind}{index}"
 
 
-def _disks(devices: list[etree._Element]) -> None:
+def _disks(d: DomainDef, devices: list[etree._Element]) -> None:
     disks = [dev for dev in devices if dev.tag == "disk"]
-    for index, disk in enumerate(disks):
+    for index, (disk, node) in enumerate(zip(disks, command.disk_nodes(d))):
         _set_alias(disk, command._disk_alias(disk, index))
         source = disk.find("source")
-        if source is None or source.get("index") is not None:
+        if source is None:
+            driver = disk.find("driver")
+            if driver is not None and "type" in driver.attrib:   # no media, no format
+                del driver.attrib["type"]
             continue
-        source.set("index", str(len(disks) - index))   # libvirt numbers the last disk 1
+        if source.get("index") is None:   # a status of an older pyvirt has none
+            source.set("index", str(node.index))
+        if disk.find("backingStore") is None:
+            disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
 
 
 def _backing_stores(devices: list[etree._Element]) -> None:
+    """Every disk source's chain closed with an empty <backingStore/>."""
     for disk in (dev for dev in devices if dev.tag == "disk"):
         source = disk.find("source")
         if source is not None and disk.find("backingStore") is None:
@@ -139,8 +146,7 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
                     and listen.get("address") is None:
                 listen.set("address", "127.0.0.1")
                 dev.set("listen", "127.0.0.1")
-    _disks(devices)
-    _backing_stores(devices)
+    _disks(d, devices)
     verbatim = dict(d.verbatim)
     if cpu is not None:
         verbatim["cpu"] = cpu

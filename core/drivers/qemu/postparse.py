@@ -1,7 +1,8 @@
 """libvirt 9.0's QEMU post-parse for x86 pc and q35, beyond the generic
 defaults of conf/domain_devices: the default CPU, the machine's implicit
 controllers (USB, SATA on q35, the PCI root), PS/2 inputs, ISA serial
-targets, VNC autoport, the 'none' audio backend, PCI addresses (pciaddr).
+targets, read-only cdroms, VNC autoport, the 'none' audio backend, PCI addresses
+(pciaddr).
 Running it on its own output changes nothing."""
 
 from __future__ import annotations
@@ -102,9 +103,31 @@ def _disk_key(disk: etree._Element) -> tuple[int, int, str]:
     return rank, len(dev), dev
 
 
+# what libvirt writes after a disk's <readonly/>
+_AFTER_READONLY = ("shareable", "transient", "serial", "wwn", "vendor", "product",
+                   "encryption", "alias", "address")
+
+
+def _cdroms(d: DomainDef) -> None:
+    """A cdrom is read-only; an empty one's format is raw (which the live
+    XML leaves out again: livexml.py)."""
+    for disk in d.devices:
+        if disk.tag != "disk" or disk.get("device") != "cdrom":
+            continue
+        driver = disk.find("driver")
+        if disk.find("source") is None and driver is not None and driver.get("type") is None:
+            driver.set("type", "raw")
+        if disk.find("readonly") is None:
+            children = list(disk)
+            at = next((i for i, c in enumerate(children) if c.tag in _AFTER_READONLY),
+                      len(children))
+            disk.insert(at, etree.Element("readonly"))
+
+
 def fill(d: DomainDef) -> None:
     """Post-parse of a definition whose machine is already canonical."""
     _cpu(d)
+    _cdroms(d)
     for g in d.devices:
         if g.tag == "graphics" and g.get("port") == "-1":   # libvirt's "any port"
             g.set("autoport", "yes")

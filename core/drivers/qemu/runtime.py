@@ -47,7 +47,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import capabilities, command, consoles, guestcpu, netdev, process, status
+from . import capabilities, command, consoles, disknodes, guestcpu, netdev, process, status
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout, write_synced
 
@@ -391,6 +391,7 @@ class QemuHost:
             for tap in rt.taps:
                 netdev.delete_tap(tap)
         netdev.forget_live(obj.def_)
+        disknodes.forget(obj.def_)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.status_file(name))
         with contextlib.suppress(FileNotFoundError):
@@ -472,6 +473,7 @@ class QemuHost:
         pidfile = self.layout.pid_file(d.name)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(pidfile)
+        disknodes.assign(d)        # numbers the disks' images in the live definition
         taps = netdev.prepare(d)   # names the taps in the live definition
         with self.lock:
             rt.taps = list(taps.created)

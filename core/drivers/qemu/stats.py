@@ -14,6 +14,7 @@ from ...objects import Domain
 from ...structs import DomainBlockStats, DomainInterfaceStats, VcpuInfo
 from ..test.domain_extra import find_disk, find_interface
 from .runtime import Runtime
+from .command import disk_nodes
 
 Q = ErrorDomain.VIR_FROM_QEMU
 D = ErrorDomain.VIR_FROM_DOMAIN
@@ -80,12 +81,12 @@ class Stats:
 
     def domain_block_stats(self, dom: Domain, disk: str, size: int) -> DomainBlockStats:
         obj, rt = self._running(dom)  # type: ignore[attr-defined]
-        indexes = ([i for i, dev in enumerate(d for d in obj.def_.devices if d.tag == "disk")]
-                   if disk == "" else [_disk_index(obj.def_, disk)])
+        nodes = disk_nodes(obj.def_)
+        indexes = range(len(nodes)) if disk == "" else [_disk_index(obj.def_, disk)]
         entries = self._monitor_call(rt, "query-blockstats")  # type: ignore[attr-defined]
         total = DomainBlockStats(0, 0, 0, 0, -1)   # QEMU does not count errors
         for index in indexes:
-            st = _blockstats_of(entries, index)
+            st = _blockstats_of(entries, nodes[index].node)
             total.rd_req += int(st.get("rd_operations", 0))
             total.rd_bytes += int(st.get("rd_bytes", 0))
             total.wr_req += int(st.get("wr_operations", 0))
@@ -107,8 +108,7 @@ class Stats:
         return _tap_stats(ifname)
 
 
-def _blockstats_of(entries: list[dict[str, Any]], index: int) -> dict[str, Any]:
-    node = f"libvirt-{index + 1}-format"
+def _blockstats_of(entries: list[dict[str, Any]], node: str) -> dict[str, Any]:
     for entry in entries:
         if entry.get("node-name") == node:
             return dict(entry.get("stats", {}))
