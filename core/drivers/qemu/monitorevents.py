@@ -84,6 +84,9 @@ def _regex_error(pattern: str, exc: re.error) -> str:
     if msg.startswith("bad character range "):
         return f"{pos + len(msg) - len('bad character range ') - 1}: " \
                "range out of order in character class"
+    if msg == "look-behind requires fixed-width pattern":
+        start = max(pattern.rfind("(?<", 0, pos + 3), 0)
+        return f"{start}: lookbehind assertion is not fixed length"
     if msg == "min repeat greater than max repeat":
         return f"{pattern.find('}', pos)}: numbers out of order in {{}} quantifier"
     return f"{pos}: {msg}"
