@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import time
 import weakref
-from typing import Any
+from typing import Any, Optional
 
 from ... import errors
 from ...domainobj import DomainObj
@@ -36,19 +36,25 @@ _tainted: "weakref.WeakSet[Runtime]" = weakref.WeakSet()   # runs already logged
 class MonitorCommands:
     """Mixed into QemuDriver (which supplies job, lock, _running, layout)."""
 
-    def domain_qemu_monitor_command(self, dom: Domain, cmd: str, flags: int) -> str:
+    def domain_qemu_monitor_command(self, dom: Domain, cmd: Optional[str], flags: int) -> str:
         return self._monitor_command(dom, cmd, [], flags)
 
-    def domain_qemu_monitor_command_with_files(self, dom: Domain, cmd: str, infiles: list[int],
+    def domain_qemu_monitor_command_with_files(self, dom: Domain, cmd: Optional[str],
+                                               infiles: list[int],
                                                flags: int) -> tuple[list[int], str]:
         return [], self._monitor_command(dom, cmd, infiles, flags)
 
-    def _monitor_command(self, dom: Domain, cmd: str, infiles: list[int], flags: int) -> str:
+    def _monitor_command(self, dom: Domain, cmd: Optional[str], infiles: list[int],
+                         flags: int) -> str:
         errors.check_flags(flags, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP,
                            "qemuDomainQemuMonitorCommandWithFiles", Q)
         if len(infiles) > 1:
             raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                 "at most 1 fd can be passed to qemu along with a command")
+        if cmd is None:   # libvirt 9.0's QEMU driver crashes on it
+            raise errors.invalid_arg(Q, "qemuDomainQemuMonitorCommandWithFiles", "cmd",
+                                     "cmd in qemuDomainQemuMonitorCommandWithFiles "
+                                     "must not be NULL")
         fd = infiles[0] if infiles else None
         hmp = bool(flags & VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
         with self.job(dom.uuid):  # type: ignore[attr-defined]

@@ -136,7 +136,7 @@ def _token_len(rest: str) -> int:
     its closing quote, not past it)."""
     if rest[:1] == '"':
         try:
-            return json.decoder.scanstring(rest, 1)[1] - 1
+            return json.JSONDecoder().raw_decode(rest)[1] - 1
         except ValueError:
             return len(rest)
     number = len(rest) - len(rest.lstrip("-+.0123456789eE"))
