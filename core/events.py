@@ -31,6 +31,9 @@ from .objects import Connect, Domain, Network, NodeDevice, StoragePool
 
 # The kinds of object an event is about, and the handle a callback gets.
 KIND_DOMAIN, KIND_NETWORK, KIND_POOL, KIND_NODEDEV = "domain", "network", "pool", "nodedev"
+# libvirt-qemu's pass-through of every QMP event (virConnectDomainQemuMonitorEventRegister):
+# event id 0, args (event name, seconds, micros, details), about a domain
+KIND_QEMU_MONITOR = "qemu-monitor"
 
 
 class DomainEventID(enum.IntEnum):
@@ -171,12 +174,14 @@ class _CallbackRecord:
     free_cb: Optional[Callable[[], None]]
     legacy: bool
     kind: str = KIND_DOMAIN
+    accept: Optional[Callable[[DomainEvent], bool]] = None   # a filter of the callback's own
     deleted: bool = False
 
     def matches(self, ev: DomainEvent) -> bool:
         return (not self.deleted and self.conn.driver is ev.source
                 and self.kind == ev.kind and self.event_id == ev.event_id
-                and (self.dom_uuid is None or self.dom_uuid == ev.uuid))
+                and (self.dom_uuid is None or self.dom_uuid == ev.uuid)
+                and (self.accept is None or self.accept(ev)))
 
 
 class EventDispatcher:
@@ -186,6 +191,7 @@ class EventDispatcher:
         self._lock = threading.Lock()
         self._callbacks: list[_CallbackRecord] = []
         self._sources: dict[object, int] = {}   # driver -> its callbacks: queue() asks
+        self._kinds: dict[tuple[object, str], int] = {}   # (driver, kind) -> its callbacks
         self._queue: collections.deque[DomainEvent] = collections.deque()
         # As libvirt's: ids count from 0, legacy ones included, per driver state
         # (test:///default starts again from 0 once its last connection closes).
@@ -207,11 +213,14 @@ class EventDispatcher:
 
     def register(self, conn: Connect, dom: Optional[Domain], event_id: int,
                  callback: Callable[..., Any], free_cb: Optional[Callable[[], None]],
-                 legacy: bool, kind: str = KIND_DOMAIN, key: Optional[bytes] = None) -> int:
-        """Add a callback; for other kinds than domains `key` names the object."""
+                 legacy: bool, kind: str = KIND_DOMAIN, key: Optional[bytes] = None,
+                 accept: Optional[Callable[[DomainEvent], bool]] = None) -> int:
+        """Add a callback; for other kinds than domains `key` names the object.
+        As libvirt, one with a filter of its own (`accept`) is never a duplicate,
+        while one without is a duplicate of any other, filtered or not."""
         dom_uuid = dom.uuid if dom is not None else key
         with self._lock:
-            for rec in self._callbacks:
+            for rec in self._callbacks if accept is None else ():
                 if (rec.conn is conn and rec.event_id == event_id and rec.legacy == legacy
                         and rec.kind == kind
                         and rec.dom_uuid == dom_uuid and rec.callback == callback):
@@ -222,9 +231,15 @@ class EventDispatcher:
             callback_id = self._next_ids.get(conn.driver, 0)
             self._next_ids[conn.driver] = callback_id + 1
             self._sources[conn.driver] = self._sources.get(conn.driver, 0) + 1
+            self._kinds[conn.driver, kind] = self._kinds.get((conn.driver, kind), 0) + 1
             self._callbacks.append(_CallbackRecord(callback_id, conn, event_id, dom_uuid,
-                                                   callback, free_cb, legacy, kind))
+                                                   callback, free_cb, legacy, kind, accept))
             return callback_id
+
+    def listening(self, source: object, kind: str) -> bool:
+        """Whether `source` has callbacks for `kind`: lets a driver skip building
+        events nobody gets (no lock: a hint, queue() decides)."""
+        return (source, kind) in self._kinds
 
     def _remove(self, rec: _CallbackRecord) -> None:
         """Called with the lock held. As libvirt, the loop timer goes with the last
@@ -236,6 +251,11 @@ class EventDispatcher:
             self._sources[rec.conn.driver] = left
         else:
             del self._sources[rec.conn.driver]
+        key = (rec.conn.driver, rec.kind)
+        if self._kinds[key] > 1:
+            self._kinds[key] -= 1
+        else:
+            del self._kinds[key]
         if not self._callbacks and self._timer_impl is not None and self._timer >= 0:
             self._timer_impl.remove_timeout(self._timer)
             self._timer, self._timer_impl = -1, None

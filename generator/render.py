@@ -158,6 +158,7 @@ def shim(apis: list[Api], c_sources: dict[str, str], handwritten: dict[str, str]
             struct_ptrs=repr(ptrs),
             event_callbacks=repr({f: types for f, (_, types) in EVENT_FAMILIES.items()}),
             values=values, object_errors=repr(object_errors), functypes=repr(functypes),
+            own_functypes=repr(shim_plan.functypes(api)),
             handwritten=modules, result_expressions=shim_plan.RESULT_EXPRESSIONS,
             keeps_last_error=shim_plan.KEEPS_LAST_ERROR,
             unchecked_arrays=shim_plan.UNCHECKED_ARRAYS,

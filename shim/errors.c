@@ -135,8 +135,11 @@ virDefaultErrorFunc(virErrorPtr err)
         lvl = "warning";
     else if (err->level == VIR_ERR_ERROR)
         lvl = "error";
-    fprintf(stderr, "libvirt: %s %s : %s\n", dom, lvl,
-            err->message ? err->message : "unknown error");
+    const char *msg = err->message ? err->message : "unknown error";
+    size_t len = strlen(msg);
+    /* as libvirt: a message ending in a newline (yajl's) gets no second one */
+    fprintf(stderr, "libvirt: %s %s : %s%s", dom, lvl, msg,
+            len && msg[len - 1] == '\n' ? "" : "\n");
 }
 
 void

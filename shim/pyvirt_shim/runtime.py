@@ -336,6 +336,14 @@ def fill(dst, fields, value) -> None:
 # -- callbacks into C -------------------------------------------------------------
 
 FUNCTYPES: dict[str, list[str]] = {}   # filled by the generated externs
+FUNCTYPE_FFI: dict = {}   # a companion library's callback type -> the cffi module declaring it
+
+
+def add_functypes(cffi_ffi, types: dict[str, list[str]]) -> None:
+    """A companion library's own callback types (QEMU monitor events), which
+    only its cffi module can call."""
+    FUNCTYPES.update(types)
+    FUNCTYPE_FFI.update(dict.fromkeys(types, cffi_ffi))
 
 
 def to_c(value, ctype: str, temps: list):
@@ -397,7 +405,8 @@ class CCallback:
                  "typed_at", "handles", "strings", "conn_ptr", "with_opaque")
 
     def __init__(self, ctype: str, cb, opaque, conn_addr):
-        self.func = ffi.cast(ctype, cb)
+        own_ffi = FUNCTYPE_FFI.get(ctype, ffi)
+        self.func = own_ffi.cast(ctype, cb)
         self.argtypes = FUNCTYPES[ctype]
         self.opaque = opaque
         self.conn_addr = conn_addr
@@ -415,7 +424,7 @@ class CCallback:
         self.conn_ptr = None
         if conn_addr is not None and self.argtypes[:1] == ["virConnectPtr"]:
             # the registering connection's own handle, not a new one
-            conn_ptr = self.conn_ptr = ffi.cast("virConnectPtr", conn_addr)
+            conn_ptr = self.conn_ptr = own_ffi.cast("virConnectPtr", conn_addr)
             self.converters[0] = lambda value, temps: conn_ptr
         # What the fast path of __call__ (no typed parameters) converts, by
         # position: handles made for the call, strings copied for it; any
@@ -494,21 +503,7 @@ def c_callback(ctype: str, cb, opaque, freecb, conn_addr=None):
     if freecb != ffi.NULL:
         def release():
             freecb(opaque)
-    if ctype not in FUNCTYPES:
-        # a companion library's callback type (QEMU monitor events), which
-        # this module's ffi cannot call: the core, which has no such
-        # events, answers before it would be called
-        return _Uncallable(ctype), release
     return CCallback(ctype, cb, opaque, conn_addr), release
-
-
-class _Uncallable:
-    def __init__(self, ctype: str) -> None:
-        self.ctype = ctype
-
-    def __call__(self, *args):
-        raise ShimError(VIR_ERR_INTERNAL_ERROR, 0,
-                        f"internal error: cannot call a {self.ctype} from the shim")
 
 
 EVENT_CALLBACKS: dict[str, tuple] = {}   # register function -> callback type per event ID

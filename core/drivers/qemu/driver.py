@@ -27,6 +27,8 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .ioerror import IOErrors
 from .migration import Migration
+from .monitorcmd import MonitorCommands
+from .monitorevents import MonitorEvents
 from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
@@ -69,8 +71,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, QemuHost,
-                 DomainListing, HypervisorDriver):
+class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek,
+                 MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"

@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on the interpreter
 logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
 
 EventCallback = Callable[[str, dict[str, Any]], None]
+RawEventCallback = Callable[[Any], None]   # the event's Message, as QEMU sent it
 
 
 class MonitorError(Exception):
@@ -130,14 +131,19 @@ def unwatch_exit(proc: QemuProcess) -> None:
 
 
 class _Client(QMPClient):  # type: ignore[misc,valid-type]
-    """QMPClient handing each event to a plain callback, in order."""
+    """QMPClient handing each event to plain callbacks, in order: the raw
+    message first (libvirt queues its pass-through before the event's own work)."""
 
-    def __init__(self, name: str, on_event: EventCallback) -> None:
+    def __init__(self, name: str, on_event: EventCallback,
+                 on_raw: Optional[RawEventCallback]) -> None:
         super().__init__(name)
         self._pyvirt_on_event = on_event
+        self._pyvirt_on_raw = on_raw
 
     async def _event_dispatch(self, msg: Any) -> None:
         try:
+            if self._pyvirt_on_raw is not None:
+                self._pyvirt_on_raw(msg)
             self._pyvirt_on_event(str(msg["event"]), dict(msg.get("data", {})))
         except Exception:  # a driver bug must not kill the monitor's reader
             logging.getLogger("pyvirt.qemu").exception("QMP event handler failed")
@@ -148,8 +154,8 @@ class Monitor:
     """The QMP connection to one QEMU process."""
 
     def __init__(self, name: str, on_event: EventCallback,
-                 on_eof: Callable[[], None]) -> None:
-        self._client = _Client(name, on_event)
+                 on_eof: Callable[[], None], on_raw: Optional[RawEventCallback] = None) -> None:
+        self._client = _Client(name, on_event, on_raw)
         self._on_eof = on_eof
         self._closing = False
 
@@ -232,6 +238,29 @@ class Monitor:
             error = answer.get("error") if isinstance(answer, Message) else None
             done(str(error.get("desc", error)) if error else None)
         asyncio.get_running_loop().create_task(go())
+
+    def execute_text(self, data: bytes, msg_id: Optional[str], fd: Optional[int] = None,
+                     timeout: float = 60.0) -> bytes:
+        """Send `data`, a command already as text whose id is `msg_id` (None:
+        it has none, and QEMU's reply none either), with `fd` passed along
+        (SCM_RIGHTS); QEMU's reply, whatever it says, as the line it sent."""
+        client = self._client
+
+        async def go() -> bytes:
+            if fd is not None:
+                client.send_fd_scm(fd)
+            # qemu.qmp's own bookkeeping: its execute() wants a mapping with
+            # "execute" and checks the answer; this text may be neither
+            client._pending[msg_id] = asyncio.Queue(maxsize=1)
+            client._do_send(Message(data + b"\r\n", eager=False))
+            return bytes(await client._reply(msg_id))
+        try:
+            result: bytes = qmp_thread.run(go(), timeout)
+            return result
+        except TimeoutError:
+            raise MonitorError("timed out waiting for QEMU's reply") from None
+        except Exception as exc:
+            raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
 
     def send_fd(self, fd: int, name: str, timeout: float = 60.0) -> None:
         """Pass `fd` to QEMU (SCM_RIGHTS) and name it `name` (QMP getfd)."""

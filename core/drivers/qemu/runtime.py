@@ -47,7 +47,8 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import capabilities, command, consoles, disknodes, guestcpu, netdev, process, status
+from . import (capabilities, command, consoles, disknodes, guestcpu, monitorevents, netdev,
+               process, status)
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout, write_synced
 
@@ -518,7 +519,7 @@ class QemuHost:
                             (S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER))))
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
-                      lambda: self._on_eof(obj.uuid, rt))
+                      lambda: self._on_eof(obj.uuid, rt), monitorevents.event_relay(self, obj))
         try:
             mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT,
                         meanwhile=meanwhile)
@@ -842,7 +843,7 @@ class QemuHost:
         rt.process = proc
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(obj.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
-                      lambda: self._on_eof(obj.uuid, rt))
+                      lambda: self._on_eof(obj.uuid, rt), monitorevents.event_relay(self, obj))
         try:
             mon.connect(unix_connect(st.monitor_path), MONITOR_WAIT)
             rt.monitor = mon
