@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import os
-import queue
 import select
 import shutil
 import signal
@@ -50,15 +48,14 @@ from ...events import (DomainEventResumedDetail as Resumed,
 from . import (capabilities, command, consoles, disknodes, guestcpu, monitorevents, netdev,
                process, status)
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
-from .paths import RootLayout, write_synced
+from .paths import RootLayout
+from .statuswrite import PreparedStatus, status_writer
 
 Q = ErrorDomain.VIR_FROM_QEMU
 S = DomainState
 JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
-_PREPARED_SEQ = itertools.count()
-PREPARED_WAIT = 10.0     # a transition's status, being written ahead, before writing it anew
 
 _SUSPENDED_DETAIL = {
     DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -81,63 +78,6 @@ _RESUMED_DETAIL = {
     DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED:
         Resumed.VIR_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED,
 }
-
-
-@dataclasses.dataclass(eq=False)
-class PreparedStatus:
-    """The status a domain is expected to reach, written and fsynced ahead
-    into a temp file of its own while QEMU works (booting, stopping, going
-    on), so that the transition itself costs only the rename.  Nothing is
-    renamed before QEMU has reported the transition, and only if the status
-    then is exactly `text`; otherwise the temp file is dropped.  An `armed`
-    one is for the likely next call (a resume after a suspend, a suspend
-    after a resume or a start), written while QEMU has not answered the
-    current one yet, and kept until it comes true or another is armed."""
-    text: str
-    tmp: Path
-    ready: threading.Event = dataclasses.field(default_factory=threading.Event)
-    armed: bool = False    # for a later call's transition, not this one's
-    ok: bool = False
-    started: bool = False
-    cancelled: bool = False
-    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-
-    def write(self) -> None:
-        """On the API thread, lock not held (the QMP thread may wait for it)."""
-        with self._lock:
-            if self.cancelled:
-                self.ready.set()
-                return
-            self.started = True
-        try:
-            write_synced(self.tmp, self.text)
-            self.ok = True
-        except OSError:
-            pass
-        finally:
-            self.ready.set()
-
-    def take(self) -> bool:
-        """Written and fsynced, ready for the rename?  Waits for a write in
-        progress; one nobody has started is cancelled rather than waited for
-        (its writer may be waiting on what comes after this transition)."""
-        with self._lock:
-            if not self.started:
-                self.cancelled = True
-                self.ready.set()
-                return False
-        return self.ready.wait(PREPARED_WAIT) and self.ok
-
-    def discard(self) -> None:
-        with self._lock:
-            self.cancelled = True
-            started = self.started
-        if not started:
-            self.ready.set()   # nobody writes it now
-        else:
-            self.ready.wait(PREPARED_WAIT)
-            with contextlib.suppress(OSError):
-                os.unlink(self.tmp)
 
 
 @dataclasses.dataclass(eq=False)
@@ -166,32 +106,6 @@ class Runtime:
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
-
-
-class _StatusWriter:
-    """One daemon thread writing statuses prepared ahead, in turn (started on
-    first use): no thread to create on the path of the caller, and no two
-    fsyncs of ours competing for the journal."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: Optional[queue.SimpleQueue[PreparedStatus]] = None
-
-    def put(self, prep: PreparedStatus) -> None:
-        with self._lock:
-            if self._queue is None:
-                self._queue = queue.SimpleQueue()
-                threading.Thread(target=self._run, args=(self._queue,),
-                                 name="pyvirt-status", daemon=True).start()
-            self._queue.put(prep)
-
-    @staticmethod
-    def _run(q: "queue.SimpleQueue[PreparedStatus]") -> None:
-        while True:
-            q.get().write()
-
-
-_status_writer = _StatusWriter()
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -320,8 +234,7 @@ class QemuHost:
                     rt.ahead.remove(old)
                     old.discard()
             path = self.layout.status_file(obj.name)
-            prep = PreparedStatus(text, path.with_name(
-                f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=bool(index))
+            prep = PreparedStatus.beside(path, text, armed=bool(index))
             rt.ahead.append(prep)
             todo.append(prep)
         if not todo:
@@ -354,11 +267,10 @@ class QemuHost:
         if text == rt.status_text or any(p.text == text and not p.cancelled for p in rt.ahead):
             return None
         path = self.layout.status_file(obj.name)
-        prep = PreparedStatus(text, path.with_name(
-            f".{path.name}.{os.getpid()}.{next(_PREPARED_SEQ)}.tmp"), armed=True)
+        prep = PreparedStatus.beside(path, text, armed=True)
         rt.ahead.append(prep)
         if background:
-            _status_writer.put(prep)
+            status_writer.put(prep)
         return prep
 
     @staticmethod

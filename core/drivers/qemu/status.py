@@ -5,8 +5,8 @@ every state change, so that a driver opened later on the same root finds
 the QEMU process, its monitor and the domain's state and live definition.
 The status of a transition the driver asks QEMU for (start, suspend,
 resume) is written and fsynced to a temp file of its own while QEMU acts,
-and renamed over NAME.xml only once QEMU has reported it (runtime.py's
-PreparedStatus; the likely next call's is prepared too, while QEMU works).
+and renamed over NAME.xml only once QEMU has reported it (statuswrite.py;
+the likely next call's is prepared too, while QEMU works).
 pid is 0 until the guest's first transition: a start in progress, found
 again by its pidfile marker::
 
