@@ -46,10 +46,12 @@ from ...objects import Connect, Domain
 from . import migration_tls, miguri, nbd, tuning
 from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _MAX_SPEED_KEY, MigrationJobs
 from .migration_recovery import MigrationRecovery
+from .monitor import qmp_thread
 from .paths import remove_durably
 from .runtime import JOB_WAIT, Runtime, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
+_BATCH_KEY = "migration_batch"   # qmp_thread.batch()'s release, while a migration goes out
 UNLIMITED_BANDWIDTH = 9223372036853727232   # QEMU's "unlimited", as libvirt sets it
 MIGRATION_WAIT = 3600.0
 PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-pause
@@ -129,6 +131,9 @@ class Migration(MigrationRecovery, MigrationJobs):
             self.save_status(obj)  # type: ignore[attr-defined]
 
     def _end_job(self, obj: DomainObj) -> None:
+        release_batch = obj.private.pop(_BATCH_KEY, None)
+        if release_batch is not None:
+            release_batch()
         job = obj.private.pop(_JOB_KEY, None)
         lock = obj.private.pop("migration_lock", None)
         if lock is not None and job is not None:
@@ -149,7 +154,8 @@ class Migration(MigrationRecovery, MigrationJobs):
         elif name == "MIGRATION":
             status = str(data.get("status"))
             self._apply(obj, mig.correction_on_status(
-                job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason))
+                job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason),
+                later=status == "postcopy-active")
             job.set_status(status)
             if (status == "active" and job.direction is mig.Direction.IN
                     and job.phase is mig.Phase.PREPARE
@@ -187,13 +193,19 @@ class Migration(MigrationRecovery, MigrationJobs):
                 job.continue_error = error
                 job.cond.notify_all()
 
-    def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
-        """A state change of the shared event rules (host lock held)."""
+    def _apply(self, obj: DomainObj, change: Optional[mig.StateChange],
+               later: bool = False) -> None:
+        """A state change of the shared event rules (host lock held); saved
+        `later` at a switchover (save_status_soon)."""
         if change is None:
             return
         obj.set_state(S(change.state), change.reason)
         self.event(obj, E(change.event), change.detail)  # type: ignore[attr-defined]
-        self.save_status(obj)  # type: ignore[attr-defined]
+        rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
+        if later and rt is not None:
+            self.save_status_soon(obj, rt)  # type: ignore[attr-defined]
+        else:
+            self.save_status(obj)  # type: ignore[attr-defined]
 
     # -- Begin (source)
     def domain_migrate_begin3_params(self, dom: Domain, params: mig.MigrationParams,
@@ -384,6 +396,8 @@ class Migration(MigrationRecovery, MigrationJobs):
         cookie = mig.Cookie.parse(cookiein)
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
+        # until the job ends: a post-copy's switchover comes after Perform
+        obj.private.setdefault(_BATCH_KEY, qmp_thread.batch())
         try:
             return self._perform(obj, rt, job, params, flags, resume)
         except errors.VirtError:

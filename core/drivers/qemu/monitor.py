@@ -20,6 +20,7 @@ says why, and the driver refuses to open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -60,6 +61,8 @@ class QmpThread:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._tid = 0
+        self._batch = 0   # migrations that asked for batch()
 
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -68,6 +71,7 @@ class QmpThread:
                 ready = threading.Event()
 
                 def run() -> None:
+                    self._tid = threading.get_native_id()
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
                     loop.run_forever()
@@ -85,6 +89,39 @@ class QmpThread:
         except TimeoutError:
             future.cancel()
             raise
+
+    def batch(self) -> Callable[[], None]:
+        """The thread as SCHED_BATCH until the returned release() (once per
+        call), for a migration going out.  QEMU's migration thread writes
+        its events (STOP, MIGRATION) to the monitor socket while the guest
+        is down; the kernel wakes this thread on that CPU, and a normal
+        thread preempts the writer until its Python is done (0.3-0.4 ms,
+        seen with strace: the STOP's sendmsg returned late), adding to the
+        downtime (post-copy: 4 ms against raw QEMU's 3).  A batch thread
+        does not preempt on wakeup: it runs on the other CPU, or once QEMU's
+        thread sleeps.  Only around migrations: a batch thread also waits
+        longer when nothing makes room, e.g. for a destroyed QEMU's exit
+        (+2 ms)."""
+        self.loop()
+        with self._lock:
+            self._batch += 1
+            if self._batch == 1:
+                self._policy(os.SCHED_BATCH)
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if released.is_set():
+                    return
+                released.set()
+                self._batch -= 1
+                if self._batch == 0:
+                    self._policy(os.SCHED_OTHER)
+        return release
+
+    def _policy(self, policy: int) -> None:
+        with contextlib.suppress(OSError, AttributeError):   # not Linux, or refused: no matter
+            os.sched_setscheduler(self._tid, policy, os.sched_param(0))
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.loop().call_soon_threadsafe(fn, *args)
