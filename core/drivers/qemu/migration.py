@@ -154,8 +154,7 @@ class Migration(MigrationRecovery, MigrationJobs):
         elif name == "MIGRATION":
             status = str(data.get("status"))
             self._apply(obj, mig.correction_on_status(
-                job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason),
-                later=status == "postcopy-active")
+                job, status, obj.state == S.VIR_DOMAIN_PAUSED, obj.reason))
             job.set_status(status)
             if (status == "active" and job.direction is mig.Direction.IN
                     and job.phase is mig.Phase.PREPARE
@@ -193,19 +192,13 @@ class Migration(MigrationRecovery, MigrationJobs):
                 job.continue_error = error
                 job.cond.notify_all()
 
-    def _apply(self, obj: DomainObj, change: Optional[mig.StateChange],
-               later: bool = False) -> None:
-        """A state change of the shared event rules (host lock held); saved
-        `later` at a switchover (save_status_soon)."""
+    def _apply(self, obj: DomainObj, change: Optional[mig.StateChange]) -> None:
+        """A state change of the shared event rules (host lock held)."""
         if change is None:
             return
         obj.set_state(S(change.state), change.reason)
         self.event(obj, E(change.event), change.detail)  # type: ignore[attr-defined]
-        rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
-        if later and rt is not None:
-            self.save_status_soon(obj, rt)  # type: ignore[attr-defined]
-        else:
-            self.save_status(obj)  # type: ignore[attr-defined]
+        self.save_status(obj)  # type: ignore[attr-defined]
 
     # -- Begin (source)
     def domain_migrate_begin3_params(self, dom: Domain, params: mig.MigrationParams,

@@ -47,7 +47,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import (capabilities, command, consoles, disknodes, guestcpu, monitorevents, netdev,
                process, status)
-from .monitor import Monitor, MonitorError, qmp_thread, unwatch_exit, watch_exit
+from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
 from .statuswrite import PreparedStatus, status_writer
 
@@ -56,8 +56,6 @@ S = DomainState
 JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state change lock"
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
-
-SWITCHOVER_SAVE_DELAY = 0.01   # s: past a post-copy switchover's downtime (a few ms)
 
 _SUSPENDED_DETAIL = {
     DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -213,22 +211,6 @@ class QemuHost:
                 match.discard()
             status.save_text(path, text)
         rt.status_text = text
-
-    def save_status_soon(self, obj: DomainObj, rt: Runtime) -> None:
-        """save_status a moment later, on the QMP thread (lock held now): for
-        a switchover's states.  Formatting and fsyncing a status is about a
-        millisecond of Python, which on a small host takes a core from QEMU
-        while it sends the device state with the guest down (post-copy's
-        downtime: 4 ms against 3).  A crash in between leaves the status a
-        step behind QEMU, as any crash between QEMU's change and its save
-        does, which a reopened driver reconciles."""
-        def save() -> None:
-            with self.lock:
-                live = self._live(obj.uuid, rt)
-                if live is not None:
-                    self.save_status(live)
-        loop = qmp_thread.loop()
-        loop.call_soon_threadsafe(loop.call_later, SWITCHOVER_SAVE_DELAY, save)
 
     def prepare_status(self, obj: DomainObj, rt: Runtime, expect: tuple[DomainState, int],
                        arm: Optional[tuple[DomainState, int]] = None
@@ -547,7 +529,7 @@ class QemuHost:
                 # past the switchover's continue: the work of the STOP comes
                 # after QEMU's next event, off the guest's downtime
                 rt.stop_deferred = False
-                self._handle_stop(obj, rt, later=True)
+                self._handle_stop(obj, rt)
             if name == "STOP":
                 self._handle_stop(obj, rt)
             elif name == "RESET":
@@ -570,7 +552,7 @@ class QemuHost:
             elif name == "BLOCK_IO_ERROR":
                 self.on_io_error(obj, rt, data)
 
-    def _handle_stop(self, obj: DomainObj, rt: Runtime, later: bool = False) -> None:
+    def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.paused_reason
         rt.paused_reason = None
         if rt.got_shutdown or obj.state != S.VIR_DOMAIN_RUNNING:
@@ -581,10 +563,7 @@ class QemuHost:
         obj.set_state(S.VIR_DOMAIN_PAUSED, reason)
         self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                    _SUSPENDED_DETAIL.get(reason, Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED))
-        if later:
-            self.save_status_soon(obj, rt)
-        else:
-            self.save_status(obj)
+        self.save_status(obj)
 
     def _handle_resume(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.running_reason
