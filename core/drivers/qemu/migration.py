@@ -48,10 +48,9 @@ from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _MAX_SPEED_KEY, Migrati
 from .migration_recovery import MigrationRecovery
 from .monitor import qmp_thread
 from .paths import remove_durably
-from .runtime import JOB_WAIT, Runtime, qemu_error
+from .runtime import BATCH_KEY, JOB_WAIT, Runtime, end_batch, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
-_BATCH_KEY = "migration_batch"   # qmp_thread.batch()'s release, while a migration goes out
 UNLIMITED_BANDWIDTH = 9223372036853727232   # QEMU's "unlimited", as libvirt sets it
 MIGRATION_WAIT = 3600.0
 PAUSE_WAIT = 10.0                           # for a source QEMU to see migrate-pause
@@ -131,9 +130,7 @@ class Migration(MigrationRecovery, MigrationJobs):
             self.save_status(obj)  # type: ignore[attr-defined]
 
     def _end_job(self, obj: DomainObj) -> None:
-        release_batch = obj.private.pop(_BATCH_KEY, None)
-        if release_batch is not None:
-            release_batch()
+        end_batch(obj)
         job = obj.private.pop(_JOB_KEY, None)
         lock = obj.private.pop("migration_lock", None)
         if lock is not None and job is not None:
@@ -390,7 +387,8 @@ class Migration(MigrationRecovery, MigrationJobs):
         if cookie is not None and cookie.nbd_port is not None:
             job.nbd_port = cookie.nbd_port
         # until the job ends: a post-copy's switchover comes after Perform
-        obj.private.setdefault(_BATCH_KEY, qmp_thread.batch())
+        if BATCH_KEY not in obj.private:
+            obj.private[BATCH_KEY] = qmp_thread.batch()
         try:
             return self._perform(obj, rt, job, params, flags, resume)
         except errors.VirtError:

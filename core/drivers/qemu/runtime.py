@@ -57,6 +57,8 @@ JOB_WAIT = 30.0          # libvirt's job wait before "cannot acquire state chang
 MONITOR_WAIT = 30.0      # QEMU's greeting after spawn
 KILL_WAIT = 10.0         # SIGTERM grace before SIGKILL, as virProcessKillPainfully
 
+BATCH_KEY = "migration_batch"   # obj.private: qmp_thread.batch()'s release
+
 _SUSPENDED_DETAIL = {
     DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
     DomainPausedReason.VIR_DOMAIN_PAUSED_IOERROR: Suspended.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR,
@@ -106,6 +108,14 @@ class Runtime:
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
+
+
+def end_batch(obj: DomainObj) -> None:
+    """Release the QMP thread's batch hold of an outgoing migration (see
+    Migration.domain_migrate_perform3_params), if `obj` has one."""
+    release = obj.private.pop(BATCH_KEY, None)
+    if release is not None:
+        release()
 
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
@@ -298,9 +308,7 @@ class QemuHost:
         job_lock = obj.private.pop("migration_lock", None)
         if job_lock is not None:
             job_lock.release()
-        release_batch = obj.private.pop("migration_batch", None)   # qmp_thread.batch()
-        if release_batch is not None:
-            release_batch()
+        end_batch(obj)
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
         obj.def_.id = -1
         if rt is not None:
@@ -807,6 +815,8 @@ class QemuHost:
             runtimes = list(self.runtime.values())
             for rt in runtimes:   # no temp file outlives the driver that knew it
                 self.drop_prepared(rt, armed_too=True)
+            for obj in self.domains:   # a later driver takes a migration's hold anew
+                end_batch(obj)
         for rt in runtimes:
             if rt.process is not None:
                 unwatch_exit(rt.process)
