@@ -23,7 +23,7 @@ from ...conf.domain import DomainDef
 from ...errors import ErrorDomain, ErrorNumber
 from . import cpumap
 
-Call = Callable[[str, Optional[dict[str, Any]]], Any]
+Calls = Callable[[list[tuple[str, Optional[dict[str, Any]]]]], list[Any]]   # sent at once
 DEFAULT_MODEL = "qemu64"
 VCPU_PATH = "/machine/unattached/device[0]"   # the first vCPU of a pc or q35 machine
 _ON = ("require", "force", "optional")
@@ -61,7 +61,7 @@ def _bits(words: list[dict[str, Any]]) -> set[tuple[int, int, str, int]]:
     return out
 
 
-def query(call: Call, d: DomainDef) -> Optional[etree._Element]:
+def query(calls: Calls, d: DomainDef) -> Optional[etree._Element]:
     """The live <cpu> of a freshly started `d`, or None when libvirt shows
     the defined one (a mode other than custom) or pyvirt cannot tell (a
     model outside cpumap.MODELS)."""
@@ -71,9 +71,9 @@ def query(call: Call, d: DomainDef) -> Optional[etree._Element]:
     model = (cpu.findtext("model") or "").strip()
     if model not in cpumap.MODELS:
         return None
-    enabled = _bits(call("qom-get", {"path": VCPU_PATH, "property": "feature-words"}))
-    filtered = _bits(call("qom-get", {"path": VCPU_PATH, "property": "filtered-features"}))
-    return expand(cpu, enabled, filtered)
+    enabled, filtered = calls([("qom-get", {"path": VCPU_PATH, "property": prop})
+                               for prop in ("feature-words", "filtered-features")])
+    return expand(cpu, _bits(enabled), _bits(filtered))
 
 
 def expand(cpu: etree._Element, enabled: set[tuple[int, int, str, int]],

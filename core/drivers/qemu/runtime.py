@@ -358,7 +358,7 @@ class QemuHost:
             self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             self.setup_balloon(obj, rt, incoming is not None)
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
-            rt.cpu = guestcpu.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
+            rt.cpu = guestcpu.query(lambda cmds: self._monitor_calls(rt, cmds), obj.def_)
             if incoming is not None:
                 incoming(rt)
             elif not paused:
@@ -473,10 +473,19 @@ class QemuHost:
 
     def _monitor_call(self, rt: Runtime, cmd: str, args: Optional[dict[str, Any]] = None,
                       meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
+        return self._monitor_run(rt, cmd, lambda mon: mon.execute(cmd, args, meanwhile=meanwhile))
+
+    def _monitor_calls(self, rt: Runtime,
+                       cmds: list[tuple[str, Optional[dict[str, Any]]]]) -> list[Any]:
+        """Independent commands sent at once (Monitor.execute_all)."""
+        return self._monitor_run(rt, cmds[0][0], lambda mon: mon.execute_all(cmds))
+
+    @staticmethod
+    def _monitor_run(rt: Runtime, cmd: str, run: Callable[[Monitor], Any]) -> Any:
         if rt.monitor is None or rt.stopped:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
         try:
-            return rt.monitor.execute(cmd, args, meanwhile=meanwhile)
+            return run(rt.monitor)
         except MonitorError as exc:
             if exc.eof:
                 raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
