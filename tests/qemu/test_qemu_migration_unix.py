@@ -20,7 +20,8 @@ from test_qemu_migration import (STARTED_MIGRATED, STOPPED_FAILED, STOPPED_MIGRA
                                  migrate_in_thread, two)
 from test_qemu_postcopy import (PAUSED_POSTCOPY_FAILED, RESUMED_POSTCOPY,
                                 RESUMED_POSTCOPY_FAILED, RUNNING_MIGRATED,
-                                SUSPENDED_POSTCOPY, SUSPENDED_POSTCOPY_FAILED, _start_dirty)
+                                SUSPENDED_POSTCOPY, SUSPENDED_POSTCOPY_FAILED, _start_dirty,
+                                pause_postcopy)
 from test_qemu_storage_migration import BEFORE, _disk, _images
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
@@ -81,17 +82,10 @@ def test_postcopy_over_a_unix_socket_paused_and_resumed(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
     src = _start_dirty(src_conn, src_ev, "upc", kernels["dirty"], tmp_path)
     sock = tmp_path / "pc.sock"
-    params = [("migrate_uri", S, f"unix://{sock}"), ("bandwidth", ULLONG, 10),
-              ("bandwidth.postcopy", ULLONG, 1)]
-    t, result = migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
-    src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
-    api.virDomainMigrateStartPostCopy(src, 0)
-    dst_ev.wait(lambda items: ("lc",) + RESUMED_POSTCOPY in items)
-    api.virDomainAbortJobFlags(src, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY)
-    t.join(30)
-    assert result.get("err", (0,))[0] == 9, result
+    uri = ("migrate_uri", S, f"unix://{sock}")
+    pause_postcopy(src, dst_conn, src_ev, dst_ev, LIVE | POSTCOPY, (uri,))
     assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY_FAILED
-    params[2] = ("bandwidth.postcopy", ULLONG, 1000)
+    params = [uri, ("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1000)]
     ddom = api.virDomainMigrate3(src, dst_conn, params,
                                  LIVE | POSTCOPY | mig.VIR_MIGRATE_POSTCOPY_RESUME)
     assert api.virDomainGetState(ddom, 0) == RUNNING_MIGRATED and not sock.exists()

@@ -71,11 +71,13 @@ def _start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> 
     return dom
 
 
-def pause_postcopy(src: Any, dst_conn: Any, src_ev: Any, dst_ev: Any, flags: int) -> None:
+def pause_postcopy(src: Any, dst_conn: Any, src_ev: Any, dst_ev: Any, flags: int,
+                   extra: tuple = ()) -> None:
     """Migrate at 10 MiB/s (post-copy 1 MiB/s), switch to post-copy once
     precopy runs, and pause it (ABORT_JOB_POSTCOPY): the migrate call fails
-    with OPERATION_FAILED and the post-copy stays paused on both sides."""
-    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
+    with OPERATION_FAILED and the post-copy stays paused on both sides.
+    `extra`: more typed parameters (a URI)."""
+    params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1), *extra]
     t, result = migrate_in_thread(src, dst_conn, params, flags)
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
     api.virDomainMigrateStartPostCopy(src, 0)
