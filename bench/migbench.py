@@ -54,9 +54,10 @@ MEM_MIB = rawguest.MEM_MIB
 # Seconds the guest dirties before it migrates, the same on every side.  A guest
 # that began a moment ago (0.5 s) gets a precopy of one of two kinds, at random:
 # QEMU's first bandwidth estimate ends it early with ~350 ms of downtime, or it
-# goes on and ends with ~60-120 ms; from 2 s on it is the second kind every time
-# (raw floor, 5 rounds each at 0.5, 2 and 4 s), as a guest that has run a while.
-DIRTY_FOR = 3.0
+# goes on and ends with ~60-120 ms.  The older the guest, the rarer the first:
+# at 3 s a full bench still saw it in 3 of 9 pyvirt rounds; at 4 s and more,
+# none (raw 5 of 5 late; pyvirt at ~4.5 s 5 of 5), as a guest that has run a while.
+DIRTY_FOR = 5.0
 DIRTY_START = 2 << 20    # the first page tests/qemu/guest.py's dirty kernel writes
 DIRTY_END = 240 << 20    # ... and the last: the reference's dirty guest
 DIRTIED = 40 << 20       # normal (non-zero) bytes sent once it is dirtying its pages
