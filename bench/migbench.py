@@ -46,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Callable
 
 import rawguest
 from rawqmp import EventHook, Qmp, migration_status, pump
@@ -90,16 +91,22 @@ def spawn_qemu(folder: str, name: str, kernel: str, accel: str, extra: list[str]
     return proc, Qmp.connect(path, on_event=on_event)
 
 
-def wait_dirtying(folder: str, qmp: Qmp, timeout: float = 60.0) -> None:
-    page = os.path.join(folder, "page.bin")
+def wait_dirtying(first_page: Callable[[], bytes], timeout: float = 60.0) -> None:
+    """Until the guest's first dirtied page (its first bytes: `first_page()`)
+    is no longer zero."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        qmp.call("pmemsave", val=DIRTY_START, size=4, filename=page)
-        with open(page, "rb") as f:
-            if any(f.read()):
-                return
+        if any(first_page()):
+            return
         time.sleep(0.02)
     raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
+
+
+def raw_first_page(folder: str, qmp: Qmp) -> bytes:
+    page = os.path.join(folder, "page.bin")
+    qmp.call("pmemsave", val=DIRTY_START, size=4, filename=page)
+    with open(page, "rb") as f:
+        return f.read()
 
 
 def _caps(*names: str) -> list[dict]:
@@ -119,7 +126,7 @@ def raw_round(folder: str, kernel: str, accel: str,
     dst = None
     try:
         sq.call("cont")
-        wait_dirtying(folder, sq)
+        wait_dirtying(lambda: raw_first_page(folder, sq))
         time.sleep(DIRTY_FOR)
         port = free_port()
         t0 = time.perf_counter_ns()
@@ -186,17 +193,6 @@ def domain_xml(kernel: str, virt: str) -> str:
             "<devices><memballoon model='none'/></devices></domain>")
 
 
-def wait_dirtying_api(dom, timeout: float = 60.0) -> None:
-    """As wait_dirtying, through the API (virDomainMemoryPeek: pmemsave)."""
-    import libvirt
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if any(dom.memoryPeek(DIRTY_START, 4, libvirt.VIR_MEMORY_PHYSICAL)):
-            return
-        time.sleep(0.02)
-    raise RuntimeError(f"the guest did not start dirtying within {timeout:.0f} s")
-
-
 def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
                 postcopy: bool) -> None:
     import libvirt
@@ -236,7 +232,7 @@ def run_managed(src_uri: str, dst_uri: str, kernel: str, virt: str, rounds: int,
         ddom = None
         try:
             dom = src.createXML(xml, 0)
-            wait_dirtying_api(dom)
+            wait_dirtying(lambda: dom.memoryPeek(DIRTY_START, 4, libvirt.VIR_MEMORY_PHYSICAL))
             time.sleep(DIRTY_FOR)
             params = {libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://127.0.0.1:{free_port()}"}
             if postcopy:
