@@ -121,6 +121,16 @@ def _wait_dirtying(conn: Any, dom: Any, tmp: Path) -> None:
     assert until(lambda: guest.past_first_pass(_dirty_words(conn, dom, tmp, 1)[0]), 60, 0.05)
 
 
+def start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> Any:
+    """Start the dirty guest `name`, its start events taken out of `rec`, and
+    wait until it dirties its pages."""
+    dom = api.virDomainCreateXML(conn, domxml(name, kernel), 0)
+    rec.wait(lambda items: len(items) >= 2)
+    del rec.items[:]
+    _wait_dirtying(conn, dom, tmp_path)
+    return dom
+
+
 def _runs(words: list[int]) -> list[tuple[str, int]]:
     """`words` as (hex value, repeat count): a failed check's whole picture."""
     out: list[tuple[str, int]] = []
@@ -161,10 +171,7 @@ def test_the_dirty_guests_memory_check(conn, kernels, tmp_path):
 
 def test_precopy_of_a_dirtying_guest(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = api.virDomainCreateXML(src_conn, domxml("mig", kernels["dirty"]), 0)
-    src_ev.wait(lambda items: len(items) >= 2)
-    del src_ev.items[:]
-    _wait_dirtying(src_conn, src, tmp_path)
+    src = start_dirty(src_conn, src_ev, "mig", kernels["dirty"], tmp_path)
     stats: list[Any] = []
     dst_errors: list[int] = []
     done = threading.Event()

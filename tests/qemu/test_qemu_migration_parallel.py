@@ -23,6 +23,7 @@ from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (LIVE, RESUMED_MIGRATED, STARTED_MIGRATED,  # noqa: F401
                                  STOPPED_FAILED, STOPPED_MIGRATED, SUSPENDED_MIGRATED,
                                  _check_dirty_memory, _wait_dirtying, assert_precopy_events,
+                                 start_dirty,
                                  two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
@@ -90,10 +91,7 @@ def _multifd(conn: Any, dom: Any) -> tuple[bool, int]:
 
 def test_parallel_precopy_of_a_dirtying_guest(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = api.virDomainCreateXML(src_conn, domxml("pmig", kernels["dirty"]), 0)
-    src_ev.wait(lambda items: len(items) >= 2)
-    del src_ev.items[:]
-    _wait_dirtying(src_conn, src, tmp_path)
+    src = start_dirty(src_conn, src_ev, "pmig", kernels["dirty"], tmp_path)
     port = _free_port()
     watch = Watch(src, port)
     try:

@@ -24,7 +24,8 @@ from qemutest import domxml, ensure_event_loop, kernels, kill_leftovers  # noqa:
 from test_qemu_postcopy import pause_postcopy
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_FAILED,
                                  STOPPED_MIGRATED, SUSPENDED_MIGRATED, Recorder,
-                                 _check_dirty_memory, _wait_dirtying, assert_precopy_events, migrate_in_thread)
+                                 _check_dirty_memory, _wait_dirtying, assert_precopy_events, migrate_in_thread,
+                                 start_dirty)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
 
@@ -149,10 +150,7 @@ def test_tls_precopy_through_a_relay(roots, pki, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = roots(
         _tls_conf(pki["good"]),
         _tls_conf(pki["good"], "migration_port_min = 49500\nmigration_port_max = 49510\n"))
-    src = api.virDomainCreateXML(src_conn, domxml("tmig", kernels["dirty"]), 0)
-    src_ev.wait(lambda items: len(items) >= 2)
-    del src_ev.items[:]
-    _wait_dirtying(src_conn, src, tmp_path)
+    src = start_dirty(src_conn, src_ev, "tmig", kernels["dirty"], tmp_path)
     flags = LIVE | TLS
     s, d = src_conn.driver, dst_conn.driver
     params = mig.MigrationParams()

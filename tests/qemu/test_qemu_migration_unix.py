@@ -17,10 +17,10 @@ import pytest
 from qemutest import domxml, kernels  # noqa: F401
 from test_qemu_migration import (STARTED_MIGRATED, STOPPED_FAILED, STOPPED_MIGRATED,  # noqa: F401
                                  SUSPENDED_MIGRATED, RESUMED_MIGRATED, assert_precopy_events,
-                                 migrate_in_thread, two)
+                                 migrate_in_thread, start_dirty, two)
 from test_qemu_postcopy import (PAUSED_POSTCOPY_FAILED, RESUMED_POSTCOPY,
                                 RESUMED_POSTCOPY_FAILED, RUNNING_MIGRATED,
-                                SUSPENDED_POSTCOPY, SUSPENDED_POSTCOPY_FAILED, _start_dirty,
+                                SUSPENDED_POSTCOPY, SUSPENDED_POSTCOPY_FAILED,
                                 pause_postcopy)
 from test_qemu_storage_migration import BEFORE, _disk, _images
 from pyvirt import api, migration as mig
@@ -80,7 +80,7 @@ def test_postcopy_over_a_unix_socket_paused_and_resumed(two, kernels, tmp_path):
     over the same path (dst migrate-recover unix:PATH), then completes.  (A
     post-copy QEMU keeps listening until it completes: the socket stays.)"""
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = _start_dirty(src_conn, src_ev, "upc", kernels["dirty"], tmp_path)
+    src = start_dirty(src_conn, src_ev, "upc", kernels["dirty"], tmp_path)
     sock = tmp_path / "pc.sock"
     uri = ("migrate_uri", S, f"unix://{sock}")
     pause_postcopy(src, dst_conn, src_ev, dst_ev, LIVE | POSTCOPY, (uri,))

@@ -15,7 +15,7 @@ import pytest
 
 from qemutest import domxml, kernels, until  # noqa: F401
 from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_MIGRATED,  # noqa: F401
-                                 SUSPENDED_MIGRATED, _check_dirty_memory, _wait_dirtying,
+                                 SUSPENDED_MIGRATED, _check_dirty_memory, _wait_dirtying, start_dirty,
                                  two, migrate_in_thread)
 from pyvirt import api, migration as mig
 from pyvirt.errors import VirtError
@@ -63,14 +63,6 @@ class States:
         self._thread.join()
 
 
-def _start_dirty(conn: Any, rec: Any, name: str, kernel: Any, tmp_path: Any) -> Any:
-    dom = api.virDomainCreateXML(conn, domxml(name, kernel), 0)
-    rec.wait(lambda items: len(items) >= 2)
-    del rec.items[:]
-    _wait_dirtying(conn, dom, tmp_path)
-    return dom
-
-
 def pause_postcopy(src: Any, dst_conn: Any, src_ev: Any, dst_ev: Any, flags: int,
                    extra: tuple = ()) -> None:
     """Migrate at 10 MiB/s (post-copy 1 MiB/s), switch to post-copy once
@@ -89,7 +81,7 @@ def pause_postcopy(src: Any, dst_conn: Any, src_ev: Any, dst_ev: Any, flags: int
 
 def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = _start_dirty(src_conn, src_ev, "pc", kernels["dirty"], tmp_path)
+    src = start_dirty(src_conn, src_ev, "pc", kernels["dirty"], tmp_path)
     states = States(src, dst_conn, "pc")
     params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 100)]
     t, result = migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
@@ -138,7 +130,7 @@ def test_postcopy_of_a_dirtying_guest(two, kernels, tmp_path):
 
 def test_postcopy_paused_and_resumed(two, kernels, tmp_path):
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = _start_dirty(src_conn, src_ev, "pr", kernels["dirty"], tmp_path)
+    src = start_dirty(src_conn, src_ev, "pr", kernels["dirty"], tmp_path)
     params = [("bandwidth", ULLONG, 10), ("bandwidth.postcopy", ULLONG, 1)]
     t, result = migrate_in_thread(src, dst_conn, params, LIVE | POSTCOPY)
     src_ev.wait(lambda items: any(i[0] == "iter" for i in items), 40)
@@ -258,7 +250,7 @@ def test_paused_postcopy_outlives_the_driver_and_a_failed_recovery(two, kernels,
     the source's root finds it; a recovery that fails leaves it paused on both
     sides, and a second one completes the migration."""
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = _start_dirty(src_conn, src_ev, "pk", kernels["dirty"], tmp_path)
+    src = start_dirty(src_conn, src_ev, "pk", kernels["dirty"], tmp_path)
     pause_postcopy(src, dst_conn, src_ev, dst_ev, LIVE | POSTCOPY)
     status_file = src_conn.driver.layout.status_file("pk")
     assert "<job async='migration out' phase='postcopy_failed'" in status_file.read_text()
@@ -302,7 +294,7 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
     giving RESUMED/MIGRATED."""
     from test_qemu_migration import Recorder
     src_conn, dst_conn, src_ev, dst_ev = two
-    src = _start_dirty(src_conn, src_ev, "pa", kernels["dirty"], tmp_path)
+    src = start_dirty(src_conn, src_ev, "pa", kernels["dirty"], tmp_path)
     srcd, dstd = src_conn.driver, dst_conn.driver
     flags = LIVE | POSTCOPY
     params = mig.MigrationParams()
