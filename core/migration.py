@@ -285,7 +285,7 @@ class DomainJobInfo:
 _RAM_FIELDS = {"total": "memory_total", "transferred": "memory_processed",
                "remaining": "memory_remaining", "duplicate": "memory_constant",
                "normal": "memory_normal", "normal-bytes": "memory_normal_bytes",
-               "dirty-pages-rate": "memory_dirty_rate", "mbps": "memory_bps",
+               "dirty-pages-rate": "memory_dirty_rate",
                "dirty-sync-count": "memory_iteration", "page-size": "memory_page_size",
                "postcopy-requests": "memory_postcopy_requests"}
 
@@ -341,6 +341,8 @@ class MigrationJob:
     def update_from_qemu(self, info: dict[str, Any]) -> None:
         ram = info.get("ram") or {}
         stats = {field: int(ram[key]) for key, field in _RAM_FIELDS.items() if key in ram}
+        if "mbps" in ram:   # QEMU's Mbit/s; the job stat is bytes/s, as libvirt's
+            stats["memory_bps"] = int(ram["mbps"] * 125_000)
         if "downtime" in info:
             self.downtime_ms = int(info["downtime"])
         if "setup-time" in info:
