@@ -160,22 +160,29 @@ def qemu_uri(target: MigURI) -> str:
 
 
 def connect(target: MigURI, timeout: float = 10.0) -> socket.socket:
-    """The source's own connection to the destination's QEMU, for `getfd`."""
+    """The source's own connection to the destination's QEMU, for `getfd`:
+    blocking once connected, as QEMU's own, so that its migration thread
+    sleeps in send() instead of polling after every EAGAIN."""
     if not target.is_unix:
         host = target.host or "localhost"
         try:
-            return socket.create_connection((host, target.port), timeout=timeout)
+            sock = socket.create_connection((host, target.port), timeout=timeout)
         except OSError as exc:
             raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
                                 f"unable to connect to server at '{target.host}:"
                                 f"{target.port}': {exc.strerror or exc}") from None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(target.socket_path)
-    except OSError as exc:
-        sock.close()
-        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, ErrorDomain.VIR_FROM_RPC,
-                            f"Failed to connect socket to '{target.socket_path}': "
-                            f"{exc.strerror or os.strerror(exc.errno or 0)}") from None
+        # No Nagle, as libvirt's sockets: with it a precopy's last pass takes
+        # about twice as long (raw QEMU's downtime 106 ms -> 52 ms, 6 rounds each).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    else:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(target.socket_path)
+        except OSError as exc:
+            sock.close()
+            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, ErrorDomain.VIR_FROM_RPC,
+                                f"Failed to connect socket to '{target.socket_path}': "
+                                f"{exc.strerror or os.strerror(exc.errno or 0)}") from None
+    sock.settimeout(None)
     return sock
