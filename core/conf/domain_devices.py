@@ -77,6 +77,35 @@ def _fill_disk(disk: etree._Element) -> None:
                      unit=str(index % units))
 
 
+def _order_disks(devices: list[etree._Element]) -> None:
+    """The disks as libvirt's parser lays them out, each put in as it comes:
+    after the last disk of its bus, or before the first one of its bus with
+    a higher target index; a bus not seen yet goes last.  So the buses keep
+    the order they first appear in, and the disks of a bus are by target."""
+    def key(disk: etree._Element) -> tuple[str, int]:
+        target = disk.find("target")
+        if target is None:
+            return "", -1
+        index = _disk_index(target.get("dev", ""))
+        return target.get("bus", ""), -1 if index is None else index
+
+    ordered: list[etree._Element] = []
+    for disk in (dev for dev in devices if dev.tag == "disk"):
+        bus, index = key(disk)
+        at = None
+        for i in range(len(ordered) - 1, -1, -1):
+            other_bus, other_index = key(ordered[i])
+            if other_bus != bus:
+                continue
+            if other_index > index:
+                at = i
+            elif at is None:
+                at = i + 1
+        ordered.insert(len(ordered) if at is None else at, disk)
+    slots = iter(ordered)
+    devices[:] = [next(slots) if dev.tag == "disk" else dev for dev in devices]
+
+
 def _add_controllers(devices: list[etree._Element]) -> None:
     """A controller for every drive address that names a missing one."""
     wanted: dict[str, int] = {}
@@ -329,6 +358,7 @@ def normalise(devices: list[etree._Element], hvm: bool = True) -> list[etree._El
         if dev.tag == "disk":
             _fill_disk(dev)
     devices = sorted(devices, key=lambda d: _ORDER.get(d.tag, len(_ORDER)))
+    _order_disks(devices)
     _controller_indexes(devices)
     if hvm:
         _input_buses(devices)

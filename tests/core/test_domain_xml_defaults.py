@@ -21,7 +21,20 @@ def _disk(dev: str, extra: str = "", device: str = "disk") -> str:
             f"<target dev='{dev}'/>{extra}</disk>")
 
 
+def _on(bus: str, *devs: str) -> str:
+    return "".join(f"<disk type='file' device='disk'><source file='/tmp/{dev}.img'/>"
+                   f"<target dev='{dev}' bus='{bus}'/></disk>" for dev in devs)
+
+
 DEVICES = {
+    # disks: buses in the order they first appear, each bus's by target index
+    "disks_buses_as_first_seen": (_on("sata", "sdb") + _on("virtio", "vdb")
+                                  + _on("sata", "sda") + _on("virtio", "vda")),
+    "disks_buses_interleaved": (_on("scsi", "sdc") + _on("virtio", "vdc") + _on("scsi", "sda")
+                                + _on("sata", "sdb") + _on("virtio", "vda")
+                                + _on("scsi", "sdd") + _on("virtio", "vdb")),
+    "disks_index_past_z": (_on("virtio", "vdz", "vdaa", "vdb") + _on("usb", "sdb", "sda")
+                           + _on("virtio", "vda")),
     "ide_disk": _disk("hda"),
     "ide_disks_two_buses": _disk("hdb") + _disk("hdd"),
     "scsi_disks_two_controllers": _disk("sda") + _disk("sdh"),

@@ -91,18 +91,6 @@ def _serial_targets(d: DomainDef) -> None:
             etree.SubElement(target, "model", name="isa-serial")
 
 
-# libvirt keeps disks sorted by bus (in this order), then by target name
-_DISK_BUSES = ("ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd")
-
-
-def _disk_key(disk: etree._Element) -> tuple[int, int, str]:
-    target = disk.find("target")
-    bus = target.get("bus", "") if target is not None else ""
-    dev = target.get("dev", "") if target is not None else ""
-    rank = _DISK_BUSES.index(bus) if bus in _DISK_BUSES else len(_DISK_BUSES)
-    return rank, len(dev), dev
-
-
 # what libvirt writes after a disk's <readonly/>
 _AFTER_READONLY = ("shareable", "transient", "serial", "wwn", "vendor", "product",
                    "encryption", "alias", "address")
@@ -131,9 +119,6 @@ def fill(d: DomainDef) -> None:
     for g in d.devices:
         if g.tag == "graphics" and g.get("port") == "-1":   # libvirt's "any port"
             g.set("autoport", "yes")
-    disks = sorted((dev for dev in d.devices if dev.tag == "disk"), key=_disk_key)
-    slots = iter(disks)
-    d.devices[:] = [next(slots) if dev.tag == "disk" else dev for dev in d.devices]
     # the machine's controllers come before those the disks implied at parse
     machine = _controllers(d)
     devices = list(d.devices)
