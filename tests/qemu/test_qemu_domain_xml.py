@@ -193,6 +193,24 @@ def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None
     assert api.virDomainIsActive(dom) == 0
 
 
+@pytest.mark.parametrize("device", [
+    "<disk type='file' device='disk'><source file='/nonexistent.img'/><target dev='hda'/></disk>",
+    "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>",
+    "<controller type='ide' index='0'/>"])
+def test_no_ide_on_q35(conn: Any, device: str) -> None:
+    """q35 has AHCI, not IDE: libvirt refuses an IDE disk or controller at
+    define (a pc machine takes them: the XML corpus)."""
+    xml = ("<domain type='qemu'><name>ide</name><memory unit='MiB'>64</memory>"
+           "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+           f"<devices>{device}</devices></domain>")
+    with pytest.raises(VirtError) as exc:
+        api.virDomainDefineXML(conn, xml)
+    assert (exc.value.code, exc.value.domain, str(exc.value)) == (
+        67, 10, "unsupported configuration: IDE controllers are unsupported for this "
+        "QEMU binary or machine type")
+    assert api.virConnectListAllDomains(conn, 0) == []
+
+
 def test_live_cpu_survives_a_reopened_driver(root: Path, kernels: dict[str, Path]) -> None:
     """The status file keeps the live CPU (and the defined one beside it): a
     driver opened later shows the same documents."""
