@@ -18,6 +18,9 @@ Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
   the first pass writes FIRST_PASS; until that pass is over, the pages ahead
   of it still hold what was there at boot (zeros, firmware data), which
   proves nothing: wait for :func:`past_first_pass` before migrating.
+* ``reboot``: resets the machine once through the reset control register
+  (port 0xCF9, on q35's ICH9 and the pc's PIIX), then sleeps as ``idle``.
+  "Once" is a mark at REBOOT_MARK in guest RAM, which a reset keeps.
 * ``ioerr``: fills guest RAM from 2 MiB to IOERR_FILL_END with a non-zero
   pattern (so a migration has real pages to send and a bandwidth limit
   makes it last), then writes sectors 0..IOERR_SECTORS-1 of the primary
@@ -145,11 +148,26 @@ def _ioerr_code() -> bytes:
     return code
 
 
+REBOOT_MARK, _REBOOTED = 3 << 20, 0x52425421
+
+
+def _reboot_code() -> bytes:
+    reset = (b"\xc7\x05" + struct.pack("<II", REBOOT_MARK, _REBOOTED)  # mov [mark], REBOOTED
+             + b"\x66\xba\xf9\x0c"                   # mov dx, 0xcf9
+             + b"\xb0\x06\xee")                       # mov al, 6 (hard reset); out dx, al
+    return (b"\xfa\xa1" + struct.pack("<I", REBOOT_MARK)  # cli; mov eax, [mark]
+            + b"\x3d" + struct.pack("<I", _REBOOTED)    # cmp eax, REBOOTED
+            + b"\x74" + bytes([len(reset)])             # je idle
+            + reset
+            + b"\xf4\xeb\xfd")                        # idle: hlt; jmp idle
+
+
 KINDS = {
     "idle": b"\xfa\xf4\xeb\xfd",                         # cli; hlt; jmp hlt
     "acpi": _acpi_code(),
     "dirty": _dirty_code(),
     "ioerr": _ioerr_code(),
+    "reboot": _reboot_code(),
 }
 
 

@@ -4,6 +4,7 @@ python3-libvirt on this machine; see shared/reference/libvirt-qemu)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -131,6 +132,30 @@ def test_guest_shutdown(conn, kernels):
     assert err(lambda: api.virDomainGetState(d, 0))[:2] == (42, 10)
 
 
+@pytest.mark.parametrize("on_reboot", ["restart", "destroy"])
+def test_guest_reboot(conn, kernels, on_reboot):
+    """The reboot guest resets the machine (once; its firmware then resets it
+    again, so two REBOOT events).  <on_reboot> restart keeps it running;
+    destroy ends it as a guest shutdown, with no REBOOT event, as libvirt 9.0."""
+    ev = Events(conn)
+    reboots: list[str] = []
+    api.virConnectDomainEventRegisterAny(conn, None, 1, lambda c, d: reboots.append(d.name),
+                                         None)
+    name = f"rb-{on_reboot}"
+    xml = domxml(name, kernels["reboot"]).replace(
+        "<devices>", f"<on_reboot>{on_reboot}</on_reboot><devices>")
+    d = api.virDomainCreateXML(conn, xml, 0)
+    if on_reboot == "restart":
+        assert until(lambda: len(reboots) == 2, timeout=30)
+        assert api.virDomainGetState(d, 0) == (RUNNING, 1)
+        assert ev.of(name) == [(RESUMED, 0), (STARTED, 0)]
+        api.virDomainDestroy(d)
+    else:
+        assert ev.wait_for(name, 4, timeout=30) == [
+            (RESUMED, 0), (STARTED, 0), (SHUTDOWN, 1), (STOPPED, 0)]
+        assert reboots == []
+
+
 def test_start_failure_reports_qemu_error(conn, kernels):
     ev = Events(conn)
     code, dom, msg = err(lambda: api.virDomainCreateXML(conn, domxml("b1", "/nonexistent"), 0))
@@ -150,6 +175,24 @@ def test_define_errors(conn):
         assert err(lambda: api.virDomainDefineXML(conn, xml)) == (
             67, 10, f"unsupported configuration: Emulator '{QEMU}' does not support "
                     f"virt type '{virt}'")
+
+
+def test_lifecycle_actions_at_define(conn):
+    """Every <on_poweroff>/<on_reboot>/<on_crash> combination is taken or
+    refused as libvirt 9.0's QEMU driver does (data/lifecycle_actions.json,
+    its answers, captured with defineXML on an embed root)."""
+    expected = json.loads((Path(__file__).parent / "data/lifecycle_actions.json").read_text())
+    for key, want in sorted(expected.items()):
+        poweroff, reboot, crash = key.split("/")
+        xml = domxml("lc").replace("<devices>", f"<on_poweroff>{poweroff}</on_poweroff>"
+                                   f"<on_reboot>{reboot}</on_reboot>"
+                                   f"<on_crash>{crash}</on_crash><devices>")
+        try:
+            api.virDomainUndefine(api.virDomainDefineXML(conn, xml))
+            got: object = "ok"
+        except VirtError as exc:
+            got = [exc.code, exc.domain, str(exc)]
+        assert got == want, key
 
 
 def test_open_errors():

@@ -21,7 +21,7 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
 from ..listing import DomainListing
-from . import balloon, capabilities, command, livexml, pciaddr, qemuconf, status
+from . import balloon, capabilities, command, livexml, qemuconf, status, validate
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -182,11 +182,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
                              f"Emulator '{emulator}' does not support machine type "
                              f"'{d.os.machine}'")
         command.fill_defaults(d, emulator, machine)
-        if pciaddr.is_q35(d) and any(dev.tag == "controller" and dev.get("type") == "ide"
-                                     for dev in d.devices):   # q35 has AHCI only
-            raise qemu_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
-                             "IDE controllers are unsupported for this QEMU binary "
-                             "or machine type")
+        validate.check(d)
         return d
 
     def _save_config(self, d: DomainDef) -> None:

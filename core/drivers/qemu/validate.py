@@ -1,0 +1,35 @@
+"""What libvirt 9.0's QEMU driver refuses in a definition it could parse
+(its qemu_validate): checked at define and create, after post-parse."""
+
+from __future__ import annotations
+
+from ... import errors
+from ...conf.domain import DomainDef
+from ...errors import ErrorDomain, ErrorNumber
+from . import pciaddr
+
+
+def _unsupported(detail: str) -> errors.VirtError:
+    return errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_QEMU,
+                         detail)
+
+
+def _lifecycle(d: DomainDef) -> None:
+    if "rename-restart" in (d.on_poweroff, d.on_reboot, d.on_crash):
+        raise _unsupported("qemu driver doesn't support the 'rename-restart' action for "
+                           "'on_reboot'/'on_poweroff'/'on_crash'")
+    if "preserve" in (d.on_poweroff, d.on_reboot):
+        raise _unsupported("qemu driver doesn't support the 'preserve' action for "
+                           "'on_reboot'/'on_poweroff'")
+    if d.on_poweroff == "restart" and d.on_reboot == "destroy":
+        # libvirt's message, its missing quote included
+        raise _unsupported("qemu driver doesn't support 'onReboot' set to 'destroy and "
+                           "'onPoweroff' set to 'reboot'")
+
+
+def check(d: DomainDef) -> None:
+    _lifecycle(d)
+    if pciaddr.is_q35(d) and any(dev.tag == "controller" and dev.get("type") == "ide"
+                                 for dev in d.devices):   # q35 has AHCI only
+        raise _unsupported("IDE controllers are unsupported for this QEMU binary or "
+                           "machine type")
