@@ -7,6 +7,7 @@ max speed calls."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from test_qemu_migration import (RESUMED_MIGRATED, STARTED_MIGRATED, STOPPED_MIG
                                  SUSPENDED_MIGRATED, _check_dirty_memory, _wait_dirtying, start_dirty,
                                  two, migrate_in_thread)
 from pyvirt import api, migration as mig
+from pyvirt.drivers.qemu.monitor import qmp_thread
 from pyvirt.errors import VirtError
 
 LIVE, POSTCOPY = mig.VIR_MIGRATE_LIVE, mig.VIR_MIGRATE_POSTCOPY
@@ -330,6 +332,8 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
         src = api.virDomainLookupByName(src_conn, "pa")
         assert api.virDomainGetState(src, 0) == PAUSED_POSTCOPY
         assert api.virDomainGetJobStats(src, 0)[0] == mig.VIR_DOMAIN_JOB_UNBOUNDED
+        # the QMP thread yields to QEMU's as while Perform ran (monitor.py batch)
+        assert os.sched_getscheduler(qmp_thread._tid) == os.SCHED_BATCH
         api.virDomainMigrateSetMaxSpeed(src, 0, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY)
         f.join(60)
         ddom = finish["dom"]
@@ -340,6 +344,7 @@ def test_active_postcopy_followed_by_a_reopened_source_driver(two, kernels, tmp_
         with pytest.raises(VirtError):
             api.virDomainLookupByName(src_conn, "pa")
         assert not status_file.exists()
+        assert os.sched_getscheduler(qmp_thread._tid) == os.SCHED_OTHER
         assert dst_ev.lifecycle() == [STARTED_MIGRATED, RESUMED_POSTCOPY, RESUMED_MIGRATED]
         assert not any(i[0] == "job" for i in dst_ev.items)
         _check_dirty_memory(dst_conn, ddom, tmp_path)

@@ -13,7 +13,8 @@ from ...domainobj import DomainObj
 from ...domainstate import DomainPausedReason, DomainShutoffReason, DomainState as S
 from ...events import DomainEventStoppedDetail as Stopped
 from .migration_jobs import _FINAL, _JOB_KEY, _SWITCHED_PHASES
-from .runtime import Runtime
+from .monitor import qmp_thread
+from .runtime import BATCH_KEY, Runtime
 
 
 class MigrationRecovery:
@@ -55,6 +56,10 @@ class MigrationRecovery:
                 # still running, or over while no driver was there: followed to
                 # its end unattended, as libvirt does (a job recorded as paused
                 # stays paused, even if QEMU has not noticed the pause yet)
+                if direction is mig.Direction.OUT:
+                    with self.lock:  # type: ignore[attr-defined]
+                        if BATCH_KEY not in obj.private:   # as Perform takes it
+                            obj.private[BATCH_KEY] = qmp_thread.batch()
                 threading.Thread(target=self._follow_postcopy, args=(obj, rt, job),
                                  name="pyvirt-qemu-postcopy", daemon=True).start()
                 return
