@@ -99,6 +99,35 @@ def test_qmp_and_hmp_replies_as_libvirt_writes_them(conn, kernels):
     assert log.count("tainted: custom-monitor") == 1
 
 
+def test_taints_are_messages_kept_over_a_reopen(root, conn, kernels):
+    """virDomainGetMessages says what a running domain is tainted by, as
+    libvirt 9.0 (compared on an embed root): running QEMU as root, then a
+    custom monitor command; the status keeps them for a reopened driver, and
+    a domain that is shut off has none."""
+    root_taint = (["tainted: running with undesirable elevated privileges"]
+                  if os.geteuid() == 0 else [])
+    d = api.virDomainDefineXML(conn, domxml("taint", kernels["idle"]))
+    assert api.virDomainGetMessages(d, 0) == []
+    api.virDomainCreate(d)
+    assert api.virDomainGetMessages(d, 0) == root_taint
+    cmd(d, '{"execute":"query-status"}')
+    both = ["tainted: custom monitor control commands issued"] + root_taint
+    assert api.virDomainGetMessages(d, 0) == both
+    assert api.virDomainGetMessages(d, 2) == both          # VIR_DOMAIN_MESSAGE_TAINTING
+    assert api.virDomainGetMessages(d, 1) == []            # ..._DEPRECATION: none
+    assert err(lambda: api.virDomainGetMessages(d, 4)) == (
+        8, 10, "unsupported flags (0x4) in function qemuDomainGetMessages")
+    assert "<taint flag='custom-monitor'/>" in conn.driver.layout.status_file("taint").read_text()
+    again = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d2 = api.virDomainLookupByName(again, "taint")
+        assert api.virDomainGetMessages(d2, 0) == both
+        api.virDomainDestroy(d2)
+        assert api.virDomainGetMessages(d2, 0) == []
+    finally:
+        api.virConnectClose(again)
+
+
 def test_command_errors(conn, kernels):
     d = api.virDomainDefineXML(conn, domxml("mon2", kernels["idle"]))
     assert err(lambda: cmd(d, '{"execute":"query-status"}')) == \

@@ -21,7 +21,7 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver
 from ..listing import DomainListing
-from . import balloon, capabilities, command, livexml, qemuconf, status, validate
+from . import balloon, capabilities, command, livexml, qemuconf, status, taint, validate
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -35,6 +35,7 @@ from .saverestore import SaveRestore
 from .stats import Stats
 
 Q = ErrorDomain.VIR_FROM_QEMU
+VIR_DOMAIN_MESSAGE_DEPRECATION, VIR_DOMAIN_MESSAGE_TAINTING = 1 << 0, 1 << 1
 D = ErrorDomain.VIR_FROM_DOMAIN
 HOST_ARCH = "x86_64"
 
@@ -466,6 +467,19 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         with self.lock:
             obj = self._obj(dom)
             return int(obj.state), obj.reason
+
+    def domain_get_messages(self, dom: Domain, flags: int) -> list[str]:
+        """The running domain's taints (taint.py); no configuration of ours
+        is deprecated, so there are never deprecation messages."""
+        errors.check_flags(flags, VIR_DOMAIN_MESSAGE_DEPRECATION | VIR_DOMAIN_MESSAGE_TAINTING,
+                           "qemuDomainGetMessages", Q)
+        with self.lock:
+            obj = self._obj(dom)
+            rt = self.runtime.get(obj.uuid)
+            if rt is None or not obj.is_active() or (flags and not
+                                                     flags & VIR_DOMAIN_MESSAGE_TAINTING):
+                return []
+            return taint.messages(rt.taints)
 
     def domain_get_xml_desc(self, dom: Domain, flags: int) -> str:
         errors.check_flags(flags, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE

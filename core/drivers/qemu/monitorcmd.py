@@ -7,22 +7,20 @@ back whole, QEMU's error included: {"return":...,"id":"libvirt-N"}.  With
 VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP the text is a human monitor command
 (human-monitor-command) and the reply its output.  At most one file
 descriptor goes along with a command; none ever comes back.  The first
-command of a run marks the domain tainted "custom-monitor" in its log, as
-libvirt does (nothing in the API shows it).
+command of a run taints the domain "custom-monitor" (taint.py), as libvirt
+does: a line in its log, and virDomainGetMessages says so while it runs.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
-import weakref
 from typing import Any, Optional
 
 from ... import errors
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
-from . import qmptext
+from . import qmptext, taint
 from .monitor import MonitorError
 from .runtime import Runtime, qemu_error
 
@@ -30,7 +28,6 @@ Q = ErrorDomain.VIR_FROM_QEMU
 VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP = 1
 
 _command_ids = itertools.count(1)
-_tainted: "weakref.WeakSet[Runtime]" = weakref.WeakSet()   # runs already logged as tainted
 
 
 class MonitorCommands:
@@ -92,15 +89,12 @@ class MonitorCommands:
         return text if isinstance(text, str) else ""
 
     def _taint(self, obj: DomainObj, rt: Runtime) -> None:
-        """libvirt's first custom-monitor taint of a run: a line in the domain's log."""
-        if rt in _tainted:
-            return
-        _tainted.add(rt)
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
-        try:
-            with open(self.layout.log_file(obj.name), "a") as log:  # type: ignore[attr-defined]
-                log.write(f"{stamp}.{int(now * 1000) % 1000:03d}+0000: "
-                          f"Domain id={obj.id} is tainted: custom-monitor\n")
-        except OSError:
-            pass   # as libvirt: the taint is only logged
+        """libvirt's custom-monitor taint, the first time in a run: a line in
+        the domain's log, kept in the status for a reopened driver."""
+        with self.lock:  # type: ignore[attr-defined]
+            if "custom-monitor" in rt.taints:
+                return
+            rt.taints.add("custom-monitor")
+            self.save_status(obj)  # type: ignore[attr-defined]
+        taint.log_line(self.layout.log_file(obj.name), obj.id,  # type: ignore[attr-defined]
+                       "custom-monitor")

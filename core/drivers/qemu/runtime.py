@@ -46,7 +46,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from . import (capabilities, command, consoles, disknodes, guestcpu, monitorevents, netdev,
-               process, status)
+               process, status, taint)
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
 from .statuswrite import PreparedStatus, status_writer
@@ -106,6 +106,7 @@ class Runtime:
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
+    taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
     status_text: str = ""          # what the status file holds now
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
@@ -197,7 +198,8 @@ class QemuHost:
             "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
         return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
-                                                        rt.monitor_path, job_attrs, rt.cpu))
+                                                        rt.monitor_path, job_attrs, rt.cpu,
+                                                        sorted(rt.taints)))
 
     def save_status(self, obj: DomainObj) -> None:
         """Persist a running domain's state (lock held)."""
@@ -416,6 +418,9 @@ class QemuHost:
             try:
                 stamp = time.strftime("%Y-%m-%d %H:%M:%S")
                 os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n".encode())
+                rt.taints = set(taint.at_start())
+                for flag in sorted(rt.taints):
+                    taint.log_line(self.layout.log_file(d.name), d.id, flag)
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
                 proc = process.spawn(argv, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
@@ -751,7 +756,7 @@ class QemuHost:
         """Take over the QEMU of `obj` recorded in `st`, or shut `obj` off."""
         marker = str(self.layout.pid_file(obj.name))
         rt = Runtime(monitor_path=st.monitor_path, taps=netdev.managed_taps(obj.def_),
-                     cpu=st.live_cpu)
+                     cpu=st.live_cpu, taints=set(st.taints))
         for tap in rt.taps:
             netdev.VNET_NAMES.reserve(tap)
         with self.lock:

@@ -81,6 +81,7 @@ class DomainStatus:
     monitor_path: str
     job: Optional[dict[str, str]] = None   # async ('migration out'/'in'), phase, flags
     live_cpu: Optional[etree._Element] = None   # the <cpu> QEMU gave the guest
+    taints: list[str] = dataclasses.field(default_factory=list)   # taint.py's flags
 
 
 def format_status(st: DomainStatus) -> str:
@@ -97,6 +98,7 @@ def format_status(st: DomainStatus) -> str:
     domain = format_domain_xml(d).rstrip("\n").replace("\n", "\n  ")
     return (f"<domstatus{attrs}>\n"
             f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
+            + "".join(f"  <taint{xmlutil.attrs([('flag', t)])}/>\n" for t in st.taints)
             + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")
             + defined_cpu
             + f"  {domain}\n"
@@ -133,6 +135,7 @@ def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
             def_.verbatim["cpu"] = xmlutil.copy_element(defined_cpu)
         return DomainStatus(def_, state, reason, int(root.get("pid", "0")),
                             monitor.get("path", ""),
-                            dict(job.attrib) if job is not None else None, live_cpu)
+                            dict(job.attrib) if job is not None else None, live_cpu,
+                            [t.get("flag", "") for t in root.findall("taint")])
     except Exception:  # unreadable, half-written by hand, or of another version
         return None
