@@ -312,6 +312,7 @@ def test_python3_libvirt_qemu_on_our_library(tmp_path):
     out = run(["/usr/bin/python3", "-c", SHIM_SCRIPT % VIRT_TYPE, str(tmp_path / "root")],
               env=on_pyvirt(), timeout=120)
     assert out.returncode == 0, out.stderr
+    assert "error" not in out.stderr   # libvirt-qemu.so.0's loading reports nothing
     got = json.loads(out.stdout)
     assert re.fullmatch(r'\{"return":\{"name":"shim"\},' + ID + "}", got["qmp"])
     assert got["hmp"] == "shim\r\n"
