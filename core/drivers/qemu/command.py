@@ -372,8 +372,6 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
             "-pidfile", paths.pidfile,
             "-rtc", "base=utc",
             "-no-shutdown"]
-    if d.on_reboot == "destroy":
-        argv.append("-no-reboot")
     if not has_acpi(d):
         argv.append("-no-acpi")
     argv += ["-boot", "strict=on"]

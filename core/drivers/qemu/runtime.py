@@ -361,6 +361,10 @@ class QemuHost:
             self.setup_balloon(obj, rt, incoming is not None)
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             rt.cpu = guestcpu.query(lambda cmds: self._monitor_calls(rt, cmds), obj.def_)
+            if obj.def_.on_reboot == "destroy":
+                # a guest's reset becomes a shutdown: libvirt 9.0 says so here
+                # rather than with -no-reboot (QEMU keeps it over a reset)
+                self._monitor_call(rt, "set-action", {"reboot": "shutdown"})
             if incoming is not None:
                 incoming(rt)
             elif not paused:
