@@ -421,10 +421,9 @@ class QemuHost:
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
             try:
                 stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-                os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n".encode())
                 rt.taints = set(taint.at_start())
-                for flag in sorted(rt.taints):
-                    taint.log_line(self.layout.log_file(d.name), d.id, flag)
+                taints = "".join(taint.line(d.id, flag) for flag in sorted(rt.taints))
+                os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n{taints}".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
                 proc = process.spawn(argv, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:

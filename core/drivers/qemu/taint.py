@@ -23,14 +23,17 @@ def at_start() -> list[str]:
     return ["high-privileges"] if os.geteuid() == 0 else []
 
 
-def log_line(log: Path, dom_id: int, flag: str) -> None:
+def line(dom_id: int, flag: str) -> str:
     """libvirt's log line for a new taint."""
     now = time.time()
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+    return f"{stamp}.{int(now * 1000) % 1000:03d}+0000: Domain id={dom_id} is tainted: {flag}\n"
+
+
+def log_line(log: Path, dom_id: int, flag: str) -> None:
     try:
         with open(log, "a") as f:
-            f.write(f"{stamp}.{int(now * 1000) % 1000:03d}+0000: "
-                    f"Domain id={dom_id} is tainted: {flag}\n")
+            f.write(line(dom_id, flag))
     except OSError:
         pass   # the log is for people: the taint itself is kept regardless
 
