@@ -179,7 +179,12 @@ def events_default_loop():
     tid = libvirt.virEventAddTimeout(0, lambda timer, opaque: timer_fired.set(), None)
     timer_fired.wait(5)
     libvirt.virEventRemoveTimeout(tid)
+    # end the loop thread before the next scenario: left blocked in the loop,
+    # it would also run that scenario's handles (event_handle saw its twice)
     stop.append(1)
+    wake = libvirt.virEventAddTimeout(0, lambda timer, opaque: None, None)
+    t.join(5)
+    libvirt.virEventRemoveTimeout(wake)
     conn.close()
     return {"id_valid": cid >= 0, "events": got, "legacy": legacy,
             "timer": timer_fired.is_set(),
