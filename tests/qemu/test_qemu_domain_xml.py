@@ -20,7 +20,8 @@ from lxml import etree
 import xmlcorpus
 from qemutest import VIRT_TYPE, conn, ensure_event_loop, kernels, kill_leftovers, root  # noqa: F401
 from pyvirt import api, migration as mig
-from pyvirt.drivers.qemu import cpumap
+from pyvirt.drivers.qemu import cpumap, guestcpu
+from pyvirt.drivers.qemu.monitor import Monitor
 from pyvirt.errors import VirtError
 
 DATA = Path(__file__).parent / "data" / "domxml"
@@ -180,6 +181,29 @@ def test_cpu_and_acpi_argv_and_live_cpu(conn: Any, root: Path, kernels: dict[str
         assert _cpu_of(api.virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE)) == inactive
     finally:
         api.virDomainDestroy(dom)
+
+
+def test_a_later_start_knows_its_cpu(conn: Any, kernels: dict[str, Path],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """QEMU's answer about the vCPUs is kept per QEMU binary, host and CPU
+    options: the first start of a kind asks QEMU, later ones show the same
+    live CPU without asking; another CPU is asked about again."""
+    monkeypatch.setattr(guestcpu, "_ANSWERS", {})
+    asked: list[list[str]] = []
+    execute_all = Monitor.execute_all
+
+    def spy(self: Monitor, cmds: list, *args: Any) -> list:
+        asked.append([cmd for cmd, _ in cmds])
+        return execute_all(self, cmds, *args)
+    monkeypatch.setattr(Monitor, "execute_all", spy)
+    for case in ("default", "default", "acpi-kvm64", "default", "acpi-kvm64"):
+        head, _, live_cpu = TCG_CPUS[case]
+        dom = api.virDomainCreateXML(conn, _tcg_domain(case, head, kernels["idle"]), 0)
+        try:
+            assert _cpu_of(api.virDomainGetXMLDesc(dom, 0)) == live_cpu
+        finally:
+            api.virDomainDestroy(dom)
+    assert asked == [["qom-get", "qom-get"]] * 2
 
 
 def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:

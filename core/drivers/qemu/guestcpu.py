@@ -8,12 +8,19 @@ enabled back from the first vCPU and writes a custom CPU with check='full':
 each feature of the CPU map that QEMU enabled but the model lacks becomes
 policy='require', each the model has but QEMU left out policy='disable'
 (a feature already listed keeps its place, new ones follow in map order).
-Read here with two qom-get (feature-words, filtered-features) rather than
-libvirt's one qom-get per property, so a start costs two round trips."""
+Read here with two qom-get (feature-words, filtered-features) sent at once,
+rather than libvirt's one qom-get per property.  The answer depends only on
+the QEMU binary, the host (kernel, KVM, CPU and its microcode) and the CPU
+options of the command line, so it is kept per process by those (as libvirt
+keeps QEMU's host CPU data in its capabilities cache): only the first start
+of each asks, and later ones know their live CPU before QEMU runs, in time
+for the status written while it boots."""
 
 from __future__ import annotations
 
 import copy
+import functools
+import os
 from typing import Any, Callable, Optional
 
 from lxml import etree
@@ -27,6 +34,10 @@ Calls = Callable[[list[tuple[str, Optional[dict[str, Any]]]]], list[Any]]   # se
 DEFAULT_MODEL = "qemu64"
 VCPU_PATH = "/machine/unattached/device[0]"   # the first vCPU of a pc or q35 machine
 _ON = ("require", "force", "optional")
+# the options of a QEMU command line that can change what its vCPUs get
+_CPU_OPTIONS = ("-machine", "-accel", "-cpu", "-smp", "-global", "-overcommit", "-enable-kvm")
+Bits = frozenset[tuple[int, int, str, int]]
+_ANSWERS: dict[tuple[Any, ...], tuple[Bits, Bits]] = {}   # answer_key -> (enabled, filtered)
 
 
 def command_args(d: DomainDef) -> list[str]:
@@ -51,33 +62,76 @@ def command_args(d: DomainDef) -> list[str]:
     return ["-cpu", ",".join([model.strip()] + props)]
 
 
-def _bits(words: list[dict[str, Any]]) -> set[tuple[int, int, str, int]]:
+def _bits(words: list[dict[str, Any]]) -> Bits:
     out = set()
     for w in words:
         key = (int(w.get("cpuid-input-eax", 0)), int(w.get("cpuid-input-ecx", 0)),
                str(w.get("cpuid-register", "")).lower())
         value = int(w.get("features", 0))
         out.update(key + (bit,) for bit in range(32) if value >> bit & 1)
-    return out
+    return frozenset(out)
 
 
-def query(calls: Calls, d: DomainDef) -> Optional[etree._Element]:
-    """The live <cpu> of a freshly started `d`, or None when libvirt shows
-    the defined one (a mode other than custom) or pyvirt cannot tell (a
-    model outside cpumap.MODELS)."""
+@functools.cache
+def _host() -> tuple[str, ...]:
+    """The kernel and the CPU with its microcode, read once per process."""
+    keep = ("vendor_id", "cpu family", "model", "model name", "stepping", "microcode", "flags")
+    facts = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break   # the first CPU tells
+                key, _, value = line.partition(":")
+                if key.strip() in keep:
+                    facts[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return (os.uname().release, *(facts.get(k, "") for k in keep))
+
+
+def _stat_key(path: str) -> tuple[int, ...]:
+    """A file's identity: a new QEMU binary, or KVM's module loaded again
+    (its /dev/kvm is made anew), is a new key."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def answer_key(d: DomainDef, argv: list[str]) -> Optional[tuple[Any, ...]]:
+    """What QEMU's answer about `d`'s vCPUs depends on, from its command
+    line `argv`; None when there is nothing to ask (a mode other than
+    custom, or a model outside cpumap.MODELS)."""
     cpu = d.verbatim.get("cpu")
     if cpu is None or cpu.get("mode", "custom") != "custom":
         return None
-    model = (cpu.findtext("model") or "").strip()
-    if model not in cpumap.MODELS:
+    if (cpu.findtext("model") or "").strip() not in cpumap.MODELS:
+        return None
+    options = tuple((opt, argv[i + 1] if i + 1 < len(argv) else "")
+                    for i, opt in enumerate(argv) if opt in _CPU_OPTIONS)
+    return (argv[0], _stat_key(argv[0]), _stat_key("/dev/kvm"), _host(), options)
+
+
+def known(d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:
+    """The live <cpu> from an earlier start's answer for `key`, or None."""
+    answer = _ANSWERS.get(key) if key is not None else None
+    return None if answer is None else expand(d.verbatim["cpu"], *answer)
+
+
+def query(calls: Calls, d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:
+    """The live <cpu> of a freshly started `d`, asked of QEMU, or None when
+    libvirt shows the defined one or pyvirt cannot tell (key None)."""
+    if key is None:
         return None
     enabled, filtered = calls([("qom-get", {"path": VCPU_PATH, "property": prop})
                                for prop in ("feature-words", "filtered-features")])
-    return expand(cpu, _bits(enabled), _bits(filtered))
+    _ANSWERS[key] = answer = (_bits(enabled), _bits(filtered))
+    return expand(d.verbatim["cpu"], *answer)
 
 
-def expand(cpu: etree._Element, enabled: set[tuple[int, int, str, int]],
-           filtered: set[tuple[int, int, str, int]]) -> etree._Element:
+def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element:
     """A copy of the custom `cpu` updated to what QEMU enabled and filtered."""
     live = copy.deepcopy(cpu)
     listed = {f.get("name"): f for f in live.findall("feature")}

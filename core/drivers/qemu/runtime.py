@@ -357,10 +357,15 @@ class QemuHost:
             self.runtime[obj.uuid] = rt
             self.save_status(obj)  # pid 0: a start in progress, found by a later driver
         try:
-            self._launch(obj, rt, emulator, accel, incoming is not None, paused)
+            cpu_key = self._launch(obj, rt, emulator, accel, incoming is not None, paused)
             self.setup_balloon(obj, rt, incoming is not None)
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
-            rt.cpu = guestcpu.query(lambda cmds: self._monitor_calls(rt, cmds), obj.def_)
+            meanwhile = None
+            if cpu_key is not None:   # the first start of its kind: QEMU tells
+                rt.cpu = guestcpu.query(lambda cmds: self._monitor_calls(rt, cmds),
+                                        obj.def_, cpu_key)
+                with self.lock:   # the statuses prepared at launch lacked it
+                    meanwhile = self._prepare_started(obj, rt, incoming is not None, paused)
             if obj.def_.on_reboot == "destroy":
                 # a guest's reset becomes a shutdown: libvirt 9.0 says so here
                 # rather than with -no-reboot (QEMU keeps it over a reset)
@@ -369,7 +374,10 @@ class QemuHost:
                 incoming(rt)
             elif not paused:
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED
-                self._monitor_call(rt, "cont")
+                self._monitor_call(rt, "cont", meanwhile=meanwhile)
+                meanwhile = None
+            if meanwhile is not None:
+                meanwhile(lambda: False)
         except (errors.VirtError, OSError) as exc:
             self._abort_start(obj, rt)
             if isinstance(exc, OSError):
@@ -396,8 +404,26 @@ class QemuHost:
             self.save_status(obj)
             self.drop_prepared(rt)
 
+    def _prepare_started(self, obj: DomainObj, rt: Runtime, incoming: bool, paused: bool
+                         ) -> Optional[Callable[[Callable[[], bool]], None]]:
+        """prepare_status for the transition that ends a start (and the
+        likely next one's); for an incoming stream, start's end (paused for
+        the stream)."""
+        if incoming:
+            return self.prepare_status(obj, rt, (
+                S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION))
+        running = (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED)
+        paused_by_user = (S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
+        if paused:
+            return self.prepare_status(obj, rt, paused_by_user, (
+                S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
+        return self.prepare_status(obj, rt, running, paused_by_user)
+
     def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
-                incoming: bool = False, paused: bool = False) -> None:
+                incoming: bool = False, paused: bool = False) -> Optional[tuple[Any, ...]]:
+        """Run QEMU and connect to its monitor.  The answer key of the guest
+        CPU still to ask QEMU about (guestcpu.query), or None when it is
+        known (rt.cpu) or there is nothing to ask."""
         d = obj.def_
         Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
         pidfile = self.layout.pid_file(d.name)
@@ -417,6 +443,8 @@ class QemuHost:
                 str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds))
             if incoming:
                 argv += ["-incoming", "defer"]
+            cpu_key = guestcpu.answer_key(d, argv)
+            rt.cpu = guestcpu.known(d, cpu_key)
             log_fd = os.open(self.layout.log_file(d.name),
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
             try:
@@ -438,16 +466,8 @@ class QemuHost:
             # pid or no pid; one fsync less on every start.
             rt.process = proc
             # that transition's status is written while QEMU boots (and the
-            # one of a suspend, or of a resume when started paused); for an
-            # incoming stream, the one of start's end (paused for the stream)
-            meanwhile = self.prepare_status(obj, rt, (
-                S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)) \
-                if incoming else self.prepare_status(
-                obj, rt, *(((S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER),
-                            (S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED))
-                           if paused else
-                           ((S.VIR_DOMAIN_RUNNING, DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED),
-                            (S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER))))
+            # one of a suspend, or of a resume when started paused)
+            meanwhile = self._prepare_started(obj, rt, incoming, paused)
         watch_exit(proc, lambda: self._on_exit(obj.uuid, rt))
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt), monitorevents.event_relay(self, obj))
@@ -460,6 +480,7 @@ class QemuHost:
                              "process exited while connecting to monitor: "
                              + self._log_tail(d.name, log_start)) from None
         rt.monitor = mon
+        return cpu_key if rt.cpu is None else None
 
     def _log_tail(self, name: str, offset: int) -> str:
         try:
