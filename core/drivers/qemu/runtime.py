@@ -238,9 +238,11 @@ class QemuHost:
             texts.append(self._status_text(obj, rt, *arm))
         todo = []
         for index, text in enumerate(texts):
-            if text == rt.status_text or any(p.text == text and not p.cancelled
-                                              for p in rt.ahead):
-                continue   # on disk, or already armed (or being written)
+            # on disk (the next call's, though, is what this one replaces),
+            # or already armed (or being written)
+            if (text == rt.status_text and not index) or any(
+                    p.text == text and not p.cancelled for p in rt.ahead):
+                continue
             if index:      # one armed status at a time (but the one coming true now)
                 for old in [p for p in rt.ahead if p.armed and p.text != texts[0]]:
                     rt.ahead.remove(old)
@@ -253,11 +255,13 @@ class QemuHost:
             return None
 
         def meanwhile(answered: Callable[[], bool]) -> None:
+            # the next call's by the status thread, beside this one's here:
+            # the two fsyncs overlap, and that call finds its status written
             for prep in todo:
-                # the next transition's only while QEMU has not answered yet
-                if prep.armed and answered():
-                    prep.discard()
-                else:
+                if prep.armed:
+                    status_writer.put(prep)
+            for prep in todo:
+                if not prep.armed:
                     prep.write()
         return meanwhile
 
@@ -289,9 +293,9 @@ class QemuHost:
     def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
         """Drop the prepared statuses that did not come true, once the call
         that prepared them is over (lock held); with `armed_too`, the armed
-        one as well (else kept if written)."""
-        for prep in [p for p in rt.ahead
-                     if armed_too or not p.armed or p.cancelled or not p.started]:
+        one as well (else kept if written, or queued for the status thread)."""
+        for prep in [p for p in rt.ahead if armed_too or not p.armed or p.cancelled
+                     or not (p.started or p.queued)]:
             rt.ahead.remove(prep)
             prep.discard()
 

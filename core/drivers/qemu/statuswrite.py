@@ -28,14 +28,15 @@ class PreparedStatus:
     renamed before QEMU has reported the transition, and only if the status
     then is exactly `text`; otherwise the temp file is dropped.  An `armed`
     one is for the likely next call (a resume after a suspend, a suspend
-    after a resume or a start), written while QEMU has not answered the
-    current one yet, and kept until it comes true or another is armed."""
+    after a resume or a start), written by the status thread while the
+    current one goes on, and kept until it comes true or another is armed."""
     text: str
     tmp: Path
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     armed: bool = False    # for a later call's transition, not this one's
     ok: bool = False
     started: bool = False
+    queued: bool = False   # given to the status thread, which will write it
     cancelled: bool = False
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
@@ -98,6 +99,7 @@ class StatusWriter:
                 self._queue = queue.SimpleQueue()
                 threading.Thread(target=self._run, args=(self._queue,),
                                  name="pyvirt-status", daemon=True).start()
+            prep.queued = True
             self._queue.put(prep)
 
     @staticmethod
