@@ -541,6 +541,9 @@ class QemuHost:
         proc = rt.process
         if proc is not None:
             proc.kill(signal.SIGKILL if stuck else signal.SIGTERM)
+            if not graceful:   # no transition to come: their files go while QEMU exits
+                with self.lock:
+                    self.drop_prepared(rt, armed_too=True)
             if not proc.wait(KILL_WAIT):
                 if graceful:
                     with self.lock:
