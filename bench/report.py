@@ -191,7 +191,8 @@ def qemu_section(q: dict) -> tuple[str, list[str], list[list[str]]]:
         rows.append([label, cell(lv) + star, cell(st.get("raw")),
                      cell(st.get("pyvirt")), ratio(lv, st.get("pyvirt")),
                      ratio(st.get("raw"), st.get("pyvirt"))])
-    title += f"; {q['status']}"
+    title += (f"; {q['status']}. Lifecycle: the sides take turns in blocks of rounds; "
+              "suspend + resume 0.3 s after the start, as the reference's bench.py has it")
     if any(q.get("migration_rounds") or ()):
         title += (f". Migration: {q['migration']}; total: the migrate call to its return "
                   "(raw: spawning the destination QEMU to the source gone, destination "
