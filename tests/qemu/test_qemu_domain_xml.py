@@ -206,6 +206,34 @@ def test_a_later_start_knows_its_cpu(conn: Any, kernels: dict[str, Path],
     assert asked == [["qom-get", "qom-get"]] * 2
 
 
+def test_qemu_environment_and_log(conn: Any, root: Path, kernels: dict[str, Path],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """QEMU gets libvirt 9.0's environment, not the caller's: C locale, a few
+    variables passed on, HOME and XDG in the domain's folder; the domain's
+    log shows it before the command, one option per line (libvirt's log on
+    the same input)."""
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    monkeypatch.setenv("LD_PRELOAD", "")
+    monkeypatch.setenv("NOT_PASSED", "x")
+    for name in ("LD_LIBRARY_PATH", "USER", "LOGNAME"):
+        monkeypatch.delenv(name, raising=False)
+    dom = api.virDomainCreateXML(conn, _tcg_domain("env", "", kernels["idle"]), 0)
+    try:
+        pid = (root / "run" / "qemu" / "env.pid").read_text().strip()
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")[:-1]
+    finally:
+        api.virDomainDestroy(dom)
+    home = environ[3].split("=", 1)[1]
+    assert home.startswith(f"{root}/lib/qemu/domain-") and home.endswith("-env")
+    assert environ == ["LC_ALL=C", "LD_PRELOAD=", f"PATH={os.environ['PATH']}", f"HOME={home}",
+                       "TMPDIR=/tmp", f"XDG_DATA_HOME={home}/.local/share",
+                       f"XDG_CACHE_HOME={home}/.cache", f"XDG_CONFIG_HOME={home}/.config"]
+    log = (root / "log" / "qemu" / "env.log").read_text().split(": starting up\n")[-1]
+    assert log.startswith("LC_ALL=C \\\nLD_PRELOAD='' \\\n")
+    assert f"XDG_CONFIG_HOME={home}/.config \\\n/usr/bin/qemu-system-x86_64 \\\n" \
+           "-name guest=env,debug-threads=on \\\n-S \\\n-machine pc" in log
+
+
 def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:
     dom = api.virDomainDefineXML(conn, _tcg_domain("hp", "<cpu mode='host-passthrough'/>",
                                                    kernels["idle"]))

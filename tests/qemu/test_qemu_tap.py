@@ -135,7 +135,7 @@ def test_ethernet_nic_gets_its_own_tap(conn, root, kernels):
     assert int((SYS / tap / "flags").read_text(), 16) & 1          # IFF_UP
     assert int((SYS / tap / "tun_flags").read_text(), 16) & 0x4000  # vnet_hdr: virtio
     log = (root / "log/qemu/eth.log").read_text()
-    assert re.search(r'-netdev \{"type":"tap","fd":"\d+","id":"hostnet0"\}', log)
+    assert re.search(r"""-netdev '\{"type":"tap","fd":"\d+","id":"hostnet0"\}'""", log)
     assert api.virDomainGetXMLDesc(dom, 2) == defined      # VIR_DOMAIN_XML_INACTIVE
     api.virDomainDestroy(dom)
     assert not (SYS / tap).exists()

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
+import shlex
+import time
 from typing import Any, Optional
 
 from lxml import etree
@@ -395,3 +398,42 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
     argv += _graphics_args(d)
     argv += balloon.command_args(d)
     return argv
+
+
+# what QEMU gets of the caller's environment, as libvirt 9.0 passes it
+_PASSED_ENV = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "HOME", "USER", "LOGNAME", "TMPDIR")
+
+
+def environment(domain_dir: str) -> dict[str, str]:
+    """QEMU's environment, as libvirt 9.0 makes it rather than the
+    caller's own: C locale, a few variables passed on, and HOME and the XDG
+    folders in the domain's private folder (which QEMU may write to)."""
+    env = {"LC_ALL": "C"}
+    for name in _PASSED_ENV:
+        if name == "HOME":
+            env[name] = domain_dir
+        elif name in os.environ:
+            env[name] = os.environ[name]
+    env.update(XDG_DATA_HOME=f"{domain_dir}/.local/share",
+               XDG_CACHE_HOME=f"{domain_dir}/.cache", XDG_CONFIG_HOME=f"{domain_dir}/.config")
+    return env
+
+
+def log_stamp() -> str:
+    """The time as libvirt writes it to a domain's log: UTC, to the millisecond."""
+    now = time.time()
+    return (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+            + f".{int(now * 1000) % 1000:03d}+0000")
+
+
+def log_text(env: dict[str, str], argv: list[str]) -> str:
+    """The command as libvirt writes it to the domain's log: one variable,
+    then one option with its values, per line, shell-quoted, continued
+    with a backslash."""
+    lines = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
+    for arg in argv:
+        if arg.startswith("-") or len(lines) == len(env):
+            lines.append(shlex.quote(arg))
+        else:
+            lines[-1] += " " + shlex.quote(arg)
+    return " \\\n".join(lines) + "\n"

@@ -75,12 +75,13 @@ def _pidfd_open(pid: int) -> Optional[int]:
         return None
 
 
-def spawn(argv: list[str], log_fd: int, pass_fds: tuple[int, ...]) -> QemuProcess:
+def spawn(argv: list[str], env: dict[str, str], log_fd: int,
+          pass_fds: tuple[int, ...]) -> QemuProcess:
     """Start QEMU in its own session (it must outlive us and our terminal),
     in / as libvirt starts it (a relative socket path is QEMU's from there)."""
     popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
                              pass_fds=pass_fds, close_fds=True, start_new_session=True,
-                             cwd="/")
+                             cwd="/", env=env)
     return QemuProcess(popen.pid, _pidfd_open(popen.pid), popen)
 
 

@@ -452,12 +452,13 @@ class QemuHost:
             log_fd = os.open(self.layout.log_file(d.name),
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
             try:
-                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
                 rt.taints = set(taint.at_start())
                 taints = "".join(taint.line(d.id, flag) for flag in sorted(rt.taints))
-                os.write(log_fd, f"{stamp}: starting up\n{' '.join(argv)}\n{taints}".encode())
+                env = command.environment(str(Path(rt.monitor_path).parent))
+                os.write(log_fd, f"{command.log_stamp()}: starting up\n{command.log_text(env, argv)}"
+                                 f"{taints}".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
-                proc = process.spawn(argv, log_fd, (listener.fileno(),) + taps.pass_fds())
+                proc = process.spawn(argv, env, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
                 os.close(log_fd)
         finally:

@@ -7,8 +7,9 @@ running QEMU as root (the caller is root: QEMU runs as the caller)."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
+
+from .command import log_stamp
 
 # libvirt's taint flags that pyvirt sets, in libvirt's enum order (which is
 # the order of the messages), with their message texts
@@ -25,9 +26,7 @@ def at_start() -> list[str]:
 
 def line(dom_id: int, flag: str) -> str:
     """libvirt's log line for a new taint."""
-    now = time.time()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
-    return f"{stamp}.{int(now * 1000) % 1000:03d}+0000: Domain id={dom_id} is tainted: {flag}\n"
+    return f"{log_stamp()}: Domain id={dom_id} is tainted: {flag}\n"
 
 
 def log_line(log: Path, dom_id: int, flag: str) -> None:
