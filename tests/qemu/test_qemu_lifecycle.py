@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +115,39 @@ def test_qemu_killed_gives_stopped_failed(conn, root, kernels):
     assert api.virDomainGetState(d, 0) == (SHUTOFF, 3)          # SHUTOFF_CRASHED
     api.virDomainCreate(d)                                      # and it starts again
     assert api.virDomainGetState(d, 0) == (RUNNING, 1)
+
+
+def test_qemu_killed_in_the_middle_of_a_call(conn, root, kernels):
+    """A call waiting for QEMU's answer when QEMU dies fails at once (and the
+    domain is crashed), rather than waiting for its timeout; the same
+    driver starts the domain again and talks to it."""
+    ev = Events(conn)
+    d = api.virDomainDefineXML(conn, domxml("k2", kernels["idle"]))
+    api.virDomainCreate(d)
+    pid = int((root / "run/qemu/k2.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)        # QEMU answers nothing from now on
+    failed: list[VirtError] = []
+
+    def suspend() -> None:
+        try:
+            api.virDomainSuspend(d)
+        except VirtError as exc:
+            failed.append(exc)
+    caller = threading.Thread(target=suspend)
+    caller.start()
+    time.sleep(0.2)
+    assert caller.is_alive()            # waiting for QEMU's answer
+    os.kill(pid, signal.SIGKILL)
+    caller.join(5)
+    assert not caller.is_alive() and len(failed) == 1
+    assert (failed[0].code, str(failed[0])) == (9, "operation failed: domain is no longer running")
+    assert ev.wait_for("k2", 4, timeout=5)[3] == (STOPPED, 5)   # STOPPED_FAILED
+    assert api.virDomainGetState(d, 0) == (SHUTOFF, 3)          # SHUTOFF_CRASHED
+    api.virDomainCreate(d)
+    api.virDomainSuspend(d)
+    api.virDomainResume(d)
+    assert api.virDomainGetState(d, 0) == (RUNNING, 5)
+    api.virDomainDestroy(d)
 
 
 def test_guest_shutdown(conn, kernels):
