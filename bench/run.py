@@ -217,8 +217,11 @@ def bench_python(prof: Profile, s: Samples, failures: list) -> str:
 
 
 QEMU_SKIP = "skipped: pyvirt's qemu:///embed does not open"
-QEMU_ROUNDS = {"full": 15, "quick": 3, "smoke": 1}   # each a few hundred ms at most
-QEMU_BLOCKS = 3     # turns the sides take at them (bench_qemu_lifecycle)
+# QEMU's own start comes in steps of a 4 ms tick (raw QEMU's: 36.4, 40.4 or
+# 44.6 ms over 30 rounds), its exit in 4 or 17-18 ms: enough rounds that the
+# median does not jump a step with a round or two; each under a second
+QEMU_ROUNDS = {"full": 30, "quick": 3, "smoke": 1}
+QEMU_BLOCKS = 6     # turns the sides take at them (bench_qemu_lifecycle)
 # (precopy, post-copy): a precopy's downtime spreads most, so more rounds for its median
 MIGRATION_ROUNDS = {"full": (9, 5), "quick": (1, 1), "smoke": (0, 0)}
 QEMU_OPS = ("qemu_start", "qemu_suspend_resume", "qemu_destroy", "migrate_total",
