@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from .events import EVENT_FAMILIES
 from .model import OBJECT_TYPES, Api, Arg, Function, FuncType, Struct, Typedef
 
+# failure values that are not the return type's usual one
+ERROR_VALUES = {"virDomainGetID": "0xFFFFFFFF"}   # (unsigned int)-1, as libvirt's
+UNSIGNED_MASKS = {"unsigned int": "0xFFFFFFFF", "unsigned long": "0xFFFFFFFFFFFFFFFF",
+                  "unsigned long long": "0xFFFFFFFFFFFFFFFF"}   # LP64
 SCALAR_TYPES = {"int", "unsigned int", "long", "unsigned long", "long long",
                 "unsigned long long", "double", "size_t", "unsigned char", "char"}
 OUT_SCALARS = {t + " *" for t in SCALAR_TYPES}
@@ -128,8 +132,16 @@ class Plan:
 
     @property
     def error_value(self) -> str:
+        if self.fn.name in ERROR_VALUES:
+            return ERROR_VALUES[self.fn.name]
         v = self.fn.ret.error_value
         return {"NULL": "ffi.NULL", None: "None"}.get(v, v)
+
+    @property
+    def unsigned_mask(self) -> str:
+        """For an unsigned result: the mask that makes the core's -1 the
+        C value (virDomainGetID of an inactive domain), else ""."""
+        return UNSIGNED_MASKS.get(self.fn.ret.type, "")
 
     @property
     def size_arg(self) -> str:

@@ -72,10 +72,11 @@ def domain_queries():
 def domain_lifecycle():
     conn = libvirt.open(URI)
     dom = conn.defineXML(XML.format(name="life"))
-    steps = [("defined", dom.isActive(), dom.state())]
+    running = lambda: dom.ID() if dom.ID() < 1 else "an id"  # noqa: E731
+    steps = [("defined", dom.isActive(), dom.state(), running())]
     for name in ("create", "suspend", "resume", "destroy"):
         ret = getattr(dom, name)()
-        steps.append((name, ret, dom.state()))
+        steps.append((name, ret, dom.state(), running()))
     steps.append(("undefine", dom.undefine(), None))
     steps.append(("gone", expect_error(conn.lookupByName, "life")[0], None))
     conn.close()
