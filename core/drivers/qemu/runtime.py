@@ -555,8 +555,9 @@ class QemuHost:
                 proc.wait(KILL_WAIT)
         with self.lock:
             if self.runtime.get(obj.uuid) is rt and not rt.stopped:
-                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, Stopped.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
                 self.stop_locked(obj, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_DESTROYED)
+                # after: as libvirt's, the event's domain has no id any more
+                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, Stopped.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
         return True
 
     # -- what QEMU tells us (QMP thread)
@@ -746,8 +747,8 @@ class QemuHost:
                 proc.wait(KILL_WAIT)
         with self.lock:
             if self.runtime.get(obj.uuid) is rt and not rt.stopped:
-                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, detail)
                 self.stop_locked(obj, reason)
+                self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, detail)   # without an id (destroy)
 
     def _on_eof(self, uuid: bytes, rt: Runtime) -> None:
         with self.lock:

@@ -70,13 +70,14 @@ class DomainSaveMixin:
         def _obj(self, dom: Domain) -> DomainObj: ...
         def _event(self, obj: DomainObj, event: int, detail: int) -> None: ...
         def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None: ...
+        def _stop_with_event(self, obj: DomainObj, dom: Optional[Domain], reason: int,
+                             detail: int) -> None: ...
         def start_domain(self, obj: DomainObj, reason: int) -> None: ...
         domains: object
 
     def _save_stop(self, obj: DomainObj, dom: Domain) -> None:
-        self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED,
-                    DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SAVED)
-        self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SAVED)
+        self._stop_with_event(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SAVED,
+                              DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SAVED)
 
     def domain_save_flags(self, dom: Domain, to: str, dxml: Optional[str], flags: int) -> None:
         errors.check_flags(flags, 0, "testDomainSaveFlags")

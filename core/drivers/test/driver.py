@@ -122,6 +122,16 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
 
+    def _stop_with_event(self, obj: DomainObj, dom: Optional[Domain], reason: int,
+                         detail: int) -> None:
+        """_stop, then STOPPED/`detail`, as libvirt's test driver orders them:
+        the event's domain has no id any more, but a transient one's keeps
+        it (libvirt puts back the definition copied at its start, id and all)."""
+        dom_id = obj.id
+        self._stop(obj, dom, reason)
+        events.queue_lifecycle(self, obj.name, obj.uuid, -1 if obj.persistent else dom_id,
+                               E.VIR_DOMAIN_EVENT_STOPPED, detail)
+
     def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
         """Shut `obj` off; apply a pending config; forget it if transient."""
         obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF, reason)
@@ -256,9 +266,8 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
             target = transition_target(Operation.DESTROY, obj.state)
             if target is None:
                 raise _not_running()
-            self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
-                        DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
-            self._stop(obj, dom, target[1])
+            self._stop_with_event(obj, dom, target[1],
+                                  DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
 
     def domain_suspend(self, dom: Domain) -> None:
         with self.lock:
@@ -285,9 +294,8 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
             target = transition_target(Operation.SHUTDOWN, obj.state)
             if target is None:
                 raise _internal(f"domain '{obj.name}' not running")
-            self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
-                        DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
-            self._stop(obj, dom, target[1])
+            self._stop_with_event(obj, dom, target[1],
+                                  DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
 
     def domain_reboot(self, dom: Domain, flags: int) -> None:
         errors.check_flags(flags, VIR_DOMAIN_REBOOT_ALL, "testDomainReboot")
@@ -298,9 +306,8 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
                 raise _not_running()
             if obj.def_.on_reboot in ("destroy", "preserve"):
                 # The guest powers off instead of coming back.
-                self._event(obj, E.VIR_DOMAIN_EVENT_STOPPED,
-                            DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
-                self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+                self._stop_with_event(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SHUTDOWN,
+                                      DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
             else:
                 obj.set_state(*target)  # restarted in place: libvirt emits no event
 
