@@ -78,7 +78,10 @@ class Recorder:
                     self.marker_seen += 1
                     self.cond.notify_all()
                 return
-            self.events.append([event_id, self._name(dom)] + _plain(list(rest)))
+            row = [event_id, self._name(dom)] + _plain(list(rest))
+            if event_id == 0:   # lifecycle: whether the event's domain has an id
+                row.append("id" if dom.ID() != -1 else -1)
+            self.events.append(row)
 
     def flush(self, conn: libvirt.virConnect) -> list:
         with self.cond:

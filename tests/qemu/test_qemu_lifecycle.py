@@ -150,6 +150,41 @@ def test_qemu_killed_in_the_middle_of_a_call(conn, root, kernels):
     api.virDomainDestroy(d)
 
 
+def test_stopped_events_domain_ids(conn, root, kernels, tmp_path):
+    """Whether a STOPPED event's domain still has its id, as libvirt 9.0's
+    QEMU driver has it: not after a stop the driver makes (destroy, save:
+    the event is queued once the domain is off), still after a crash (queued
+    as QEMU is found gone)."""
+    seen: list[tuple[int, int, int]] = []
+    cond = threading.Condition()
+
+    def cb(c, dom, event, detail):
+        with cond:
+            seen.append((event, detail, api.virDomainGetID(dom)))
+            cond.notify_all()
+    api.virConnectDomainEventRegisterAny(conn, None, 0, cb, None)
+
+    def stopped() -> tuple[int, int, int]:
+        with cond:
+            assert cond.wait_for(lambda: any(e == STOPPED for e, _, _ in seen), 5)
+            found = next(x for x in seen if x[0] == STOPPED)
+            seen.clear()
+            return found
+    d = api.virDomainDefineXML(conn, domxml("ids", kernels["idle"]))
+    for stop, want in ((api.virDomainDestroy, (STOPPED, 1, -1)),
+                       (lambda d: api.virDomainSave(d, str(tmp_path / "s.img")), (STOPPED, 4, -1)),
+                       (lambda d: os.kill(int((root / "run/qemu/ids.pid").read_text()),
+                                          signal.SIGKILL), (STOPPED, 5, "id"))):
+        api.virDomainCreate(d)
+        dom_id = api.virDomainGetID(d)
+        with cond:
+            seen.clear()
+        stop(d)
+        event, detail, got = stopped()
+        assert (event, detail, got if got == -1 else "id") == want
+        assert got in (-1, dom_id)
+
+
 def test_guest_shutdown(conn, kernels):
     """The acpi guest powers off on the power button: SHUTDOWN_GUEST, STOPPED_SHUTDOWN."""
     ev = Events(conn)

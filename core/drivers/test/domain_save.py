@@ -164,9 +164,8 @@ class DomainSaveMixin:
             except OSError as exc:
                 raise _system_error(f"domain core dump failed to open '{to}'", exc) from None
             if flags & VIR_DUMP_CRASH:  # the guest is gone afterwards
-                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED,
-                            DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_CRASHED)
-                self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_CRASHED)
+                self._stop_with_event(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_CRASHED,
+                                      DomainEventStoppedDetail.VIR_DOMAIN_EVENT_STOPPED_CRASHED)
 
     def domain_core_dump(self, dom: Domain, to: str, flags: int) -> None:
         self.domain_core_dump_with_format(dom, to, 0, flags)

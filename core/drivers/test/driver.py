@@ -119,6 +119,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     def start_domain(self, obj: DomainObj, reason: int) -> None:
         obj.def_.id = self.next_dom_id
+        obj.private["start_copy_id"] = obj.def_.id   # see start_copy_id
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
 
@@ -127,10 +128,18 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         """_stop, then STOPPED/`detail`, as libvirt's test driver orders them:
         the event's domain has no id any more, but a transient one's keeps
         it (libvirt puts back the definition copied at its start, id and all)."""
-        dom_id = obj.id
+        dom_id = self.start_copy_id(obj)
         self._stop(obj, dom, reason)
-        events.queue_lifecycle(self, obj.name, obj.uuid, -1 if obj.persistent else dom_id,
-                               E.VIR_DOMAIN_EVENT_STOPPED, detail)
+        events.queue_lifecycle(self, obj.name, obj.uuid, dom_id, E.VIR_DOMAIN_EVENT_STOPPED, detail)
+
+    @staticmethod
+    def start_copy_id(obj: DomainObj) -> int:
+        """The id a stopped domain's definition has again in libvirt's test
+        driver: a transient domain gets back the copy its start made (with
+        its id), a persistent one its config (none); a start from a snapshot
+        makes no copy."""
+        dom_id = obj.private.pop("start_copy_id", -1)
+        return -1 if obj.persistent else dom_id
 
     def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
         """Shut `obj` off; apply a pending config; forget it if transient."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Optional
 
-from ... import errors
+from ... import errors, events
 from ...conf.snapshot import (MomentDef, disk_targets, format_snapshot_xml,
                               parse_moment_xml)
 from ...domainobj import DomainObj
@@ -47,6 +47,9 @@ class SnapshotMixin:
         def _obj(self, dom: Domain) -> DomainObj: ...
         def _event(self, obj: DomainObj, event: int, detail: int) -> None: ...
         def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None: ...
+        def _stop_with_event(self, obj: DomainObj, dom: Optional[Domain], reason: int,
+                             detail: int) -> None: ...
+        def start_copy_id(self, obj: DomainObj) -> int: ...
         def start_domain(self, obj: DomainObj, reason: int) -> None: ...
 
     def _snap(self, snapshot: DomainSnapshot) -> tuple[DomainObj, MomentDef]:
@@ -116,8 +119,8 @@ class SnapshotMixin:
                 snaps[new.name] = new
                 obj.private["current_snapshot"] = new.name
             if flags & CREATE_HALT and obj.is_active():
-                self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
-                self._stop(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
+                self._stop_with_event(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT,
+                                      _STOPPED_FROM_SNAPSHOT)
             return DomainSnapshot(dom, new.name)
 
     # -- listing and lookups
@@ -224,6 +227,7 @@ class SnapshotMixin:
                       and (snap.state == "paused" or flags & REVERT_PAUSED))
             if snap.state != "shutoff":
                 self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
+                obj.private.pop("start_copy_id", None)   # no copy: see start_copy_id
                 snapshot.domain.id = obj.id
                 if paused:
                     obj.set_state(DomainState.VIR_DOMAIN_PAUSED, _PAUSED_FROM_SNAPSHOT)
@@ -242,7 +246,8 @@ class SnapshotMixin:
                       DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
         obj.def_.id = -1
         dom.id = -1
-        self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
+        events.queue_lifecycle(self, obj.name, obj.uuid, self.start_copy_id(obj),
+                               DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
 
     def domain_snapshot_delete(self, snapshot: DomainSnapshot, flags: int) -> None:
         errors.check_flags(flags, DELETE_CHILDREN | DELETE_METADATA_ONLY | DELETE_CHILDREN_ONLY,
