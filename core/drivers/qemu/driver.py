@@ -351,7 +351,8 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         if not self.destroy(obj, rt, graceful=bool(flags & VIR_DOMAIN_DESTROY_GRACEFUL)):
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
                                 "failed to kill qemu process with SIGTERM")
-        dom.id = -1
+        # the caller's handle keeps its id, as with libvirt 9.0's QEMU driver
+        # (its test driver's is -1 then); a lookup gives a fresh one
 
     def _running(self, dom: Domain, domain: int = D) -> tuple[DomainObj, Runtime]:
         with self.lock:
