@@ -310,6 +310,7 @@ def test_without_the_flag_the_migration_goes_on(two, kernels, tmpfs):
     assert "error" not in out, out
     ddom = out["dom"]
     items = dst_rec.wait(lambda it: ("lc",) + SUSPENDED_IOERROR in it)
+    src_rec.wait(lambda it: ("lc",) + STOPPED_MIGRATED in it)   # events come on their own
     assert src_rec.lifecycle() == [RESUMED_UNPAUSED, STARTED_BOOTED, SUSPENDED_IOERROR,
                                    STOPPED_MIGRATED]
     assert [i for i in items if i[0] != "iter"][:5] == [
