@@ -9,6 +9,7 @@ libvirt produced (xmlref_capture.py).  Then the -cpu and live CPU of other
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -232,6 +233,12 @@ def test_qemu_environment_and_log(conn: Any, root: Path, kernels: dict[str, Path
     assert log.startswith("LC_ALL=C \\\nLD_PRELOAD='' \\\n")
     assert f"XDG_CONFIG_HOME={home}/.config \\\n/usr/bin/qemu-system-x86_64 \\\n" \
            "-name guest=env,debug-threads=on \\\n-S \\\n-machine pc" in log
+    # QEMU's own lines are timed (-msg timestamp=on, last, as libvirt's), and the
+    # stop leaves libvirt's line with its reason
+    assert " \\\n-msg timestamp=on\n" in log
+    assert re.search(r"\n\d{4}-\d\d-\d\dT[\d:.]+Z qemu-system-x86_64: terminating on signal 15", log)
+    assert re.search(r"\n\d{4}-\d\d-\d\d [\d:]+\.\d{3}\+0000: shutting down, reason=destroyed\n$",
+                     log)
 
 
 def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:

@@ -397,6 +397,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
     argv += _serial_args(d)
     argv += _graphics_args(d)
     argv += balloon.command_args(d)
+    argv += ["-msg", "timestamp=on"]   # QEMU's own lines in the log get a time, as libvirt asks
     return argv
 
 
@@ -424,6 +425,15 @@ def log_stamp() -> str:
     now = time.time()
     return (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
             + f".{int(now * 1000) % 1000:03d}+0000")
+
+
+def log_append(path: Any, text: str) -> None:
+    """A line for the domain's log (it is for people: a failure is no matter)."""
+    try:
+        with open(path, "a") as f:
+            f.write(text)
+    except OSError:
+        pass
 
 
 def log_text(env: dict[str, str], argv: list[str]) -> str:

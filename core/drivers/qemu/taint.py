@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .command import log_stamp
+from .command import log_append, log_stamp
 
 # libvirt's taint flags that pyvirt sets, in libvirt's enum order (which is
 # the order of the messages), with their message texts
@@ -30,11 +30,7 @@ def line(dom_id: int, flag: str) -> str:
 
 
 def log_line(log: Path, dom_id: int, flag: str) -> None:
-    try:
-        with open(log, "a") as f:
-            f.write(line(dom_id, flag))
-    except OSError:
-        pass   # the log is for people: the taint itself is kept regardless
+    log_append(log, line(dom_id, flag))   # the taint itself is kept regardless
 
 
 def messages(flags: set[str]) -> list[str]:
