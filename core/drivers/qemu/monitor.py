@@ -20,7 +20,6 @@ says why, and the driver refuses to open.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import os
@@ -188,47 +187,6 @@ class _Client(QMPClient):  # type: ignore[misc,valid-type]
         await super()._event_dispatch(msg)
 
 
-class _Answer:
-    """In qemu.qmp's table of pending commands, for one command, in place of
-    the queue its own execute() would wait on: the reader's put() resolves
-    the caller's future at once (with the reply, or the disconnect's error)
-    and takes the entry out, as that execute() would."""
-
-    def __init__(self, pending: dict[Any, Any], exec_id: str,
-                 future: concurrent.futures.Future[Any]) -> None:
-        self._pending = pending
-        self._id = exec_id
-        self._future = future
-
-    async def put(self, item: Any) -> None:
-        self.put_nowait(item)
-
-    def put_nowait(self, item: Any) -> None:
-        # taken out after this turn: a disconnect puts while it goes through the table
-        asyncio.get_running_loop().call_soon(self._pending.pop, self._id, None)
-        with contextlib.suppress(concurrent.futures.InvalidStateError):   # cancelled
-            if isinstance(item, BaseException):
-                self._future.set_exception(item)
-            else:
-                self._future.set_result(item)
-
-
-async def _public_execute(client: Any, cmd: str, args: Optional[dict[str, Any]],
-                          future: concurrent.futures.Future[Any]) -> None:
-    """Monitor._send's way through qemu.qmp's public execute(): the answer
-    made back into the reply it came in."""
-    try:
-        reply = {"return": await client.execute(cmd, args)}
-    except ExecuteError as exc:
-        reply = {"error": {"class": exc.error_class, "desc": str(exc)}}
-    except Exception as exc:   # the monitor went away
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            future.set_exception(exc)
-        return
-    with contextlib.suppress(concurrent.futures.InvalidStateError):
-        future.set_result(reply)
-
-
 class Monitor:
     """The QMP connection to one QEMU process."""
 
@@ -273,68 +231,37 @@ class Monitor:
                 meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
         """Run `cmd` and return QEMU's answer; `meanwhile(answered)` runs on
         the calling thread once the command is on its way."""
-        return self._wait(self._send([(cmd, args)])[0], cmd, timeout, meanwhile)
+        async def go() -> Any:
+            return await self._client.execute(cmd, args)
+        return self._wait(asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop()),
+                          cmd, timeout, meanwhile)
 
     def execute_all(self, cmds: list[tuple[str, Optional[dict[str, Any]]]],
                     timeout: float = 60.0) -> list[Any]:
         """Run independent commands all at once (one wait instead of one
         round trip each); their answers in order.  The first failure raises."""
-        futures = self._send(cmds)
-        return [self._wait(f, cmd, timeout, None) for f, (cmd, _) in zip(futures, cmds)]
-
-    def _send(self, cmds: list[tuple[str, Optional[dict[str, Any]]]]
-              ) -> list[concurrent.futures.Future[Any]]:
-        """Have the QMP thread write `cmds` at once, from a plain callback;
-        each reply resolves its future straight from the monitor's reader
-        (_Answer).  qemu.qmp's own execute() would take a task of its own,
-        its writer task and that task's end: a loop turn each, and each turn
-        a chance for another thread to take the GIL from the QMP thread."""
-        futures: list[concurrent.futures.Future[Any]] = [concurrent.futures.Future()
-                                                         for _ in cmds]
-        client = self._client
-
-        def send() -> None:
-            try:
-                if client.runstate != Runstate.RUNNING:
-                    raise MonitorError("QEMU's monitor is not connected", eof=True)
-                for future, (cmd, args) in zip(futures, cmds):
-                    # qemu.qmp's bookkeeping, as its execute() keeps it
-                    exec_id = client._get_exec_id()
-                    client._pending[exec_id] = _Answer(client._pending, exec_id, future)
-                    client._do_send(Message({"execute": cmd, "arguments": args or {},
-                                             "id": exec_id}))
-            except AttributeError:   # another qemu.qmp: its public way
-                for future, (cmd, args) in zip(futures, cmds):
-                    asyncio.ensure_future(_public_execute(client, cmd, args, future))
-            except Exception as exc:   # handed to the waiting caller
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-        qmp_thread.call_soon(send)
-        return futures
+        async def go() -> list[Any]:
+            return list(await asyncio.gather(*(self._client.execute(c, a) for c, a in cmds)))
+        return self._wait(asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop()),
+                          cmds[0][0], timeout, None)
 
     @staticmethod
     def _wait(future: Any, cmd: str, timeout: float,
               meanwhile: Optional[Callable[[Callable[[], bool]], None]]) -> Any:
-        """QEMU's answer to `cmd` (a Message), once `future` has it."""
         if meanwhile is not None:
             meanwhile(future.done)
         try:
             try:
-                reply = future.result(timeout)
+                return future.result(timeout)
             except TimeoutError:
                 future.cancel()
                 raise
-        except MonitorError:
-            raise
+        except ExecuteError as exc:
+            raise MonitorError(str(exc), qmp_class=exc.error_class) from None
         except TimeoutError:
             raise MonitorError(f"timed out waiting for QEMU command '{cmd}'") from None
-        except Exception as exc:   # the monitor went away meanwhile
+        except Exception as exc:
             raise MonitorError(str(exc) or type(exc).__name__, eof=True) from None
-        error = reply.get("error")
-        if error is not None:
-            raise MonitorError(str(error.get("desc", error)), qmp_class=error.get("class"))
-        return reply.get("return")
 
     def execute_soon(self, cmd: str, args: Optional[dict[str, Any]],
                      done: Callable[[Optional[str]], None]) -> None:
