@@ -427,7 +427,7 @@ def log_stamp() -> str:
             + f".{int(now * 1000) % 1000:03d}+0000")
 
 
-def log_append(path: Any, text: str) -> None:
+def log_append(path: "str | os.PathLike[str]", text: str) -> None:
     """A line for the domain's log (it is for people: a failure is no matter)."""
     try:
         with open(path, "a") as f:

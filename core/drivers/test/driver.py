@@ -119,7 +119,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     def start_domain(self, obj: DomainObj, reason: int) -> None:
         obj.def_.id = self.next_dom_id
-        obj.private["start_copy_id"] = obj.def_.id   # see start_copy_id
+        obj.private["start_copy_id"] = obj.def_.id   # see stopped_event_id
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
 
@@ -128,16 +128,17 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         """_stop, then STOPPED/`detail`, as libvirt's test driver orders them:
         the event's domain has no id any more, but a transient one's keeps
         it (libvirt puts back the definition copied at its start, id and all)."""
-        dom_id = self.start_copy_id(obj)
+        dom_id = self.stopped_event_id(obj)
         self._stop(obj, dom, reason)
         events.queue_lifecycle(self, obj.name, obj.uuid, dom_id, E.VIR_DOMAIN_EVENT_STOPPED, detail)
 
     @staticmethod
-    def start_copy_id(obj: DomainObj) -> int:
-        """The id a stopped domain's definition has again in libvirt's test
-        driver: a transient domain gets back the copy its start made (with
-        its id), a persistent one its config (none); a start from a snapshot
-        makes no copy."""
+    def stopped_event_id(obj: DomainObj) -> int:
+        """The id the STOPPED event of a domain just stopped carries, as in
+        libvirt's test driver, whose domain gets back a definition: a
+        transient one the copy its start made (with its id), a persistent
+        one its config (no id); a start from a snapshot makes no copy.
+        Forgets the start's copy."""
         dom_id = obj.private.pop("start_copy_id", -1)
         return -1 if obj.persistent else dom_id
 

@@ -49,7 +49,7 @@ class SnapshotMixin:
         def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None: ...
         def _stop_with_event(self, obj: DomainObj, dom: Optional[Domain], reason: int,
                              detail: int) -> None: ...
-        def start_copy_id(self, obj: DomainObj) -> int: ...
+        def stopped_event_id(self, obj: DomainObj) -> int: ...
         def start_domain(self, obj: DomainObj, reason: int) -> None: ...
 
     def _snap(self, snapshot: DomainSnapshot) -> tuple[DomainObj, MomentDef]:
@@ -227,7 +227,7 @@ class SnapshotMixin:
                       and (snap.state == "paused" or flags & REVERT_PAUSED))
             if snap.state != "shutoff":
                 self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                obj.private.pop("start_copy_id", None)   # no copy: see start_copy_id
+                obj.private.pop("start_copy_id", None)   # no copy: see stopped_event_id
                 snapshot.domain.id = obj.id
                 if paused:
                     obj.set_state(DomainState.VIR_DOMAIN_PAUSED, _PAUSED_FROM_SNAPSHOT)
@@ -246,7 +246,7 @@ class SnapshotMixin:
                       DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
         obj.def_.id = -1
         dom.id = -1
-        events.queue_lifecycle(self, obj.name, obj.uuid, self.start_copy_id(obj),
+        events.queue_lifecycle(self, obj.name, obj.uuid, self.stopped_event_id(obj),
                                DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
 
     def domain_snapshot_delete(self, snapshot: DomainSnapshot, flags: int) -> None:
