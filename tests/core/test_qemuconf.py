@@ -66,6 +66,8 @@ CASES = {
     "ports reversed": "migration_port_min = 50000\nmigration_port_max = 49000\n",
     "port too big": "migration_port_min = 70000\n",
     "float": "x = 1.5\n",
+    "sandbox as string": 'seccomp_sandbox = "x"\n',
+    "sandbox off": "seccomp_sandbox = 0\n",
     "comment in a list": 'a = [ "x", # no\n "y" ]\n',
     "fine": ('# comment\nstdio_handler = "file"   # trailing\nuser = "root"; group = \'root\'\n'
              'cgroup_controllers = [ ]\nsome_list = [ "mount",\n\n  "x", ]\n'

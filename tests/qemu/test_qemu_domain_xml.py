@@ -241,6 +241,32 @@ def test_qemu_environment_and_log(conn: Any, root: Path, kernels: dict[str, Path
                      log)
 
 
+@pytest.mark.parametrize("setting, want", [("", "on,obsolete=deny,elevateprivileges=deny,"
+                                                   "spawn=deny,resourcecontrol=deny"),
+                                              ("seccomp_sandbox = 0", "off"),
+                                              ("seccomp_sandbox = 2", "on,obsolete=deny,"
+                                               "elevateprivileges=deny,spawn=deny,"
+                                               "resourcecontrol=deny")])
+def test_seccomp_sandbox_as_qemu_conf_says(tmp_path: Path, kernels: dict[str, Path],
+                                           setting: str, want: str) -> None:
+    """QEMU runs under libvirt 9.0's seccomp filter unless qemu.conf's
+    seccomp_sandbox is 0 (libvirt's argv for each setting)."""
+    ensure_event_loop()
+    root = tmp_path / "r"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "qemu.conf").write_text(setting + "\n")
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        dom = api.virDomainCreateXML(c, _tcg_domain("sb", "", kernels["idle"]), 0)
+        argv = _argv(root, "sb")
+        api.virDomainDestroy(dom)
+    finally:
+        api.virConnectClose(c)
+        kill_leftovers(root)
+    assert argv[argv.index("-sandbox") + 1] == want
+    assert argv[-2:] == ["-msg", "timestamp=on"]
+
+
 def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:
     dom = api.virDomainDefineXML(conn, _tcg_domain("hp", "<cpu mode='host-passthrough'/>",
                                                    kernels["idle"]))

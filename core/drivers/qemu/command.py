@@ -353,7 +353,14 @@ def has_acpi(d: DomainDef) -> bool:
     return features is not None and features.find("acpi") is not None
 
 
-def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[str]:
+# libvirt 9.0's seccomp filter (qemu.conf seccomp_sandbox, on unless 0): QEMU may
+# not use obsolete calls, raise its privileges, spawn processes or set its own
+# scheduling and affinity (pyvirt pins its threads from outside)
+SANDBOX_ON = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+
+def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
+          sandbox: bool = True) -> list[str]:
     """The argv that starts `d` paused (-S); the driver sends 'cont'."""
     vcpus = d.vcpus_current or d.vcpus
     smp = f"{vcpus},sockets={d.vcpus},cores=1,threads=1"
@@ -397,6 +404,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths) -> list[s
     argv += _serial_args(d)
     argv += _graphics_args(d)
     argv += balloon.command_args(d)
+    argv += ["-sandbox", SANDBOX_ON if sandbox else "off"]
     argv += ["-msg", "timestamp=on"]   # QEMU's own lines in the log get a time, as libvirt asks
     return argv
 

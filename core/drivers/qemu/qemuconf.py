@@ -36,6 +36,7 @@ class QemuConfig:
     migrate_tls_force: bool = False
     migration_port_min: int = PORT_MIN
     migration_port_max: int = PORT_MAX
+    seccomp_sandbox: bool = True   # QEMU's -sandbox: on unless the file says 0
 
 
 class _Reader:
@@ -202,6 +203,13 @@ def _uint(conf: dict[str, Value], key: str, path: str, default: int) -> int:
     return v
 
 
+def _int(conf: dict[str, Value], key: str, path: str) -> Optional[int]:
+    v = conf.get(key)
+    if v is not None and not isinstance(v, int):
+        raise _wrong(path, f"expected a signed integer for '{key}' parameter")
+    return v
+
+
 def _qemu_error(code: ErrorNumber, detail: str) -> errors.VirtError:
     return errors.report(code, ErrorDomain.VIR_FROM_QEMU, detail)
 
@@ -222,6 +230,7 @@ def load(root: Path) -> QemuConfig:
     force = _bool(conf, "migrate_tls_force", spath)
     port_min = _uint(conf, "migration_port_min", spath, PORT_MIN)
     port_max = _uint(conf, "migration_port_max", spath, PORT_MAX)
+    sandbox = _int(conf, "seccomp_sandbox", spath)   # libvirt: any value but 0 is on
     if port_min <= 0:
         raise _qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                           f"{spath}: migration_port_min: port must be greater than 0")
@@ -241,4 +250,4 @@ def load(root: Path) -> QemuConfig:
     if migrate_verify is None:
         migrate_verify = default_verify if default_verify is not None else True
     return QemuConfig(default_dir, migrate_dir, migrate_verify, bool(force),
-                      port_min, port_max)
+                      port_min, port_max, sandbox != 0)

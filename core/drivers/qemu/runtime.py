@@ -447,7 +447,8 @@ class QemuHost:
             raise
         try:
             argv = command.build(d, emulator, accel, command.LaunchPaths(
-                str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds))
+                str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds),
+                self.config.seccomp_sandbox)  # type: ignore[attr-defined]
             if incoming:
                 argv += ["-incoming", "defer"]
             cpu_key = guestcpu.answer_key(d, argv)
