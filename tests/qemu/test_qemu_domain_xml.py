@@ -267,6 +267,29 @@ def test_seccomp_sandbox_as_qemu_conf_says(tmp_path: Path, kernels: dict[str, Pa
     assert argv[-2:] == ["-msg", "timestamp=on"]
 
 
+def test_audio_backends_as_libvirt(conn: Any, root: Path, kernels: dict[str, Path]) -> None:
+    """Each <audio type='none'> (every domain gets one) is an -audiodev, and
+    VNC's audio goes to the first, as in libvirt 9.0's argv for the same
+    XML; other audio types are refused, not dropped."""
+    two = ("<graphics type='vnc' port='-1'/>"
+           "<audio id='1' type='none'/><audio id='2' type='none'/>")
+    dom = api.virDomainCreateXML(conn, _tcg_domain("aud", "", kernels["idle"]).replace(
+        "<devices>", f"<devices>{two}"), 0)
+    try:
+        argv = _argv(root, "aud")
+    finally:
+        api.virDomainDestroy(dom)
+    pairs = [(a, argv[i + 1]) for i, a in enumerate(argv[:-1]) if a in ("-audiodev", "-vnc")]
+    assert pairs == [("-audiodev", '{"id":"audio1","driver":"none"}'),
+                     ("-audiodev", '{"id":"audio2","driver":"none"}'),
+                     ("-vnc", "127.0.0.1:0,to=99,audiodev=audio1")]
+    with pytest.raises(VirtError) as exc:
+        api.virDomainCreateXML(conn, _tcg_domain("pulse", "", kernels["idle"]).replace(
+            "<devices>", "<devices><audio id='1' type='pulseaudio'/>"), 0)
+    assert (exc.value.code, str(exc.value)) == (
+        67, "unsupported configuration: audio type 'pulseaudio' is not supported yet")
+
+
 def test_host_passthrough_needs_kvm(conn: Any, kernels: dict[str, Path]) -> None:
     dom = api.virDomainDefineXML(conn, _tcg_domain("hp", "<cpu mode='host-passthrough'/>",
                                                    kernels["idle"]))

@@ -323,6 +323,18 @@ def _serial_args(d: DomainDef) -> list[str]:
     return out
 
 
+def _audio_args(d: DomainDef) -> list[str]:
+    """-audiodev for each <audio> (postparse gives every domain one of type
+    'none', as libvirt does): QEMU then never picks a host sound system."""
+    out: list[str] = []
+    for a in (dev for dev in d.devices if dev.tag == "audio"):
+        if a.get("type", "none") != "none":
+            raise _unsupported(f"audio type '{a.get('type')}' is not supported yet")
+        out += ["-audiodev", json.dumps({"id": f"audio{a.get('id', '1')}", "driver": "none"},
+                                        separators=(",", ":"))]
+    return out
+
+
 def _graphics_args(d: DomainDef) -> list[str]:
     graphics = [dev for dev in d.devices if dev.tag == "graphics"]
     if not graphics:
@@ -333,11 +345,14 @@ def _graphics_args(d: DomainDef) -> list[str]:
             raise _unsupported(f"graphics type '{g.get('type')}' is not supported yet")
         listen = g.get("listen") or "127.0.0.1"
         port = int(g.get("port", "-1"))
+        # VNC's audio goes to the first <audio> (libvirt 9.0)
+        audio = "".join(f",audiodev=audio{a.get('id', '1')}"
+                        for a in [dev for dev in d.devices if dev.tag == "audio"][:1])
         if port < 0 or g.get("autoport") == "yes":
             # QEMU picks the first free display from 5900 on (libvirt's range).
-            out += ["-vnc", f"{listen}:0,to=99"]
+            out += ["-vnc", f"{listen}:0,to=99{audio}"]
         else:
-            out += ["-vnc", f"{listen}:{port - 5900}"]
+            out += ["-vnc", f"{listen}:{port - 5900}{audio}"]
     video = next((dev for dev in d.devices if dev.tag == "video"), None)
     model = video.find("model") if video is not None else None
     kind = model.get("type", "cirrus") if model is not None else "cirrus"
@@ -402,6 +417,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
     for index, nic in enumerate(nics):
         argv += _nic_args(d, nic, index, paths)
     argv += _serial_args(d)
+    argv += _audio_args(d)      # before -vnc, which names one (as libvirt's order)
     argv += _graphics_args(d)
     argv += balloon.command_args(d)
     argv += ["-sandbox", SANDBOX_ON if sandbox else "off"]
