@@ -316,9 +316,9 @@ class QemuHost:
             job_lock.release()
         end_batch(obj)
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
-        reason_name = DomainShutoffReason(reason).name.split("_", 3)[3].lower().replace("_", "-")
+        why = status.reason_name(S.VIR_DOMAIN_SHUTOFF, reason).replace(" ", "-")   # from-snapshot
         command.log_append(self.layout.log_file(name),
-                           f"{command.log_stamp()}: shutting down, reason={reason_name}\n")
+                           f"{command.log_stamp()}: shutting down, reason={why}\n")
         obj.def_.id = -1
         if rt is not None:
             for tap in rt.taps:
