@@ -119,7 +119,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     def start_domain(self, obj: DomainObj, reason: int) -> None:
         obj.def_.id = self.next_dom_id
-        obj.private["start_copy_id"] = obj.def_.id   # see stopped_event_id
+        obj.private.pop("no_start_copy", None)   # see stopped_event_id
         self.next_dom_id += 1
         obj.set_state(DomainState.VIR_DOMAIN_RUNNING, reason)
 
@@ -134,13 +134,13 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
 
     @staticmethod
     def stopped_event_id(obj: DomainObj) -> int:
-        """The id the STOPPED event of a domain just stopped carries, as in
-        libvirt's test driver, whose domain gets back a definition: a
-        transient one the copy its start made (with its id), a persistent
-        one its config (no id); a start from a snapshot makes no copy.
-        Forgets the start's copy."""
-        dom_id = obj.private.pop("start_copy_id", -1)
-        return -1 if obj.persistent else dom_id
+        """The id the STOPPED event of a running domain about to stop
+        carries, as in libvirt's test driver, whose domain gets back a
+        definition: a transient one the copy its start made (with its id),
+        a persistent one its config (no id); a start from a snapshot makes
+        no copy."""
+        no_copy = obj.private.pop("no_start_copy", False)
+        return -1 if obj.persistent or no_copy else obj.id
 
     def _stop(self, obj: DomainObj, dom: Optional[Domain], reason: int) -> None:
         """Shut `obj` off; apply a pending config; forget it if transient."""

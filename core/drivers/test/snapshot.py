@@ -227,7 +227,7 @@ class SnapshotMixin:
                       and (snap.state == "paused" or flags & REVERT_PAUSED))
             if snap.state != "shutoff":
                 self.start_domain(obj, DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT)
-                obj.private.pop("start_copy_id", None)   # no copy: see stopped_event_id
+                obj.private["no_start_copy"] = True   # see stopped_event_id
                 snapshot.domain.id = obj.id
                 if paused:
                     obj.set_state(DomainState.VIR_DOMAIN_PAUSED, _PAUSED_FROM_SNAPSHOT)
@@ -240,13 +240,14 @@ class SnapshotMixin:
 
     def _halt_for_revert(self, obj: DomainObj, dom: Domain) -> None:
         """Shut a domain off before loading a snapshot; a transient one stays listed."""
+        dom_id = self.stopped_event_id(obj)
         if obj.new_def is not None:
             obj.def_, obj.new_def = obj.new_def, None
         obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF,
                       DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT)
         obj.def_.id = -1
         dom.id = -1
-        events.queue_lifecycle(self, obj.name, obj.uuid, self.stopped_event_id(obj),
+        events.queue_lifecycle(self, obj.name, obj.uuid, dom_id,
                                DomainEventType.VIR_DOMAIN_EVENT_STOPPED, _STOPPED_FROM_SNAPSHOT)
 
     def domain_snapshot_delete(self, snapshot: DomainSnapshot, flags: int) -> None:
