@@ -4,6 +4,7 @@ recorded in shared/reference/libvirt-qemu (probe of the embed driver)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -114,6 +115,12 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
             if self.layout.managed_save_file(obj.name).exists():
                 obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF,
                               DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SAVED)
+        for path in self.layout.state_dir.glob(".*"):
+            # a dead driver's (the lock above says none runs): statuses
+            # written ahead that never came true, spare links (statuswrite)
+            if path.name.endswith((".tmp", ".spare")):
+                with contextlib.suppress(OSError):
+                    path.unlink()
         for path in sorted(self.layout.state_dir.glob("*.xml")):
             st = status.load(path, HOST_ARCH)
             if st is None:
