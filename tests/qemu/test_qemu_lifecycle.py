@@ -117,6 +117,27 @@ def test_qemu_killed_gives_stopped_failed(conn, root, kernels):
     assert api.virDomainGetState(d, 0) == (RUNNING, 1)
 
 
+def test_the_monitor_from_the_start_to_the_qmp_thread(conn, root, kernels):
+    """A start speaks to QEMU's monitor on its own thread (qmpdirect) and
+    hands it to the QMP thread a moment later.  Calls made at once after
+    the start, and after the hand-over, see QEMU's events in order."""
+    ev = Events(conn)
+    d = api.virDomainCreateXML(conn, domxml("h1", kernels["idle"]), 0)
+    mon = conn.driver.runtime[d.uuid].monitor
+    api.virDomainSuspend(d)
+    api.virDomainResume(d)
+    assert api.virDomainGetState(d, 0) == (RUNNING, 5)
+    assert until(lambda: mon._direct is None, 5)
+    api.virDomainSuspend(d)
+    assert api.virDomainGetState(d, 0) == (PAUSED, 1)
+    api.virDomainResume(d)
+    assert ev.wait_for("h1", 6) == [(RESUMED, 0), (STARTED, 0), (SUSPENDED, 0), (RESUMED, 0),
+                                    (SUSPENDED, 0), (RESUMED, 0)]
+    api.virDomainDestroy(d)
+    # no status written ahead, nor its spare link, is left behind
+    assert not [p.name for p in (root / "run/qemu").iterdir() if p.name.startswith(".h1.")]
+
+
 def test_qemu_killed_in_the_middle_of_a_call(conn, root, kernels):
     """A call waiting for QEMU's answer when QEMU dies fails at once (and the
     domain is crashed), rather than waiting for its timeout; the same

@@ -10,6 +10,10 @@ callbacks run on the QMP thread: they must only take locks that no one
 holds across a monitor call (the driver's list lock), and they queue
 domain events, which the application's event loop delivers.
 
+A new QEMU's monitor starts direct (qmpdirect.py): the starting thread
+speaks to it itself, events and all, until the monitor is handed to the
+QMP thread at the end of the start.
+
 The same thread watches QEMU processes' pidfds (see process.py).
 
 The library is optional at import time: Debian 12 has no package for it,
@@ -20,6 +24,7 @@ says why, and the driver refuses to open.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -28,6 +33,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from .process import QemuProcess
+from .qmpdirect import DirectError, DirectSession
 
 try:
     from qemu.qmp import ExecuteError, Message, QMPClient
@@ -42,6 +48,7 @@ except ImportError as exc:  # pragma: no cover - depends on the interpreter
 logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
 
 EventCallback = Callable[[str, dict[str, Any]], None]
+HAND_OVER_DELAY = 0.001   # seconds: Monitor.hand_over_soon
 RawEventCallback = Callable[[Any], None]   # the event's Message, as QEMU sent it
 
 
@@ -177,13 +184,17 @@ class _Client(QMPClient):  # type: ignore[misc,valid-type]
         self._pyvirt_on_event = on_event
         self._pyvirt_on_raw = on_raw
 
-    async def _event_dispatch(self, msg: Any) -> None:
+    def deliver(self, msg: Any) -> None:
+        """The event `msg` to the callbacks (QMP thread, or a direct caller's)."""
         try:
             if self._pyvirt_on_raw is not None:
                 self._pyvirt_on_raw(msg)
             self._pyvirt_on_event(str(msg["event"]), dict(msg.get("data", {})))
         except Exception:  # a driver bug must not kill the monitor's reader
             logging.getLogger("pyvirt.qemu").exception("QMP event handler failed")
+
+    async def _event_dispatch(self, msg: Any) -> None:
+        self.deliver(msg)
         await super()._event_dispatch(msg)
 
 
@@ -195,6 +206,106 @@ class Monitor:
         self._client = _Client(name, on_event, on_raw)
         self._on_eof = on_eof
         self._closing = False
+        # direct (connect_direct) until hand_over: the socket in blocking use
+        # by one caller at a time, under _direct_lock
+        self._direct: Optional[DirectSession] = None
+        self._direct_lock = threading.Lock()
+        self._connecting: Optional[concurrent.futures.Future[None]] = None
+
+    def connect_direct(self, sock: socket.socket, timeout: float,
+                       meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> None:
+        """A new QEMU's greeting and capabilities on the calling thread,
+        which keeps the monitor (execute and execute_all go straight over
+        the socket: qmpdirect says why) until hand_over(), or until any
+        other use of the monitor hands it over first."""
+        direct = DirectSession(sock, self._client.deliver)
+        try:
+            direct.greet(timeout, meanwhile)
+        except DirectError as exc:
+            sock.close()
+            raise MonitorError(str(exc), eof=True) from None
+        self._direct = direct
+
+    def hand_over(self) -> None:
+        """From direct use to the QMP thread, which reads the monitor's
+        events from now on (a no-op when it already does)."""
+        if self._direct is None:
+            return
+        with self._direct_lock:
+            self._leave_direct()
+
+    def hand_over_soon(self) -> None:
+        """hand_over() a moment later (HAND_OVER_DELAY), on the QMP thread,
+        once no caller is in a direct exchange: taking the socket is 0.3 ms
+        of qemu.qmp's Python, which done now would hold the GIL while the
+        caller (a start) returns.  Calls meanwhile still go direct; QEMU's
+        events wait in the socket."""
+        def take() -> None:
+            if self._direct is None:
+                return
+            if not self._direct_lock.acquire(blocking=False):   # a call in progress
+                asyncio.get_running_loop().call_later(HAND_OVER_DELAY, take)
+                return
+            try:
+                self._leave_direct()
+            finally:
+                self._direct_lock.release()
+        qmp_thread.call_soon(lambda: asyncio.get_running_loop().call_later(
+            HAND_OVER_DELAY, take))
+
+    def _leave_direct(self) -> None:
+        """(_direct_lock held) The direct session's socket to qemu.qmp."""
+        direct = self._direct
+        if direct is None:
+            return
+        if direct.closed or self._closing:
+            self._direct = None
+            direct.sock.close()
+            return
+        client = self._client
+        client.await_greeting = client.negotiate = False   # done directly
+
+        async def go() -> None:
+            try:
+                await client.connect(direct.sock)
+            except Exception:
+                if not self._closing:
+                    self._on_eof()
+                raise
+            if self._closing:   # close() came while connecting
+                await client.disconnect()
+                return
+            asyncio.get_running_loop().create_task(self._watch())
+        # set before _direct is cleared: whoever sees no direct session
+        # finds the connection to wait for (_connected)
+        self._connecting = asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop())
+        self._direct = None
+
+    def _in_direct(self, run: Callable[[DirectSession], Any]) -> tuple[bool, Any]:
+        """(True, run(session)) while direct, else (False, None)."""
+        if self._direct is None:
+            return False, None
+        with self._direct_lock:
+            direct = self._direct
+            if direct is None:
+                return False, None
+            try:
+                return True, run(direct)
+            except DirectError as exc:
+                if direct.closed:   # close() came meanwhile: the socket is ours to close
+                    self._direct = None
+                    direct.sock.close()
+                raise MonitorError(str(exc), eof=exc.eof, qmp_class=exc.qmp_class) from None
+
+    async def _connected(self) -> None:
+        """(QMP thread) Once the hand-over's connection is up; at once after."""
+        pending = self._connecting
+        if pending is None:
+            return
+        if pending.done():
+            pending.result()
+        else:
+            await asyncio.wrap_future(pending)
 
     def connect(self, sock: socket.socket, timeout: float,
                 meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> None:
@@ -231,7 +342,13 @@ class Monitor:
                 meanwhile: Optional[Callable[[Callable[[], bool]], None]] = None) -> Any:
         """Run `cmd` and return QEMU's answer; `meanwhile(answered)` runs on
         the calling thread once the command is on its way."""
+        direct, answer = self._in_direct(
+            lambda session: session.execute_all([(cmd, args)], timeout, meanwhile)[0])
+        if direct:
+            return answer
+
         async def go() -> Any:
+            await self._connected()
             return await self._client.execute(cmd, args)
         return self._wait(asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop()),
                           cmd, timeout, meanwhile)
@@ -240,7 +357,12 @@ class Monitor:
                     timeout: float = 60.0) -> list[Any]:
         """Run independent commands all at once (one wait instead of one
         round trip each); their answers in order.  The first failure raises."""
+        direct, answers = self._in_direct(lambda session: session.execute_all(cmds, timeout))
+        if direct:
+            return list(answers)
+
         async def go() -> list[Any]:
+            await self._connected()
             return list(await asyncio.gather(*(self._client.execute(c, a) for c, a in cmds)))
         return self._wait(asyncio.run_coroutine_threadsafe(go(), qmp_thread.loop()),
                           cmds[0][0], timeout, None)
@@ -269,6 +391,8 @@ class Monitor:
         waiting: written to the socket before the handler goes on, with no
         hop to another thread or task on a path QEMU waits on.  `done(error)`
         runs on the QMP thread later with QEMU's error text, or None."""
+        if self._direct is not None:   # a start's setup: no migration to act for yet
+            raise MonitorError(f"QEMU command '{cmd}' sent while the monitor is direct")
         client = self._client
         try:
             # qemu.qmp's own bookkeeping (its execute() would queue the message
@@ -295,9 +419,11 @@ class Monitor:
         """Send `data`, a command already as text whose id is `msg_id` (None:
         it has none, and QEMU's reply none either), with `fd` passed along
         (SCM_RIGHTS); QEMU's reply, whatever it says, as the line it sent."""
+        self.hand_over()
         client = self._client
 
         async def go() -> bytes:
+            await self._connected()
             if fd is not None:
                 client.send_fd_scm(fd)
             # qemu.qmp's own bookkeeping: its execute() wants a mapping with
@@ -315,7 +441,10 @@ class Monitor:
 
     def send_fd(self, fd: int, name: str, timeout: float = 60.0) -> None:
         """Pass `fd` to QEMU (SCM_RIGHTS) and name it `name` (QMP getfd)."""
+        self.hand_over()
+
         async def go() -> Any:
+            await self._connected()
             self._client.send_fd_scm(fd)
             return await self._client.execute("getfd", {"fdname": name})
         try:
@@ -331,6 +460,22 @@ class Monitor:
         """Disconnect, without waiting: callers may hold the driver's lock,
         which the QMP thread may be waiting for."""
         self._closing = True
+        if self._direct is not None:
+            if self._direct_lock.acquire(blocking=False):
+                try:
+                    direct, self._direct = self._direct, None
+                    if direct is not None:
+                        direct.sock.close()
+                        return
+                finally:
+                    self._direct_lock.release()
+            else:   # a caller is in an exchange: wake it, and it closes
+                direct = self._direct
+                if direct is not None:
+                    direct.closed = True
+                    with contextlib.suppress(OSError):
+                        direct.sock.shutdown(socket.SHUT_RDWR)
+                    return
 
         async def go() -> None:
             try:

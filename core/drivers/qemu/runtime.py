@@ -201,12 +201,14 @@ class QemuHost:
                                                         rt.monitor_path, job_attrs, rt.cpu,
                                                         sorted(rt.taints)))
 
-    def save_status(self, obj: DomainObj) -> None:
-        """Persist a running domain's state (lock held)."""
+    def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
+        """Persist a running domain's state (lock held); `text`: its status
+        as the caller has just formatted it (nothing changed since)."""
         rt = self.runtime.get(obj.uuid)
         if rt is None or rt.stopped:
             return
-        text = self._status_text(obj, rt, obj.state, obj.reason)
+        if text is None:
+            text = self._status_text(obj, rt, obj.state, obj.reason)
         if text == rt.status_text:   # e.g. start: RESUME's save, then the caller's
             return
         path = self.layout.status_file(obj.name)
@@ -364,9 +366,14 @@ class QemuHost:
             ddir = self.layout.domain_dir(d.id, d.name)
             rt = Runtime(monitor_path=str(ddir / "monitor.sock"))
             self.runtime[obj.uuid] = rt
-            self.save_status(obj)  # pid 0: a start in progress, found by a later driver
+            # pid 0: a start in progress, found by a later driver; written by
+            # the status thread while the launch is made ready, renamed into
+            # place before QEMU runs
+            first = self.write_ahead(obj, rt, obj.state, obj.reason)
         try:
-            cpu_key = self._launch(obj, rt, emulator, accel, incoming is not None, paused)
+            cpu_key = self._launch(obj, rt, emulator, accel, incoming is not None, paused, first)
+            mon = rt.monitor
+            assert mon is not None   # _launch connected it, direct (qmpdirect)
             self.setup_balloon(obj, rt, incoming is not None)
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             meanwhile = None
@@ -380,6 +387,7 @@ class QemuHost:
                 # rather than with -no-reboot (QEMU keeps it over a reset)
                 self._monitor_call(rt, "set-action", {"reboot": "shutdown"})
             if incoming is not None:
+                mon.hand_over()   # the stream's events are the QMP thread's
                 incoming(rt)
             elif not paused:
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_BOOTED
@@ -410,8 +418,10 @@ class QemuHost:
             if paused:
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
-            self.save_status(obj)
+            if obj.state != S.VIR_DOMAIN_RUNNING:   # running: RESUME's handler saved it
+                self.save_status(obj)
             self.drop_prepared(rt)
+        mon.hand_over_soon()   # QEMU's later events are the QMP thread's
 
     def _prepare_started(self, obj: DomainObj, rt: Runtime, incoming: bool, paused: bool
                          ) -> Optional[Callable[[Callable[[], bool]], None]]:
@@ -429,10 +439,12 @@ class QemuHost:
         return self.prepare_status(obj, rt, running, paused_by_user)
 
     def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
-                incoming: bool = False, paused: bool = False) -> Optional[tuple[Any, ...]]:
-        """Run QEMU and connect to its monitor.  The answer key of the guest
-        CPU still to ask QEMU about (guestcpu.query), or None when it is
-        known (rt.cpu) or there is nothing to ask."""
+                incoming: bool = False, paused: bool = False,
+                first: Optional[PreparedStatus] = None) -> Optional[tuple[Any, ...]]:
+        """Run QEMU and connect to its monitor, the status `first` (start
+        in progress) saved before.  The answer key of the guest CPU still to
+        ask QEMU about (guestcpu.query), or None when it is known (rt.cpu)
+        or there is nothing to ask."""
         d = obj.def_
         Path(rt.monitor_path).parent.mkdir(parents=True, exist_ok=True)
         pidfile = self.layout.pid_file(d.name)
@@ -464,6 +476,8 @@ class QemuHost:
                 os.write(log_fd, f"{command.log_stamp()}: starting up\n{command.log_text(env, argv)}"
                                  f"{taints}".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
+                with self.lock:
+                    self.save_status(obj, None if first is None else first.text)
                 proc = process.spawn(argv, env, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
                 os.close(log_fd)
@@ -483,8 +497,8 @@ class QemuHost:
         mon = Monitor(d.name, lambda ev, data: self._on_event(obj.uuid, rt, ev, data),
                       lambda: self._on_eof(obj.uuid, rt), monitorevents.event_relay(self, obj))
         try:
-            mon.connect(unix_connect(rt.monitor_path), MONITOR_WAIT,
-                        meanwhile=meanwhile)
+            mon.connect_direct(unix_connect(rt.monitor_path), MONITOR_WAIT,
+                               meanwhile=meanwhile)
         except (MonitorError, OSError):
             proc.wait(2.0)
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
