@@ -134,7 +134,7 @@ def test_the_monitor_from_the_start_to_the_qmp_thread(conn, root, kernels):
     assert ev.wait_for("h1", 6) == [(RESUMED, 0), (STARTED, 0), (SUSPENDED, 0), (RESUMED, 0),
                                     (SUSPENDED, 0), (RESUMED, 0)]
     api.virDomainDestroy(d)
-    # no status written ahead, nor its spare link, is left behind
+    # no status written ahead is left behind
     assert not [p.name for p in (root / "run/qemu").iterdir() if p.name.startswith(".h1.")]
 
 

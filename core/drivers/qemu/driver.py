@@ -115,12 +115,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
             if self.layout.managed_save_file(obj.name).exists():
                 obj.set_state(DomainState.VIR_DOMAIN_SHUTOFF,
                               DomainShutoffReason.VIR_DOMAIN_SHUTOFF_SAVED)
-        for path in self.layout.state_dir.glob(".*"):
+        for path in self.layout.state_dir.glob(".*.tmp"):
             # a dead driver's (the lock above says none runs): statuses
-            # written ahead that never came true, spare links (statuswrite)
-            if path.name.endswith((".tmp", ".spare")):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            # written ahead that never came true
+            with contextlib.suppress(OSError):
+                path.unlink()
         for path in sorted(self.layout.state_dir.glob("*.xml")):
             st = status.load(path, HOST_ARCH)
             if st is None:

@@ -225,7 +225,6 @@ class QemuHost:
                 match.discard()
             status.save_text(path, text)
         rt.status_text = text
-        status_writer.respare(path)
 
     def prepare_status(self, obj: DomainObj, rt: Runtime, expect: tuple[DomainState, int],
                        arm: Optional[tuple[DomainState, int]] = None
@@ -330,7 +329,6 @@ class QemuHost:
         disknodes.forget(obj.def_)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.status_file(name))
-        status_writer.forget(self.layout.status_file(name))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.pid_file(name))
         if dom_id >= 0:

@@ -12,7 +12,7 @@ import os
 import queue
 import threading
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .paths import write_synced
 
@@ -87,68 +87,25 @@ class PreparedStatus:
 class StatusWriter:
     """One daemon thread writing statuses prepared ahead, in turn (started on
     first use): no thread to create on the path of the caller, and no two
-    fsyncs of ours competing for the journal.
-
-    It also keeps a spare hard link to each status file as it now is (see
-    respare): a rename over a file's last link makes ext4 free that file
-    inside rename() (0.15-0.3 ms here, against 0.02-0.04 ms when another
-    link remains), on the path of every transition.  With the spare, the
-    freeing happens here, when the spare is dropped.  That work waits for
-    the thread's next write rather than waking it: a wake-up at the end of
-    a transition takes the GIL from the caller on its way out (on two CPUs
-    with QEMU busy, stalls of 2 ms in one call out of three).  Statuses are
-    written ahead of the next transition, so the spare is there in time."""
+    fsyncs of ours competing for the journal."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: Optional[queue.SimpleQueue[Callable[[], None]]] = None
-        self._later: list[Callable[[], None]] = []   # for the next wake-up
+        self._queue: Optional[queue.SimpleQueue[PreparedStatus]] = None
 
     def put(self, prep: PreparedStatus) -> None:
-        prep.queued = True
-        self._put(prep.write)
-
-    def respare(self, path: Path) -> None:
-        """The spare link of the status file `path` to the file now there."""
-        with self._lock:
-            self._later.append(lambda: _relink(path, spare_of(path)))
-
-    @staticmethod
-    def forget(path: Path) -> None:
-        """No spare link for `path` any more (its status file is gone):
-        at once, or nothing might wake the thread for a long time."""
-        _unlink(spare_of(path))
-
-    def _put(self, job: Callable[[], None]) -> None:
         with self._lock:
             if self._queue is None:
                 self._queue = queue.SimpleQueue()
                 threading.Thread(target=self._run, args=(self._queue,),
                                  name="pyvirt-status", daemon=True).start()
-            for later in self._later:
-                self._queue.put(later)
-            self._later.clear()
-            self._queue.put(job)
+            prep.queued = True
+            self._queue.put(prep)
 
     @staticmethod
-    def _run(q: "queue.SimpleQueue[Callable[[], None]]") -> None:
+    def _run(q: "queue.SimpleQueue[PreparedStatus]") -> None:
         while True:
-            q.get()()
-
-
-def spare_of(path: Path) -> Path:
-    return path.with_name(f".{path.name}.spare")
-
-
-def _relink(path: Path, spare: Path) -> None:
-    _unlink(spare)
-    with contextlib.suppress(OSError):   # gone meanwhile: the domain stopped
-        os.link(path, spare)
-
-
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+            q.get().write()
 
 
 status_writer = StatusWriter()
