@@ -458,7 +458,9 @@ class Monitor:
 
     def close(self) -> None:
         """Disconnect, without waiting: callers may hold the driver's lock,
-        which the QMP thread may be waiting for."""
+        which the QMP thread may be waiting for.  Once is enough."""
+        if self._closing:
+            return
         self._closing = True
         if self._direct is not None:
             if self._direct_lock.acquire(blocking=False):

@@ -90,6 +90,7 @@ class Runtime:
     monitor: Optional[Monitor] = None
     starting: bool = True
     being_destroyed: bool = False
+    exit_coming: bool = False      # a destroy's SIGTERM: after SHUTDOWN, QEMU only exits
     got_shutdown: bool = False
     stopped: bool = False
     paused_reason: Optional[int] = None    # why the next STOP happens
@@ -559,6 +560,8 @@ class QemuHost:
                      and job.direction is migration.Direction.IN and job.in_postcopy)
         proc = rt.process
         if proc is not None:
+            if not graceful:
+                rt.exit_coming = True
             proc.kill(signal.SIGKILL if stuck else signal.SIGTERM)
             if not graceful:   # no transition to come: their files go while QEMU exits
                 with self.lock:
@@ -670,6 +673,11 @@ class QemuHost:
                 # driver reopened in between finds the same either way (QEMU
                 # gone: crashed; still exiting: query-status says shutdown)
                 self.save_status(obj)
+        if rt.exit_coming and rt.monitor is not None:
+            # nothing more to hear: qemu.qmp lets go now, while QEMU exits,
+            # rather than on the end of the stream when the destroy waits
+            # for the exit (0.3-1 ms of its Python then)
+            rt.monitor.close()
         if rt.fake_reboot and not rt.being_destroyed:
             threading.Thread(target=self._fake_reboot, args=(obj, rt),
                              name="pyvirt-qemu-reboot", daemon=True).start()
