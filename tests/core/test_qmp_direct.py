@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from pyvirt.drivers.qemu.qmpdirect import DirectError, DirectSession
+from pyvirt.drivers.qemu.qmpdirect import MonitorError, DirectSession
 
 GREETING = b'{"QMP": {"version": {}, "capabilities": []}}\r\n'
 
@@ -107,7 +107,7 @@ def test_answers_in_order_and_the_first_error(pair) -> None:
     session = DirectSession(ours, lambda msg: None)
     session.greet(5.0)
     assert session.execute_all([("a", None), ("b", {"k": 1})], 5.0) == ["a", "b"]
-    with pytest.raises(DirectError) as err:
+    with pytest.raises(MonitorError) as err:
         session.execute_all([("bad", None), ("c", None)], 5.0)
     assert (str(err.value), err.value.qmp_class, err.value.eof) == \
         ("no such thing", "GenericError", False)
@@ -131,12 +131,12 @@ def test_a_broken_stream_is_the_end(pair, sent) -> None:
     Peer(theirs, script)
     session = DirectSession(ours, lambda msg: None)
     session.greet(5.0)
-    with pytest.raises(DirectError) as err:
+    with pytest.raises(MonitorError) as err:
         session.execute_all([("cont", None)], 5.0)
     assert err.value.eof
 
 
 def test_no_greeting_in_time(pair) -> None:
     ours, _ = pair
-    with pytest.raises(DirectError, match="timed out waiting for the monitor's greeting"):
+    with pytest.raises(MonitorError, match="timed out waiting for the monitor's greeting"):
         DirectSession(ours, lambda msg: None).greet(0.2)

@@ -33,7 +33,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from .process import QemuProcess
-from .qmpdirect import DirectError, DirectSession
+from .qmpdirect import DirectSession, MonitorError
 
 try:
     from qemu.qmp import ExecuteError, Message, QMPClient
@@ -50,16 +50,6 @@ logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
 EventCallback = Callable[[str, dict[str, Any]], None]
 HAND_OVER_DELAY = 0.001   # seconds: Monitor.hand_over_soon
 RawEventCallback = Callable[[Any], None]   # the event's Message, as QEMU sent it
-
-
-class MonitorError(Exception):
-    """The monitor failed: `eof` when QEMU went away, else QEMU's error text."""
-
-    def __init__(self, message: str, eof: bool = False,
-                 qmp_class: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.eof = eof
-        self.qmp_class = qmp_class
 
 
 class QmpThread:
@@ -237,7 +227,7 @@ class Monitor:
         direct = DirectSession(sock, self._client.deliver)
         try:
             direct.greet(timeout, meanwhile)
-        except DirectError as exc:
+        except MonitorError as exc:
             sock.close()
             raise MonitorError(str(exc), eof=True) from None
         self._direct = direct
@@ -307,11 +297,11 @@ class Monitor:
                 return False, None
             try:
                 return True, run(direct)
-            except DirectError as exc:
+            except MonitorError:
                 if direct.closed:   # close() came meanwhile: the socket is ours to close
                     self._direct = None
                     direct.sock.close()
-                raise MonitorError(str(exc), eof=exc.eof, qmp_class=exc.qmp_class) from None
+                raise
 
     async def _connected(self) -> None:
         """(QMP thread) Once the hand-over's connection is up; at once after."""

@@ -32,9 +32,10 @@ Meanwhile = Callable[[Callable[[], bool]], None]
 _PEEK = 65536
 
 
-class DirectError(Exception):
-    """QEMU's error reply (`qmp_class` set), a timeout, or the end of the
-    stream (`eof`)."""
+class MonitorError(Exception):
+    """The monitor failed: `eof` when QEMU went away, else QEMU's error text
+    (`qmp_class` its class) or a timeout.  (Here rather than in monitor.py,
+    which has it from here, so that both modules raise the one kind.)"""
 
     def __init__(self, message: str, eof: bool = False,
                  qmp_class: Optional[str] = None) -> None:
@@ -62,7 +63,7 @@ class DirectSession:
             meanwhile(self._answered)
         greeting = self._read(deadline, "the monitor's greeting")
         if "QMP" not in greeting:
-            raise DirectError("QEMU's monitor did not greet", eof=True)
+            raise MonitorError("QEMU's monitor did not greet", eof=True)
         self.execute_all([("qmp_capabilities", None)], deadline - time.monotonic())
 
     def execute_all(self, cmds: list[tuple[str, Optional[dict[str, Any]]]], timeout: float,
@@ -79,7 +80,7 @@ class DirectSession:
         try:
             self.sock.sendall(data)
         except OSError as exc:
-            raise DirectError(str(exc), eof=True) from None
+            raise MonitorError(str(exc), eof=True) from None
         if meanwhile is not None:
             meanwhile(self._answered)
         replies: dict[int, Message] = {}
@@ -92,7 +93,7 @@ class DirectSession:
         for i in ids:
             error = replies[i].get("error")
             if error is not None:
-                raise DirectError(str(error.get("desc", error)), qmp_class=error.get("class"))
+                raise MonitorError(str(error.get("desc", error)), qmp_class=error.get("class"))
         return [replies[i].get("return") for i in ids]
 
     def _answered(self) -> bool:
@@ -105,10 +106,10 @@ class DirectSession:
         """The next message, and not a byte more."""
         while True:
             if self.closed:
-                raise DirectError("the monitor was closed", eof=True)
+                raise MonitorError("the monitor was closed", eof=True)
             left = deadline - time.monotonic()
             if left <= 0:
-                raise DirectError(f"timed out waiting for {what}")
+                raise MonitorError(f"timed out waiting for {what}")
             try:
                 self.sock.settimeout(left)
                 data = self.sock.recv(_PEEK, socket.MSG_PEEK)
@@ -116,11 +117,11 @@ class DirectSession:
                 if data:
                     data = self.sock.recv(end + 1 if end >= 0 else len(data))
             except TimeoutError:
-                raise DirectError(f"timed out waiting for {what}") from None
+                raise MonitorError(f"timed out waiting for {what}") from None
             except OSError as exc:
-                raise DirectError(str(exc), eof=True) from None
+                raise MonitorError(str(exc), eof=True) from None
             if not data:
-                raise DirectError("QEMU closed the monitor", eof=True)
+                raise MonitorError("QEMU closed the monitor", eof=True)
             self._buf += data
             if self._buf.endswith(b"\n"):
                 line, self._buf = self._buf, b""
@@ -129,4 +130,4 @@ class DirectSession:
                 try:
                     return Message(line)
                 except Exception:   # qemu.qmp's DeserializationError and friends
-                    raise DirectError("QEMU's monitor sent garbage", eof=True) from None
+                    raise MonitorError("QEMU's monitor sent garbage", eof=True) from None
