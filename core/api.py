@@ -52,8 +52,8 @@ from .errors import ErrorDomain, ErrorNumber
 from .events import VIR_DOMAIN_EVENT_ID_LAST, DomainEventID, dispatcher
 from .objects import Connect, Domain
 from .structs import DomainInfo, NodeInfo
+from .drivers.base import LIBVIR_VERSION_NUMBER
 
-LIBVIR_VERSION_NUMBER = 9000000
 VIR_CONNECT_RO = 1
 VIR_DOMAIN_XML_SECURE = 1
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import functools
 import re
+import socket
 from typing import Any, Callable, Optional
+
+
+LIBVIR_VERSION_NUMBER = 9000000   # the libvirt whose interface this is: 9.0.0
 
 
 @functools.cache   # on every call's path: derive each name once
@@ -20,6 +24,19 @@ def entry_point_name(c_name: str) -> str:
     """virConnectGetType -> connect_get_type; virDomainGetXMLDesc -> domain_get_xml_desc."""
     stem = c_name[3:] if c_name.startswith("vir") else c_name
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", stem).lower()
+
+
+def host_name() -> str:
+    """The host's name as libvirt's virGetHostname gives it: the system's,
+    or its canonical name when that has no dot (a DNS lookup)."""
+    name = socket.gethostname()
+    if "." in name or name.startswith("localhost"):
+        return name
+    try:
+        info = socket.getaddrinfo(name, None, flags=socket.AI_CANONNAME)
+        return info[0][3] or name
+    except OSError:
+        return name
 
 
 class HypervisorDriver:

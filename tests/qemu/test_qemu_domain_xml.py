@@ -21,6 +21,7 @@ from lxml import etree
 import xmlcorpus
 from qemutest import VIRT_TYPE, conn, ensure_event_loop, kernels, kill_leftovers, root  # noqa: F401
 from pyvirt import api, migration as mig
+from pyvirt.drivers.base import host_name
 from pyvirt.drivers.qemu import cpumap, guestcpu
 from pyvirt.drivers.qemu.monitor import Monitor
 from pyvirt.errors import VirtError
@@ -229,7 +230,15 @@ def test_qemu_environment_and_log(conn: Any, root: Path, kernels: dict[str, Path
     assert environ == ["LC_ALL=C", "LD_PRELOAD=", f"PATH={os.environ['PATH']}", f"HOME={home}",
                        "TMPDIR=/tmp", f"XDG_DATA_HOME={home}/.local/share",
                        f"XDG_CACHE_HOME={home}/.cache", f"XDG_CONFIG_HOME={home}/.config"]
-    log = (root / "log" / "qemu" / "env.log").read_text().split(": starting up\n")[-1]
+    header, log = (root / "log" / "qemu" / "env.log").read_text() \
+        .rsplit(": starting up ", 1)[1].split("\n", 1)
+    # libvirt 9.0's first line (a build without a packager's name), QEMU's
+    # version as libvirt has it from query-version: x.y.z and the package
+    out = subprocess.run(["/usr/bin/qemu-system-x86_64", "-version"], capture_output=True,
+                         text=True).stdout
+    version, package = re.search(r"version (\S+) \((.*)\)", out).groups()
+    assert header == (f"libvirt version: 9.0.0, qemu version: {version}{package}, "
+                      f"kernel: {os.uname().release}, hostname: {host_name()}")
     assert log.startswith("LC_ALL=C \\\nLD_PRELOAD='' \\\n")
     assert f"XDG_CONFIG_HOME={home}/.config \\\n/usr/bin/qemu-system-x86_64 \\\n" \
            "-name guest=env,debug-threads=on \\\n-S \\\n-machine pc" in log

@@ -19,12 +19,15 @@ EMULATORS = {"x86_64": "qemu-system-x86_64", "i686": "qemu-system-i386"}
 
 @dataclasses.dataclass(frozen=True)
 class EmulatorCaps:
-    """ex) path='/usr/bin/qemu-system-x86_64' version=7002022 default_machine='pc-i440fx-7.2'"""
+    """ex) path='/usr/bin/qemu-system-x86_64' version=7002022 default_machine='pc-i440fx-7.2'
+    version_text='7.2.22Debian 1:7.2+dfsg-7+deb12u18+b3' (as libvirt writes it: the
+    version, then the package with no space between)"""
     path: str
     version: int
     machines: frozenset[str]
     aliases: dict[str, str]
     default_machine: str
+    version_text: str = ""
 
     def canonical_machine(self, machine: Optional[str]) -> Optional[str]:
         """'q35' -> 'pc-q35-7.2'; None when the emulator has no such machine."""
@@ -50,10 +53,11 @@ def probe(path: str) -> EmulatorCaps:
     env = dict(os.environ, LC_ALL="C")
     out = subprocess.run([path, "-version"], capture_output=True, text=True, env=env,
                          timeout=30).stdout
-    m = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out)
-    version = 0
+    m = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?(?: \(([^)]*)\))?", out)
+    version, version_text = 0, ""
     if m:
         version = int(m[1]) * 1_000_000 + int(m[2]) * 1000 + int(m[3] or 0)
+        version_text = f"{m[1]}.{m[2]}.{int(m[3] or 0)}{m[4] or ''}"
     out = subprocess.run([path, "-machine", "help"], capture_output=True, text=True,
                          env=env, timeout=30).stdout
     machines, aliases, default = set(), {}, ""
@@ -70,7 +74,7 @@ def probe(path: str) -> EmulatorCaps:
         if "(default)" in desc:
             default = name
     default = aliases.get(default, default)
-    return EmulatorCaps(path, version, frozenset(machines), aliases, default)
+    return EmulatorCaps(path, version, frozenset(machines), aliases, default, version_text)
 
 
 def kvm_usable() -> bool:

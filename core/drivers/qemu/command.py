@@ -13,6 +13,7 @@ passes as an fd, so QEMU needs no polling to be reached.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import random
@@ -25,7 +26,8 @@ from lxml import etree
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
 from ...conf import domain_net
-from . import balloon, disknodes, guestcpu, pciaddr, postparse
+from ..base import LIBVIR_VERSION_NUMBER, host_name
+from . import balloon, capabilities, disknodes, guestcpu, pciaddr, postparse
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -449,6 +451,18 @@ def log_stamp() -> str:
     now = time.time()
     return (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
             + f".{int(now * 1000) % 1000:03d}+0000")
+
+
+@functools.lru_cache(maxsize=None)
+def log_startup(emulator: str) -> str:
+    """What follows the time on a start's first line in the domain's log, as
+    libvirt 9.0 (built without a packager's name) writes it.  Kept per
+    emulator: the host's name may take a DNS lookup, no thing for every start."""
+    n = LIBVIR_VERSION_NUMBER
+    return (f"starting up libvirt version: {n // 1000000}.{n // 1000 % 1000}.{n % 1000}, "
+            f"qemu version: "
+            f"{capabilities.probe(emulator).version_text}, kernel: {os.uname().release}, "
+            f"hostname: {host_name()}")
 
 
 def log_append(path: "str | os.PathLike[str]", text: str) -> None:

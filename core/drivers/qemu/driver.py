@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
 from typing import Optional
 
 from ... import errors
@@ -20,7 +19,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
 from ...structs import DomainInfo, NodeInfo
-from ..base import HypervisorDriver
+from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
 from . import balloon, capabilities, command, livexml, qemuconf, status, taint, validate
 from .paths import RootLayout, remove_durably, write_atomic
@@ -204,7 +203,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         return capabilities.probe(path).version if path else 0
 
     def connect_get_hostname(self) -> str:
-        return socket.gethostname()
+        return host_name()
 
     def connect_get_max_vcpus(self, type: Optional[str]) -> int:
         return MAX_VCPUS_KVM

@@ -472,8 +472,8 @@ class QemuHost:
                 rt.taints = set(taint.at_start())
                 taints = "".join(taint.line(d.id, flag) for flag in sorted(rt.taints))
                 env = command.environment(str(Path(rt.monitor_path).parent))
-                os.write(log_fd, f"{command.log_stamp()}: starting up\n{command.log_text(env, argv)}"
-                                 f"{taints}".encode())
+                os.write(log_fd, f"{command.log_stamp()}: {command.log_startup(emulator)}\n"
+                                 f"{command.log_text(env, argv)}{taints}".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
                 with self.lock:
                     self.save_status(obj, None if first is None else first.text)

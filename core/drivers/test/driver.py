@@ -9,7 +9,6 @@ appends) and delivered later from the event loop.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -30,7 +29,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventStartedDetail,
                        DomainEventStoppedDetail, DomainEventType)
 from ...objects import Connect, Domain
 from ...structs import DomainInfo
-from ..base import HypervisorDriver
+from ..base import HypervisorDriver, host_name
 from . import defaults
 from .defaults import NodeInfo
 from .auth import AuthUser
@@ -161,14 +160,7 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
         return defaults.HYPERVISOR_VERSION
 
     def connect_get_hostname(self) -> str:
-        name = socket.gethostname()
-        if "." in name or name.startswith("localhost"):
-            return name
-        try:
-            info = socket.getaddrinfo(name, None, flags=socket.AI_CANONNAME)
-            return info[0][3] or name
-        except OSError:
-            return name
+        return host_name()
 
     def connect_get_max_vcpus(self, type: Optional[str]) -> int:
         return defaults.MAX_VCPUS
