@@ -203,8 +203,8 @@ class QemuHost:
                                                         sorted(rt.taints)))
 
     def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
-        """Persist a running domain's state (lock held); `text`: its status
-        as the caller has just formatted it (nothing changed since)."""
+        """Persist a running domain's state (lock held); `text`: the status
+        as the caller formatted it (a start's first, written ahead)."""
         rt = self.runtime.get(obj.uuid)
         if rt is None or rt.stopped:
             return
@@ -475,7 +475,8 @@ class QemuHost:
                 os.write(log_fd, f"{command.log_stamp()}: {command.log_startup(emulator)}\n"
                                  f"{command.log_text(env, argv)}{taints}".encode())
                 log_start = os.lseek(log_fd, 0, os.SEEK_END)
-                with self.lock:
+                with self.lock:   # the status as the start began, before the
+                    # launch named the disks' nodes and the taps (later saves have them)
                     self.save_status(obj, None if first is None else first.text)
                 proc = process.spawn(argv, env, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
