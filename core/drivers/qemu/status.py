@@ -45,16 +45,37 @@ _REASON_ENUMS: dict[ds.DomainState, type] = {
 }
 
 
+# libvirt's names (its virDomain*Reason string tables) where the enum's own
+# do not spell them; the others are the enum's, lower case, with spaces
+_LIBVIRT_NAMES: dict[tuple[ds.DomainState, int], str] = {
+    (ds.DomainState.VIR_DOMAIN_PAUSED, ds.DomainPausedReason.VIR_DOMAIN_PAUSED_SHUTTING_DOWN):
+        "shutdown",
+    (ds.DomainState.VIR_DOMAIN_PAUSED, ds.DomainPausedReason.VIR_DOMAIN_PAUSED_CRASHED):
+        "panicked",
+    (ds.DomainState.VIR_DOMAIN_PAUSED, ds.DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY):
+        "post-copy",
+    (ds.DomainState.VIR_DOMAIN_PAUSED, ds.DomainPausedReason.VIR_DOMAIN_PAUSED_POSTCOPY_FAILED):
+        "post-copy failed",
+    (ds.DomainState.VIR_DOMAIN_RUNNING, ds.DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY):
+        "post-copy",
+    (ds.DomainState.VIR_DOMAIN_RUNNING,
+     ds.DomainRunningReason.VIR_DOMAIN_RUNNING_POSTCOPY_FAILED): "post-copy failed",
+}
+_BY_LIBVIRT_NAME = {(state, name): reason for (state, reason), name in _LIBVIRT_NAMES.items()}
+
+
 def state_name(state: ds.DomainState) -> str:
     """VIR_DOMAIN_RUNNING -> 'running'."""
     return state.name[len("VIR_DOMAIN_"):].lower()
 
 
 def reason_name(state: ds.DomainState, reason: int) -> str:
-    """(PAUSED, 11) -> 'starting up', libvirt's spelling for most reasons."""
+    """(PAUSED, 11) -> 'starting up', (PAUSED, 12) -> 'post-copy': libvirt's."""
     enum_type = _REASON_ENUMS.get(state)
     if enum_type is None:
         return "unknown"
+    if (state, reason) in _LIBVIRT_NAMES:
+        return _LIBVIRT_NAMES[(state, reason)]
     member = enum_type(reason)
     return member.name.split("_", 3)[3].lower().replace("_", " ")
 
@@ -64,9 +85,12 @@ def _parse_state(name: str) -> ds.DomainState:
 
 
 def _parse_reason(state: ds.DomainState, name: str) -> int:
+    """reason_name's inverse; also the enum's spelling (older pyvirt's files)."""
     enum_type = _REASON_ENUMS.get(state)
     if enum_type is None:
         return 0
+    if (state, name) in _BY_LIBVIRT_NAME:
+        return int(_BY_LIBVIRT_NAME[(state, name)])
     prefix = f"VIR_DOMAIN_{state_name(state).upper()}_"
     return int(enum_type[prefix + name.upper().replace(" ", "_")])
 
