@@ -210,3 +210,21 @@ def test_sigkill_in_the_middle_of_defines_and_starts(root, kernels):
                 api.virDomainDestroy(d)
         api.virConnectClose(c)
     assert qemu_pids(root) == set()
+
+
+def test_a_connection_closed_right_after_a_start(root, kernels):
+    """The driver lets go of a guest whose monitor it is still handing from
+    the start to the QMP thread (Monitor.hand_over_soon): the guest runs on,
+    and the next driver of the root finds it and talks to it."""
+    for delay in (0, 0.0005, 0.001, 0.0012, 0.0015, 0.002, 0.003):   # around HAND_OVER_DELAY
+        c = open_root(root)
+        api.virDomainCreateXML(c, domxml("fresh", kernels["idle"]), 0)
+        time.sleep(delay)
+        api.virConnectClose(c)
+        c = open_root(root)
+        dom = api.virDomainLookupByName(c, "fresh")
+        assert api.virDomainGetState(dom, 0) == (RUNNING, 1)
+        api.virDomainSuspend(dom)   # the monitor answers
+        api.virDomainDestroy(dom)
+        api.virConnectClose(c)
+    assert qemu_pids(root) == set()

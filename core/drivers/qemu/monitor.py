@@ -240,22 +240,23 @@ class Monitor:
         with self._direct_lock:
             self._leave_direct()
 
-    def hand_over_soon(self) -> None:
+    def hand_over_soon(self, then: Optional[Callable[[], None]] = None) -> None:
         """hand_over() a moment later (HAND_OVER_DELAY), on the QMP thread,
         once no caller is in a direct exchange: taking the socket is 0.3 ms
         of qemu.qmp's Python, which done now would hold the GIL while the
         caller (a start) returns.  Calls meanwhile still go direct; QEMU's
-        events wait in the socket."""
+        events wait in the socket.  `then()` runs on the QMP thread after."""
         def take() -> None:
-            if self._direct is None:
-                return
-            if not self._direct_lock.acquire(blocking=False):   # a call in progress
-                asyncio.get_running_loop().call_later(HAND_OVER_DELAY, take)
-                return
-            try:
-                self._leave_direct()
-            finally:
-                self._direct_lock.release()
+            if self._direct is not None:
+                if not self._direct_lock.acquire(blocking=False):   # a call in progress
+                    asyncio.get_running_loop().call_later(HAND_OVER_DELAY, take)
+                    return
+                try:
+                    self._leave_direct()
+                finally:
+                    self._direct_lock.release()
+            if then is not None:
+                then()
         qmp_thread.call_soon(lambda: asyncio.get_running_loop().call_later(
             HAND_OVER_DELAY, take))
 
@@ -486,6 +487,12 @@ class Monitor:
                     return
 
         async def go() -> None:
+            pending = self._connecting
+            if pending is not None and not pending.done():
+                # a hand-over's connect under way: qemu.qmp's disconnect may
+                # not cut across it (its state machine asserts)
+                with contextlib.suppress(Exception):
+                    await asyncio.wrap_future(pending)
             try:
                 await self._client.disconnect()
             except Exception:  # already gone
