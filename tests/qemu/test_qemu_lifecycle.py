@@ -117,6 +117,20 @@ def test_qemu_killed_gives_stopped_failed(conn, root, kernels):
     assert api.virDomainGetState(d, 0) == (RUNNING, 1)
 
 
+def held_status_files(root) -> list[str]:
+    """Replaced files under run/qemu this process still has open (a start's
+    first status, runtime.hold_first_status)."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(root / "run/qemu")) and target.endswith(" (deleted)"):
+            out.append(target)
+    return out
+
+
 def test_the_monitor_from_the_start_to_the_qmp_thread(conn, root, kernels):
     """A start speaks to QEMU's monitor on its own thread (qmpdirect) and
     hands it to the QMP thread a moment later.  Calls made at once after
@@ -128,6 +142,8 @@ def test_the_monitor_from_the_start_to_the_qmp_thread(conn, root, kernels):
     api.virDomainResume(d)
     assert api.virDomainGetState(d, 0) == (RUNNING, 5)
     assert until(lambda: mon._direct is None, 5)
+    # the start's first status, held open through its replacement, is let go
+    assert until(lambda: not held_status_files(root), 5)
     api.virDomainSuspend(d)
     assert api.virDomainGetState(d, 0) == (PAUSED, 1)
     api.virDomainResume(d)

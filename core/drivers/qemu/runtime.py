@@ -109,6 +109,7 @@ class Runtime:
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
     status_text: str = ""          # what the status file holds now
+    held_status: Optional[int] = None   # an fd on a start's first status (hold_first_status)
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
 
 
@@ -292,6 +293,22 @@ class QemuHost:
             status_writer.put(prep)
         return prep
 
+    def hold_first_status(self, obj: DomainObj, rt: Runtime) -> None:
+        """Keep a start's first status file open (lock held) until the start
+        is over: the rename that replaces it (RESUME's) then leaves it to
+        the close to free, rather than freeing it inside rename(), 0.1-0.25
+        ms on ext4 on the start's path (15 us with the fd held)."""
+        with contextlib.suppress(OSError):
+            rt.held_status = os.open(self.layout.status_file(obj.name), os.O_RDONLY | os.O_CLOEXEC)
+
+    def release_first_status(self, rt: Runtime) -> None:
+        """Close the fd of hold_first_status (any thread; the file it kept
+        is freed now, off the start's path)."""
+        with self.lock:
+            fd, rt.held_status = rt.held_status, None
+        if fd is not None:
+            os.close(fd)
+
     @staticmethod
     def drop_prepared(rt: Runtime, armed_too: bool = False) -> None:
         """Drop the prepared statuses that did not come true, once the call
@@ -308,6 +325,7 @@ class QemuHost:
         if rt is not None:
             rt.stopped = True
             self.drop_prepared(rt, armed_too=True)
+            self.release_first_status(rt)
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
@@ -410,6 +428,7 @@ class QemuHost:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_MIGRATION)
                 self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, started_detail)
                 self.save_status(obj)
+                self.release_first_status(rt)
                 return
             if paused:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
@@ -420,7 +439,8 @@ class QemuHost:
             if obj.state != S.VIR_DOMAIN_RUNNING:   # running: RESUME's handler saved it
                 self.save_status(obj)
             self.drop_prepared(rt)
-        mon.hand_over_soon()   # QEMU's later events are the QMP thread's
+        # QEMU's later events are the QMP thread's, and the first status goes
+        mon.hand_over_soon(then=lambda: self.release_first_status(rt))
 
     def _prepare_started(self, obj: DomainObj, rt: Runtime, incoming: bool, paused: bool
                          ) -> Optional[Callable[[Callable[[], bool]], None]]:
@@ -478,6 +498,7 @@ class QemuHost:
                 with self.lock:   # the status as the start began, before the
                     # launch named the disks' nodes and the taps (later saves have them)
                     self.save_status(obj, None if first is None else first.text)
+                    self.hold_first_status(obj, rt)
                 proc = process.spawn(argv, env, log_fd, (listener.fileno(),) + taps.pass_fds())
             finally:
                 os.close(log_fd)
