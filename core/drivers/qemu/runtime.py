@@ -29,7 +29,6 @@ import os
 import select
 import shutil
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
@@ -50,6 +49,7 @@ from . import (capabilities, command, consoles, disknodes, guestcpu, monitoreven
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
 from .statuswrite import PreparedStatus, status_writer
+from .unixsock import unix_connect, unix_listen
 
 Q = ErrorDomain.VIR_FROM_QEMU
 S = DomainState
@@ -123,45 +123,6 @@ def end_batch(obj: DomainObj) -> None:
 
 def qemu_error(code: int, detail: str) -> errors.VirtError:
     return errors.report(code, Q, detail)
-
-
-def _unix_path(path: str) -> tuple[str, Optional[int]]:
-    """A sun_path for `path`; long paths go through /proc/self/fd/DIRFD/NAME."""
-    if len(path.encode()) < 100:
-        return path, None
-    dirfd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    return f"/proc/self/fd/{dirfd}/{os.path.basename(path)}", dirfd
-
-
-def unix_listen(path: str) -> socket.socket:
-    addr, dirfd = _unix_path(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        sock.bind(addr)
-        sock.listen(1)
-    except OSError:
-        sock.close()
-        raise
-    finally:
-        if dirfd is not None:
-            os.close(dirfd)
-    return sock
-
-
-def unix_connect(path: str) -> socket.socket:
-    addr, dirfd = _unix_path(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(addr)
-    except OSError:
-        sock.close()
-        raise
-    finally:
-        if dirfd is not None:
-            os.close(dirfd)
-    return sock
 
 
 class QemuHost:
