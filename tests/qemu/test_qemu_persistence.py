@@ -228,3 +228,20 @@ def test_a_connection_closed_right_after_a_start(root, kernels):
         api.virDomainDestroy(dom)
         api.virConnectClose(c)
     assert qemu_pids(root) == set()
+
+
+def test_a_root_whose_monitor_paths_outgrow_sun_path(tmp_path, kernels):
+    """A monitor socket path over sun_path's 108 bytes (unixsock.py): QEMU
+    listens there, the start and a later driver reach it."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    c = open_root(deep)
+    dom = api.virDomainCreateXML(c, domxml("long", kernels["idle"]), 0)
+    monitor = next((deep / "lib/qemu").glob("domain-*-long")) / "monitor.sock"
+    assert len(str(monitor).encode()) > 108 and monitor.exists()
+    api.virConnectClose(c)
+    c = open_root(deep)
+    dom = api.virDomainLookupByName(c, "long")
+    api.virDomainSuspend(dom)
+    assert api.virDomainGetState(dom, 0) == (PAUSED, 1)
+    api.virDomainDestroy(dom)
+    api.virConnectClose(c)

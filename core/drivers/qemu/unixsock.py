@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from typing import Optional
+from typing import Iterator, Optional
 
 
 def _unix_path(path: str) -> tuple[str, Optional[int]]:
@@ -21,32 +21,32 @@ def _unix_path(path: str) -> tuple[str, Optional[int]]:
     return f"/proc/self/fd/{dirfd}/{os.path.basename(path)}", dirfd
 
 
-def unix_listen(path: str) -> socket.socket:
+@contextlib.contextmanager
+def _socket_at(path: str) -> Iterator[tuple[socket.socket, str]]:
+    """A new unix stream socket and the address to reach `path` by; the
+    socket is closed if the caller's block fails."""
     addr, dirfd = _unix_path(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
+        yield sock, addr
+    except BaseException:
+        sock.close()
+        raise
+    finally:
+        if dirfd is not None:
+            os.close(dirfd)
+
+
+def unix_listen(path: str) -> socket.socket:
+    with _socket_at(path) as (sock, addr):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         sock.bind(addr)
         sock.listen(1)
-    except OSError:
-        sock.close()
-        raise
-    finally:
-        if dirfd is not None:
-            os.close(dirfd)
     return sock
 
 
 def unix_connect(path: str) -> socket.socket:
-    addr, dirfd = _unix_path(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
+    with _socket_at(path) as (sock, addr):
         sock.connect(addr)
-    except OSError:
-        sock.close()
-        raise
-    finally:
-        if dirfd is not None:
-            os.close(dirfd)
     return sock
