@@ -48,8 +48,8 @@ except ImportError as exc:  # pragma: no cover - depends on the interpreter
 logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
 
 EventCallback = Callable[[str, dict[str, Any]], None]
-HAND_OVER_DELAY = 0.001   # seconds: Monitor.hand_over_soon
 RawEventCallback = Callable[[Any], None]   # the event's Message, as QEMU sent it
+HAND_OVER_DELAY = 0.001   # seconds: Monitor.hand_over_soon
 
 
 class QmpThread:
@@ -227,9 +227,9 @@ class Monitor:
         direct = DirectSession(sock, self._client.deliver)
         try:
             direct.greet(timeout, meanwhile)
-        except MonitorError as exc:
+        except MonitorError:
             sock.close()
-            raise MonitorError(str(exc), eof=True) from None
+            raise
         self._direct = direct
 
     def hand_over(self) -> None:
@@ -487,12 +487,10 @@ class Monitor:
                     return
 
         async def go() -> None:
-            pending = self._connecting
-            if pending is not None and not pending.done():
-                # a hand-over's connect under way: qemu.qmp's disconnect may
-                # not cut across it (its state machine asserts)
-                with contextlib.suppress(Exception):
-                    await asyncio.wrap_future(pending)
+            # after a hand-over's connect under way: qemu.qmp's disconnect
+            # may not cut across it (its state machine asserts)
+            with contextlib.suppress(Exception):
+                await self._connected()
             try:
                 await self._client.disconnect()
             except Exception:  # already gone
