@@ -92,10 +92,14 @@ def x86_map() -> X86Map:
 Policies = list[tuple[str, str]]   # [(policy, feature)]: 'require' ones, then 'disable' ones
 
 
-def describe(data: frozenset[str] | set[str], model: Model, cpu_map: X86Map) -> Policies:
-    """The features `model` needs spelt out to describe `data`."""
-    features = [("require", f) for f in cpu_map.in_order(data - model.features)]
-    features += [("disable", f) for f in cpu_map.in_order(model.features - data)]
+def describe(data: frozenset[str] | set[str], model: Model, cpu_map: X86Map,
+             blockers: frozenset[str] = frozenset()) -> Policies:
+    """The features `model` needs spelt out to describe `data`; `blockers`,
+    the model's features the hypervisor cannot give, count as the model's
+    (so that they are spelt out as disabled)."""
+    own = model.features | blockers
+    features = [("require", f) for f in cpu_map.in_order(data - own)]
+    features += [("disable", f) for f in cpu_map.in_order(own - data)]
     features += [("disable", f) for f in model.removed if f not in data]
     return features
 
@@ -119,13 +123,14 @@ def cost(features: Policies) -> tuple[int, int]:
 
 def decode(data: frozenset[str] | set[str], vendor: Optional[str], cpu_map: X86Map, *,
            host: bool = False, preferred: Optional[str] = None,
-           allowed: Optional[Iterable[str]] = None,
+           allowed: Optional[dict[str, frozenset[str]]] = None,
            signature: Optional[tuple[int, int]] = None) -> Optional[tuple[str, Policies]]:
     """The model that describes `data` best and the features it needs, or
     None when no model can.  `host`: a host CPU (no disabled features, the
     models marked for host decoding); `allowed`: the models the hypervisor
-    has; `signature`: the CPU's (family, model)."""
-    allow = None if allowed is None else set(allowed)
+    has, each with its blockers (map names); `signature`: the CPU's
+    (family, model)."""
+    allow = allowed
     best: Optional[tuple[Model, Policies]] = None
     for model in reversed(cpu_map.models.values()):   # newest first
         if allow is not None and model.name not in allow:
@@ -134,7 +139,8 @@ def decode(data: frozenset[str] | set[str], vendor: Optional[str], cpu_map: X86M
             continue
         if not (model.decode_host if host else model.decode_guest):
             continue
-        features = describe(data, model, cpu_map)
+        features = describe(data, model, cpu_map,
+                            allow.get(model.name, frozenset()) if allow else frozenset())
         if host and any(policy == "disable" for policy, _ in features):
             continue
         if model.name == preferred:

@@ -19,7 +19,7 @@ from ...conf import xmlutil
 from ...conf.domain import ARCHES
 from ...errors import ErrorDomain, ErrorNumber
 from ...cpu.x86 import Model, Policies, X86Map, decode, x86_map
-from .cpumodels import MODELS_BY_ARCH, NO_CPU_DRIVER
+from ...cpu.models import MODELS_BY_ARCH, NO_CPU_DRIVER
 
 C = ErrorDomain.VIR_FROM_CPU
 EXPAND_FEATURES = 1
