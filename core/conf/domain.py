@@ -238,7 +238,18 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
 
 def _fill_cpu(cpu: etree._Element) -> None:
     """A guest CPU with a model is a custom one matched exactly by default,
-    its model allowed to fall back, as libvirt writes it."""
+    its model allowed to fall back, as libvirt writes it; a topology has
+    one die per socket unless it says otherwise."""
+    topology = cpu.find("topology")
+    if topology is not None:
+        _check_topology(topology)
+        if topology.get("dies") is None:
+            given = dict(topology.attrib)
+            topology.attrib.clear()
+            for k in ("sockets", "dies", "cores", "threads"):
+                if k in given or k == "dies":
+                    topology.set(k, given.pop(k, "1"))
+            topology.attrib.update(given)
     model = cpu.find("model")
     if model is None or cpu.get("mode", "custom") != "custom":
         return
@@ -249,6 +260,36 @@ def _fill_cpu(cpu: etree._Element) -> None:
         cpu.set(k, v)
     if model.get("fallback") is None:
         model.set("fallback", "allow")
+
+
+def _check_topology(topology: etree._Element) -> None:
+    """Each count a positive integer; dies may be left out."""
+    for name in ("sockets", "dies", "cores", "threads"):
+        value = topology.get(name)
+        if value is None:
+            if name == "dies":
+                continue
+            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_XML,
+                                f"Missing required attribute '{name}' in element 'topology'")
+        why = None
+        if not value.strip().isdigit():
+            why = f"'{value}'. Expected non-negative integer value"
+        elif int(value) == 0:
+            why = "Zero is not permitted"
+        if why is not None:
+            raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, ErrorDomain.VIR_FROM_XML,
+                                f"Invalid value for attribute '{name}' in element "
+                                f"'topology': {why}")
+
+
+def topology(d: "DomainDef") -> Optional[tuple[int, int, int, int]]:
+    """(sockets, dies, cores, threads) of `d`'s <cpu><topology>, or None."""
+    cpu = d.verbatim.get("cpu")
+    t = cpu.find("topology") if cpu is not None else None
+    if t is None:
+        return None
+    return (int(t.get("sockets", "1")), int(t.get("dies", "1")), int(t.get("cores", "1")),
+            int(t.get("threads", "1")))
 
 
 # Writers of the modelled parts, each appending its lines to `out`; the

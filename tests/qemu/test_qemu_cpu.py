@@ -115,3 +115,99 @@ def test_the_cpus_signature_picks_among_equals():
     sig = m.models["Broadwell-noTSX"].signatures[0]
     assert decode(data, "Intel", m, signature=sig)[0] == "Broadwell-noTSX"
     assert decode(data, "Intel", m)[0] == "Haswell-noTSX"
+
+
+def _hm_xml(name: str, virt: str) -> str:
+    return (f"<domain type='{virt}'><name>{name}</name><memory>65536</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+            "<cpu mode='host-model'><topology sockets='1' cores='1' threads='1'/>"
+            "<feature policy='disable' name='umip'/></cpu><devices/></domain>")
+
+
+def _cpu_arg(log: str) -> str:
+    return re.findall(r"-cpu (\S+)", log)[-1]
+
+
+def _live_cpu(xml: str) -> str:
+    return re.sub(r"\s+", "", etree.tostring(etree.fromstring(xml.encode()).find("cpu")).decode())
+
+
+@pytest.mark.parametrize("virt", ["qemu", "kvm"])
+def test_a_host_model_domain_starts_as_libvirts(conn, virt):
+    """A host-model domain runs with the CPU libvirt makes of it: the same
+    -cpu, and the same live <cpu> (custom, check='full').  With KVM, the
+    migratable host model (no invtsc).  Where QEMU refuses it (KVM nested
+    here cannot set arch-capabilities), both fail with QEMU's words."""
+    if virt == "kvm" and not capabilities.kvm_usable():
+        pytest.skip("no KVM here")
+    name = f"hm_{virt}"
+    xml = _hm_xml(name, virt)
+    real = reallibvirt.ask({
+        "1_xml": f"(lambda d: [d.XMLDesc(0), d.destroy()][0])(c.createXML({xml!r}, 0))",
+        "2_log": f"open(root + '/log/qemu/{name}.log').read()"})
+    try:
+        d = api.virDomainCreateXML(conn, xml, 0)
+        ours = ("ok", api.virDomainGetXMLDesc(d, 0))
+        api.virDomainDestroy(d)
+    except VirtError as e:
+        ours = ("err", int(e.code), int(e.domain), e.message)
+    log = conn.driver.layout.log_file(name).read_text()
+    assert _cpu_arg(log) == _cpu_arg(real["2_log"][1])
+    assert ours[0] == real["1_xml"][0], (ours, real["1_xml"])
+    if ours[0] == "ok":
+        assert _live_cpu(ours[1]).split("/>") == _live_cpu(real["1_xml"][1]).split("/>")
+    else:   # libvirt's prefix depends on when init reaps its QEMU; QEMU's words agree
+        assert ours[1:3] == real["1_xml"][1:3]
+        stamp = re.compile(r"^.*?: \S+Z ")   # the prefix and QEMU's timestamp
+        assert stamp.sub("", ours[3]) == stamp.sub("", real["1_xml"][3])
+
+
+TOPOLOGIES = {
+    "mismatch": (1, "<topology sockets='2' cores='2' threads='1'/>"),
+    "too_few": (8, "<topology sockets='2' cores='2' threads='1'/>"),
+    "fits": (4, "<topology sockets='2' cores='2' threads='1'/>"),
+    "dies": (4, "<topology sockets='1' dies='2' cores='2' threads='1'/>"),
+    "no_sockets": (1, "<topology cores='1' threads='1'/>"),
+    "no_threads": (1, "<topology sockets='1' cores='1'/>"),
+    "zero_dies": (1, "<topology sockets='1' dies='0' cores='1' threads='1'/>"),
+    "not_a_number": (1, "<topology sockets='x' cores='1' threads='1'/>"),
+}
+
+
+def _topology_xml(name: str, vcpus: int, topology: str) -> str:
+    return (f"<domain type='qemu'><name>{name}</name><memory>65536</memory>"
+            f"<vcpu>{vcpus}</vcpu><os><type>hvm</type></os>"
+            f"<cpu><model>qemu64</model>{topology}</cpu><devices/></domain>")
+
+
+def _cpu_of(xml: str) -> str:
+    return re.sub(r"\s+", "", etree.tostring(etree.fromstring(xml.encode()).find("cpu")).decode())
+
+
+def test_topologies_as_libvirt_takes_them(conn):
+    real = reallibvirt.ask({
+        key: f"(lambda d: [d.XMLDesc(0), d.undefine()][0])(c.defineXML({_topology_xml('t_' + key, *v)!r}))"
+        for key, v in TOPOLOGIES.items()})
+    for key, (vcpus, topology) in TOPOLOGIES.items():
+        try:
+            d = api.virDomainDefineXML(conn, _topology_xml("t_" + key, vcpus, topology))
+            ours = ("ok", api.virDomainGetXMLDesc(d, 0))
+            api.virDomainUndefine(d)
+        except VirtError as e:
+            ours = ("err", int(e.code), int(e.domain), e.message)
+        if ours[0] == "ok" and real[key][0] == "ok":
+            assert _cpu_of(ours[1]) == _cpu_of(real[key][1]), key
+        else:
+            assert ours == real[key], key
+
+
+def test_smp_names_dies_only_with_a_topology(conn):
+    d = api.virDomainDefineXML(conn, _topology_xml("smp", 4, TOPOLOGIES["fits"][1]))
+    from pyvirt.drivers.qemu import command
+    argv = command.build(conn.driver._obj(d).def_, QEMU or "qemu-system-x86_64", "tcg",
+                         command.LaunchPaths("/p", 3, [], []), False)
+    assert argv[argv.index("-smp") + 1] == "4,sockets=2,dies=1,cores=2,threads=1"
+    plain = api.virDomainDefineXML(conn, _topology_xml("smp2", 4, ""))
+    argv = command.build(conn.driver._obj(plain).def_, QEMU or "qemu-system-x86_64", "tcg",
+                         command.LaunchPaths("/p", 3, [], []), False)
+    assert argv[argv.index("-smp") + 1] == "4,sockets=4,cores=1,threads=1"

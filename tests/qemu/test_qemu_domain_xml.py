@@ -22,7 +22,8 @@ import xmlcorpus
 from qemutest import VIRT_TYPE, conn, ensure_event_loop, kernels, kill_leftovers, root  # noqa: F401
 from pyvirt import api, migration as mig
 from pyvirt.drivers.base import host_name
-from pyvirt.drivers.qemu import cpumap, guestcpu
+from pyvirt.cpu.x86 import x86_map
+from pyvirt.drivers.qemu import guestcpu
 from pyvirt.drivers.qemu.monitor import Monitor
 from pyvirt.errors import VirtError
 
@@ -376,25 +377,30 @@ CPU_MAP = Path("/usr/share/libvirt/cpu_map")
 
 @pytest.mark.skipif(not (CPU_MAP / "x86_features.xml").exists(),
                     reason="libvirt's CPU map is not installed (Debian: libvirt-daemon)")
-def test_cpumap_agrees_with_libvirts() -> None:
-    """pyvirt's feature bits, their order and its models' features are
-    libvirt's (its CPUID features; the MSR ones are left out on purpose)."""
+def test_cpu_map_agrees_with_libvirts() -> None:
+    """pyvirt's x86 map (pyvirt.cpu.x86) is libvirt's: every feature's bit
+    in the map's order, and every model's features."""
     theirs = []
     for f in etree.parse(str(CPU_MAP / "x86_features.xml")).getroot().iter("feature"):
-        cpuid = f.find("cpuid")
-        if cpuid is None:
-            continue
-        (reg, mask), = [(k, int(v, 16)) for k, v in cpuid.attrib.items()
-                        if k in ("eax", "ebx", "ecx", "edx")]
-        theirs.append(cpumap.Feature(f.get("name"), int(cpuid.get("eax_in"), 16),
-                                     int(cpuid.get("ecx_in", "0"), 16), reg,
-                                     mask.bit_length() - 1))
-    assert list(cpumap.FEATURES) == theirs
+        item = f.find("cpuid")
+        if item is None:
+            item = f.find("msr")
+        regs = [(k, int(v, 16)) for k, v in item.attrib.items()
+                if k in ("eax", "ebx", "ecx", "edx") and int(v, 16)]
+        (reg, mask), = regs
+        if item.tag == "cpuid":
+            bit = ("cpuid", int(item.get("eax_in"), 16), int(item.get("ecx_in", "0"), 16),
+                   reg, mask.bit_length() - 1)
+        else:
+            bit = ("msr", int(item.get("index"), 16), 0, reg, mask.bit_length() - 1)
+        theirs.append((f.get("name"), bit))
+    cpu_map = x86_map()
+    assert [(f.name, f.bit) for f in cpu_map.features] == theirs
 
     def features(model: str) -> set[str]:
         m = etree.parse(str(CPU_MAP / f"x86_{model}.xml")).getroot().find("model")
         base = m.find("model")
         return ((features(base.get("name")) if base is not None else set())
-                | {f.get("name") for f in m.findall("feature")})
-    for name, feats in cpumap.MODELS.items():
-        assert feats == features(name), name
+                | {f.get("name") for f in m.findall("feature") if f.get("removed") != "yes"})
+    for name, model in cpu_map.models.items():
+        assert model.features == features(name), name

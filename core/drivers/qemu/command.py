@@ -24,7 +24,7 @@ from typing import Any, Optional
 from lxml import etree
 
 from ... import errors, viruuid
-from ...conf.domain import DomainDef
+from ...conf.domain import DomainDef, topology
 from ...conf import domain_net
 from ..base import LIBVIR_VERSION_NUMBER, host_name
 from . import balloon, capabilities, disknodes, guestcpu, pciaddr, postparse
@@ -380,15 +380,16 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
           sandbox: bool = True) -> list[str]:
     """The argv that starts `d` paused (-S); the driver sends 'cont'."""
     vcpus = d.vcpus_current or d.vcpus
-    smp = f"{vcpus},sockets={d.vcpus},cores=1,threads=1"
-    if vcpus != d.vcpus:
-        smp = f"{vcpus},maxcpus={d.vcpus},sockets={d.vcpus},cores=1,threads=1"
+    counts = topology(d)   # libvirt names dies only when the definition has a topology
+    shape = (f"sockets={d.vcpus},cores=1,threads=1" if counts is None else
+             "sockets={},dies={},cores={},threads={}".format(*counts))
+    smp = f"{vcpus},{shape}" if vcpus == d.vcpus else f"{vcpus},maxcpus={d.vcpus},{shape}"
     argv = [emulator,
             "-name", f"guest={d.name},debug-threads=on",
             "-S",
             "-machine", f"{d.os.machine},usb=off,dump-guest-core=off",
             "-accel", accel,
-            *guestcpu.command_args(d),
+            *guestcpu.command_args(d, emulator),
             "-m", f"size={d.memory}k",
             "-overcommit", "mem-lock=off",
             "-smp", smp,

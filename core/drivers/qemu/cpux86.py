@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from lxml import etree
 
 from ...cpu import cpuid as host_cpuid
-from ...cpu.x86 import X86Map, decode, x86_map
+from ...cpu.x86 import Policies, X86Map, decode, x86_map
 
 if TYPE_CHECKING:
     from .qmpprobe import Probe
@@ -137,17 +137,44 @@ def _filter_tsx(data: set[str], vendor: Optional[str], family: int, model: int,
         data.discard("rtm")
 
 
-def host_model(probe: "Probe") -> Optional[etree._Element]:
-    """<mode name='host-model' supported='yes'> with its model, vendor and
-    features for the accelerator of `probe`; None when QEMU could not
-    expand its host CPU (then libvirt writes supported='no')."""
+@dataclasses.dataclass(frozen=True)
+class HostModel:
+    """The host-model CPU of one emulator and accelerator; ex) model='kvm64'
+    vendor='AMD' features=[('require', 'vme'), ..., ('disable', 'pni')]"""
+    model: str
+    vendor: Optional[str]
+    features: Policies
+
+
+# (id of the probe, migratable) -> (that probe, its host model): decoding
+# takes about 0.6 ms, and a start of a host-model domain asks more than once
+_DECODED: dict[tuple[int, bool], tuple["Probe", Optional[HostModel]]] = {}
+
+
+def host_model_cpu(probe: "Probe", migratable: bool = False) -> Optional[HostModel]:
+    """QEMU's expansion of its host CPU decoded among QEMU's own models;
+    `migratable` leaves out what cannot migrate (QEMU's migratable=on
+    expansion lacks it: invtsc, say), as a started domain gets it.  None
+    when QEMU could not expand its host CPU."""
+    known = _DECODED.get((id(probe), migratable))
+    if known is not None and known[0] is probe:
+        return known[1]
+    found = _decode_host_model(probe, migratable)
+    _DECODED[id(probe), migratable] = (probe, found)
+    return found
+
+
+def _decode_host_model(probe: "Probe", migratable: bool) -> Optional[HostModel]:
     expansion = probe.host_cpu
     if not expansion or not expansion.get("props"):
         return None
     cpu_map = x86_map()
     props: dict[str, Any] = expansion["props"]
-    data = {cpu_map.from_qemu[name] for name, value in props.items()
-            if value is True and name in cpu_map.from_qemu}
+    on = {name for name, value in props.items() if value is True}
+    if migratable and probe.host_cpu_migratable:
+        on &= {name for name, value in probe.host_cpu_migratable["props"].items()
+               if value is True}
+    data = {cpu_map.from_qemu[name] for name in on if name in cpu_map.from_qemu}
     vendor = cpu_map.vendor_of_string(str(props.get("vendor", "")))
     family, model = int(props.get("family", 0)), int(props.get("model", 0))
     _filter_tsx(data, vendor, family, model, int(props.get("stepping", 0)))
@@ -156,13 +183,21 @@ def host_model(probe: "Probe") -> Optional[etree._Element]:
                                     if f in cpu_map.from_qemu)
                for d in probe.cpu_definitions}
     found = decode(data, vendor, cpu_map, allowed=allowed, signature=(family, model))
+    return None if found is None else HostModel(found[0], vendor, found[1])
+
+
+def host_model(probe: "Probe") -> Optional[etree._Element]:
+    """<mode name='host-model' supported='yes'> with its model, vendor and
+    features for the accelerator of `probe`; None when QEMU could not
+    expand its host CPU (then libvirt writes supported='no')."""
+    found = host_model_cpu(probe)
     if found is None:
         return None
     mode = etree.Element("mode", name="host-model", supported="yes")
-    etree.SubElement(mode, "model", fallback="forbid").text = found[0]
-    if vendor is not None:
-        etree.SubElement(mode, "vendor").text = vendor
-    for policy, name in found[1]:
+    etree.SubElement(mode, "model", fallback="forbid").text = found.model
+    if found.vendor is not None:
+        etree.SubElement(mode, "vendor").text = found.vendor
+    for policy, name in found.features:
         etree.SubElement(mode, "feature", policy=policy, name=name)
     return mode
 

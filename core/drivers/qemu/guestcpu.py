@@ -27,8 +27,9 @@ from lxml import etree
 
 from ... import errors
 from ...conf.domain import DomainDef
+from ...cpu.x86 import x86_map
 from ...errors import ErrorDomain, ErrorNumber
-from . import cpumap
+from . import cpux86, qmpprobe
 
 Calls = Callable[[list[tuple[str, Optional[dict[str, Any]]]]], list[Any]]   # sent at once
 DEFAULT_MODEL = "qemu64"
@@ -40,9 +41,63 @@ Bits = frozenset[tuple[int, int, str, int]]
 _ANSWERS: dict[tuple[Any, ...], tuple[Bits, Bits]] = {}   # answer_key -> (enabled, filtered)
 
 
-def command_args(d: DomainDef) -> list[str]:
-    """-cpu for `d`'s <cpu> (postparse gives every domain one)."""
+# libvirt's feature names that QEMU spells otherwise (besides '_' for '-')
+_QEMU_NAMES = {"pclmuldq": "pclmulqdq"}
+
+
+def qemu_name(name: str) -> str:
+    """The -cpu property of a libvirt feature name: lahf_lm -> lahf-lm."""
+    return _QEMU_NAMES.get(name, name.replace("_", "-"))
+
+
+def effective(d: DomainDef, emulator: str) -> Optional[etree._Element]:
+    """The <cpu> QEMU is given for `d`: a host-model CPU becomes the custom
+    CPU libvirt makes of it (the model and features decoded from what QEMU
+    can give on this host, migratable ones only with KVM, the domain's own
+    features applied over them); any other is `d`'s own."""
     cpu = d.verbatim.get("cpu")
+    if cpu is None or cpu.get("mode") != "host-model":
+        return cpu
+    kvm = d.virt_type == "kvm"
+    try:
+        hm = cpux86.host_model_cpu(qmpprobe.probe(emulator, "kvm" if kvm else "tcg"),
+                                   migratable=kvm)
+    except qmpprobe.ProbeError as e:
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_QEMU,
+                            str(e)) from None
+    if hm is None:
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_QEMU,
+                            f"CPU mode 'host-model' for {d.os.arch} {d.virt_type} domain on "
+                            f"{d.os.arch} host is not supported by hypervisor")
+    return _custom_of(cpu, hm)
+
+
+def _custom_of(cpu: etree._Element, hm: cpux86.HostModel) -> etree._Element:
+    """libvirt's custom CPU for the host-model `cpu`: the host model, its
+    vendor, the domain's topology and the like, the host's features with the
+    domain's own policies over them, then a <numa>."""
+    out = etree.Element("cpu", mode="custom", match="exact",
+                        check=cpu.get("check", "partial"))
+    etree.SubElement(out, "model", fallback="forbid").text = hm.model
+    if hm.vendor is not None:
+        etree.SubElement(out, "vendor").text = hm.vendor
+    for child in cpu:
+        if child.tag in ("topology", "cache", "maxphysaddr"):
+            out.append(copy.deepcopy(child))
+    policies = {name: policy for policy, name in hm.features}
+    for f in cpu.findall("feature"):
+        policies[f.get("name", "")] = f.get("policy", "require")
+    for name, policy in policies.items():
+        etree.SubElement(out, "feature", policy=policy, name=name)
+    numa = cpu.find("numa")
+    if numa is not None:
+        out.append(copy.deepcopy(numa))
+    return out
+
+
+def command_args(d: DomainDef, emulator: str) -> list[str]:
+    """-cpu for `d`'s <cpu> (postparse gives every domain one)."""
+    cpu = effective(d, emulator)
     mode = cpu.get("mode", "custom") if cpu is not None else "custom"
     if mode == "host-passthrough":
         if d.virt_type != "kvm":
@@ -52,11 +107,8 @@ def command_args(d: DomainDef) -> list[str]:
         return ["-cpu", f"host,migratable={cpu.get('migratable', 'on')}"]
     if mode == "maximum":
         return ["-cpu", "max"]
-    if mode != "custom":   # host-model: libvirt names the host's model and its features
-        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_QEMU,
-                            f"CPU mode '{mode}' is not supported yet")
     model = (cpu.findtext("model") if cpu is not None else None) or DEFAULT_MODEL
-    props = [f"{cpumap.qemu_name(f.get('name', ''))}="
+    props = [f"{qemu_name(f.get('name', ''))}="
              f"{'on' if f.get('policy', 'require') in _ON else 'off'}"
              for f in (cpu.findall("feature") if cpu is not None else [])]
     return ["-cpu", ",".join([model.strip()] + props)]
@@ -102,12 +154,12 @@ def _stat_key(path: str) -> tuple[int, ...]:
 
 def answer_key(d: DomainDef, argv: list[str]) -> Optional[tuple[Any, ...]]:
     """What QEMU's answer about `d`'s vCPUs depends on, from its command
-    line `argv`; None when there is nothing to ask (a mode other than
-    custom, or a model outside cpumap.MODELS)."""
-    cpu = d.verbatim.get("cpu")
+    line `argv`; None when there is nothing to ask (host-passthrough or
+    maximum, or a model libvirt's map does not know)."""
+    cpu = effective(d, argv[0])
     if cpu is None or cpu.get("mode", "custom") != "custom":
         return None
-    if (cpu.findtext("model") or "").strip() not in cpumap.MODELS:
+    if (cpu.findtext("model") or "").strip() not in x86_map().models:
         return None
     options = tuple((opt, argv[i + 1] if i + 1 < len(argv) else "")
                     for i, opt in enumerate(argv) if opt in _CPU_OPTIONS)
@@ -117,7 +169,13 @@ def answer_key(d: DomainDef, argv: list[str]) -> Optional[tuple[Any, ...]]:
 def known(d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:
     """The live <cpu> from an earlier start's answer for `key`, or None."""
     answer = _ANSWERS.get(key) if key is not None else None
-    return None if answer is None else expand(d.verbatim["cpu"], *answer)
+    return None if answer is None else expand(_asked(d, key), *answer)
+
+
+def _asked(d: DomainDef, key: tuple[Any, ...]) -> etree._Element:
+    cpu = effective(d, key[0])   # the emulator leads the key
+    assert cpu is not None   # answer_key gave the key
+    return cpu
 
 
 def query(calls: Calls, d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:
@@ -128,7 +186,7 @@ def query(calls: Calls, d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optiona
     enabled, filtered = calls([("qom-get", {"path": VCPU_PATH, "property": prop})
                                for prop in ("feature-words", "filtered-features")])
     _ANSWERS[key] = answer = (_bits(enabled), _bits(filtered))
-    return expand(d.verbatim["cpu"], *answer)
+    return expand(_asked(d, key), *answer)
 
 
 def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element:
@@ -138,7 +196,8 @@ def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element
     for f in listed.values():   # QEMU answered every optional one
         if f.get("policy") == "optional":
             f.set("policy", "require")
-    expected = set(cpumap.MODELS[(cpu.findtext("model") or "").strip()])
+    cpu_map = x86_map()
+    expected = set(cpu_map.models[(cpu.findtext("model") or "").strip()].features)
     for name, f in listed.items():
         if f.get("policy") in ("require", "force"):
             expected.add(name)
@@ -153,8 +212,10 @@ def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element
             live.insert(live.index(numa) if numa is not None else len(live), f)
         f.set("policy", policy)
 
-    for feat in cpumap.FEATURES:
-        key = (feat.leaf, feat.subleaf, feat.register, feat.bit)
+    for feat in cpu_map.features:
+        if feat.bit[0] != "cpuid":   # QEMU's feature words have CPUID bits only
+            continue
+        key = feat.bit[1:]
         want = feat.name in expected
         if not want and key in enabled:
             update(feat.name, "require")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ... import errors
-from ...conf.domain import DomainDef
+from ...conf.domain import DomainDef, topology
 from ...errors import ErrorDomain, ErrorNumber
 from . import pciaddr
 
@@ -29,6 +29,9 @@ def _lifecycle(d: DomainDef) -> None:
 
 def check(d: DomainDef) -> None:
     _lifecycle(d)
+    counts = topology(d)
+    if counts is not None and counts[0] * counts[1] * counts[2] * counts[3] != d.vcpus:
+        raise _unsupported("CPU topology doesn't match maximum vcpu count")
     if pciaddr.is_q35(d) and any(dev.tag == "controller" and dev.get("type") == "ide"
                                  for dev in d.devices):   # q35 has AHCI only
         raise _unsupported("IDE controllers are unsupported for this QEMU binary or "
