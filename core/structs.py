@@ -156,6 +156,13 @@ class NodeCPUStats:
 
 
 @dataclasses.dataclass
+class NodeMemoryStats:
+    """virNodeMemoryStats; ex) field='free' value=6415836 (KiB)."""
+    field: str
+    value: int
+
+
+@dataclasses.dataclass
 class DomainStatsRecord:
     """virDomainStatsRecord: a domain and its statistics as typed parameters,
     [(name, VIR_TYPED_PARAM_*, value)]; indexable as (dom, params) too."""

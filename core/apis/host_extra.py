@@ -17,8 +17,9 @@ TypedParams = list[tuple[str, int, Any]]
 __all__ = [
     "virConnectCompareCPU", "virConnectCompareHypervisorCPU",
     "virConnectBaselineHypervisorCPU", "virNodeAllocPages", "virNodeSetMemoryParameters",
-    "virNodeGetMemoryStats",
+    "virNodeGetMemoryStats", "virNodeGetMemoryParameters", "virNodeSuspendForDuration",
 ]
+STRING_OKAY = 4   # VIR_TYPED_PARAM_STRING_OKAY, added for drivers that take string parameters
 
 
 def virConnectCompareCPU(conn: Connect, xmlDesc: Optional[str], flags: int) -> int:
@@ -77,3 +78,16 @@ def virNodeGetMemoryStats(conn: Connect, cellNum: int, flags: int) -> Any:
         raise errors.invalid_arg(HOST, fn, "cellNum",
                                  f"cellNum in {fn} only accepts -1 as a negative value")
     return c.call(cn, fn, HOST, cellNum, flags)
+
+
+def virNodeGetMemoryParameters(conn: Connect, flags: int) -> TypedParams:
+    fn = "virNodeGetMemoryParameters"
+    cn = c.conn(conn, fn, HOST)
+    return list(c.call(cn, fn, HOST, flags | STRING_OKAY))
+
+
+def virNodeSuspendForDuration(conn: Connect, target: int, duration: int, flags: int) -> None:
+    fn = "virNodeSuspendForDuration"
+    cn = c.conn(conn, fn, HOST)
+    c.writable(cn, fn, HOST)
+    c.call(cn, fn, HOST, target, duration, flags)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import Optional
 
 from ... import errors
 from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
@@ -18,7 +17,7 @@ from ...errors import ErrorDomain, ErrorNumber
 from ...events import (DomainEventDefinedDetail, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
-from ...structs import DomainInfo, NodeInfo
+from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
 from . import balloon, capabilities, command, livexml, qemuconf, status, taint, validate
@@ -30,6 +29,7 @@ from .ioerror import IOErrors
 from .migration import Migration
 from .monitorcmd import MonitorCommands
 from .monitorevents import MonitorEvents
+from .node import Node
 from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
@@ -62,7 +62,6 @@ VIR_DOMAIN_AFFECT_LIVE = 1
 VIR_DOMAIN_AFFECT_CONFIG = 2
 VIR_DOMAIN_VCPU_MAXIMUM = 4
 VIR_DOMAIN_VCPU_GUEST = 8
-MAX_VCPUS_KVM = 288
 
 
 def _not_running(domain: int = D) -> errors.VirtError:
@@ -74,7 +73,7 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
-                 MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
+                 Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
@@ -206,9 +205,6 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
     def connect_get_hostname(self) -> str:
         return host_name()
 
-    def connect_get_max_vcpus(self, type: Optional[str]) -> int:
-        return MAX_VCPUS_KVM
-
     def connect_is_secure(self) -> int:
         return 1
 
@@ -217,41 +213,6 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
 
     def connect_is_alive(self) -> int:
         return 1
-
-    def node_get_info(self) -> NodeInfo:
-        mhz, mem_kib = 0, 0
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    mhz = int(float(line.split(":")[1]))
-                    break
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    mem_kib = int(line.split()[1])
-        cpus = os.cpu_count() or 1
-        return NodeInfo(model=HOST_ARCH, memory=mem_kib, cpus=cpus, mhz=mhz, nodes=1,
-                        sockets=1, cores=cpus, threads=1)
-
-    def node_get_cpu_map(self, flags: int) -> tuple[int, bytes, int]:
-        """(CPUs present, bitmap of the online ones, how many are online)."""
-        errors.check_flags(flags, 0, "virNodeGetCPUMap", ErrorDomain.VIR_FROM_NONE)
-        def cpus(name: str) -> set[int]:
-            out: set[int] = set()
-            try:
-                with open(f"/sys/devices/system/cpu/{name}") as f:
-                    for part in f.read().strip().split(","):
-                        lo, _, hi = part.partition("-")
-                        out.update(range(int(lo), int(hi or lo) + 1))
-            except (OSError, ValueError):
-                out = set(range(os.cpu_count() or 1))
-            return out
-        present, online = cpus("present"), cpus("online")
-        count = max(present | online) + 1
-        bitmap = bytearray((count + 7) // 8)
-        for cpu in online:
-            bitmap[cpu // 8] |= 1 << (cpu % 8)
-        return count, bytes(bitmap), len(online)
 
     # -- lookups (listing: DomainListing)
     def domain_lookup_by_name(self, conn: Connect, name: str) -> Domain:

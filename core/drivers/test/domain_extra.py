@@ -18,6 +18,7 @@ from ...events import DomainEventID
 from ...objects import Domain
 from ...structs import (DomainBlockInfo, DomainBlockStats, DomainInterfaceStats, MemoryStat,
                         SecurityLabel, SecurityModel, VcpuInfo)
+from ..typedparams import check_params
 from . import defaults
 
 T = ErrorDomain.VIR_FROM_TEST
@@ -424,27 +425,6 @@ class DomainExtraMixin:
                 raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, T,
                                     "No memory balloon device configured, can not set "
                                     "the collection period")
-
-
-_TYPE_NAMES = ("", "int", "uint", "llong", "ullong", "double", "boolean", "string")
-
-
-def check_params(params: TypedParams, allowed: dict[str, int]) -> None:
-    """Reject unknown names, wrong types and repeats, as virTypedParamsValidate does."""
-    seen: set[str] = set()
-    for name, ptype, _ in params:
-        if name not in allowed:
-            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED,
-                                ErrorDomain.VIR_FROM_NONE, f"parameter '{name}' not supported")
-        if ptype != allowed[name]:
-            bad = _TYPE_NAMES[ptype] if 0 < ptype < len(_TYPE_NAMES) else "int"
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
-                                f"invalid type '{bad}' for parameter '{name}', "
-                                f"expected '{_TYPE_NAMES[allowed[name]]}'")
-        if name in seen:
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
-                                f"parameter '{name}' occurs multiple times")
-        seen.add(name)
 
 
 def find_disk(d: DomainDef, path: str) -> Optional[etree._Element]:
