@@ -4,8 +4,7 @@ order, and laid out the same), and the host-independent parts pinned.
 
 What differs between two reads on the same host is masked: the host UUID
 (random per process on machines without DMI) and the page pools of the NUMA
-cells (memory may come and go).  While cpux86 cannot yet name the host's
-CPU, the parts of <host><cpu> made from it are left out on both sides."""
+cells (memory may come and go)."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from pyvirt import api
 from pyvirt.drivers.qemu import hostcaps, hostfacts
 from pyvirt.drivers.qemu.qmpprobe import Probe
 
-CPUX86_PARTS = ("<model>", "<vendor>", "<feature ", "<signature ", "<maxphysaddr ", "<counter ")
 CELL_PAGES = re.compile(r"^(\s*<pages unit='KiB' size='\d+'>)(\d+)(</pages>)$")
 
 
@@ -46,21 +44,11 @@ def real_caps() -> str:
     return answer[1]
 
 
-def cpux86_ready() -> bool:
-    return hostcaps.host_cpu() is not None
-
-
 def masked(xml: str) -> tuple[list[str], list[int]]:
     """The lines with the UUID and cell page pools masked (the pools are
-    returned apart), and cpux86's parts dropped while it is unfinished."""
-    lines, pools, in_host_cpu = [], [], False
+    returned apart)."""
+    lines, pools = [], []
     for line in xml.split("\n"):
-        if line == "    <cpu>":
-            in_host_cpu = True
-        elif line == "    </cpu>":
-            in_host_cpu = False
-        if in_host_cpu and not cpux86_ready() and line.strip().startswith(CPUX86_PARTS):
-            continue
         line = re.sub(r"<uuid>[0-9a-f-]{36}</uuid>", "<uuid>UUID</uuid>", line)
         m = CELL_PAGES.match(line)
         if m:

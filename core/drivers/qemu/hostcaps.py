@@ -107,16 +107,8 @@ def _host(doc: _Doc, root: Path) -> None:
     doc.blank()
 
 
-def host_cpu() -> Optional[cpux86.HostCPU]:
-    """cpux86's answer, or None while it cannot give one."""
-    try:
-        return cpux86.host_cpu()
-    except NotImplementedError:
-        return None
-
-
 def _host_cpu(doc: _Doc) -> None:
-    cpu = host_cpu()
+    cpu = cpux86.host_cpu()     # None where CPUID cannot be asked: arch and topology only
     doc.open("<cpu>")
     doc.add(f"<arch>{HOST_ARCH}</arch>")
     if cpu is not None and cpu.model:
