@@ -8,6 +8,9 @@ cells (memory may come and go)."""
 
 from __future__ import annotations
 
+import grp
+import os
+import pwd
 import re
 import uuid
 from pathlib import Path
@@ -20,6 +23,7 @@ from qemutest import ensure_event_loop, kill_leftovers
 from pyvirt import api
 from pyvirt.drivers.qemu import hostcaps, hostfacts
 from pyvirt.drivers.qemu.qmpprobe import Probe
+from pyvirt.errors import VirtError
 
 CELL_PAGES = re.compile(r"^(\s*<pages unit='KiB' size='\d+'>)(\d+)(</pages>)$")
 
@@ -111,6 +115,22 @@ def test_dac_label_from_qemu_conf(tmp_path):
     assert hostcaps.dac_label(tmp_path) == "+107:+108"
     conf.write_text('user = "root"\ngroup = "root"\n')
     assert hostcaps.dac_label(tmp_path) == "+0:+0"
+    conf.write_text('user = "no-such-user-here"\n')
+    with pytest.raises(VirtError, match="Failed to parse user 'no-such-user-here'"):
+        hostcaps.dac_label(tmp_path)
+    # unset: Debian's libvirt-qemu user and group for root (seen from real libvirt
+    # 9.0 as root: +64055:+64055), ourselves otherwise
+    conf.write_text("")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("libvirt-qemu")
+        except KeyError:
+            pytest.skip("no libvirt-qemu user (real libvirt's QEMU driver not installed)")
+        expected = (f"+{pwd.getpwnam('libvirt-qemu').pw_uid}:"
+                    f"+{grp.getgrnam('libvirt-qemu').gr_gid}")
+    else:
+        expected = f"+{os.getuid()}:+{os.getgid()}"
+    assert hostcaps.dac_label(tmp_path) == expected
 
 
 def _probe(machines: list[dict[str, Any]]) -> Probe:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Optional
 from xml.sax.saxutils import escape
 
+from ... import errors
+from ...errors import ErrorDomain, ErrorNumber
 from . import capabilities, cpux86, hostfacts, qemuconf, qmpprobe
 
 HOST_ARCH = "x86_64"
@@ -214,23 +216,18 @@ def _apparmor_enabled() -> bool:
     return all(os.path.exists(p) for p in APPARMOR_TEMPLATES)
 
 
-def _uid(name: str) -> int:
-    """qemu.conf's user: '+N', a user name, or failing that a number."""
-    if name.startswith("+"):
-        return int(name[1:])
+def _id(name: str, kind: str) -> int:
+    """qemu.conf's user or group: '+N', a name, or failing that a number."""
     try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return int(name)
-
-
-def _gid(name: str) -> int:
-    if name.startswith("+"):
-        return int(name[1:])
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        return int(name)
+        if name.startswith("+"):
+            return int(name[1:])
+        try:
+            return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+        except KeyError:
+            return int(name)
+    except ValueError:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
+                            f"Failed to parse {kind} '{name}'") from None
 
 
 def dac_label(root: Path) -> str:
@@ -243,10 +240,10 @@ def dac_label(root: Path) -> str:
         conf = {}
     user, group = conf.get("user"), conf.get("group")
     privileged = os.geteuid() == 0
-    uid = _uid(user) if isinstance(user, str) else (
-        _uid(DEFAULT_QEMU_USER) if privileged else os.getuid())
-    gid = _gid(group) if isinstance(group, str) else (
-        _gid(DEFAULT_QEMU_GROUP) if privileged else os.getgid())
+    uid = _id(user, "user") if isinstance(user, str) else (
+        _id(DEFAULT_QEMU_USER, "user") if privileged else os.getuid())
+    gid = _id(group, "group") if isinstance(group, str) else (
+        _id(DEFAULT_QEMU_GROUP, "group") if privileged else os.getgid())
     return f"+{uid}:+{gid}"
 
 
