@@ -20,7 +20,8 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
-from . import balloon, capabilities, command, livexml, qemuconf, status, taint, validate
+from . import (balloon, capabilities, command, hostcaps, livexml, qemuconf, status, taint,
+               validate)
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -204,6 +205,9 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
 
     def connect_get_hostname(self) -> str:
         return host_name()
+
+    def connect_get_capabilities(self) -> str:
+        return hostcaps.document(self.layout.root)
 
     def connect_is_secure(self) -> int:
         return 1
