@@ -22,6 +22,7 @@ from ...structs import DomainInfo, NodeInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
 from . import balloon, capabilities, command, livexml, qemuconf, status, taint, validate
+from . import domcaps
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -207,6 +208,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
 
     def connect_get_max_vcpus(self, type: Optional[str]) -> int:
         return MAX_VCPUS_KVM
+
+    def connect_get_domain_capabilities(self, emulatorbin: Optional[str], arch: Optional[str],
+                                        machine: Optional[str], virttype: Optional[str],
+                                        flags: int) -> str:
+        return domcaps.document(domcaps.resolve(emulatorbin, arch, machine, virttype, flags))
 
     def connect_is_secure(self) -> int:
         return 1
