@@ -55,7 +55,7 @@ setup(
     packages=["pyvirt"] + [f"pyvirt.{p}" for p in find_packages("core")],
     package_dir={"pyvirt": "core", "": GENERATED},
     py_modules=MODULES,
-    package_data={"pyvirt": ["py.typed", "drivers/test/cpu_x86.json",
+    package_data={"pyvirt": ["py.typed", "cpu/cpu_x86.json",
                             "drivers/test/test-screenshot.png"]},
     install_requires=["lxml>=4.9"],
     zip_safe=False,

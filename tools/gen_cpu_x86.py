@@ -1,10 +1,12 @@
-"""Extract the x86 CPU-model facts pyvirt's baseline needs from a libvirt
-cpu_map directory into core/drivers/test/cpu_x86.json (run once, commit the
-result; pyvirt never reads the system's cpu_map at run time).
+"""Extract the x86 CPU-model facts pyvirt needs (baseline, host CPU, host-model)
+from a libvirt cpu_map directory into core/cpu/cpu_x86.json (run once, commit
+the result; pyvirt never reads the system's cpu_map at run time).
 
     .venv/bin/python tools/gen_cpu_x86.py [/usr/share/libvirt/cpu_map]
 
-The JSON holds, in the map's order: vendors; features as [name, migratable];
+The JSON holds, in the map's order: vendors as [name, CPUID vendor string];
+features as [name, migratable, bit, [QEMU's other names]] where bit is
+'cpuid:LEAF:SUBLEAF:REG:N' or 'msr:INDEX:REG:N' (hex numbers);
 models as [name, vendor, decode_host, decode_guest, [[family, model], ...],
 [feature, ...], [removed feature, ...]] (a removed feature is no longer part of
 the model, and a guest CPU of that model lists it as disabled).  Every x86 feature of the map is one CPUID/MSR bit of its
@@ -19,7 +21,7 @@ import sys
 
 from lxml import etree
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "core", "drivers", "test", "cpu_x86.json")
+OUT = os.path.join(os.path.dirname(__file__), "..", "core", "cpu", "cpu_x86.json")
 
 
 def bits(elem: etree._Element) -> list[str]:
@@ -41,19 +43,20 @@ def bits(elem: etree._Element) -> list[str]:
 def main(cpu_map: str) -> None:
     index = etree.parse(os.path.join(cpu_map, "index.xml")).getroot()
     arch = index.find("arch[@name='x86']")
-    vendors: list[str] = []
+    vendors: list[list[str]] = []
     features: list[list] = []
     models: list[list] = []
     seen: set[str] = set()
     for inc in arch.findall("include"):
         root = etree.parse(os.path.join(cpu_map, inc.get("filename"))).getroot()
         for v in root.findall("vendor"):
-            vendors.append(v.get("name"))
+            vendors.append([v.get("name"), v.get("string")])
         for f in root.findall("feature"):
             fbits = [b for item in f if item.tag in ("cpuid", "msr") for b in bits(item)]
             assert len(fbits) == 1 and fbits[0] not in seen, f.get("name")
             seen.add(fbits[0])
-            features.append([f.get("name"), int(f.get("migratable", "yes") != "no")])
+            qemu = [a.get("name") for a in f.findall("alias") if a.get("source") == "qemu"]
+            features.append([f.get("name"), int(f.get("migratable", "yes") != "no"), fbits[0], qemu])
         for m in root.findall("model"):
             decode = m.find("decode")
             vendor = m.find("vendor")

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from pyvirt import api
-from pyvirt.drivers.test.baseline import x86_map
+from pyvirt.cpu.x86 import x86_map
 
 from conftest import need_real, ours, real
 

@@ -26,6 +26,7 @@ from . import domcaps
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .cpuapi import HostCPUs
 from .ioerror import IOErrors
 from .migration import Migration
 from .monitorcmd import MonitorCommands
@@ -73,7 +74,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek,
+class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 

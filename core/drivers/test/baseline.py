@@ -1,6 +1,5 @@
 """virConnectBaselineCPU for the test driver: libvirt 9.0's virCPUBaseline
-on host CPU definitions, with the facts of libvirt's CPU map shipped as
-cpu_x86.json (loaded on first use).
+on host CPU definitions, with libvirt's x86 CPU map (pyvirt.cpu.x86).
 
 As libvirt answers: the XML checks, the architecture dispatch (ARM takes the
 first model, ppc64 needs one model, s390 has no baseline), and on x86 the
@@ -11,9 +10,6 @@ with EXPAND_FEATURES).
 
 from __future__ import annotations
 
-import functools
-import json
-import os
 from typing import Optional
 
 from lxml import etree
@@ -22,7 +18,8 @@ from ... import errors
 from ...conf import xmlutil
 from ...conf.domain import ARCHES
 from ...errors import ErrorDomain, ErrorNumber
-from .cpumodels import MODELS_BY_ARCH, NO_CPU_DRIVER
+from ...cpu.x86 import Model, Policies, X86Map, decode, x86_map
+from ...cpu.models import MODELS_BY_ARCH, NO_CPU_DRIVER
 
 C = ErrorDomain.VIR_FROM_CPU
 EXPAND_FEATURES = 1
@@ -77,41 +74,7 @@ def _root_name(text: Optional[str]) -> Optional[str]:
     return str(root.tag)
 
 
-class X86Model:
-    """One model of the CPU map: its vendor (None for the generic ones), whether
-    decoding may pick it for a guest CPU, and its features."""
-
-    def __init__(self, name: str, vendor: Optional[str], decode_guest: bool,
-                 features: frozenset[str], removed: tuple[str, ...]):
-        self.name, self.vendor, self.decode_guest, self.features, self.removed = \
-            name, vendor, decode_guest, features, removed
-
-
-class X86Map:
-    """The x86 facts of libvirt 9.0's CPU map (cpu_x86.json, made by
-    tools/gen_cpu_x86.py).  Each feature is one CPUID/MSR bit of its own, so
-    CPU data is a set of feature names here."""
-
-    def __init__(self, path: str):
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-        self.vendors = frozenset(raw["vendors"])
-        self.order = tuple(name for name, _ in raw["features"])
-        self.known = frozenset(self.order)
-        self.models = {
-            name: X86Model(name, vendor, bool(guest), frozenset(features), tuple(removed))
-            for name, vendor, _host, guest, _sigs, features, removed in raw["models"]}
-
-    def in_order(self, names: set[str] | frozenset[str]) -> list[str]:
-        return [name for name in self.order if name in names]
-
-
-@functools.lru_cache(maxsize=None)
-def x86_map() -> X86Map:
-    return X86Map(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_x86.json"))
-
-
-def _x86_data(cpu: HostCPU, cpu_map: X86Map) -> tuple[X86Model, set[str]]:
+def _x86_data(cpu: HostCPU, cpu_map: X86Map) -> tuple[Model, set[str]]:
     """The model of a host CPU and its data: the model's features plus the
     listed ones (a host CPU's feature policies are ignored)."""
     model = cpu_map.models.get(cpu.model)
@@ -127,48 +90,13 @@ def _unknown_vendor(name: str) -> errors.VirtError:
     return _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, f"Unknown CPU vendor {name}")
 
 
-def _cost(features: list[tuple[str, str]]) -> tuple[int, int]:
-    """How far a candidate model is from the data, lower is better, as libvirt
-    9.0 weighs it: a required feature counts 1, disabled ones 2, 3, 4, ...
-    instead of 1, ties go to the smaller penalty.  libvirt's walk over the
-    list stops at the shrinking count of enabled features, so disabled
-    features past that point (they come last) are weighed as enabled ones;
-    the same walk is done here so that the same model wins."""
-    enabled, penalty, weight, i = len(features), 0, 2, 0
-    while i < enabled:
-        if features[i][0] == "disable":
-            enabled -= 1
-            penalty += weight
-            weight += 1
-        i += 1
-    return enabled + penalty, penalty
-
-
 def _x86_decode(data: set[str], vendor: Optional[str], preferred: Optional[str],
-                cpu_map: X86Map) -> tuple[str, list[tuple[str, str]]]:
-    """The model that describes data at the lowest _cost (newest first, ties
-    keep the newer; the preferred model wins outright), and the features it
-    needs: the required ones, then the disabled ones."""
-    best: Optional[tuple[str, list[tuple[str, str]]]] = None
-    best_cost = (0, 0)
-    for model in reversed(cpu_map.models.values()):
-        if vendor is not None and model.vendor is not None and model.vendor != vendor:
-            continue
-        if not model.decode_guest:
-            continue
-        features = [("require", f) for f in cpu_map.in_order(data - model.features)]
-        features += [("disable", f) for f in cpu_map.in_order(model.features - data)]
-        # Features the map dropped from a model are spelt out as disabled.
-        features += [("disable", f) for f in model.removed if f not in data]
-        if model.name == preferred:
-            return model.name, features
-        cost = _cost(features)
-        if best is None or cost < best_cost:
-            best, best_cost = (model.name, features), cost
-    if best is None:
+                cpu_map: X86Map) -> tuple[str, Policies]:
+    found = decode(data, vendor, cpu_map, preferred=preferred)
+    if found is None:
         raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                    "Cannot find suitable CPU model for given data")
-    return best
+    return found
 
 
 def _x86_baseline(cpus: list[HostCPU], flags: int

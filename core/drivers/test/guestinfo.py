@@ -18,7 +18,7 @@ from ...objects import Domain
 from ...structs import (DomainControlInfo, DomainDiskError, DomainFSInfo, DomainInterface,
                         DomainIPAddress)
 from . import baseline, iotune
-from .cpumodels import MODELS_BY_ARCH, NO_CPU_DRIVER
+from ...cpu import models
 from .domain_extra import check_params, find_disk
 
 T = ErrorDomain.VIR_FROM_TEST
@@ -187,12 +187,4 @@ class GuestInfoMixin:
         return baseline.baseline(xml_cpus, flags)
 
     def connect_get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
-        errors.check_flags(flags, 0, "testConnectGetCPUModelNames")
-        models = MODELS_BY_ARCH.get(arch)
-        if arch in NO_CPU_DRIVER:
-            raise errors.report(ErrorNumber.VIR_ERR_NO_SUPPORT, ErrorDomain.VIR_FROM_CPU,
-                                f"'{arch}' architecture is not supported by CPU driver")
-        if models is None:
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
-                                f"cannot find architecture {arch}")
-        return list(models)
+        return models.model_names(arch, flags, "testConnectGetCPUModelNames", T)

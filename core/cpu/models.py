@@ -1,8 +1,12 @@
-"""The CPU model names test:///default reports per architecture
-(virConnectGetCPUModelNames), as libvirt 9.0 answers them.  An architecture
-libvirt knows but has no CPU driver for is NO_SUPPORT; any other is unknown."""
+"""The CPU model names libvirt 9.0 reports per architecture
+(virConnectGetCPUModelNames, the same for every driver).  An architecture
+libvirt knows but has no CPU driver for is NO_SUPPORT; any other is unknown
+to the driver, which names itself in the error."""
 
 from __future__ import annotations
+
+from .. import errors
+from ..errors import ErrorDomain, ErrorNumber
 
 X86 = (
     "486", "pentium", "pentium2", "pentium3", "pentiumpro", "coreduo", "n270", "core2duo",
@@ -32,3 +36,17 @@ NO_CPU_DRIVER = frozenset((
     "riscv32", "riscv64", "sh4", "sh4eb", "sparc", "sparc64", "unicore32", "xtensa",
     "xtensaeb",
 ))
+
+
+def model_names(arch: str, flags: int, function: str, domain: ErrorDomain) -> list[str]:
+    """virConnectGetCPUModelNames of the driver whose entry point is `function`
+    (for the flags error) and whose errors are of `domain`."""
+    errors.check_flags(flags, 0, function, domain)
+    if arch in NO_CPU_DRIVER:
+        raise errors.report(ErrorNumber.VIR_ERR_NO_SUPPORT, ErrorDomain.VIR_FROM_CPU,
+                            f"'{arch}' architecture is not supported by CPU driver")
+    models = MODELS_BY_ARCH.get(arch)
+    if models is None:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, domain,
+                            f"cannot find architecture {arch}")
+    return list(models)

@@ -1,0 +1,1 @@
+"""CPU models and CPU data in libvirt's vocabulary, shared by the drivers."""
