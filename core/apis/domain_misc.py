@@ -20,7 +20,8 @@ VIR_MEMORY_PHYSICAL = 2
 
 __all__ = ["virDomainMemoryPeek", "virDomainOpenGraphics", "virDomainCreateLinux",
            "virDomainCreateWithFiles", "virDomainCreateXMLWithFiles",
-           "virConnectRegisterCloseCallback", "virConnectUnregisterCloseCallback"]
+           "virConnectRegisterCloseCallback", "virConnectUnregisterCloseCallback",
+           "virConnectGetDomainCapabilities"]
 
 
 def _dom(dom: Any, fn: str) -> Domain:
@@ -97,3 +98,12 @@ def virConnectUnregisterCloseCallback(conn: Connect, cb: Optional[Callable[..., 
     unregister = cn.driver.entry_point(fn)
     if unregister is not None:
         unregister(cn, cb)
+
+
+def virConnectGetDomainCapabilities(conn: Connect, emulatorbin: Optional[str],
+                                    arch: Optional[str], machine: Optional[str],
+                                    virttype: Optional[str], flags: int) -> str:
+    """Any argument may be NULL: the driver chooses its defaults."""
+    fn = "virConnectGetDomainCapabilities"
+    cn = c.conn(conn, fn, D)
+    return str(c.call(cn, fn, D, emulatorbin, arch, machine, virttype, flags))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from typing import Optional
 
 from ... import errors
 from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
@@ -20,8 +21,8 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
-from . import (balloon, capabilities, command, hostcaps, livexml, qemuconf, status, taint,
-               validate)
+from . import (balloon, capabilities, command, domcaps, hostcaps, livexml, qemuconf, status,
+               taint, validate)
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -208,6 +209,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
 
     def connect_get_capabilities(self) -> str:
         return hostcaps.document(self.layout.root)
+
+    def connect_get_domain_capabilities(self, emulatorbin: Optional[str], arch: Optional[str],
+                                        machine: Optional[str], virttype: Optional[str],
+                                        flags: int) -> str:
+        return domcaps.document(domcaps.resolve(emulatorbin, arch, machine, virttype, flags))
 
     def connect_is_secure(self) -> int:
         return 1

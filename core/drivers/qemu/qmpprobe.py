@@ -30,6 +30,7 @@ _COMMANDS: tuple[tuple[str, str, Optional[dict[str, Any]]], ...] = (
     ("kvm", "query-kvm", None),
     ("sev", "query-sev-capabilities", None),
     ("sgx", "query-sgx-capabilities", None),
+    ("schema", "query-qmp-schema", None),
 )
 
 
@@ -55,6 +56,10 @@ class Probe:
     host_cpu_static: Optional[dict[str, Any]]   # query-cpu-model-expansion static
     host_cpu: Optional[dict[str, Any]]          # ... full, of the static one's answer
     host_cpu_migratable: Optional[dict[str, Any]]   # full with migratable=on (KVM)
+    # from the QAPI schema: command names, and the display types
+    # (query-display-options' variants) this build has compiled in
+    commands: frozenset[str] = frozenset()
+    display_types: frozenset[str] = frozenset()
 
 
 def probe(path: str, accel: str) -> Probe:
@@ -161,4 +166,14 @@ def _ask(sock: socket.socket, path: str, accel: str) -> Probe:
                  kvm=answers["kvm"], sev=answers["sev"], sgx=answers["sgx"],
                  host_cpu_static=static and static["model"],
                  host_cpu=full and full["model"],
-                 host_cpu_migratable=migratable and migratable["model"])
+                 host_cpu_migratable=migratable and migratable["model"],
+                 **_schema_facts(answers["schema"] or []))
+
+
+def _schema_facts(schema: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    """What libvirt reads from query-qmp-schema for domain capabilities."""
+    by_name = {e["name"]: e for e in schema}
+    commands = {e["name"] for e in schema if e.get("meta-type") == "command"}
+    ret = by_name.get(by_name.get("query-display-options", {}).get("ret-type", ""), {})
+    displays = {v["case"] for v in ret.get("variants", ())}
+    return {"commands": frozenset(commands), "display_types": frozenset(displays)}
