@@ -139,8 +139,9 @@ def decode(data: frozenset[str] | set[str], vendor: Optional[str], cpu_map: X86M
             continue
         if not (model.decode_host if host else model.decode_guest):
             continue
-        features = describe(data, model, cpu_map,
-                            allow.get(model.name, frozenset()) if allow else frozenset())
+        blockers = allow.get(model.name, frozenset()) if allow else frozenset()
+        # what the hypervisor cannot give is disabled, even where the data has it
+        features = describe(data - blockers, model, cpu_map, blockers)
         if host and any(policy == "disable" for policy, _ in features):
             continue
         if model.name == preferred:

@@ -170,20 +170,44 @@ def _decode_host_model(probe: "Probe", migratable: bool) -> Optional[HostModel]:
         return None
     cpu_map = x86_map()
     props: dict[str, Any] = expansion["props"]
-    on = {name for name, value in props.items() if value is True}
-    if migratable and probe.host_cpu_migratable:
-        on &= {name for name, value in probe.host_cpu_migratable["props"].items()
-               if value is True}
+    on = {name for name, value in props.items() if value is True} - _unmigratable(probe, migratable)
     data = {cpu_map.from_qemu[name] for name in on if name in cpu_map.from_qemu}
     vendor = cpu_map.vendor_of_string(str(props.get("vendor", "")))
     family, model = int(props.get("family", 0)), int(props.get("model", 0))
     _filter_tsx(data, vendor, family, model, int(props.get("stepping", 0)))
-    # QEMU's models, each with the features this accelerator cannot give
-    allowed = {d["name"]: frozenset(cpu_map.from_qemu[f] for f in d.get("unavailable-features", [])
-                                    if f in cpu_map.from_qemu)
-               for d in probe.cpu_definitions}
-    found = decode(data, vendor, cpu_map, allowed=allowed, signature=(family, model))
+    found = decode(data, vendor, cpu_map, allowed=qemu_models(probe),
+                   signature=(family, model))
     return None if found is None else HostModel(found[0], vendor, found[1])
+
+
+def _unmigratable(probe: "Probe", migratable: bool) -> set[str]:
+    """QEMU's properties its host CPU has only when migration need not work
+    (none unless `migratable`)."""
+    if not migratable or not probe.host_cpu or not probe.host_cpu_migratable:
+        return set()
+    kept = probe.host_cpu_migratable["props"]
+    return {name for name, value in probe.host_cpu["props"].items()
+            if value is True and kept.get(name) is not True}
+
+
+def qemu_models(probe: "Probe") -> dict[str, frozenset[str]]:
+    """QEMU's CPU models, each with the features (map names) this
+    accelerator cannot give it."""
+    cpu_map = x86_map()
+    return {d["name"]: frozenset(cpu_map.from_qemu[f] for f in d.get("unavailable-features", [])
+                                 if f in cpu_map.from_qemu)
+            for d in probe.cpu_definitions}
+
+
+def qemu_features(probe: "Probe", migratable: bool) -> frozenset[str]:
+    """The map's features QEMU knows (its host CPU's properties), less the
+    unmigratable ones when `migratable`."""
+    if not probe.host_cpu:
+        return frozenset()
+    cpu_map = x86_map()
+    skip = _unmigratable(probe, migratable)
+    return frozenset(cpu_map.from_qemu[name] for name, value in probe.host_cpu["props"].items()
+                     if isinstance(value, bool) and name in cpu_map.from_qemu and name not in skip)
 
 
 def host_model(probe: "Probe") -> Optional[etree._Element]:

@@ -17,7 +17,8 @@ from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import (DomainControlInfo, DomainDiskError, DomainFSInfo, DomainInterface,
                         DomainIPAddress)
-from . import baseline, iotune
+from ...cpu import baseline
+from . import iotune
 from ...cpu import models
 from .domain_extra import check_params, find_disk
 
@@ -184,7 +185,7 @@ class GuestInfoMixin:
         return SYSINFO_XML
 
     def connect_baseline_cpu(self, xml_cpus: list[Optional[str]], flags: int) -> str:
-        return baseline.baseline(xml_cpus, flags)
+        return baseline.baseline(xml_cpus, flags, "testConnectBaselineCPU")
 
     def connect_get_cpu_model_names(self, arch: str, flags: int) -> list[str]:
         return models.model_names(arch, flags, "testConnectGetCPUModelNames", T)

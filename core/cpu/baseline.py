@@ -1,5 +1,6 @@
-"""virConnectBaselineCPU for the test driver: libvirt 9.0's virCPUBaseline
-on host CPU definitions, with libvirt's x86 CPU map (pyvirt.cpu.x86).
+"""virConnectBaselineCPU: libvirt 9.0's virCPUBaseline on host CPU
+definitions, with libvirt's x86 CPU map (pyvirt.cpu.x86); the same for
+every driver but for the flags it takes.
 
 As libvirt answers: the XML checks, the architecture dispatch (ARM takes the
 first model, ppc64 needs one model, s390 has no baseline), and on x86 the
@@ -10,80 +11,55 @@ with EXPAND_FEATURES).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
-from lxml import etree
-
-from ... import errors
-from ...conf import xmlutil
-from ...conf.domain import ARCHES
-from ...errors import ErrorDomain, ErrorNumber
-from ...cpu.x86 import Model, Policies, X86Map, decode, x86_map
-from ...cpu.models import MODELS_BY_ARCH, NO_CPU_DRIVER
+from .. import errors
+from ..conf import xmlutil
+from ..errors import ErrorDomain, ErrorNumber
+from .cpudef import CPUDef, parse
+from .models import MODELS_BY_ARCH, NO_CPU_DRIVER
+from .x86 import Model, Policies, X86Map, decode, x86_map
 
 C = ErrorDomain.VIR_FROM_CPU
 EXPAND_FEATURES = 1
+MIGRATABLE = 2
+# set by the OS (CR4 bits), not by the CPU model: a baseline never has them
+_OS_FEATURES = frozenset(("osxsave", "ospke"))
 _X86 = ("i686", "x86_64")
 _PPC = ("ppc64", "ppc64le")
 _ARM = ("armv6l", "armv7l", "armv7b", "aarch64")
-
-
-class HostCPU:
-    """<cpu> of type host; ex) arch='x86_64' model='Haswell' vendor=None features=['vmx']"""
-
-    def __init__(self, arch: str, model: str, vendor: Optional[str], features: list[str]):
-        self.arch, self.model, self.vendor, self.features = arch, model, vendor, features
 
 
 def _err(code: int, detail: str) -> errors.VirtError:
     return errors.report(code, C, detail)
 
 
-def parse_host_cpu(text: Optional[str]) -> HostCPU:
-    """virCPUDefParseXML(VIR_CPU_TYPE_HOST), the parts baseline uses."""
-    if _root_name(text) is None:
-        xmlutil.parse_document(text, "(CPU_definition)", "cpu", C)  # raises libxml2's error
-    root = xmlutil.parse_document(text, "(CPU_definition)", str(_root_name(text)), C)
-    if root.tag != "cpu":
-        raise _err(ErrorNumber.VIR_ERR_XML_ERROR, "XML does not contain expected 'cpu' element")
-    if root.get("mode") is not None:
-        raise _err(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
-                   "Attribute mode is only allowed for guest CPU")
-    arch = (root.findtext("arch") or "").strip()
-    if not arch:
-        raise _err(ErrorNumber.VIR_ERR_XML_ERROR, "Missing CPU architecture")
-    if arch not in ARCHES:
-        raise _err(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, f"Unknown architecture {arch}")
-    model = (root.findtext("model") or "").strip()
-    if not model:
-        raise _err(ErrorNumber.VIR_ERR_XML_ERROR, "Missing CPU model name")
-    vendor = root.findtext("vendor")
-    # A host CPU's features are all present: their policies are not read.
-    features = [f.get("name", "") for f in root.findall("feature")]
-    return HostCPU(arch, model, vendor.strip() if vendor is not None else None, features)
+@dataclasses.dataclass(frozen=True)
+class Hypervisor:
+    """What virConnectBaselineHypervisorCPU asks of the hypervisor: its CPU
+    models, each with the features it cannot give (map names), and the
+    features it knows (the baseline keeps no other)."""
+    models: dict[str, frozenset[str]]
+    features: frozenset[str]
 
 
-def _root_name(text: Optional[str]) -> Optional[str]:
-    if text is None or not text.strip():
-        return None
-    try:
-        root = etree.fromstring(text.encode("utf-8"),
-                                etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return None
-    return str(root.tag)
-
-
-def _x86_data(cpu: HostCPU, cpu_map: X86Map) -> tuple[Model, set[str]]:
-    """The model of a host CPU and its data: the model's features plus the
-    listed ones (a host CPU's feature policies are ignored)."""
-    model = cpu_map.models.get(cpu.model)
+def _x86_data(cpu: CPUDef, cpu_map: X86Map) -> tuple[Model, set[str]]:
+    """The model of a CPU and its data: the model's features plus the listed
+    ones (a host CPU's feature policies are ignored; a guest CPU's disabled
+    and forbidden ones are taken away)."""
+    model = cpu_map.models.get(cpu.model or "")
     if model is None:
         raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU model {cpu.model}")
-    for feature in cpu.features:
-        if feature not in cpu_map.known:
-            raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU feature {feature}")
-    return model, set(model.features) | set(cpu.features)
+    data = set(model.features)
+    for name, policy in cpu.features:
+        if name not in cpu_map.known:
+            raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR, f"Unknown CPU feature {name}")
+        if policy in ("disable", "forbid"):
+            data.discard(name)
+        else:
+            data.add(name)
+    return model, data
 
 
 def _unknown_vendor(name: str) -> errors.VirtError:
@@ -91,17 +67,19 @@ def _unknown_vendor(name: str) -> errors.VirtError:
 
 
 def _x86_decode(data: set[str], vendor: Optional[str], preferred: Optional[str],
-                cpu_map: X86Map) -> tuple[str, Policies]:
-    found = decode(data, vendor, cpu_map, preferred=preferred)
+                cpu_map: X86Map, hv: Optional[Hypervisor]) -> tuple[str, Policies]:
+    found = decode(data, vendor, cpu_map, preferred=preferred,
+                   allowed=hv.models if hv is not None else None)
     if found is None:
         raise _err(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                    "Cannot find suitable CPU model for given data")
     return found
 
 
-def _x86_baseline(cpus: list[HostCPU], flags: int
+def _x86_baseline(cpus: list[CPUDef], flags: int, hv: Optional[Hypervisor]
                   ) -> tuple[str, bool, Optional[str], list[tuple[str, str]]]:
-    """virCPUx86Baseline: intersect the CPUs' data, then decode it to a model."""
+    """virCPUx86Baseline: intersect the CPUs' data, then decode it to a model
+    (one of the hypervisor's, with `hv`)."""
     cpu_map = x86_map()
     _, data = _x86_data(cpus[0], cpu_map)
     vendor = cpus[0].vendor
@@ -129,9 +107,14 @@ def _x86_baseline(cpus: list[HostCPU], flags: int
             elif vendor != named:
                 raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, "CPU vendors do not match")
         data &= cpu_data
+    data -= _OS_FEATURES
     if not data:
         raise _err(ErrorNumber.VIR_ERR_OPERATION_FAILED, "CPUs are incompatible")
-    model_name, features = _x86_decode(data, vendor, first if same_model else None, cpu_map)
+    if hv is not None:
+        data &= hv.features
+    elif flags & MIGRATABLE:
+        data = {name for name in data if cpu_map.by_name[name].migratable}
+    model_name, features = _x86_decode(data, vendor, first if same_model else None, cpu_map, hv)
     if flags & EXPAND_FEATURES:
         # The model's own features become explicit; the result is sorted by name.
         policies = {name: "require" for name in cpu_map.models[model_name].features}
@@ -141,10 +124,31 @@ def _x86_baseline(cpus: list[HostCPU], flags: int
             vendor if output_vendor else None, features)
 
 
-def baseline(xml_cpus: list[Optional[str]], flags: int) -> str:
-    """The <cpu> document virConnectBaselineCPU returns."""
-    errors.check_flags(flags, EXPAND_FEATURES, "testConnectBaselineCPU")
-    cpus = [parse_host_cpu(text) for text in xml_cpus]
+def baseline(xml_cpus: list[Optional[str]], flags: int, function: str,
+             domain: int = ErrorDomain.VIR_FROM_TEST, allowed: int = EXPAND_FEATURES) -> str:
+    """The <cpu> document virConnectBaselineCPU returns; `function` and
+    `domain` name the driver's entry point in the flags error, `allowed`
+    its flags (MIGRATABLE leaves out what cannot migrate)."""
+    errors.check_flags(flags, allowed, function, domain)
+    return _document([parse(text, host_only=True) for text in xml_cpus], flags, None)
+
+
+def parse_cpus(xml_cpus: list[Optional[str]]) -> list[CPUDef]:
+    """virConnectBaselineHypervisorCPU's CPUs: host or guest ones."""
+    return [parse(text) for text in xml_cpus]
+
+
+def hypervisor_baseline(cpus: list[CPUDef], flags: int, arch: str, hv: Hypervisor) -> str:
+    """The <cpu> document virConnectBaselineHypervisorCPU returns for x86
+    `arch`: the CPUs' baseline among the hypervisor's models (its blockers
+    disabled), its model never allowed to fall back."""
+    for cpu in cpus:
+        cpu.arch = arch
+    return _document(cpus, flags, hv, forbid_fallback=True)
+
+
+def _document(cpus: list[CPUDef], flags: int, hv: Optional[Hypervisor],
+              forbid_fallback: bool = False) -> str:
     if not cpus:
         raise _err(ErrorNumber.VIR_ERR_INVALID_ARG, "no CPUs given")
     arch = cpus[0].arch
@@ -157,7 +161,8 @@ def baseline(xml_cpus: list[Optional[str]], flags: int) -> str:
     vendor: Optional[str] = None
     features: list[tuple[str, str]] = []
     if arch in _X86:
-        model, forbid, vendor, features = _x86_baseline(cpus, flags)
+        model, forbid, vendor, features = _x86_baseline(cpus, flags, hv)
+        forbid = forbid or forbid_fallback
     elif arch in _PPC:
         model, forbid = cpus[0].model, True
         if model not in MODELS_BY_ARCH[arch]:
