@@ -21,9 +21,10 @@ import pytest
 import reallibvirt
 from qemutest import ensure_event_loop, kill_leftovers
 from pyvirt import api
-from pyvirt.drivers.qemu import hostcaps, hostfacts
+from pyvirt.drivers.qemu import hostcaps
 from pyvirt.drivers.qemu.qmpprobe import Probe
 from pyvirt.errors import VirtError
+from pyvirt.host import cpus, facts
 
 CELL_PAGES = re.compile(r"^(\s*<pages unit='KiB' size='\d+'>)(\d+)(</pages>)$")
 
@@ -76,14 +77,14 @@ def test_tsc_counter_as_real(real_caps):
     m = re.search(r"<counter name='tsc' frequency='(\d+)' scaling='(yes|no)'/>", real_caps)
     if m is None:
         pytest.skip("real libvirt reports no TSC counter on this host (no invariant TSC or KVM)")
-    assert hostfacts.tsc() == (int(m[1]), m[2] == "yes")
+    assert facts.tsc() == (int(m[1]), m[2] == "yes")
 
 
 def test_uuid_once_per_process(conn, tmp_path):
     first = re.search(r"<uuid>(.*)</uuid>", api.virConnectGetCapabilities(conn))[1]
     uuid.UUID(first)
     assert re.search(r"<uuid>(.*)</uuid>", api.virConnectGetCapabilities(conn))[1] == first
-    assert hostfacts.host_uuid() == first
+    assert facts.host_uuid() == first
 
 
 def test_host_independent_parts(conn):
@@ -156,9 +157,9 @@ def test_machines_order():
 
 
 def test_cpu_lists_and_sizes():
-    assert hostfacts.parse_cpulist("0-2,5,7-8") == [0, 1, 2, 5, 7, 8]
-    assert hostfacts.format_cpulist([5, 0, 1, 2, 7, 8]) == "0-2,5,7-8"
-    assert hostfacts.format_cpulist([3]) == "3"
-    assert hostfacts.pretty_size(32 * 1024 * 1024) == (32, "MiB")
-    assert hostfacts.pretty_size(1536 * 1024) == (1536, "KiB")
-    assert hostfacts.pretty_size(1000) == (1000, "B")
+    assert cpus.parse_cpu_list("0-2,5,7-8") == {0, 1, 2, 5, 7, 8}
+    assert cpus.format_cpu_list([5, 0, 1, 2, 7, 8]) == "0-2,5,7-8"
+    assert cpus.format_cpu_list([3]) == "3"
+    assert facts.pretty_size(32 * 1024 * 1024) == (32, "MiB")
+    assert facts.pretty_size(1536 * 1024) == (1536, "KiB")
+    assert facts.pretty_size(1000) == (1000, "B")

@@ -1,5 +1,5 @@
 """The QEMU driver's capabilities document (virConnectGetCapabilities), laid
-out as libvirt 9.0 writes it: <host> from this host's facts (hostfacts,
+out as libvirt 9.0 writes it: <host> from this host's facts (core/host,
 cpux86) and the security drivers, one <guest> per emulator found, its
 machine types in the order QEMU listed them.
 """
@@ -17,7 +17,8 @@ from xml.sax.saxutils import escape
 
 from ... import errors
 from ...errors import ErrorDomain, ErrorNumber
-from . import capabilities, cpux86, hostfacts, qemuconf, qmpprobe
+from ...host import cpus, facts, memory
+from . import capabilities, cpux86, qemuconf, qmpprobe
 
 HOST_ARCH = "x86_64"
 # guest arch -> word size and the features libvirt adds for it, in libvirt's order
@@ -78,7 +79,7 @@ def document(root: Path) -> str:
 # -- <host>
 def _host(doc: _Doc, root: Path) -> None:
     doc.open("<host>")
-    doc.add(f"<uuid>{hostfacts.host_uuid()}</uuid>")
+    doc.add(f"<uuid>{facts.host_uuid()}</uuid>")
     _host_cpu(doc)
     pm = power_targets()
     if pm:
@@ -88,7 +89,7 @@ def _host(doc: _Doc, root: Path) -> None:
         doc.close("</power_management>")
     else:
         doc.add("<power_management/>")
-    doc.add(f"<iommu support='{'yes' if hostfacts.has_iommu() else 'no'}'/>")
+    doc.add(f"<iommu support='{'yes' if facts.has_iommu() else 'no'}'/>")
     doc.open("<migration_features>")
     doc.add("<live/>")
     doc.open("<uri_transports>")
@@ -117,30 +118,30 @@ def _host_cpu(doc: _Doc) -> None:
         doc.add(f"<model>{cpu.model}</model>")
     if cpu is not None and cpu.vendor:
         doc.add(f"<vendor>{cpu.vendor}</vendor>")
-    microcode = hostfacts.microcode_version()
+    microcode = cpus.microcode_version()
     if microcode:
         doc.add(f"<microcode version='{microcode}'/>")
     if cpu is not None and cpu.family:
         doc.add("<signature" + _attrs(family=cpu.family, model=cpu.model_number,
                                       stepping=cpu.stepping) + "/>")
     # libvirt asks KVM for the TSC rate only when the TSC is invariant
-    tsc = hostfacts.tsc() if cpu is not None and "invtsc" in cpu.features else None
+    tsc = facts.tsc() if cpu is not None and "invtsc" in cpu.features else None
     if tsc is not None:
         doc.add(f"<counter name='tsc' frequency='{tsc[0]}' "
                 f"scaling='{'yes' if tsc[1] else 'no'}'/>")
-    sockets, dies, cores, threads = hostfacts.topology()
+    sockets, dies, cores, threads = cpus.capabilities_topology()
     doc.add("<topology" + _attrs(sockets=sockets, dies=dies, cores=cores, threads=threads) + "/>")
     if cpu is not None and cpu.phys_bits:
         doc.add(f"<maxphysaddr mode='emulate' bits='{cpu.phys_bits}'/>")
     for feature in cpu.features if cpu is not None else ():
         doc.add(f"<feature name='{feature}'/>")
-    for size in hostfacts.page_sizes():
+    for size in memory.page_sizes():
         doc.add(f"<pages unit='KiB' size='{size}'/>")
     doc.close("</cpu>")
 
 
 def _cells(doc: _Doc) -> None:
-    cells = hostfacts.numa_cells()
+    cells = facts.numa_cells()
     doc.open("<topology>")
     doc.open(f"<cells num='{len(cells)}'>")
     for cell in cells:
@@ -168,12 +169,12 @@ def _cells(doc: _Doc) -> None:
 
 
 def _caches(doc: _Doc) -> None:
-    banks = hostfacts.cache_banks()
+    banks = facts.cache_banks()
     if not banks:
         return
     doc.open("<cache>")
     for b in banks:
-        size, unit = hostfacts.pretty_size(b.size)
+        size, unit = facts.pretty_size(b.size)
         doc.add("<bank" + _attrs(id=b.id, level=b.level, type=b.type, size=size, unit=unit,
                                  cpus=b.cpus) + "/>")
     doc.close("</cache>")
@@ -275,11 +276,12 @@ def machines(probe: qmpprobe.Probe) -> list[tuple[str, Optional[str], int, bool]
     out: list[tuple[str, Optional[str], int, bool]] = []
     names = {m.get("alias") or m["name"] for m in listed}
     for m in listed:
-        cpus, deprecated = m.get("cpu-max", 0), bool(m.get("deprecated"))
+        max_cpus, deprecated = m.get("cpu-max", 0), bool(m.get("deprecated"))
         if m.get("alias") and m["name"] not in names:
-            out.append((m["name"], None, cpus, deprecated))
+            out.append((m["name"], None, max_cpus, deprecated))
             names.add(m["name"])
-        out.append((m.get("alias") or m["name"], m.get("alias") and m["name"], cpus, deprecated))
+        out.append((m.get("alias") or m["name"], m.get("alias") and m["name"], max_cpus,
+                    deprecated))
     return out
 
 
@@ -299,9 +301,9 @@ def _guest(doc: _Doc, arch: str, wordsize: int, arch_features: tuple[str, ...]) 
     doc.open(f"<arch name='{arch}'>")
     doc.add(f"<wordsize>{wordsize}</wordsize>")
     doc.add(f"<emulator>{path}</emulator>")
-    for name, canonical, cpus, deprecated in machines(probe):
+    for name, canonical, max_cpus, deprecated in machines(probe):
         attrs = _attrs(canonical=canonical) if canonical else ""
-        attrs += _attrs(maxCpus=cpus) if cpus > 0 else ""
+        attrs += _attrs(maxCpus=max_cpus) if max_cpus > 0 else ""
         attrs += " deprecated='yes'" if deprecated else ""
         doc.add(f"<machine{attrs}>{name}</machine>")
     if "tcg-accel" in probe.types:

@@ -1,5 +1,5 @@
 """The QEMU driver's host entry points (qemuNode*, qemuConnectGetMaxVcpus,
-qemuConnectGetSysinfo): values read from /proc and /sys through hostsys,
+qemuConnectGetSysinfo): values read from /proc and /sys through core/host,
 with libvirt 9.0's argument checks and errors.  Most checks and errors
 come from libvirt's util/ helpers and so report VIR_FROM_NONE naming the
 helper ('virHostMemGetStats'); the ones qemu_driver.c makes itself report
@@ -17,9 +17,11 @@ from typing import Any, Optional
 
 from ... import errors
 from ...errors import ErrorDomain, ErrorNumber
+from ...host import cpus, memory
+from ...host.errors import system_error
 from ...structs import NodeCPUStats, NodeInfo, NodeMemoryStats, SecurityModel
 from ..typedparams import TypedParams, check_params
-from . import hostsys, qemuconf
+from . import qemuconf
 from .paths import RootLayout
 
 Q, N = ErrorDomain.VIR_FROM_QEMU, ErrorDomain.VIR_FROM_NONE
@@ -56,16 +58,16 @@ class Node:
         raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q, f"unknown type '{type}'")
 
     def node_get_info(self) -> NodeInfo:
-        topo = hostsys.topology()
-        return NodeInfo(model=os.uname().machine, memory=hostsys.host_memory()[0] // 1024,
-                        cpus=topo.cpus, mhz=hostsys.cpu_mhz(), nodes=topo.nodes,
+        topo = cpus.topology()
+        return NodeInfo(model=os.uname().machine, memory=memory.host_memory()[0] // 1024,
+                        cpus=topo.cpus, mhz=cpus.cpu_mhz(), nodes=topo.nodes,
                         sockets=topo.sockets, cores=topo.cores, threads=topo.threads)
 
     def node_get_cpu_map(self, flags: int) -> tuple[int, bytes, int]:
         """(CPUs present, bitmap of the online ones, how many are online)."""
         errors.check_flags(flags, 0, "virHostCPUGetMap", N)
-        online = hostsys.online_cpus()
-        count = max(hostsys.present_cpus() | online) + 1
+        online = cpus.online_cpus()
+        count = max(cpus.present_cpus() | online) + 1
         bitmap = bytearray((count + 7) // 8)
         for cpu in online:
             bitmap[cpu // 8] |= 1 << (cpu % 8)
@@ -73,39 +75,39 @@ class Node:
 
     # -- memory
     def node_get_free_memory(self) -> int:
-        return hostsys.host_memory()[1]
+        return memory.host_memory()[1]
 
     def node_get_cells_free_memory(self, start_cell: int, max_cells: int) -> list[int]:
-        nodes = hostsys.numa_nodes()
+        nodes = memory.numa_nodes()
         if nodes is None:   # libvirt's one pretended cell
             _check_start(start_cell, 0)
-            return [hostsys.host_memory()[1]]
+            return [memory.host_memory()[1]]
         last = max(nodes)
         _check_start(start_cell, last)
-        return [(hostsys.node_memory(n) or (0, 0))[1]
+        return [(memory.node_memory(n) or (0, 0))[1]
                 for n in range(start_cell, min(start_cell + max_cells - 1, last) + 1)]
 
     def node_get_memory_stats(self, cell: int, flags: int) -> list[NodeMemoryStats]:
         fn = "virHostMemGetStats"
         errors.check_flags(flags, 0, fn, N)
-        nodes = hostsys.numa_nodes()
+        nodes = memory.numa_nodes()
         if nodes is None and cell == 0:
             cell = ALL_CELLS
         if cell == ALL_CELLS:
-            path, wanted = hostsys.PROC_MEMINFO, 4
+            path, wanted = memory.PROC_MEMINFO, 4
         else:
             last = max(nodes or [0])
             if cell > last:
                 raise errors.invalid_arg(N, fn, "cellNum",
                                          f"cellNum in {fn} must be less than or equal to {last}")
-            path, wanted = str(hostsys.SYSTEM / "node" / f"node{cell}" / "meminfo"), 2
+            path, wanted = str(memory.node_dir(cell) / "meminfo"), 2
         try:
             with open(path) as f:
                 text = f.read()
         except OSError as exc:
-            raise hostsys.system_error(exc.errno or 0, f"cannot open {path}") from None
+            raise system_error(exc.errno or 0, f"cannot open {path}") from None
         stats = [NodeMemoryStats(MEMINFO_FIELDS[h], v)
-                 for h, v in hostsys.meminfo_lines(text) if h in MEMINFO_FIELDS][:wanted]
+                 for h, v in memory.meminfo_lines(text) if h in MEMINFO_FIELDS][:wanted]
         if not stats:
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, N,
                                 "no available memory line found")
@@ -113,12 +115,12 @@ class Node:
 
     def node_get_cpu_stats(self, cpu: int, flags: int) -> list[NodeCPUStats]:
         errors.check_flags(flags, 0, "virHostCPUGetStats", N)
-        ticks = hostsys.cpu_times(cpu)
+        ticks = cpus.cpu_times(cpu)
         if ticks is None:
             fn = "virHostCPUGetStatsLinux"
             raise errors.invalid_arg(N, fn, "cpuNum", f"Invalid cpuNum in {fn}")
         user, nice, system, idle, iowait, irq, softirq = (ticks + [0] * 7)[:7]
-        ns = hostsys.tick_ns()
+        ns = cpus.tick_ns()
         return [NodeCPUStats("kernel", (system + irq + softirq) * ns),
                 NodeCPUStats("user", (user + nice) * ns),
                 NodeCPUStats("idle", idle * ns), NodeCPUStats("iowait", iowait * ns)]
@@ -128,7 +130,7 @@ class Node:
                             flags: int) -> tuple[int, list[int]]:
         """(how many counts, the free pages of each size, cell by cell)."""
         errors.check_flags(flags, 0, "qemuNodeGetFreePages", Q)
-        counts = [hostsys.free_pages(cell, size)
+        counts = [memory.free_pages(cell, size)
                   for cell in _cells(start_cell, cell_count) for size in pages]
         if not counts:
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, N, "no suitable info found")
@@ -140,7 +142,7 @@ class Node:
         done = 0
         for cell in _cells(start_cell, cell_count):
             for size, count in zip(page_sizes, page_counts):
-                hostsys.set_page_pool(cell, size, count, add=not flags & ALLOC_PAGES_SET)
+                memory.set_page_pool(cell, size, count, add=not flags & ALLOC_PAGES_SET)
                 done += 1
         return done
 
@@ -149,7 +151,7 @@ class Node:
         errors.check_flags(flags, STRING_OKAY, "virHostMemGetParameters", N)
         out: TypedParams = []
         for name, ptype in KSM_PARAMS:
-            value = hostsys.ksm_value(name)
+            value = memory.ksm_value(name)
             if value is not None:   # a file this kernel lacks is left out
                 out.append((f"shm_{name}", ptype, value))
         return out
@@ -158,14 +160,14 @@ class Node:
         errors.check_flags(flags, 0, "virHostMemSetParameters", N)
         check_params(params, KSM_WRITABLE)
         for name, _, _ in params:
-            if not (hostsys.KSM / _ksm_file(name)).exists():
+            if not (memory.KSM / _ksm_file(name)).exists():
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, N,
                                     f"Parameter '{name}' is not supported by this kernel")
         for name, _, value in params:
             try:
-                (hostsys.KSM / _ksm_file(name)).write_text(f"{value}")
+                (memory.KSM / _ksm_file(name)).write_text(f"{value}")
             except OSError as exc:
-                raise hostsys.system_error(exc.errno or 0, f"failed to set {name}") from None
+                raise system_error(exc.errno or 0, f"failed to set {name}") from None
 
     # -- security, SMBIOS, power
     def node_get_security_model(self) -> SecurityModel:
@@ -213,7 +215,7 @@ def _check_start(start_cell: int, last: int) -> None:
 def _cells(start_cell: int, cell_count: int) -> range:
     """The cells a page call covers: from start_cell (-1: the whole host) to
     the last NUMA cell at most; without NUMA, cell 0 is the whole host."""
-    nodes = hostsys.numa_nodes()
+    nodes = memory.numa_nodes()
     last = max(nodes) if nodes else 0
     if nodes is None and start_cell == 0 and cell_count == 1:
         start_cell = -1
@@ -230,7 +232,7 @@ def _kvm_max_vcpus() -> int:
     try:
         fd = os.open("/dev/kvm", os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise hostsys.system_error(exc.errno or 0, "Unable to open /dev/kvm") from None
+        raise system_error(exc.errno or 0, "Unable to open /dev/kvm") from None
     try:
         for cap in (KVM_CAP_MAX_VCPUS, KVM_CAP_NR_VCPUS):
             n = fcntl.ioctl(fd, KVM_CHECK_EXTENSION, cap)
