@@ -55,7 +55,11 @@ def _root(text: Optional[str]) -> etree._Element:
 def parse(text: Optional[str], host_only: bool = False) -> CPUDef:
     """The CPU of `text`: a host CPU when it has an <arch> (or `host_only`,
     which requires one, as baseline does), a guest CPU otherwise."""
-    root = _root(text)
+    return from_element(_root(text), host_only)
+
+
+def from_element(root: etree._Element, host_only: bool = False) -> CPUDef:
+    """The CPU of a parsed <cpu> (a domain's, say)."""
     arch = (root.findtext("arch") or "").strip() or None
     host = host_only or arch is not None
     if host:

@@ -211,3 +211,75 @@ def test_smp_names_dies_only_with_a_topology(conn):
     argv = command.build(conn.driver._obj(plain).def_, QEMU or "qemu-system-x86_64", "tcg",
                          command.LaunchPaths("/p", 3, [], []), False)
     assert argv[argv.index("-smp") + 1] == "4,sockets=4,cores=1,threads=1"
+
+
+STARTS = {
+    "kvm_check_none": ("kvm", "<cpu check='none'><model>qemu64</model></cpu>"),
+    "kvm_check_full": ("kvm", "<cpu check='full'><model>qemu64</model></cpu>"),
+    "kvm_partial_nosvm": ("kvm", "<cpu><model>qemu64</model>"
+                                 "<feature policy='disable' name='svm'/></cpu>"),
+    "kvm_partial_svm": ("kvm", "<cpu><model>qemu64</model></cpu>"),
+    "kvm_kvm64": ("kvm", "<cpu><model>kvm64</model></cpu>"),
+    "kvm_westmere": ("kvm", "<cpu><model>Westmere</model></cpu>"),
+    "kvm_optional": ("kvm", "<cpu><model>kvm64</model><feature policy='optional' name='vme'/>"
+                            "<feature policy='optional' name='svm'/></cpu>"),
+    "kvm_minimum": ("kvm", "<cpu match='minimum'><model>kvm64</model></cpu>"),
+    "kvm_bogus": ("kvm", "<cpu><model>Bogus</model></cpu>"),
+    "tcg_partial_vmx": ("qemu", "<cpu check='partial'><model>qemu64</model>"
+                                "<feature name='vmx'/></cpu>"),
+    "tcg_custom": ("qemu", "<cpu><model>qemu64</model></cpu>"),
+    "tcg_host_model": ("qemu", "<cpu mode='host-model'/>"),
+    "tcg_default": ("qemu", ""),
+}
+
+
+def _start_xml(name: str, virt: str, cpu: str) -> str:
+    return (f"<domain type='{virt}'><name>{name}</name><memory>65536</memory><vcpu>1</vcpu>"
+            f"<os><type arch='x86_64' machine='pc'>hvm</type></os>{cpu}<devices/></domain>")
+
+
+def _cpu_elem(xml: str) -> str:
+    return re.sub(r"\s+", " ", re.search(r"<cpu.*?</cpu>|<cpu[^>]*/>", xml, re.S).group(0))
+
+
+def _qemu_words(message: str) -> str:
+    """QEMU's own words of a start error (libvirt's prefix depends on timing)."""
+    return re.sub(r"\S+Z ", "", message.split("monitor: ")[-1])
+
+
+@pytest.fixture(scope="module")
+def real_starts() -> dict:
+    q = {}
+    for key, (virt, cpu) in STARTS.items():
+        xml = _start_xml("st_" + key, virt, cpu)
+        q[key] = (f"(lambda d: [d.XMLDesc(0), d.XMLDesc(8), d.destroy()][:2])"
+                  f"(c.createXML({xml!r}, 0))")
+        q[key + "_log"] = (f"(lambda p: open(p).read() if os.path.exists(p) else '')"
+                           f"(root + '/log/qemu/st_{key}.log')")
+    return reallibvirt.ask(q)
+
+
+@pytest.mark.parametrize("key", list(STARTS))
+def test_a_start_checks_and_updates_the_cpu_as_libvirt(conn, real_starts, key):
+    """check='partial' against the host's CPU before QEMU runs, check='full'
+    against what QEMU gave, optional and match='minimum' resolved against
+    the host model; the same -cpu, live <cpu> and migratable <cpu>."""
+    virt, cpu = STARTS[key]
+    if virt == "kvm" and not capabilities.kvm_usable():
+        pytest.skip("no KVM here")
+    try:
+        d = api.virDomainCreateXML(conn, _start_xml("st_" + key, virt, cpu), 0)
+        ours = ("ok", [api.virDomainGetXMLDesc(d, 0), api.virDomainGetXMLDesc(d, 8)])
+        api.virDomainDestroy(d)
+    except VirtError as e:
+        ours = ("err", int(e.code), int(e.domain), e.message)
+    real = real_starts[key]
+    assert ours[0] == real[0], (ours, real)
+    if ours[0] == "ok":
+        assert [_cpu_elem(x) for x in ours[1]] == [_cpu_elem(x) for x in real[1]]
+    else:
+        assert ours[1:3] == tuple(real[1:3]) and _qemu_words(ours[3]) == _qemu_words(real[3])
+    log = conn.driver.layout.log_file("st_" + key)
+    real_log = real_starts[key + "_log"][1]
+    assert (re.findall(r"-cpu (\S+)", log.read_text())[-1:] if log.exists() else []) == \
+        re.findall(r"-cpu (\S+)", real_log)[-1:]

@@ -18,13 +18,6 @@ _COMPARE_FLAGS = VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE | VIR_CONNECT_COMPARE
 _BASELINE_FLAGS = baseline.EXPAND_FEATURES | baseline.MIGRATABLE
 
 
-def _host() -> Optional[compare.Host]:
-    cpu = cpux86.host_cpu()
-    if cpu is None or not cpu.model:
-        return None
-    return cpu.model, cpu.vendor or None, [("require", f) for f in cpu.features]
-
-
 class HostCPUs:
     """Mixin of QemuDriver."""
 
@@ -33,7 +26,7 @@ class HostCPUs:
 
     def connect_compare_cpu(self, xml_desc: str, flags: int) -> int:
         errors.check_flags(flags, _COMPARE_FLAGS, "qemuConnectCompareCPU", Q)
-        return compare.compare(_host(), cpudef.parse(xml_desc),
+        return compare.compare(cpux86.host_cpu_def(), cpudef.parse(xml_desc),
                                bool(flags & VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE))
 
     def connect_compare_hypervisor_cpu(self, emulator: Optional[str], arch: Optional[str],

@@ -62,6 +62,15 @@ def host_cpu() -> Optional[HostCPU]:
                    family, model, stepping, bits)
 
 
+def host_cpu_def() -> Optional[tuple[str, Optional[str], Policies]]:
+    """The host's CPU as the CPU comparison takes it (model, vendor,
+    features), or None when it is unknown."""
+    cpu = host_cpu()
+    if cpu is None or not cpu.model:
+        return None
+    return cpu.model, cpu.vendor or None, [("require", f) for f in cpu.features]
+
+
 def _vendor_string(leaf0: tuple[int, int, int, int]) -> str:
     return struct.pack("<3I", leaf0[1], leaf0[3], leaf0[2]).decode("ascii", "replace")
 

@@ -5,6 +5,7 @@ recorded in shared/reference/libvirt-qemu (probe of the embed driver)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 from typing import Optional
@@ -21,8 +22,8 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
-from . import (balloon, capabilities, command, domcaps, hostcaps, livexml, qemuconf, status,
-               taint, validate)
+from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, livexml, qemuconf,
+               status, taint, validate)
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -478,6 +479,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
             d = obj.persistent_def() if inactive else obj.def_
             return format_domain_xml(livexml.migratable_view(d, False), inactive=True)
         d = balloon.live_view(obj.def_, rt)
+        if rt.cpu is not None:   # the CPU it started with, unless QEMU kept it as it was
+            emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
+            cpu = guestcpu.migratable(d, rt.cpu, emulator)
+            if cpu is not None:
+                d = dataclasses.replace(d, verbatim={**d.verbatim, "cpu": cpu})
         return format_domain_xml(livexml.migratable_view(d, True), inactive=True)
 
     def live_def(self, obj: DomainObj) -> DomainDef:

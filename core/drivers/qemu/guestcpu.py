@@ -27,6 +27,7 @@ from lxml import etree
 
 from ... import errors
 from ...conf.domain import DomainDef
+from ...cpu import compare, cpudef
 from ...cpu.x86 import x86_map
 from ...errors import ErrorDomain, ErrorNumber
 from . import cpux86, qmpprobe
@@ -50,18 +51,44 @@ def qemu_name(name: str) -> str:
     return _QEMU_NAMES.get(name, name.replace("_", "-"))
 
 
-def effective(d: DomainDef, emulator: str) -> Optional[etree._Element]:
-    """The <cpu> QEMU is given for `d`: a host-model CPU becomes the custom
-    CPU libvirt makes of it (the model and features decoded from what QEMU
-    can give on this host, migratable ones only with KVM, the domain's own
-    features applied over them); any other is `d`'s own."""
+def check_host(d: DomainDef, emulator: str) -> None:
+    """libvirt's check before QEMU runs: a custom CPU with check='partial'
+    must fit the host's whole CPU (CPUID's with KVM, QEMU's host model with
+    TCG), else the start fails."""
     cpu = d.verbatim.get("cpu")
-    if cpu is None or cpu.get("mode") != "host-model":
-        return cpu
-    kvm = d.virt_type == "kvm"
+    if cpu is None or cpu.get("mode", "custom") != "custom" or cpu.get("check") != "partial":
+        return
+    if d.virt_type == "kvm":
+        host = cpux86.host_cpu_def()
+    else:
+        hm = _host_model(d, emulator, migratable=False)
+        host = (hm.model, hm.vendor, hm.features)
+    compare.compare(host, cpudef.from_element(cpu), True)
+
+
+def effective(d: DomainDef, emulator: str) -> Optional[etree._Element]:
+    """The <cpu> QEMU is given for `d`, as libvirt updates it at start from
+    what QEMU can give on this host (its host model, migratable features
+    only with KVM): a host-model CPU becomes that custom CPU with the
+    domain's own features over it; a custom CPU's optional features become
+    required or disabled by it, and match='minimum' gains all it has more;
+    any other is `d`'s own."""
+    cpu = d.verbatim.get("cpu")
+    if cpu is None:
+        return None
+    mode = cpu.get("mode", "custom")
+    if mode == "host-model":
+        return _custom_of(cpu, _host_model(d, emulator, d.virt_type == "kvm"))
+    if mode == "custom" and (cpu.get("match") == "minimum" or any(
+            f.get("policy") == "optional" for f in cpu.findall("feature"))):
+        return _relative(cpu, _host_model(d, emulator, d.virt_type == "kvm"))
+    return cpu
+
+
+def _host_model(d: DomainDef, emulator: str, migratable: bool) -> cpux86.HostModel:
     try:
-        hm = cpux86.host_model_cpu(qmpprobe.probe(emulator, "kvm" if kvm else "tcg"),
-                                   migratable=kvm)
+        hm = cpux86.host_model_cpu(
+            qmpprobe.probe(emulator, "kvm" if d.virt_type == "kvm" else "tcg"), migratable)
     except qmpprobe.ProbeError as e:
         raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_QEMU,
                             str(e)) from None
@@ -69,7 +96,39 @@ def effective(d: DomainDef, emulator: str) -> Optional[etree._Element]:
         raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_QEMU,
                             f"CPU mode 'host-model' for {d.os.arch} {d.virt_type} domain on "
                             f"{d.os.arch} host is not supported by hypervisor")
-    return _custom_of(cpu, hm)
+    return hm
+
+
+def _relative(cpu: etree._Element, hm: cpux86.HostModel) -> etree._Element:
+    """A custom `cpu` updated against the host model: each optional feature
+    required where the host model has it, disabled where not; a
+    match='minimum' CPU made exact with every feature the host model has
+    beyond its own model and required features, and its model's that the
+    host model lacks disabled (map order, after its own)."""
+    cpu_map = x86_map()
+    host = set(cpu_map.models[hm.model].features) if hm.model in cpu_map.models else set()
+    host |= {name for policy, name in hm.features if policy == "require"}
+    host -= {name for policy, name in hm.features if policy == "disable"}
+    out = copy.deepcopy(cpu)
+    for f in out.findall("feature"):
+        if f.get("policy") == "optional":
+            f.set("policy", "require" if f.get("name") in host else "disable")
+    if out.get("match") == "minimum":
+        out.set("match", "exact")
+        model = cpu_map.models.get((out.findtext("model") or "").strip())
+        own = set(model.features) if model is not None else set()
+        own |= {f.get("name") for f in out.findall("feature")
+                if f.get("policy") in ("require", "force")}
+        listed = {f.get("name") for f in out.findall("feature")}
+        numa = out.find("numa")
+        for policy, names in (("require", host - own), ("disable", own - host - listed)):
+            for name in cpu_map.in_order(names):
+                f = etree.Element("feature", policy=policy, name=name)
+                if numa is not None:
+                    numa.addprevious(f)
+                else:
+                    out.append(f)
+    return out
 
 
 def _custom_of(cpu: etree._Element, hm: cpux86.HostModel) -> etree._Element:
@@ -169,7 +228,7 @@ def answer_key(d: DomainDef, argv: list[str]) -> Optional[tuple[Any, ...]]:
 def known(d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:
     """The live <cpu> from an earlier start's answer for `key`, or None."""
     answer = _ANSWERS.get(key) if key is not None else None
-    return None if answer is None else expand(_asked(d, key), *answer)
+    return None if answer is None else _live(_asked(d, key), *answer)
 
 
 def _asked(d: DomainDef, key: tuple[Any, ...]) -> etree._Element:
@@ -186,12 +245,54 @@ def query(calls: Calls, d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optiona
     enabled, filtered = calls([("qom-get", {"path": VCPU_PATH, "property": prop})
                                for prop in ("feature-words", "filtered-features")])
     _ANSWERS[key] = answer = (_bits(enabled), _bits(filtered))
-    return expand(_asked(d, key), *answer)
+    return _live(_asked(d, key), *answer)
 
 
-def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element:
-    """A copy of the custom `cpu` updated to what QEMU enabled and filtered."""
+def _live(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element:
+    return _expand(cpu, enabled, filtered)[0]
+
+
+def verify(d: DomainDef, key: Optional[tuple[Any, ...]]) -> None:
+    """libvirt's check of a check='full' CPU once QEMU runs: QEMU must have
+    given exactly what it names, else the start fails."""
+    answer = _ANSWERS.get(key) if key is not None else None
+    if answer is None:
+        return
+    cpu = _asked(d, key)
+    if cpu.get("check") != "full":
+        return
+    _, extra, missing = _expand(cpu, *answer)
+    if extra or missing:
+        why = ", ".join(f"{what} features: {','.join(names)}"
+                        for what, names in (("extra", extra), ("missing", missing)) if names)
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, ErrorDomain.VIR_FROM_CPU,
+                            f"guest CPU doesn't match specification: {why}")
+
+
+def migratable(d: DomainDef, live: etree._Element, emulator: str) -> Optional[etree._Element]:
+    """The <cpu> a running domain's migratable XML shows: the CPU it was
+    started with (host-model made custom, its model not allowed to fall
+    back), unless QEMU changed nothing of it; then the live one."""
+    cpu = effective(d, emulator)
+    if cpu is None or cpu.get("mode", "custom") != "custom":
+        return cpu
+    started = copy.deepcopy(cpu)
+    model = started.find("model")
+    if model is not None:
+        model.set("fallback", "forbid")
+
+    def features(c: etree._Element) -> list[tuple[Optional[str], Optional[str]]]:
+        return [(f.get("name"), f.get("policy", "require")) for f in c.findall("feature")]
+    return live if features(live) == features(started) else started
+
+
+def _expand(cpu: etree._Element, enabled: Bits, filtered: Bits
+            ) -> tuple[etree._Element, list[str], list[str]]:
+    """A copy of the custom `cpu` updated to what QEMU enabled and filtered,
+    with the features QEMU added and those it left out (map order)."""
     live = copy.deepcopy(cpu)
+    extra: list[str] = []
+    missing: list[str] = []
     listed = {f.get("name"): f for f in live.findall("feature")}
     for f in listed.values():   # QEMU answered every optional one
         if f.get("policy") == "optional":
@@ -219,10 +320,13 @@ def expand(cpu: etree._Element, enabled: Bits, filtered: Bits) -> etree._Element
         want = feat.name in expected
         if not want and key in enabled:
             update(feat.name, "require")
+            extra.append(feat.name)
         if key in filtered or (want and key not in enabled):
             update(feat.name, "disable")
+            if want:
+                missing.append(feat.name)
     live.set("check", "full")
     model = live.find("model")
     if model is not None:
         model.set("fallback", "forbid")
-    return live
+    return live, extra, missing

@@ -107,6 +107,7 @@ class Runtime:
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
+    cpu_key: Optional[tuple[Any, ...]] = None   # what QEMU's answer about it depends on
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
     status_text: str = ""          # what the status file holds now
     held_status: Optional[int] = None   # an fd on a start's first status (hold_first_status)
@@ -337,6 +338,7 @@ class QemuHost:
         d = obj.def_
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
         accel = "kvm" if d.virt_type == "kvm" else "tcg"
+        guestcpu.check_host(d, emulator)
         with self.lock:
             d.id = self.next_dom_id
             self.next_dom_id += 1
@@ -360,6 +362,7 @@ class QemuHost:
                                         obj.def_, cpu_key)
                 with self.lock:   # the statuses prepared at launch lacked it
                     meanwhile = self._prepare_started(obj, rt, incoming is not None, paused)
+            guestcpu.verify(obj.def_, rt.cpu_key)
             if obj.def_.on_reboot == "destroy":
                 # a guest's reset becomes a shutdown: libvirt 9.0 says so here
                 # rather than with -no-reboot (QEMU keeps it over a reset)
@@ -445,7 +448,7 @@ class QemuHost:
                 self.config.seccomp_sandbox)  # type: ignore[attr-defined]
             if incoming:
                 argv += ["-incoming", "defer"]
-            cpu_key = guestcpu.answer_key(d, argv)
+            cpu_key = rt.cpu_key = guestcpu.answer_key(d, argv)
             rt.cpu = guestcpu.known(d, cpu_key)
             log_fd = os.open(self.layout.log_file(d.name),
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
