@@ -21,7 +21,7 @@ import pytest
 import reallibvirt
 from qemutest import ensure_event_loop, kill_leftovers
 from pyvirt import api
-from pyvirt.drivers.qemu import hostcaps
+from pyvirt.drivers.qemu import hostcaps, security
 from pyvirt.drivers.qemu.qmpprobe import Probe
 from pyvirt.errors import VirtError
 from pyvirt.host import cpus, facts
@@ -113,12 +113,12 @@ def test_dac_label_from_qemu_conf(tmp_path):
     (tmp_path / "etc").mkdir()
     conf = tmp_path / "etc" / "qemu.conf"
     conf.write_text('user = "+107"\ngroup = "+108"\n')
-    assert hostcaps.dac_label(tmp_path) == "+107:+108"
+    assert security.dac_label(tmp_path) == "+107:+108"
     conf.write_text('user = "root"\ngroup = "root"\n')
-    assert hostcaps.dac_label(tmp_path) == "+0:+0"
+    assert security.dac_label(tmp_path) == "+0:+0"
     conf.write_text('user = "no-such-user-here"\n')
     with pytest.raises(VirtError, match="Failed to parse user 'no-such-user-here'"):
-        hostcaps.dac_label(tmp_path)
+        security.dac_label(tmp_path)
     # unset: Debian's libvirt-qemu user and group for root (seen from real libvirt
     # 9.0 as root: +64055:+64055), ourselves otherwise
     conf.write_text("")
@@ -131,7 +131,7 @@ def test_dac_label_from_qemu_conf(tmp_path):
                     f"+{grp.getgrnam('libvirt-qemu').gr_gid}")
     else:
         expected = f"+{os.getuid()}:+{os.getgid()}"
-    assert hostcaps.dac_label(tmp_path) == expected
+    assert security.dac_label(tmp_path) == expected
 
 
 def _probe(machines: list[dict[str, Any]]) -> Probe:

@@ -6,19 +6,15 @@ machine types in the order QEMU listed them.
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, Optional
 from xml.sax.saxutils import escape
 
-from ... import errors
-from ...errors import ErrorDomain, ErrorNumber
 from ...host import cpus, facts, memory
-from . import capabilities, cpux86, qemuconf, qmpprobe
+from . import capabilities, cpux86, qmpprobe, security
 
 HOST_ARCH = "x86_64"
 # guest arch -> word size and the features libvirt adds for it, in libvirt's order
@@ -26,13 +22,9 @@ GUESTS = (("i686", 32, ("<pae/>", "<nonpae/>")), ("x86_64", 64, ()))
 X86_FEATURES = ("<acpi default='on' toggle='yes'/>", "<apic default='on' toggle='no'/>",
                 "<cpuselection/>", "<deviceboot/>", "<disksnapshot default='on' toggle='no'/>")
 PREFERRED_MACHINE = "pc"        # libvirt's own default for x86, ahead of QEMU's
-DEFAULT_QEMU_USER = DEFAULT_QEMU_GROUP = "libvirt-qemu"   # Debian's build of libvirt
 PM_TARGETS = (("CanSuspend", "suspend_mem"), ("CanHibernate", "suspend_disk"),
               ("CanHybridSleep", "suspend_hybrid"))
 SYSTEM_BUS = "/run/dbus/system_bus_socket"
-APPARMOR_PROFILES = "/sys/kernel/security/apparmor/profiles"
-APPARMOR_TEMPLATES = ("/etc/apparmor.d/libvirt/TEMPLATE.qemu",
-                      "/etc/apparmor.d/libvirt/TEMPLATE.lxc")
 
 
 class _Doc:
@@ -99,7 +91,7 @@ def _host(doc: _Doc, root: Path) -> None:
     doc.close("</migration_features>")
     _cells(doc)
     _caches(doc)
-    for model, doi, labels in security_models(root):
+    for model, doi, labels in security.models(root):
         doc.open("<secmodel>")
         doc.add(f"<model>{model}</model>")
         doc.add(f"<doi>{doi}</doi>")
@@ -200,60 +192,6 @@ def power_targets() -> list[str]:
         if done.stdout.split()[-1:] in (['"yes"'], ['"challenge"']):
             out.append(target)
     return out
-
-
-# -- security models
-def _apparmor_enabled() -> bool:
-    """libvirt's AppArmor probe: its own binary's (or 'libvirtd''s) profile loaded,
-    and the QEMU and LXC templates present."""
-    try:
-        with open(APPARMOR_PROFILES) as f:
-            profiles = f.read()
-    except OSError:
-        return False
-    exe = os.path.realpath("/proc/self/exe")
-    if f"{exe} " not in profiles and "libvirtd " not in profiles:
-        return False
-    return all(os.path.exists(p) for p in APPARMOR_TEMPLATES)
-
-
-def _id(name: str, kind: str) -> int:
-    """qemu.conf's user or group: '+N', a name, or failing that a number."""
-    try:
-        if name.startswith("+"):
-            return int(name[1:])
-        try:
-            return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
-        except KeyError:
-            return int(name)
-    except ValueError:
-        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_NONE,
-                            f"Failed to parse {kind} '{name}'") from None
-
-
-def dac_label(root: Path) -> str:
-    """'+uid:+gid' of the QEMU processes: qemu.conf's user and group, else
-    Debian's libvirt-qemu when we are root, else ourselves."""
-    path = root / "etc" / "qemu.conf"
-    try:
-        conf = qemuconf.parse(path.read_text(), str(path))
-    except FileNotFoundError:
-        conf = {}
-    user, group = conf.get("user"), conf.get("group")
-    privileged = os.geteuid() == 0
-    uid = _id(user, "user") if isinstance(user, str) else (
-        _id(DEFAULT_QEMU_USER, "user") if privileged else os.getuid())
-    gid = _id(group, "group") if isinstance(group, str) else (
-        _id(DEFAULT_QEMU_GROUP, "group") if privileged else os.getgid())
-    return f"+{uid}:+{gid}"
-
-
-def security_models(root: Path) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
-    """(model, doi, base labels) of the stacked security drivers: the host's
-    LSM driver (or 'none'), then DAC."""
-    lsm = "apparmor" if _apparmor_enabled() else "none"
-    label = dac_label(root)
-    return [(lsm, "0", ()), ("dac", "0", (("kvm", label), ("qemu", label)))]
 
 
 # -- <guest>

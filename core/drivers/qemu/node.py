@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
-from typing import Any, Optional
+from typing import Optional
 
 from ... import errors
 from ...errors import ErrorDomain, ErrorNumber
@@ -21,7 +21,7 @@ from ...host import cpus, memory
 from ...host.errors import system_error
 from ...structs import NodeCPUStats, NodeInfo, NodeMemoryStats, SecurityModel
 from ..typedparams import TypedParams, check_params
-from . import qemuconf
+from . import security
 from .paths import RootLayout
 
 Q, N = ErrorDomain.VIR_FROM_QEMU, ErrorDomain.VIR_FROM_NONE
@@ -171,21 +171,11 @@ class Node:
 
     # -- security, SMBIOS, power
     def node_get_security_model(self) -> SecurityModel:
-        if self._security_driver() in (None, "none") and not _host_lsm_active():
-            return SecurityModel(model="none", doi="0")
-        # libvirt would report SELinux's or AppArmor's model: not done here
+        model, doi, _ = security.models(self.layout.root)[0]
+        if model == "none":
+            return SecurityModel(model=model, doi=doi)
+        # libvirt confines QEMU with that LSM; pyvirt does not, so it cannot say so
         raise errors.no_support("virNodeGetSecurityModel")
-
-    def _security_driver(self) -> Optional[str]:
-        """qemu.conf's security_driver (its first one when a list)."""
-        path = self.layout.root / "etc" / "qemu.conf"
-        try:
-            value: Any = qemuconf.parse(path.read_text(), str(path)).get("security_driver")
-        except OSError:
-            return None
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return value if isinstance(value, str) else None
 
     def connect_get_sysinfo(self, flags: int) -> str:
         errors.check_flags(flags, 0, "qemuConnectGetSysinfo", Q)
@@ -241,17 +231,6 @@ def _kvm_max_vcpus() -> int:
         return 4   # what the KVM documentation says to assume
     finally:
         os.close(fd)
-
-
-def _host_lsm_active() -> bool:
-    """SELinux or AppArmor on: libvirt would pick it as its security driver."""
-    if os.path.exists("/sys/fs/selinux/enforce"):
-        return True
-    try:
-        with open("/sys/module/apparmor/parameters/enabled") as f:
-            return f.read().strip() == "Y"
-    except OSError:
-        return False
 
 
 @functools.cache   # read once, as libvirt reads it once when the driver starts
