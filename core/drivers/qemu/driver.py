@@ -23,7 +23,7 @@ from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
 from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, livexml, qemuconf,
-               status, taint, validate)
+               qmpprobe, status, taint, validate)
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -95,6 +95,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         running guests."""
         self.config = qemuconf.load(self.layout.root)
         self.layout.create()
+        qmpprobe.keep_in(str(self.layout.cache_dir))
         fd = os.open(self.layout.driver_lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

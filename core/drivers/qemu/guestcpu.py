@@ -19,7 +19,6 @@ for the status written while it boots."""
 from __future__ import annotations
 
 import copy
-import functools
 import os
 from typing import Any, Callable, Optional
 
@@ -183,24 +182,6 @@ def _bits(words: list[dict[str, Any]]) -> Bits:
     return frozenset(out)
 
 
-@functools.cache
-def _host() -> tuple[str, ...]:
-    """The kernel and the CPU with its microcode, read once per process."""
-    keep = ("vendor_id", "cpu family", "model", "model name", "stepping", "microcode", "flags")
-    facts = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not line.strip():
-                    break   # the first CPU tells
-                key, _, value = line.partition(":")
-                if key.strip() in keep:
-                    facts[key.strip()] = value.strip()
-    except OSError:
-        pass
-    return (os.uname().release, *(facts.get(k, "") for k in keep))
-
-
 def _stat_key(path: str) -> tuple[int, ...]:
     """A file's identity: a new QEMU binary, or KVM's module loaded again
     (its /dev/kvm is made anew), is a new key."""
@@ -222,7 +203,8 @@ def answer_key(d: DomainDef, argv: list[str]) -> Optional[tuple[Any, ...]]:
         return None
     options = tuple((opt, argv[i + 1] if i + 1 < len(argv) else "")
                     for i, opt in enumerate(argv) if opt in _CPU_OPTIONS)
-    return (argv[0], _stat_key(argv[0]), _stat_key("/dev/kvm"), _host(), options)
+    return (argv[0], _stat_key(argv[0]), _stat_key("/dev/kvm"), qmpprobe.host_identity(),
+            options)
 
 
 def known(d: DomainDef, key: Optional[tuple[Any, ...]]) -> Optional[etree._Element]:

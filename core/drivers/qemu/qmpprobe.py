@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from typing import Any, Optional
 
@@ -62,9 +64,24 @@ class Probe:
     display_types: frozenset[str] = frozenset()
 
 
+# where answers are kept on disk: the cache folders of the roots opened in
+# this process (any will do: the answers depend on the binary and the host)
+_KEPT_IN: list[str] = []
+
+
+def keep_in(folder: str) -> None:
+    """Keep answers in `folder` (a root's cache/qemu), so that the next
+    process on this root need not run QEMU again, as libvirt's
+    capabilities cache does; the folder last named is written first."""
+    if folder in _KEPT_IN:
+        _KEPT_IN.remove(folder)
+    _KEPT_IN.insert(0, folder)
+    del _KEPT_IN[8:]   # a process that opened many roots keeps its latest
+
+
 def probe(path: str, accel: str) -> Probe:
     """The answers of the emulator at `path` with `accel` ('kvm' or 'tcg'),
-    cached until the binary or /dev/kvm changes."""
+    cached until the binary, /dev/kvm, the kernel or the CPU changes."""
     return _probe(path, accel, _identity(path), _identity("/dev/kvm") if accel == "kvm" else ())
 
 
@@ -76,8 +93,79 @@ def _identity(path: str) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+@functools.cache
+def host_identity() -> tuple[str, ...]:
+    """The kernel and the CPU with its microcode, read once per process."""
+    keep = ("vendor_id", "cpu family", "model", "model name", "stepping", "microcode", "flags")
+    facts = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break   # the first CPU tells
+                key, _, value = line.partition(":")
+                if key.strip() in keep:
+                    facts[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return (os.uname().release, *(facts.get(k, "") for k in keep))
+
+
+def _kept_file(folder: str, path: str, accel: str) -> str:
+    name = hashlib.sha256(f"{path}\0{accel}".encode()).hexdigest()[:32]
+    return os.path.join(folder, "capabilities", f"{name}.json")
+
+
+def _recall(path: str, accel: str, key: list[Any]) -> Optional[Probe]:
+    """Answers kept on disk for the same binary, /dev/kvm, kernel and CPU."""
+    for folder in _KEPT_IN:
+        try:
+            with open(_kept_file(folder, path, accel)) as f:
+                kept = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if kept.get("key") != key:
+            continue
+        try:
+            fields = kept["probe"]
+            for name in ("commands", "display_types"):
+                fields[name] = frozenset(fields[name])
+            return Probe(**fields)
+        except (KeyError, TypeError):
+            continue
+    return None
+
+
+def _keep(path: str, accel: str, key: list[Any], found: Probe) -> None:
+    """Write the answers where they are kept (atomically; a lost cache
+    costs only a probe, so no fsync)."""
+    fields = dataclasses.asdict(found)
+    for name in ("commands", "display_types"):
+        fields[name] = sorted(fields[name])
+    text = json.dumps({"key": key, "probe": fields})
+    for folder in _KEPT_IN[:1]:
+        target = _kept_file(folder, path, accel)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".probe")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, target)
+        except OSError:
+            pass   # a cache we cannot write is only a slower next process
+
+
 @functools.lru_cache(maxsize=8)
-def _probe(path: str, accel: str, _binary: tuple[int, ...], _kvm: tuple[int, ...]) -> Probe:
+def _probe(path: str, accel: str, binary: tuple[int, ...], kvm: tuple[int, ...]) -> Probe:
+    key = json.loads(json.dumps([binary, kvm, host_identity()]))   # as JSON gives it back
+    found = _recall(path, accel, key)
+    if found is None:
+        found = _run(path, accel)
+        _keep(path, accel, key, found)
+    return found
+
+
+def _run(path: str, accel: str) -> Probe:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     argv = [path, "-S", "-no-user-config", "-nodefaults", "-display", "none",
             "-machine", "none", "-accel", accel,
