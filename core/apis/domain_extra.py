@@ -30,6 +30,7 @@ __all__ = [
     "virDomainCoreDumpWithFormat", "virDomainRename", "virDomainInjectNMI",
     "virDomainSendKey", "virDomainSendProcessSignal", "virDomainReset",
     "virDomainSetUserPassword", "virDomainFSTrim", "virDomainGetSecurityLabel",
+    "virDomainGetSecurityLabelList",
     "virNodeGetSecurityModel", "virDomainGetMessages", "virDomainSetLifecycleAction",
     "virDomainSetMemoryFlags", "virDomainSetMemoryStatsPeriod",
     "virDomainGetMemoryParameters", "virDomainSetMemoryParameters",
@@ -134,17 +135,30 @@ def virDomainSetMetadata(domain: Domain, type: int, metadata: Optional[str],
     fn = "virDomainSetMetadata"
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
-    if type == 2:  # VIR_DOMAIN_METADATA_ELEMENT needs both
+    if type == 1 and metadata is not None and "\n" in metadata:
+        raise errors.invalid_arg(D, fn, "metadata", "metadata title can't contain newlines")
+    if type in (0, 1):  # title and description take neither
+        _null(uri, "uri", fn)
+        _null(key, "key", fn)
+    elif type == 2:  # VIR_DOMAIN_METADATA_ELEMENT needs both
         c.non_null(uri, "uri", fn, D)
         if metadata is not None:
             c.non_null(key, "key", fn, D)
     c.call(d.conn, fn, D, d, type, metadata, key, uri, flags)
 
 
+def _null(value: Optional[str], arg: str, fn: str) -> None:
+    """virCheckNullArg."""
+    if value is not None:
+        raise errors.invalid_arg(D, fn, arg, f"{arg} in {fn} must be NULL")
+
+
 def virDomainGetMetadata(domain: Domain, type: int, uri: Optional[str], flags: int) -> str:
     fn = "virDomainGetMetadata"
     d = _dom(domain, fn)
-    if type == 2:
+    if type in (0, 1):
+        _null(uri, "uri", fn)
+    elif type == 2:
         c.non_null(uri, "uri", fn, D)
     return str(c.call(d.conn, fn, D, d, type, uri, flags))
 
@@ -312,7 +326,7 @@ def virDomainRename(dom: Domain, new_name: Optional[str], flags: int) -> None:
     fn = "virDomainRename"
     d = _dom(dom, fn)
     c.writable(d.conn, fn, D)
-    c.non_null(new_name, "new_name", fn, D)
+    c.non_empty(new_name, "new_name", fn, D)
     c.call(d.conn, fn, D, d, new_name, flags)
 
 
@@ -351,6 +365,10 @@ def virDomainFSTrim(dom: Domain, mountPoint: Optional[str], minimum: int, flags:
 
 def virDomainGetSecurityLabel(domain: Domain) -> Any:
     return _on(domain, "virDomainGetSecurityLabel")
+
+
+def virDomainGetSecurityLabelList(domain: Domain) -> list[Any]:
+    return list(_on(domain, "virDomainGetSecurityLabelList"))
 
 
 def virNodeGetSecurityModel(conn: Connect) -> Any:
