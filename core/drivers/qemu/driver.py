@@ -37,6 +37,7 @@ from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
+from .tuneapi import TuneAPI
 
 Q = ErrorDomain.VIR_FROM_QEMU
 VIR_DOMAIN_MESSAGE_DEPRECATION, VIR_DOMAIN_MESSAGE_TAINTING = 1 << 0, 1 << 1
@@ -75,7 +76,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
+class QemuDriver(TuneAPI, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
