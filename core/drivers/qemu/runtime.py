@@ -291,6 +291,8 @@ class QemuHost:
             if rt.monitor is not None:
                 rt.monitor.close()
         name, dom_id = obj.name, obj.id
+        for fd in obj.private.pop("perf_fds", {}).values():   # tuneapi's counters on QEMU
+            os.close(fd)
         # a migration job ends with its QEMU, also one paused in post-copy
         # (waiting for a resume that can no longer come)
         obj.private.pop("migration", None)
