@@ -149,3 +149,23 @@ def cputune_with_pins(cputune: Optional[etree._Element],
         result.insert(pos + offset, etree.Element(
             "iothreadpin", iothread=str(t.id), cpuset=format_cpuset(t.cpumask)))
     return result
+
+
+def find(threads: list[IOThreadDef], iothread_id: int) -> Optional[IOThreadDef]:
+    return next((t for t in threads if t.id == iothread_id), None)
+
+
+def check_new(threads: list[IOThreadDef], iothread_id: int) -> None:
+    """virDomainDriverAddIOThreadCheck."""
+    if find(threads, iothread_id) is not None:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_DOMAIN,
+                            f"an IOThread is already using iothread_id '{iothread_id}'")
+
+
+def check_known(threads: list[IOThreadDef], iothread_id: int) -> IOThreadDef:
+    """virDomainDriverDelIOThreadCheck (this model has no disk on an IOThread)."""
+    found = find(threads, iothread_id)
+    if found is None:
+        raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_DOMAIN,
+                            f"cannot find IOThread '{iothread_id}' in iothreadids list")
+    return found

@@ -27,7 +27,7 @@ from ... import errors, viruuid
 from ...conf.domain import DomainDef, topology
 from ...conf import domain_net
 from ..base import LIBVIR_VERSION_NUMBER, host_name
-from . import balloon, capabilities, disknodes, guestcpu, pciaddr, postparse
+from . import balloon, capabilities, disknodes, guestcpu, iothreads, pciaddr, postparse
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -393,6 +393,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
             "-m", f"size={d.memory}k",
             "-overcommit", "mem-lock=off",
             "-smp", smp,
+            *iothreads.command_args(d),
             "-uuid", viruuid.format(d.uuid),
             "-no-user-config", "-nodefaults",
             "-chardev", f"socket,id=charmonitor,fd={paths.monitor_fd},server=on,wait=off",

@@ -29,15 +29,18 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .cpuapi import HostCPUs
 from .ioerror import IOErrors
+from .iothreads import IOThreads
 from .migration import Migration
 from .monitorcmd import MonitorCommands
 from .monitorevents import MonitorEvents
 from .node import Node
 from .peek import Peek
+from .pinning import Pinning
 from .domstats import DomStats
 from .saverestore import SaveRestore
 from .stats import Stats
 from .tuneapi import TuneAPI
+from .vcpucount import VcpuCount
 
 Q = ErrorDomain.VIR_FROM_QEMU
 VIR_DOMAIN_MESSAGE_DEPRECATION, VIR_DOMAIN_MESSAGE_TAINTING = 1 << 0, 1 << 1
@@ -76,7 +79,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(TuneAPI, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
+class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount,
+                 Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 

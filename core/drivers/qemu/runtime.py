@@ -357,6 +357,7 @@ class QemuHost:
             mon = rt.monitor
             assert mon is not None   # _launch connected it, direct (qmpdirect)
             self.setup_balloon(obj, rt, incoming is not None)
+            self.pin_threads(obj, rt)  # type: ignore[attr-defined]
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             meanwhile = None
             if cpu_key is not None:   # the first start of its kind: QEMU tells

@@ -3,16 +3,17 @@ kept in the domain definition as libvirt 9.0's test driver keeps them."""
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 from ... import errors
-from ...conf.domain_iothreads import IOThreadDef, parse_cpuset
+from ...conf import domain_iothreads
+from ...conf.domain_iothreads import IOThreadDef
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import DomainIOThreadInfo
+from ..cpumaps import cpumap_bytes, cpus_of, host_cpus
 from .domain_extra import check_params
 
 T = ErrorDomain.VIR_FROM_TEST
@@ -21,24 +22,6 @@ N = ErrorDomain.VIR_FROM_NONE
 AFFECT_LIVE, AFFECT_CONFIG = 1, 2
 # testDomainSetIOThreadParams' virTypedParamsValidate list: name -> type.
 _PARAMS = {"poll_max_ns": 4, "poll_grow": 2, "poll_shrink": 2}
-
-
-def host_cpus() -> frozenset[int]:
-    """The host's online CPUs (virHostCPUGetAvailableCPUsBitmap)."""
-    try:
-        with open("/sys/devices/system/cpu/online", encoding="ascii") as f:
-            cpus = parse_cpuset(f.read().strip())
-    except OSError:
-        cpus = None
-    return cpus if cpus else frozenset(range(os.cpu_count() or 1))
-
-
-def cpumap_bytes(cpus: frozenset[int]) -> bytes:
-    """virBitmapToData: one bit per CPU, as many bytes as the highest CPU needs."""
-    data = bytearray(max(cpus) // 8 + 1 if cpus else 1)
-    for cpu in cpus:
-        data[cpu // 8] |= 1 << (cpu % 8)
-    return bytes(data)
 
 
 class IOThreadMixin:
@@ -65,21 +48,14 @@ class IOThreadMixin:
             if iothread_id == 0:
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
                                     "invalid value of 0 for iothread_id")
-            if any(t.id == iothread_id for t in d.iothreads):
-                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, D,
-                                    f"an IOThread is already using iothread_id "
-                                    f"'{iothread_id}'")
+            domain_iothreads.check_new(d.iothreads, iothread_id)
             d.iothreads.append(IOThreadDef(iothread_id, added=True))
 
     def domain_del_io_thread(self, dom: Domain, iothread_id: int, flags: int) -> None:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG, "testDomainDelIOThread")
         with self.lock:
             d = self._one_def(self._obj(dom), flags)
-            found = [t for t in d.iothreads if t.id == iothread_id]
-            if not found:
-                raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, D,
-                                    f"cannot find IOThread '{iothread_id}' in iothreadids list")
-            d.iothreads.remove(found[0])
+            d.iothreads.remove(domain_iothreads.check_known(d.iothreads, iothread_id))
 
     def domain_pin_io_thread(self, dom: Domain, iothread_id: int, cpumap: bytes,
                              flags: int) -> None:
@@ -90,7 +66,7 @@ class IOThreadMixin:
             if not found:
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
                                     f"iothreadid {iothread_id} not found")
-            cpus = frozenset(i for i in range(len(cpumap) * 8) if cpumap[i // 8] >> (i % 8) & 1)
+            cpus = cpus_of(cpumap)
             if not cpus:
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, T,
                                     "Empty iothread cpumap list for pinning")
