@@ -7,8 +7,8 @@ Python expression run by both: `c` the connection, `libvirt` the module
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,13 @@ from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root, until  # noqa:
 from pyvirt import api
 from pyvirt.events import DomainEventID
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "python"))
-import libvirt  # noqa: E402  (pyvirt's generated module)
+# pyvirt's generated module, under its own name: `libvirt` in this process is
+# python3-libvirt, the reference (tests/core imports it)
+_spec = importlib.util.spec_from_file_location(
+    "pyvirt_libvirt", Path(__file__).resolve().parents[2] / "build" / "python" / "libvirt.py")
+assert _spec is not None and _spec.loader is not None
+libvirt = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(libvirt)
 
 NIC = "<interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/></interface>"
 ETH = "<interface type='ethernet'><mac address='52:54:00:11:22:44'/><model type='virtio'/></interface>"
