@@ -27,7 +27,9 @@ from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, live
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .coredump import CoreDump
 from .cpuapi import HostCPUs
+from .guestctl import GuestControl
 from .ioerror import IOErrors
 from .migration import Migration
 from .monitorcmd import MonitorCommands
@@ -36,6 +38,7 @@ from .node import Node
 from .peek import Peek
 from .domstats import DomStats
 from .saverestore import SaveRestore
+from .screenshot import Screenshot
 from .stats import Stats
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -75,7 +78,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
+class QemuDriver(GuestControl, Screenshot, CoreDump,
+                 Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
