@@ -4,6 +4,7 @@ save/restore and managed save, rename, guest actions; and node queries."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Optional
 
 from .. import errors
@@ -305,13 +306,30 @@ def virDomainManagedSaveRemove(dom: Domain, flags: int) -> None:
     _on(dom, "virDomainManagedSaveRemove", flags, write=True)
 
 
+CORE_DUMP_FORMAT_LAST = 5    # virDomainCoreDumpFormat's end
+_DUMP_EXCLUSIVE = ((1, "VIR_DUMP_CRASH", 2, "VIR_DUMP_LIVE"),
+                   (1, "VIR_DUMP_CRASH", 8, "VIR_DUMP_RESET"),
+                   (2, "VIR_DUMP_LIVE", 8, "VIR_DUMP_RESET"))
+
+
+def _check_dump(fn: str, dumpformat: int, flags: int) -> None:
+    if dumpformat >= CORE_DUMP_FORMAT_LAST:
+        raise errors.invalid_arg(D, fn, "dumpformat",
+                                 f"dumpformat '{dumpformat}' is not supported")
+    for bit1, name1, bit2, name2 in _DUMP_EXCLUSIVE:
+        if flags & bit1 and flags & bit2:
+            raise errors.invalid_arg(D, fn, "flags", f"Flags '{name1}' and '{name2}' "
+                                     "are mutually exclusive")
+
+
 def virDomainCoreDumpWithFormat(domain: Domain, to: Optional[str], dumpformat: int,
                                 flags: int) -> None:
     fn = "virDomainCoreDumpWithFormat"
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
     c.non_null(to, "to", fn, D)
-    c.call(d.conn, fn, D, d, to, dumpformat, flags)
+    _check_dump(fn, dumpformat, flags)
+    c.call(d.conn, fn, D, d, os.path.abspath(to or ""), dumpformat, flags)
 
 
 def virDomainCoreDump(domain: Domain, to: Optional[str], flags: int) -> None:
@@ -319,7 +337,9 @@ def virDomainCoreDump(domain: Domain, to: Optional[str], flags: int) -> None:
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
     c.non_null(to, "to", fn, D)
-    c.call(d.conn, fn, D, d, to, 0, flags, entry_name="virDomainCoreDumpWithFormat")
+    _check_dump(fn, 0, flags)
+    c.call(d.conn, fn, D, d, os.path.abspath(to or ""), 0, flags,
+           entry_name="virDomainCoreDumpWithFormat")
 
 
 def virDomainRename(dom: Domain, new_name: Optional[str], flags: int) -> None:
@@ -336,9 +356,24 @@ def virDomainInjectNMI(domain: Domain, flags: int) -> None:
     _on(domain, "virDomainInjectNMI", flags, write=True)
 
 
+SEND_KEY_MAX_KEYS = 16     # VIR_DOMAIN_SEND_KEY_MAX_KEYS
+KEYCODE_SET_LAST = 10      # virKeycodeSet's end
+
+
 def virDomainSendKey(domain: Domain, codeset: int, holdtime: int, keycodes: Any,
                      flags: int) -> None:
-    _on(domain, "virDomainSendKey", codeset, holdtime, keycodes, flags, write=True)
+    fn = "virDomainSendKey"
+    d = _dom(domain, fn)
+    c.writable(d.conn, fn, D)
+    c.non_null(keycodes, "keycodes", fn, D)
+    c.positive(len(keycodes), "nkeycodes", fn, D)
+    if codeset >= KEYCODE_SET_LAST:   # printed as libvirt's %d prints the unsigned int
+        shown = codeset - (1 << 32) if codeset >= 1 << 31 else codeset
+        raise errors.invalid_arg(D, fn, "codeset", f"Unsupported codeset '{shown}'")
+    if len(keycodes) > SEND_KEY_MAX_KEYS:
+        raise errors.invalid_arg(D, fn, "nkeycodes",
+                                 f"nkeycodes must be <= {SEND_KEY_MAX_KEYS}")
+    c.call(d.conn, fn, D, d, codeset, holdtime, list(keycodes), flags)
 
 
 def virDomainSendProcessSignal(domain: Domain, pid_value: int, signum: int, flags: int) -> None:

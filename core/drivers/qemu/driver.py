@@ -27,7 +27,9 @@ from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, live
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .coredump import CoreDump
 from .cpuapi import HostCPUs
+from .guestctl import GuestControl
 from .ioerror import IOErrors
 from .iothreads import IOThreads
 from .migration import Migration
@@ -38,6 +40,7 @@ from .peek import Peek
 from .pinning import Pinning
 from .domstats import DomStats
 from .saverestore import SaveRestore
+from .screenshot import Screenshot
 from .stats import Stats
 from .tuneapi import TuneAPI
 from .vcpucount import VcpuCount
@@ -79,7 +82,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount,
+class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
                  Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""

@@ -616,6 +616,8 @@ class QemuHost:
                 self.on_balloon_change(obj, rt, data)
             elif name == "BLOCK_IO_ERROR":
                 self.on_io_error(obj, rt, data)
+            elif name == "DUMP_COMPLETED":
+                self.on_dump_completed(obj, rt, data)
 
     def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.paused_reason
@@ -712,6 +714,9 @@ class QemuHost:
 
     def on_io_error(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
         """A BLOCK_IO_ERROR event (lock held); see ioerror.py."""
+
+    def on_dump_completed(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        """A DUMP_COMPLETED event (lock held); see coredump.py."""
 
     def recover_migration(self, obj: DomainObj, rt: Runtime, job: dict[str, str]) -> None:
         """A migration job found in the status of a domain taken over; see migration.py."""
