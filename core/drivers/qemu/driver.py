@@ -28,6 +28,7 @@ from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .cpuapi import HostCPUs
+from .guestagent import GuestAgent
 from .ioerror import IOErrors
 from .migration import Migration
 from .monitorcmd import MonitorCommands
@@ -61,6 +62,7 @@ VIR_DOMAIN_UNDEFINE_KEEP_NVRAM = 8
 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA = 16
 VIR_DOMAIN_DESTROY_GRACEFUL = 1
 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN = 1
+VIR_DOMAIN_SHUTDOWN_GUEST_AGENT = 2
 VIR_DOMAIN_AFFECT_LIVE = 1
 VIR_DOMAIN_AFFECT_CONFIG = 2
 VIR_DOMAIN_VCPU_MAXIMUM = 4
@@ -76,7 +78,7 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
-                 Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
+                 GuestAgent, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
@@ -383,8 +385,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
                     self.drop_prepared(rt)
 
     def domain_shutdown_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
-                           "qemuDomainShutdownFlags", Q)
+        errors.check_flags(flags, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+                           | VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, "qemuDomainShutdownFlags", Q)
+        if not self.agent_power(dom, flags, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT,
+                                VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN):
+            return
         with self.job(dom.uuid):
             _, rt = self._running(dom, Q)
             with self.lock:
@@ -394,11 +399,11 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
     def domain_reboot(self, dom: Domain, flags: int) -> None:
         errors.check_flags(flags, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
                            | VIR_DOMAIN_REBOOT_GUEST_AGENT, "qemuDomainReboot", Q)
+        if not self.agent_power(dom, flags, VIR_DOMAIN_REBOOT_GUEST_AGENT,
+                                VIR_DOMAIN_REBOOT_ACPI_POWER_BTN):
+            return
         with self.job(dom.uuid):
             _, rt = self._running(dom)
-            if flags & VIR_DOMAIN_REBOOT_GUEST_AGENT:
-                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                    "QEMU guest agent is not configured")
             # The guest's power-off that follows becomes a reset (see runtime).
             with self.lock:
                 rt.fake_reboot = True
@@ -493,7 +498,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
-        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu)
+        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu, rt.channels)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:
@@ -512,14 +517,13 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
         errors.check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG
                            | VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST,
                            "qemuDomainGetVcpusFlags", Q)
-        if flags & VIR_DOMAIN_VCPU_GUEST:   # asks the guest agent, which we never have
+        if flags & VIR_DOMAIN_VCPU_GUEST:   # the guest agent's answer (guestagent.py)
             with self.lock:
                 if not self._obj(dom).is_active():
                     raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                         "vCPU count provided by the guest agent can only "
                                         "be requested for live domains")
-            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                "QEMU guest agent is not configured")
+            self._agent(dom, "virDomainGetVcpusFlags", False)
         live, config = flags & VIR_DOMAIN_AFFECT_LIVE, flags & VIR_DOMAIN_AFFECT_CONFIG
         if live and config:
             raise errors.invalid_arg(Q, "qemuDomainGetVcpusFlags", "flags",
