@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import errors
 from ..errors import ErrorDomain, ErrorNumber
 from ..objects import Connect, Domain
 from . import _common as c
@@ -223,6 +224,11 @@ def virDomainAuthorizedSSHKeysSet(domain: Domain, user: Optional[str],
     d = _dom(domain, fn)
     c.non_null(user, "user", fn, D)
     c.writable(d.conn, fn, D)
+    if flags & 1 and flags & 2:   # _SET_APPEND, _SET_REMOVE
+        raise errors.invalid_arg(D, fn, "flags",
+                                 "Flags 'VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND' and "
+                                 "'VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_REMOVE' are mutually "
+                                 "exclusive")
     _run(d, fn, user, keys, flags)
 
 

@@ -15,7 +15,7 @@ D = ErrorDomain.VIR_FROM_DOMAIN
 
 __all__ = ["virDomainQemuAttach", "virDomainQemuMonitorCommand",
            "virDomainQemuMonitorCommandWithFiles", "virConnectDomainQemuMonitorEventRegister",
-           "virConnectDomainQemuMonitorEventDeregister"]
+           "virConnectDomainQemuMonitorEventDeregister", "virDomainQemuAgentCommand"]
 
 
 def virDomainQemuAttach(conn: Connect, pid_value: int, flags: int) -> Any:
@@ -48,6 +48,14 @@ def virDomainQemuMonitorCommandWithFiles(domain: Domain, cmd: Optional[str],
     fn = "virDomainQemuMonitorCommandWithFiles"
     d = _monitor_domain(domain, fn)
     result: tuple[list[int], str] = c.call(d.conn, fn, N, d, cmd, list(infiles or []), flags)
+    return result
+
+
+def virDomainQemuAgentCommand(domain: Domain, cmd: Optional[str], timeout: int,
+                              flags: int) -> str:
+    fn = "virDomainQemuAgentCommand"
+    d = _monitor_domain(domain, fn)
+    result: str = c.call(d.conn, fn, N, d, cmd, timeout, flags)
     return result
 
 

@@ -27,7 +27,8 @@ from ... import errors, viruuid
 from ...conf.domain import DomainDef, topology
 from ...conf import domain_net
 from ..base import LIBVIR_VERSION_NUMBER, host_name
-from . import balloon, capabilities, disknodes, guestcpu, iothreads, pciaddr, postparse
+from . import (balloon, capabilities, channels, disknodes, guestcpu, iothreads, pciaddr,
+               postparse)
 from ...errors import ErrorDomain, ErrorNumber
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -50,6 +51,7 @@ class LaunchPaths:
     monitor_fd: int
     tap_fds: dict[int, int] = dataclasses.field(default_factory=dict)     # NIC index -> fd
     vhost_fds: dict[int, int] = dataclasses.field(default_factory=dict)
+    channel_fds: list[int] = dataclasses.field(default_factory=list)   # channels.py
 
 
 def emulator_of(d: DomainDef) -> Optional[str]:
@@ -421,6 +423,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
     for index, nic in enumerate(nics):
         argv += _nic_args(d, nic, index, paths)
     argv += _serial_args(d)
+    argv += channels.command_args(d, paths.channel_fds)
     argv += _audio_args(d)      # before -vnc, which names one (as libvirt's order)
     argv += _graphics_args(d)
     argv += balloon.command_args(d)

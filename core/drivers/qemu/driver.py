@@ -29,6 +29,7 @@ from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .coredump import CoreDump
 from .cpuapi import HostCPUs
+from .guestagent import GuestAgent
 from .guestctl import GuestControl
 from .ioerror import IOErrors
 from .iothreads import IOThreads
@@ -68,6 +69,7 @@ VIR_DOMAIN_UNDEFINE_KEEP_NVRAM = 8
 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA = 16
 VIR_DOMAIN_DESTROY_GRACEFUL = 1
 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN = 1
+VIR_DOMAIN_SHUTDOWN_GUEST_AGENT = 2
 VIR_DOMAIN_AFFECT_LIVE = 1
 VIR_DOMAIN_AFFECT_CONFIG = 2
 VIR_DOMAIN_VCPU_MAXIMUM = 4
@@ -83,8 +85,9 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
-                 Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
-                 Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
+                 GuestAgent, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek,
+                 HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
+                 HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
     name = "QEMU"
@@ -391,8 +394,11 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
                     self.drop_prepared(rt)
 
     def domain_shutdown_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
-                           "qemuDomainShutdownFlags", Q)
+        errors.check_flags(flags, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+                           | VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, "qemuDomainShutdownFlags", Q)
+        if not self.agent_power(dom, flags, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT,
+                                VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN):
+            return
         with self.job(dom.uuid):
             _, rt = self._running(dom, Q)
             with self.lock:
@@ -402,11 +408,11 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
     def domain_reboot(self, dom: Domain, flags: int) -> None:
         errors.check_flags(flags, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
                            | VIR_DOMAIN_REBOOT_GUEST_AGENT, "qemuDomainReboot", Q)
+        if not self.agent_power(dom, flags, VIR_DOMAIN_REBOOT_GUEST_AGENT,
+                                VIR_DOMAIN_REBOOT_ACPI_POWER_BTN):
+            return
         with self.job(dom.uuid):
             _, rt = self._running(dom)
-            if flags & VIR_DOMAIN_REBOOT_GUEST_AGENT:
-                raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                    "QEMU guest agent is not configured")
             # The guest's power-off that follows becomes a reset (see runtime).
             with self.lock:
                 rt.fake_reboot = True
@@ -501,7 +507,7 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
-        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu)
+        return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu, rt.channels)
 
     def domain_get_os_type(self, dom: Domain) -> str:
         with self.lock:
@@ -520,14 +526,13 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
         errors.check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG
                            | VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST,
                            "qemuDomainGetVcpusFlags", Q)
-        if flags & VIR_DOMAIN_VCPU_GUEST:   # asks the guest agent, which we never have
+        if flags & VIR_DOMAIN_VCPU_GUEST:   # the guest agent's answer (guestagent.py)
             with self.lock:
                 if not self._obj(dom).is_active():
                     raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, Q,
                                         "vCPU count provided by the guest agent can only "
                                         "be requested for live domains")
-            raise errors.report(ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, Q,
-                                "QEMU guest agent is not configured")
+            self._agent(dom, "virDomainGetVcpusFlags", False)
         live, config = flags & VIR_DOMAIN_AFFECT_LIVE, flags & VIR_DOMAIN_AFFECT_CONFIG
         if live and config:
             raise errors.invalid_arg(Q, "qemuDomainGetVcpusFlags", "flags",

@@ -20,7 +20,7 @@ from typing import Optional
 from lxml import etree
 
 from ...conf.domain import DomainDef
-from . import command, consoles as consoles_mod, pciaddr
+from . import channels as channels_mod, command, consoles as consoles_mod, pciaddr
 
 _CHILD_BEFORE_ALIAS = ("address", "acpi")
 
@@ -124,10 +124,13 @@ def migratable_view(d: DomainDef, running: bool) -> DomainDef:
 
 
 def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
-              cpu: Optional[etree._Element] = None) -> DomainDef:
+              cpu: Optional[etree._Element] = None,
+              channels: Optional[channels_mod.ChannelState] = None) -> DomainDef:
     devices = [copy.deepcopy(dev) for dev in d.devices]
     if consoles is not None:
         consoles_mod.show(devices, consoles)
+    if channels is not None:
+        channels_mod.live_view(devices, d, channels)
     counters: dict[str, int] = {}
     for dev in devices:
         if dev.tag == "controller":

@@ -62,6 +62,10 @@ class RootLayout:
     def domain_dir(self, dom_id: int, name: str) -> Path:
         return self.lib_dir / f"domain-{dom_id}-{name}"
 
+    def channel_dir(self, dom_id: int, name: str) -> Path:
+        """Where a running domain's path-less channels listen (channels.py)."""
+        return self.lib_dir / "channel" / "target" / f"domain-{dom_id}-{name}"
+
     @property
     def driver_lock_file(self) -> Path:
         return self.state_dir / "driver.pid"

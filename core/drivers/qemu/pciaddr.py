@@ -72,6 +72,11 @@ def controller_args(d: DomainDef) -> list[str]:
                                         + props(d, c))]
         elif c.get("type") == "sata" and not is_q35(d):
             out += ["-device", ",".join(["ahci", "id=sata0"] + props(d, c))]
+    for c in d.devices:   # after USB and SATA, as libvirt orders the controllers
+        if c.tag == "controller" and c.get("type") == "virtio-serial":
+            out += ["-device", ",".join(["virtio-serial-pci",
+                                         f"id=virtio-serial{c.get('index', '0')}"]
+                                        + props(d, c))]
     return out
 
 
@@ -118,7 +123,7 @@ def _wants_address(dev: etree._Element, q35: bool) -> bool:
     if dev.tag == "memballoon":
         return dev.get("model") == "virtio"
     if dev.tag == "controller":
-        return (dev.get("type") in ("usb", "sata") and dev.get("model") != "none"
+        return (dev.get("type") in ("usb", "sata", "virtio-serial") and dev.get("model") != "none"
                 and (q35, dev.get("type", ""), dev.get("model")) not in _FIXED)
     return False
 

@@ -1,7 +1,7 @@
 """libvirt 9.0's QEMU post-parse for x86 pc and q35, beyond the generic
 defaults of conf/domain_devices: the default CPU, the machine's implicit
 controllers (USB, SATA on q35, the PCI root), PS/2 inputs, ISA serial
-targets, read-only cdroms, VNC autoport, the 'none' audio backend, PCI addresses
+targets, virtio channels' ports (channels.py), read-only cdroms, VNC autoport, the 'none' audio backend, PCI addresses
 (pciaddr).
 Running it on its own output changes nothing."""
 
@@ -11,7 +11,7 @@ from lxml import etree
 
 from ...conf import domain_devices
 from ...conf.domain import DomainDef
-from . import pciaddr
+from . import channels, pciaddr
 
 
 def _check(cpu: etree._Element, virt_type: str) -> None:
@@ -129,4 +129,5 @@ def fill(d: DomainDef) -> None:
         devices.append(etree.Element("audio", id="1", type="none"))
     d.devices[:] = domain_devices.normalise(devices)
     _serial_targets(d)
+    channels.assign_ports(d)
     pciaddr.assign(d)

@@ -44,7 +44,7 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import (capabilities, command, consoles, disknodes, guestcpu, monitorevents, netdev,
+from . import (capabilities, channels, command, consoles, disknodes, guestcpu, monitorevents, netdev,
                process, status, taint)
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
@@ -106,6 +106,7 @@ class Runtime:
     balloon_period: Optional[int] = None   # live guest-stats polling interval
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
+    channels: Optional[channels.ChannelState] = None   # sockets and states, for the live XML
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     cpu_key: Optional[tuple[Any, ...]] = None   # what QEMU's answer about it depends on
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
@@ -310,6 +311,8 @@ class QemuHost:
                 netdev.delete_tap(tap)
         netdev.forget_live(obj.def_)
         disknodes.forget(obj.def_)
+        if rt is not None and rt.channels is not None and rt.channels.target_dir:
+            shutil.rmtree(rt.channels.target_dir, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.layout.status_file(name))
         with contextlib.suppress(FileNotFoundError):
@@ -359,6 +362,8 @@ class QemuHost:
             self.setup_balloon(obj, rt, incoming is not None)
             self.pin_threads(obj, rt)  # type: ignore[attr-defined]
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
+            channels.refresh(self, obj, rt.channels, lambda c: self._monitor_call(rt, c),
+                             channels.REASON_DOMAIN_STARTED)
             meanwhile = None
             if cpu_key is not None:   # the first start of its kind: QEMU tells
                 rt.cpu = guestcpu.query(lambda cmds: self._monitor_calls(rt, cmds),
@@ -440,14 +445,19 @@ class QemuHost:
         taps = netdev.prepare(d)   # names the taps in the live definition
         with self.lock:
             rt.taps = list(taps.created)
+        chan_dir = self.layout.channel_dir(d.id, d.name)
+        rt.channels = channels.ChannelState(channels.socket_paths(d, chan_dir),
+                                            target_dir=str(chan_dir))
         try:
             listener = unix_listen(rt.monitor_path)
+            chan_socks = channels.listen(rt.channels.paths)
         except OSError:
             taps.close()
             raise
+        chan_fds = [s.fileno() for s in chan_socks]
         try:
             argv = command.build(d, emulator, accel, command.LaunchPaths(
-                str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds),
+                str(pidfile), listener.fileno(), taps.tap_fds, taps.vhost_fds, chan_fds),
                 self.config.seccomp_sandbox)  # type: ignore[attr-defined]
             if incoming:
                 argv += ["-incoming", "defer"]
@@ -466,11 +476,14 @@ class QemuHost:
                     # launch named the disks' nodes and the taps (later saves have them)
                     self.save_status(obj, None if first is None else first.text)
                     self.hold_first_status(obj, rt)
-                proc = process.spawn(argv, env, log_fd, (listener.fileno(),) + taps.pass_fds())
+                proc = process.spawn(argv, env, log_fd,
+                                     (listener.fileno(), *chan_fds) + taps.pass_fds())
             finally:
                 os.close(log_fd)
         finally:
             listener.close()  # QEMU holds its own copy: it alone listens now
+            for sock in chan_socks:
+                sock.close()
             taps.close()      # and of the taps: they go when QEMU goes
         with self.lock:
             # No status write for the pid: the status says "start in progress"
@@ -614,6 +627,8 @@ class QemuHost:
                 self._handle_shutdown(obj, rt, data)
             elif name == "BALLOON_CHANGE":
                 self.on_balloon_change(obj, rt, data)
+            elif name == "VSERPORT_CHANGE" and rt.channels is not None:
+                channels.port_changed(self, obj, rt.channels, data)
             elif name == "BLOCK_IO_ERROR":
                 self.on_io_error(obj, rt, data)
             elif name == "DUMP_COMPLETED":
@@ -852,6 +867,12 @@ class QemuHost:
         self.reconnect_balloon(obj, rt)
         with contextlib.suppress(errors.VirtError):
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
+        chan_dir = self.layout.channel_dir(obj.id, obj.name)
+        with contextlib.suppress(errors.VirtError):
+            rt.channels = channels.ChannelState(channels.socket_paths(obj.def_, chan_dir),
+                                                target_dir=str(chan_dir))
+            channels.refresh(self, obj, rt.channels, lambda c: self._monitor_call(rt, c),
+                             channels.REASON_DOMAIN_STARTED)
         if st.job is not None:
             self.recover_migration(obj, rt, st.job)
 
