@@ -28,6 +28,7 @@ from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .cpuapi import HostCPUs
+from .hotplug import Hotplug
 from .ioerror import IOErrors
 from .migration import Migration
 from .monitorcmd import MonitorCommands
@@ -75,7 +76,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
+class QemuDriver(Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek, HostCPUs,
                  Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing, HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
@@ -174,8 +175,9 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
     def _handle(self, conn: Connect, obj: DomainObj) -> Domain:
         return Domain(conn, obj.name, obj.uuid, obj.id)
 
-    def _parse(self, xml: str) -> DomainDef:
-        """Parse and complete a definition as libvirt's post-parse does."""
+    def _parse(self, xml: str, new_domain: bool = True) -> DomainDef:
+        """Parse and complete a definition as libvirt's post-parse does
+        (`new_domain`: see postparse.fill)."""
         d = parse_domain_xml(xml, default_arch=HOST_ARCH, keep_interfaces=True)
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch)
         if emulator is None:
@@ -191,7 +193,7 @@ class QemuDriver(Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Pee
             raise qemu_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
                              f"Emulator '{emulator}' does not support machine type "
                              f"'{d.os.machine}'")
-        command.fill_defaults(d, emulator, machine)
+        command.fill_defaults(d, emulator, machine, new_domain)
         validate.check(d)
         return d
 

@@ -112,8 +112,9 @@ def _cdroms(d: DomainDef) -> None:
             disk.insert(at, etree.Element("readonly"))
 
 
-def fill(d: DomainDef) -> None:
-    """Post-parse of a definition whose machine is already canonical."""
+def fill(d: DomainDef, new_domain: bool = True) -> None:
+    """Post-parse of a definition whose machine is already canonical;
+    `new_domain`: not one a device is being added to (pciaddr's spare port)."""
     _cpu(d)
     _cdroms(d)
     for g in d.devices:
@@ -129,4 +130,4 @@ def fill(d: DomainDef) -> None:
         devices.append(etree.Element("audio", id="1", type="none"))
     d.devices[:] = domain_devices.normalise(devices)
     _serial_targets(d)
-    pciaddr.assign(d)
+    pciaddr.assign(d, spare=new_domain)
