@@ -88,8 +88,10 @@ def _attr(parent: etree._Element, tag: str, attr: str, default: str) -> str:
     return child.get(attr, default) if child is not None else default
 
 
-def _no_slots(exc: errors.VirtError) -> errors.VirtError:
-    return errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, D, exc.message or "")
+def _no_slots() -> errors.VirtError:
+    """libvirt's error when a running guest has no free slot (it adds no
+    controller then)."""
+    return errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, D, "No more available PCI slots")
 
 
 class HotplugLive:
@@ -173,8 +175,8 @@ class HotplugLive:
             if bus == "virtio":
                 try:
                     pciaddr.place_hotplug(d, disk)
-                except errors.VirtError as exc:
-                    raise _no_slots(exc) from None
+                except errors.VirtError:
+                    raise _no_slots() from None
                 alias = f"virtio-disk{command._virtio_index(dst, 0)}"
                 place = {"bus": pciaddr.bus_id(d, pciaddr.address_of(disk)[0]),  # type: ignore[index]
                          "addr": pciaddr.devfn(*pciaddr.address_of(disk)[1:])}  # type: ignore[index]
@@ -230,8 +232,8 @@ class HotplugLive:
             alias = f"net{max(taken, default=-1) + 1}"
             try:
                 pciaddr.place_hotplug(d, nic)
-            except errors.VirtError as exc:
-                raise _no_slots(exc) from None
+            except errors.VirtError:
+                raise _no_slots() from None
             addr = pciaddr.address_of(nic)
         nic.insert(len(nic) - 1 if addr is not None else len(nic),
                    etree.Element("alias", name=alias))
