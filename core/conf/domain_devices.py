@@ -106,6 +106,9 @@ def _order_disks(devices: list[etree._Element]) -> None:
     devices[:] = [next(slots) if dev.tag == "disk" else dev for dev in devices]
 
 
+order_disks = _order_disks   # for a disk added to a running domain's definition
+
+
 def _add_controllers(devices: list[etree._Element]) -> None:
     """A controller for every drive address that names a missing one."""
     wanted: dict[str, int] = {}

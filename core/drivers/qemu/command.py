@@ -36,7 +36,7 @@ DEFAULT_NIC_MODEL = "rtl8139"
 # what libvirt writes after an interface's <model>
 _AFTER_MODEL = ("driver", "backend", "filterref", "tune", "teaming", "link", "mtu",
                 "coalesce", "rom", "boot", "alias", "address", "acpi")
-_NIC_DEVICES = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e",
+NIC_DEVICES = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e",
                 "rtl8139": "rtl8139"}
 
 
@@ -61,7 +61,7 @@ def emulator_of(d: DomainDef) -> Optional[str]:
     return None
 
 
-def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
+def fill_defaults(d: DomainDef, emulator: str, machine: str, new_domain: bool = True) -> None:
     """What libvirt's parse and post-parse do: canonical machine, <emulator>,
     NIC MACs and models (a NIC's generated tap name and alias are dropped),
     the memory balloon."""
@@ -71,20 +71,24 @@ def fill_defaults(d: DomainDef, emulator: str, machine: str) -> None:
         elem.text = emulator
         d.devices.insert(0, elem)
     for dev in d.devices:
-        if dev.tag != "interface":
-            continue
-        domain_net.strip_runtime(dev)
-        if dev.find("mac") is None:
-            mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
-            dev.insert(0, etree.Element("mac", address=mac))
-        if dev.find("model") is None:
-            children = list(dev)
-            pos = next((i for i, c in enumerate(children) if c.tag in _AFTER_MODEL),
-                       len(children))
-            dev.insert(pos, etree.Element("model", type=DEFAULT_NIC_MODEL))
+        if dev.tag == "interface":
+            domain_net.strip_runtime(dev)
+            fill_nic(dev)
     disknodes.forget(d)   # a source index or chain in the input is not kept, as libvirt
     balloon.fill_default(d)
-    postparse.fill(d)
+    postparse.fill(d, new_domain)
+
+
+def fill_nic(dev: etree._Element) -> None:
+    """An <interface> without a MAC or model gets libvirt's."""
+    if dev.find("mac") is None:
+        mac = "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
+        dev.insert(0, etree.Element("mac", address=mac))
+    if dev.find("model") is None:
+        children = list(dev)
+        pos = next((i for i, c in enumerate(children) if c.tag in _AFTER_MODEL),
+                   len(children))
+        dev.insert(pos, etree.Element("model", type=DEFAULT_NIC_MODEL))
 
 
 def _os_text(d: DomainDef, tag: str) -> Optional[str]:
@@ -282,7 +286,7 @@ def _nic_args(d: DomainDef, nic: etree._Element, index: int, paths: LaunchPaths)
     model_elem = nic.find("model")
     model = model_elem.get("type", DEFAULT_NIC_MODEL) if model_elem is not None \
         else DEFAULT_NIC_MODEL
-    device = _NIC_DEVICES.get(model)
+    device = NIC_DEVICES.get(model)
     if device is None:
         raise _unsupported(f"interface model '{model}' is not supported yet")
     mac_elem = nic.find("mac")

@@ -103,7 +103,7 @@ def assign(d: DomainDef) -> None:
             continue
         layers = [Layer(following + k, path, fmt) for k, (path, fmt) in enumerate(chains[i])]
         following += len(layers)
-        disks[i].insert(list(disks[i]).index(source) + 1, _backing_element(layers))
+        disks[i].insert(list(disks[i]).index(source) + 1, backing_element(layers))
 
 
 def forget(d: DomainDef) -> None:
@@ -112,7 +112,7 @@ def forget(d: DomainDef) -> None:
         domain_disk.strip_runtime(disk)
 
 
-def _backing_element(layers: list[Layer]) -> etree._Element:
+def backing_element(layers: list[Layer]) -> etree._Element:
     top = parent = None
     for layer in layers:
         elem = etree.Element("backingStore", type="file", index=str(layer.index))
@@ -126,6 +126,12 @@ def _backing_element(layers: list[Layer]) -> etree._Element:
     assert top is not None and parent is not None
     parent.append(etree.Element("backingStore"))
     return top
+
+
+def backing_chain(disk: etree._Element) -> list[tuple[str, str]]:
+    """(path, format) of each backing image of a file disk, top down (the
+    errors of a start if one cannot be read)."""
+    return _chain(disk)
 
 
 def _access_error(what: str, exc: OSError) -> errors.VirtError:

@@ -31,6 +31,7 @@ from .coredump import CoreDump
 from .cpuapi import HostCPUs
 from .guestagent import GuestAgent
 from .guestctl import GuestControl
+from .hotplug import Hotplug
 from .ioerror import IOErrors
 from .iothreads import IOThreads
 from .migration import Migration
@@ -85,8 +86,8 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
-                 GuestAgent, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon, Peek,
-                 HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
+                 GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
+                 Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""
 
@@ -185,8 +186,9 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
     def _handle(self, conn: Connect, obj: DomainObj) -> Domain:
         return Domain(conn, obj.name, obj.uuid, obj.id)
 
-    def _parse(self, xml: str) -> DomainDef:
-        """Parse and complete a definition as libvirt's post-parse does."""
+    def _parse(self, xml: str, new_domain: bool = True) -> DomainDef:
+        """Parse and complete a definition as libvirt's post-parse does
+        (`new_domain`: see postparse.fill)."""
         d = parse_domain_xml(xml, default_arch=HOST_ARCH, keep_interfaces=True)
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch)
         if emulator is None:
@@ -202,7 +204,7 @@ class QemuDriver(TuneAPI, Pinning, IOThreads, VcpuCount, GuestControl, Screensho
             raise qemu_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
                              f"Emulator '{emulator}' does not support machine type "
                              f"'{d.os.machine}'")
-        command.fill_defaults(d, emulator, machine)
+        command.fill_defaults(d, emulator, machine, new_domain)
         validate.check(d)
         return d
 

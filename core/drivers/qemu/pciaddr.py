@@ -189,7 +189,7 @@ def _reserve_fixed(d: DomainDef, buses: list[_Bus]) -> None:
             root.used.add((2, 0))
 
 
-def _dry_run(d: DomainDef, buses: list[_Bus]) -> list[str]:
+def _dry_run(d: DomainDef, buses: list[_Bus], spare: bool) -> list[str]:
     """The models of the controllers q35 needs added, by index order."""
     added: list[str] = []
 
@@ -211,7 +211,7 @@ def _dry_run(d: DomainDef, buses: list[_Bus]) -> list[str]:
 
     for dev in _endpoints(d):
         place(_pcie(dev))
-    if added:
+    if added and spare:
         place(True)   # a spare root port for hotplug
     return added
 
@@ -224,9 +224,11 @@ def _new_controller(index: int, model: str) -> etree._Element:
     return c
 
 
-def assign(d: DomainDef) -> None:
+def assign(d: DomainDef, spare: bool = True) -> None:
     """Give every PCI device of `d` without an address libvirt's address,
-    adding the root ports and bridges q35 needs (post-parse)."""
+    adding the root ports and bridges q35 needs (post-parse); `spare`: and
+    a root port for hotplug, which libvirt adds to a new definition only
+    (not to one a device is added to)."""
     buses = _buses(d)
     if not buses:
         return
@@ -234,7 +236,7 @@ def assign(d: DomainDef) -> None:
     controllers = _pci_controllers(d)
     if is_q35(d):
         dry = [dataclasses.replace(b, used=set(b.used)) for b in buses]
-        for offset, model in enumerate(_dry_run(d, dry)):
+        for offset, model in enumerate(_dry_run(d, dry, spare)):
             index = len(buses) + offset
             c = _new_controller(index, model)
             last = max(i for i, dev in enumerate(d.devices) if dev.tag == "controller")
@@ -242,6 +244,10 @@ def assign(d: DomainDef) -> None:
             controllers.append(c)
         buses += [_Bus(int(c.get("index", "0")), c.get("model", ""))
                   for c in controllers[len(buses):]]
+    for c in controllers:   # root ports placed before: new ones join their slot
+        addr = address_of(c)
+        if c.get("model") == ROOT_PORT and addr is not None and addr[0] == 0:
+            buses[0].ports.setdefault(addr[1], set()).add(addr[2])
     for c in controllers:
         if c.find("address") is None and c.get("model") == ROOT_PORT:
             _place_root_port(c, buses[0])
@@ -257,6 +263,15 @@ def assign(d: DomainDef) -> None:
             fixed = _FIXED.get((is_q35(d), dev.get("type", ""), dev.get("model")))
             if fixed is not None:
                 _set_address(dev, 0, *fixed)
+
+
+def place_hotplug(d: DomainDef, dev: etree._Element) -> None:
+    """An address for a device plugged into running `d`: the first free slot
+    that fits it; no controller is added while the guest runs."""
+    buses = _buses(d)
+    if buses:
+        _reserve_fixed(d, buses)
+        _place(dev, buses, _pcie(dev))
 
 
 # chipset controllers at fixed places: (q35?, type, model) -> (slot, function)

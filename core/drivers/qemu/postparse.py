@@ -112,8 +112,9 @@ def _cdroms(d: DomainDef) -> None:
             disk.insert(at, etree.Element("readonly"))
 
 
-def fill(d: DomainDef) -> None:
-    """Post-parse of a definition whose machine is already canonical."""
+def fill(d: DomainDef, new_domain: bool = True) -> None:
+    """Post-parse of a definition whose machine is already canonical;
+    `new_domain`: not one a device is being added to (pciaddr's spare port)."""
     _cpu(d)
     _cdroms(d)
     for g in d.devices:
@@ -130,4 +131,4 @@ def fill(d: DomainDef) -> None:
     d.devices[:] = domain_devices.normalise(devices)
     _serial_targets(d)
     channels.assign_ports(d)
-    pciaddr.assign(d)
+    pciaddr.assign(d, spare=new_domain)

@@ -110,6 +110,7 @@ class Runtime:
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     cpu_key: Optional[tuple[Any, ...]] = None   # what QEMU's answer about it depends on
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
+    node_index: Optional[int] = None   # last disk image number given by a hotplug (hotplug.py)
     status_text: str = ""          # what the status file holds now
     held_status: Optional[int] = None   # an fd on a start's first status (hold_first_status)
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
@@ -164,7 +165,7 @@ class QemuHost:
             "flags": hex(job.flags)}
         return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
                                                         rt.monitor_path, job_attrs, rt.cpu,
-                                                        sorted(rt.taints)))
+                                                        sorted(rt.taints), rt.node_index))
 
     def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
         """Persist a running domain's state (lock held); `text`: the status
@@ -633,6 +634,8 @@ class QemuHost:
                 self.on_io_error(obj, rt, data)
             elif name == "DUMP_COMPLETED":
                 self.on_dump_completed(obj, rt, data)
+            elif name == "DEVICE_DELETED":
+                self.on_device_deleted(obj, rt, data)
 
     def _handle_stop(self, obj: DomainObj, rt: Runtime) -> None:
         reason = rt.paused_reason
@@ -733,6 +736,9 @@ class QemuHost:
     def on_dump_completed(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
         """A DUMP_COMPLETED event (lock held); see coredump.py."""
 
+    def on_device_deleted(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        """A DEVICE_DELETED event (lock held); see hotplug.py."""
+
     def recover_migration(self, obj: DomainObj, rt: Runtime, job: dict[str, str]) -> None:
         """A migration job found in the status of a domain taken over; see migration.py."""
 
@@ -824,7 +830,7 @@ class QemuHost:
         """Take over the QEMU of `obj` recorded in `st`, or shut `obj` off."""
         marker = str(self.layout.pid_file(obj.name))
         rt = Runtime(monitor_path=st.monitor_path, taps=netdev.managed_taps(obj.def_),
-                     cpu=st.live_cpu, taints=set(st.taints))
+                     cpu=st.live_cpu, taints=set(st.taints), node_index=st.node_index)
         for tap in rt.taps:
             netdev.VNET_NAMES.reserve(tap)
         with self.lock:

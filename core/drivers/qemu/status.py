@@ -106,6 +106,7 @@ class DomainStatus:
     job: Optional[dict[str, str]] = None   # async ('migration out'/'in'), phase, flags
     live_cpu: Optional[etree._Element] = None   # the <cpu> QEMU gave the guest
     taints: list[str] = dataclasses.field(default_factory=list)   # taint.py's flags
+    node_index: Optional[int] = None   # the last disk image number a hotplug gave
 
 
 def format_status(st: DomainStatus) -> str:
@@ -123,6 +124,7 @@ def format_status(st: DomainStatus) -> str:
     return (f"<domstatus{attrs}>\n"
             f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
             + "".join(f"  <taint{xmlutil.attrs([('flag', t)])}/>\n" for t in st.taints)
+            + (f"  <nodename index='{st.node_index}'/>\n" if st.node_index is not None else "")
             + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")
             + defined_cpu
             + f"  {domain}\n"
@@ -154,12 +156,14 @@ def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
         def_.id = int(dom_id) if dom_id is not None else -1
         job = root.find("job")
         defined_cpu, live_cpu = root.find("cpu"), None
+        nodename = root.find("nodename")
         if defined_cpu is not None and "cpu" in def_.verbatim:
             live_cpu = def_.verbatim["cpu"]
             def_.verbatim["cpu"] = xmlutil.copy_element(defined_cpu)
         return DomainStatus(def_, state, reason, int(root.get("pid", "0")),
                             monitor.get("path", ""),
                             dict(job.attrib) if job is not None else None, live_cpu,
-                            [t.get("flag", "") for t in root.findall("taint")])
+                            [t.get("flag", "") for t in root.findall("taint")],
+                            int(nodename.get("index", "0")) if nodename is not None else None)
     except Exception:  # unreadable, half-written by hand, or of another version
         return None
