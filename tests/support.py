@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,21 @@ def coverage_section(language: str) -> tuple[str, list[tuple[str, str]]]:
     text = (BUILD / "bindings" / "coverage.txt").read_text()
     head, *lines = text[text.index(f"{language}: "):].split("\n\n")[0].splitlines()
     return head, [tuple(line.strip().partition(": ")[::2]) for line in lines]  # type: ignore[misc]
+
+
+def pyvirt_module() -> Any:
+    """pyvirt's generated `libvirt` module, loaded under its own name: in the
+    test process `libvirt` is python3-libvirt, the reference (tests/core
+    imports it), and putting build/python on sys.path would make whichever
+    is imported first win for the whole session."""
+    import importlib.util
+    import sys
+    module = sys.modules.get("pyvirt_libvirt")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("pyvirt_libvirt",
+                                                      BUILD / "python" / "libvirt.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pyvirt_libvirt"] = module
+        spec.loader.exec_module(module)
+    return module

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import reallibvirt
+from support import pyvirt_module
 from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "python"))
-import libvirt  # noqa: E402  (pyvirt's generated module)
+libvirt = pyvirt_module()   # pyvirt's generated module (see support.pyvirt_module)
 
 VGA = ("<graphics type='vnc' port='-1' autoport='yes'/>"
        "<video><model type='vga' heads='1'/></video>")

@@ -7,23 +7,17 @@ Python expression run by both: `c` the connection, `libvirt` the module
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 
 import reallibvirt
+from support import pyvirt_module
 from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root, until  # noqa: F401
 from pyvirt import api
 from pyvirt.events import DomainEventID
 
-# pyvirt's generated module, under its own name: `libvirt` in this process is
-# python3-libvirt, the reference (tests/core imports it)
-_spec = importlib.util.spec_from_file_location(
-    "pyvirt_libvirt", Path(__file__).resolve().parents[2] / "build" / "python" / "libvirt.py")
-assert _spec is not None and _spec.loader is not None
-libvirt = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(libvirt)
+libvirt = pyvirt_module()   # pyvirt's generated module (see support.pyvirt_module)
 
 NIC = "<interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/></interface>"
 ETH = "<interface type='ethernet'><mac address='52:54:00:11:22:44'/><model type='virtio'/></interface>"
