@@ -1,8 +1,12 @@
-"""Which definition a getter with VIR_DOMAIN_AFFECT_* flags reads, as
-libvirt's virDomainObjGetOneDefState (the setters' pair of definitions:
-Balloon._defs, as virDomainObjGetDefs)."""
+"""Which definitions VIR_DOMAIN_AFFECT_* flags name: the one a getter
+reads (libvirt's virDomainObjGetOneDefState), the pair a setter changes
+(virDomainObjGetDefs), and the persistent definition split from a running
+domain's before either side changes (pyvirt keeps one definition for both
+until they differ)."""
 
 from __future__ import annotations
+
+from typing import Optional
 
 from ... import errors
 from ...conf.domain import DomainDef
@@ -26,6 +30,27 @@ def one_def(obj: DomainObj, flags: int) -> tuple[DomainDef, bool]:
         raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
                             "transient domains do not have any persistent config")
     return (obj.def_ if live else obj.persistent_def()), live
+
+
+def defs(obj: DomainObj, flags: int, active: bool) -> tuple[bool, Optional[DomainDef]]:
+    """(whether the live definition is changed, the persistent one if it
+    is) for a setter's `flags` on `obj`, running when `active` (lock held)."""
+    if not flags & (AFFECT_LIVE | AFFECT_CONFIG):
+        flags |= AFFECT_LIVE if active else AFFECT_CONFIG
+    if flags & AFFECT_LIVE and not active:
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D, "domain is not running")
+    if flags & AFFECT_CONFIG and not obj.persistent:
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
+                            "transient domains do not have any persistent config")
+    return bool(flags & AFFECT_LIVE), obj.persistent_def() if flags & AFFECT_CONFIG else None
+
+
+def keep_apart(obj: DomainObj) -> DomainDef:
+    """The persistent definition, split from a running domain's live one
+    first, so that a change to either leaves the other as it is (lock held)."""
+    if obj.is_active() and obj.persistent and obj.new_def is None:
+        obj.new_def = obj.def_.copy()
+    return obj.persistent_def()
 
 
 def tunable_event(source: object, obj: DomainObj, name: str, value: str) -> None:

@@ -22,7 +22,7 @@ from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import MemoryStat
-from . import pciaddr
+from . import affect, pciaddr
 if TYPE_CHECKING:   # runtime -> command -> balloon: no import at run time
     from .runtime import Runtime
 
@@ -157,24 +157,13 @@ class Balloon:
         as virDomainObjGetDefs (lock held)."""
         obj = self._obj(dom)  # type: ignore[attr-defined]
         rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
-        active = obj.is_active() and rt is not None
-        if not flags & (AFFECT_LIVE | AFFECT_CONFIG):
-            flags |= AFFECT_LIVE if active else AFFECT_CONFIG
-        if flags & AFFECT_LIVE and not active:
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
-                                "domain is not running")
-        if flags & AFFECT_CONFIG and not obj.persistent:
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
-                                "transient domains do not have any persistent config")
-        return (obj, rt if flags & AFFECT_LIVE else None,
-                obj.persistent_def() if flags & AFFECT_CONFIG else None)
+        live, config = affect.defs(obj, flags, obj.is_active() and rt is not None)
+        return obj, rt if live else None, config
 
     def _config_for_change(self, obj: DomainObj) -> DomainDef:
         """The config to change on a running domain whose live definition
         must stay as it is: split from it first (lock held)."""
-        if obj.is_active() and obj.new_def is None:
-            obj.new_def = obj.def_.copy()
-        return obj.persistent_def()
+        return affect.keep_apart(obj)
 
     def domain_set_memory(self, dom: Domain, memory: int) -> None:
         self.domain_set_memory_flags(dom, memory, AFFECT_LIVE)

@@ -25,7 +25,7 @@ from ...structs import DomainControlInfo, SecurityLabel
 from .. import tuneparams as tp
 from ..metadata import find_interface, get_metadata, set_metadata
 from ..typedparams import check_params
-from . import security, validate
+from . import affect, security, validate
 from .paths import remove_durably
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -115,30 +115,18 @@ class TuneAPI:
 
     def _tune_defs(self, obj: DomainObj, flags: int
                    ) -> tuple[Optional[DomainDef], Optional[DomainDef]]:
-        """(the live definition, the persistent one) that a change affects;
-        the persistent one split from a running domain's (lock held)."""
-        active = self._active(obj)
-        if not flags & (AFFECT_LIVE | AFFECT_CONFIG):
-            flags |= AFFECT_LIVE if active else AFFECT_CONFIG
-        if flags & AFFECT_LIVE and not active:
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
-                                "domain is not running")
-        if flags & AFFECT_CONFIG and not obj.persistent:
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
-                                "transient domains do not have any persistent config")
-        if active and obj.persistent and obj.new_def is None:
-            obj.new_def = obj.def_.copy()   # live and config change apart from now on
-        return (obj.def_ if flags & AFFECT_LIVE else None,
-                obj.persistent_def() if flags & AFFECT_CONFIG else None)
+        """(the live definition, the persistent one) that a change affects,
+        kept apart from each other on a running domain (lock held)."""
+        live, config = affect.defs(obj, flags, self._active(obj))
+        if live:
+            affect.keep_apart(obj)   # a live change leaves the config as it was
+        if config is not None:
+            config = affect.keep_apart(obj)
+        return (obj.def_ if live else None), config
 
     def _one_def(self, obj: DomainObj, flags: int) -> tuple[DomainDef, bool]:
         """(the one definition a query reads, whether it is the live one)."""
-        if flags & AFFECT_LIVE and flags & AFFECT_CONFIG:
-            raise errors.invalid_arg(D, "virDomainObjGetOneDef", "flags",
-                                     "Flags 'VIR_DOMAIN_AFFECT_LIVE' and "
-                                     "'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
-        live, config = self._tune_defs(obj, flags)
-        return (live, True) if live is not None else (config, False)  # type: ignore[return-value]
+        return affect.one_def(obj, flags)
 
     def _store(self, obj: DomainObj, live: Optional[DomainDef],
                config: Optional[DomainDef]) -> None:
