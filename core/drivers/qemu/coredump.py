@@ -31,7 +31,6 @@ from ...domainstate import DomainState as S
 from ...errors import ErrorDomain, ErrorNumber
 from ...events import DomainEventStoppedDetail as Stopped
 from ...objects import Domain
-from .monitor import MonitorError
 from .runtime import Runtime, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -145,13 +144,7 @@ class CoreDump:
             if fmt not in offered:
                 raise qemu_error(ErrorNumber.VIR_ERR_INVALID_ARG,
                                  f"unsupported dumpformat '{fmt}' for this QEMU binary")
-        if rt.monitor is None or rt.stopped:
-            raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
-        try:
-            rt.monitor.send_fd(fd, _FD_NAME)
-        except MonitorError as exc:
-            raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                             f"unable to execute QEMU command 'getfd': {exc}") from None
+        self._send_fd(rt, fd, _FD_NAME)  # type: ignore[attr-defined]  # SaveRestore's
         pending = _Pending()
         with self.lock:  # type: ignore[attr-defined]
             obj.private[_PENDING] = pending

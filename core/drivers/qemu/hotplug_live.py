@@ -161,12 +161,7 @@ class HotplugLive:
             raise command._unsupported(f"unsupported disk format '{fmt}'")
         chain: list[tuple[str, str]] = []
         if path:
-            try:
-                os.stat(path)
-            except OSError as exc:
-                raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, S,
-                                    f"Cannot access storage file '{path}': "
-                                    f"{os.strerror(exc.errno or 0)}") from None
+            _check_source(path)
             chain = disknodes.backing_chain(disk)
         elif not cdrom:
             raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, D, "missing source for disk")
@@ -336,12 +331,7 @@ class HotplugLive:
         path = source.get("file") if source is not None else None
         fmt = driver.get("type", "raw") if driver is not None else "raw"
         if path:
-            try:
-                os.stat(path)
-            except OSError as exc:
-                raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, S,
-                                    f"Cannot access storage file '{path}': "
-                                    f"{os.strerror(exc.errno or 0)}") from None
+            _check_source(path)
         with self.lock:
             index = self._next_node(obj, rt, 1) if path else 0
         self._monitor_call(rt, "blockdev-open-tray", {"id": alias, "force": False})
@@ -397,3 +387,13 @@ class HotplugLive:
 def _disk_alias(live: DomainDef, at: int) -> str:
     alias = live.devices[at].find("alias")
     return alias.get("name", "") if alias is not None else ""
+
+
+def _check_source(path: str) -> None:
+    """libvirt's check that a new medium or disk image is there."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, S,
+                            f"Cannot access storage file '{path}': "
+                            f"{os.strerror(exc.errno or 0)}") from None

@@ -126,12 +126,13 @@ class SaveRestore:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED,
                              f"job 'domain save' failed ({status})")
 
-    def _send_fd(self, rt: Runtime, fd: int) -> None:
+    def _send_fd(self, rt: Runtime, fd: int, name: str = _FD_NAME) -> None:
+        """Hand QEMU `fd` under `name` (getfd), for a stream to write to."""
         from .monitor import MonitorError
-        if rt.monitor is None:
+        if rt.monitor is None or rt.stopped:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain is no longer running")
         try:
-            rt.monitor.send_fd(fd, _FD_NAME)
+            rt.monitor.send_fd(fd, name)
         except MonitorError as exc:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"unable to execute QEMU command 'getfd': {exc}") from None
