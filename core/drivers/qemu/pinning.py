@@ -62,6 +62,10 @@ class Pinning:
         if rt.process is None:
             return
         d, everywhere = obj.def_, host_cpus()
+        if (not cputune.vcpu_pins(d.cputune) and cputune.emulator_pin(d.cputune) is None
+                and not any(t.cpumask for t in d.iothreads)
+                and os.sched_getaffinity(0) >= everywhere):
+            return   # QEMU inherited every CPU and nothing is pinned: two QMP calls saved
         pid = rt.process.pid
         vcpus = self.vcpu_threads(rt)
         iothreads = {t["id"]: int(t["thread-id"]) for t in self._monitor_call(  # type: ignore[attr-defined]
