@@ -208,6 +208,7 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     devices_elem = root.find("devices")
     devices = [xmlutil.copy_element(d) for d in (devices_elem if devices_elem is not None else [])
                if isinstance(d.tag, str)]
+    domain_devices.order_parsed_controllers(devices)
     devices = domain_devices.normalise(
         devices, hvm=(root.findtext("os/type") or "").strip() == "hvm")
     domain_tune.normalise_bandwidth(devices)

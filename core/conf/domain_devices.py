@@ -34,6 +34,8 @@ _BUS_BY_PREFIX = (("xvd", "xen"), ("ubd", "uml"), ("hd", "ide"), ("sd", "scsi"),
 _DRIVE_LAYOUT = {"ide": (2, 2), "fdc": (2, 1), "scsi": (7, 1), "sata": (6, 1)}
 # The order in which libvirt adds the controllers that disks imply.
 _IMPLICIT_CONTROLLERS = ("scsi", "fdc", "ide", "sata", "virtio-serial")
+# the kinds of controller parse adds (the disks' and channels', smartcards')
+IMPLIED_CONTROLLERS = _IMPLICIT_CONTROLLERS + ("ccid",)
 # <video><model type> -> its default memory attributes, in libvirt's order
 _VIDEO_MEMORY = {"vga": (("vram", "16384"),), "cirrus": (("vram", "16384"),),
                  "vmvga": (("vram", "16384"),), "xen": (("vram", "16384"),),
@@ -135,19 +137,38 @@ def _add_controllers(devices: list[etree._Element]) -> None:
 
 
 def _insert_controller(devices: list[etree._Element], new: etree._Element) -> None:
-    """After the last controller of its type with a lower index, else after
-    every controller (devices are in libvirt's order by then)."""
-    kind, index = new.get("type"), int(new.get("index", "0"))
-    position = None
-    for i, dev in enumerate(devices):
-        if dev.tag == "controller" and dev.get("type") == kind:
-            other = dev.get("index", "0")
-            if other.isdigit() and int(other) < index:
-                position = i + 1
-    if position is None:
-        position = max((i + 1 for i, d in enumerate(devices)
-                        if _ORDER.get(d.tag, len(_ORDER)) <= _ORDER["controller"]), default=0)
+    """After every controller: libvirt appends the controllers it adds."""
+    position = max((i + 1 for i, d in enumerate(devices)
+                    if _ORDER.get(d.tag, len(_ORDER)) <= _ORDER["controller"]), default=0)
     devices.insert(position, new)
+
+
+def order_parsed_controllers(devices: list[etree._Element]) -> None:
+    """The controllers in the order libvirt's parser puts them, each in turn
+    (unindexed ones count as -1): right after the last one of its type when
+    it has no index; otherwise before the earliest of its type with a higher
+    index, else after the last of its type with a lower one; a type not seen
+    yet goes last.  So a definition read again can change order."""
+    def index(c: etree._Element) -> int:
+        value = c.get("index", "")
+        return int(value) if value.isdigit() else -1
+
+    ordered: list[etree._Element] = []
+    for new in (dev for dev in devices if dev.tag == "controller"):
+        kind, at = new.get("type"), None
+        for i in range(len(ordered) - 1, -1, -1):
+            if ordered[i].get("type") != kind:
+                continue
+            if index(new) == -1:
+                at = i + 1
+                break
+            if index(ordered[i]) > index(new):
+                at = i
+            elif at is None:
+                at = i + 1
+        ordered.insert(len(ordered) if at is None else at, new)
+    slots = iter(ordered)
+    devices[:] = [next(slots) if dev.tag == "controller" else dev for dev in devices]
 
 
 def _pair_serials_and_consoles(devices: list[etree._Element]) -> None:

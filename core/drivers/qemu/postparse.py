@@ -71,6 +71,23 @@ def _controllers(d: DomainDef) -> list[etree._Element]:
     return out
 
 
+def _after_parsed_controllers(devices: list[etree._Element]) -> int:
+    """Where libvirt appends the machine's controllers: after those the XML
+    listed, before those the disks and channels implied (added after them).
+    The implied ones are the trailing bare controllers of the kinds parse
+    adds; a bare one the XML itself listed last is taken for implied."""
+    at = len(devices)
+    for i in range(len(devices) - 1, -1, -1):
+        dev = devices[i]
+        if dev.tag != "controller":
+            continue
+        if (len(dev) or set(dev.attrib) != {"type", "index"}
+                or dev.get("type") not in domain_devices.IMPLIED_CONTROLLERS):
+            return i + 1
+        at = i
+    return at
+
+
 def _inputs(d: DomainDef) -> list[etree._Element]:
     have = {(dev.get("type"), dev.get("bus", "ps2")) for dev in d.devices if dev.tag == "input"}
     return [etree.Element("input", type=kind, bus="ps2")
@@ -120,10 +137,9 @@ def fill(d: DomainDef, new_domain: bool = True) -> None:
     for g in d.devices:
         if g.tag == "graphics" and g.get("port") == "-1":   # libvirt's "any port"
             g.set("autoport", "yes")
-    # the machine's controllers come before those the disks implied at parse
     machine = _controllers(d)
     devices = list(d.devices)
-    at = next((i for i, dev in enumerate(devices) if dev.tag == "controller"), len(devices))
+    at = _after_parsed_controllers(devices)
     devices[at:at] = machine
     devices += _inputs(d)
     if not any(dev.tag == "audio" for dev in devices):
