@@ -218,10 +218,27 @@ def _dry_run(d: DomainDef, buses: list[_Bus], spare: bool) -> list[str]:
 
 def _new_controller(index: int, model: str) -> etree._Element:
     c = etree.Element("controller", type="pci", index=str(index), model=model)
-    etree.SubElement(c, "model", name="pcie-pci-bridge" if model == BRIDGE else model)
-    if model == ROOT_PORT:
-        etree.SubElement(c, "target", chassis=str(index))
+    _fill_options(c)
     return c
+
+
+def _fill_options(c: etree._Element) -> None:
+    """QEMU's device name and a root port's chassis, as libvirt gives every
+    such controller, listed or added; the port follows from its address."""
+    model = c.get("model")
+    if model not in (ROOT_PORT, BRIDGE):
+        return
+    if c.find("model") is None:
+        c.insert(0, etree.Element("model", name="pcie-pci-bridge" if model == BRIDGE else model))
+    if model == ROOT_PORT:
+        target = c.find("target")
+        if target is None:
+            target = etree.Element("target")
+            c.insert(1, target)
+        if target.get("chassis") is None:
+            attrs = [("chassis", c.get("index", "0")), *target.attrib.items()]
+            target.attrib.clear()
+            target.attrib.update(attrs)
 
 
 def assign(d: DomainDef, spare: bool = True) -> None:
@@ -234,6 +251,10 @@ def assign(d: DomainDef, spare: bool = True) -> None:
         return
     _reserve_fixed(d, buses)
     controllers = _pci_controllers(d)
+    # the spare port is for definitions that leave PCI controllers to libvirt
+    spare = spare and max(int(c.get("index", "0")) for c in controllers) <= 0
+    for c in controllers:
+        _fill_options(c)
     if is_q35(d):
         dry = [dataclasses.replace(b, used=set(b.used)) for b in buses]
         for offset, model in enumerate(_dry_run(d, dry, spare)):
@@ -253,6 +274,10 @@ def assign(d: DomainDef, spare: bool = True) -> None:
             _place_root_port(c, buses[0])
         elif c.find("address") is None and c.get("model") == BRIDGE:
             _place(c, buses, True)
+        target, addr = c.find("target"), address_of(c)
+        if (c.get("model") == ROOT_PORT and target is not None and addr is not None
+                and target.get("port") is None):
+            target.set("port", f"0x{addr[1] * 8 + addr[2]:x}")
     for dev in _endpoints(d):
         _place(dev, buses, _pcie(dev))
     video = next((dev for dev in d.devices if dev.tag == "video"), None)
@@ -301,10 +326,6 @@ def _place_root_port(c: etree._Element, root: _Bus) -> None:
             continue
         root.used.add((slot, function))
         root.ports.setdefault(slot, set()).add(function)
-        port = slot * 8 + function
-        target = c.find("target")
-        if target is not None:
-            target.set("port", f"0x{port:x}")
         _set_address(c, 0, slot, function, multifunction=function == 0)
         return
     raise _unsupported("No more available PCI slots")
