@@ -3,13 +3,19 @@
 backing chain the driver found in the image (<backingStore type=... index='M'>
 and what it holds).  Define drops them, the inactive XML leaves them out, a
 domain that stops forgets them.  A <backingStore/> of the user's (no index)
-is part of the definition and stays."""
+is part of the definition and stays.  A drive emptied while running has a
+source with its index alone (<source index='N'/>), which goes with it."""
 
 from __future__ import annotations
 
 import copy
 
 from lxml import etree
+
+
+def empty_source(source: etree._Element) -> bool:
+    """A <source> that names no medium: an ejected drive's, while it runs."""
+    return set(source.attrib) <= {"index"} and len(source) == 0
 
 
 def _has_runtime(disk: etree._Element) -> bool:
@@ -25,6 +31,8 @@ def strip_runtime(disk: etree._Element) -> None:
     source = disk.find("source")
     if source is not None and source.get("index") is not None:
         del source.attrib["index"]
+        if empty_source(source):
+            disk.remove(source)
     backing = disk.find("backingStore")
     if backing is not None and backing.get("index") is not None:
         disk.remove(backing)

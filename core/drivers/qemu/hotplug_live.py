@@ -17,7 +17,7 @@ from typing import Any, Optional
 from lxml import etree
 
 from ... import errors, events
-from ...conf import domain_devices
+from ...conf import domain_devices, domain_disk
 from ...conf.domain import DomainDef
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
@@ -59,7 +59,8 @@ def _images(index: int, path: str, fmt: str, readonly: bool,
 def _node_numbers(disk: etree._Element) -> list[int]:
     """The numbers of a plugged disk's images, top down (from its live XML)."""
     source = disk.find("source")
-    if source is None or not source.get("index", "").isdigit():
+    if (source is None or not source.get("index", "").isdigit()
+            or domain_disk.empty_source(source)):
         return []
     out = [int(source.get("index", "0"))]
     elem = disk.find("backingStore")
@@ -332,8 +333,8 @@ class HotplugLive:
         fmt = driver.get("type", "raw") if driver is not None else "raw"
         if path:
             _check_source(path)
-        with self.lock:
-            index = self._next_node(obj, rt, 1) if path else 0
+        with self.lock:   # an empty drive's source takes a number too
+            index = self._next_node(obj, rt, 1)
         self._monitor_call(rt, "blockdev-open-tray", {"id": alias, "force": False})
         self._monitor_call(rt, "blockdev-remove-medium", {"id": alias})
         self._undo(rt, _deletions(_node_numbers(old)))
@@ -346,14 +347,11 @@ class HotplugLive:
             for child in [c for c in old if c.tag in ("source", "backingStore")]:
                 old.remove(child)
             old_driver = old.find("driver")
-            if path:
-                elem = etree.Element("source", file=path, index=str(index))
-                after = old_driver if old_driver is not None else None
-                old.insert(list(old).index(after) + 1 if after is not None else 0, elem)
-                if old_driver is not None:
-                    old_driver.set("type", fmt)
-            elif old_driver is not None:
-                old_driver.set("type", "raw")
+            elem = etree.Element("source", file=path, index=str(index)) if path \
+                else etree.Element("source", index=str(index))
+            old.insert(list(old).index(old_driver) + 1 if old_driver is not None else 0, elem)
+            if old_driver is not None:
+                old_driver.set("type", fmt)
             self.save_status(obj)
 
     def _change_nic(self, obj: DomainObj, rt: Runtime, new: etree._Element) -> None:

@@ -19,6 +19,7 @@ from typing import Optional
 
 from lxml import etree
 
+from ...conf import domain_disk
 from ...conf.domain import DomainDef
 from . import channels as channels_mod, command, consoles as consoles_mod, pciaddr
 
@@ -52,10 +53,12 @@ def _disks(d: DomainDef, devices: list[etree._Element]) -> None:
     for index, (disk, node) in enumerate(zip(disks, command.disk_nodes(d))):
         _set_alias(disk, command._disk_alias(disk, index))
         source = disk.find("source")
-        if source is None:
+        if source is None:   # started empty: no media, no format
             driver = disk.find("driver")
-            if driver is not None and "type" in driver.attrib:   # no media, no format
+            if driver is not None and "type" in driver.attrib:
                 del driver.attrib["type"]
+            continue
+        if domain_disk.empty_source(source):   # emptied while running: both stay
             continue
         if source.get("index") is None:   # a status of an older pyvirt has none
             source.set("index", str(node.index))
@@ -67,7 +70,8 @@ def _backing_stores(devices: list[etree._Element]) -> None:
     """Every disk source's chain closed with an empty <backingStore/>."""
     for disk in (dev for dev in devices if dev.tag == "disk"):
         source = disk.find("source")
-        if source is not None and disk.find("backingStore") is None:
+        if (source is not None and not domain_disk.empty_source(source)
+                and disk.find("backingStore") is None):
             disk.insert(list(disk).index(source) + 1, etree.Element("backingStore"))
 
 
