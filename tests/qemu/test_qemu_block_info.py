@@ -15,9 +15,12 @@ from typing import Any
 
 import reallibvirt
 from support import pyvirt_module
+from pyvirt import api
 from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root  # noqa: F401
 
 libvirt = pyvirt_module()
+START_TUNE = ("<total_bytes_sec>4000</total_bytes_sec><write_iops_sec>30</write_iops_sec>"
+              "<write_iops_sec_max>60</write_iops_sec_max><group_name>g0</group_name>")
 
 
 def images(folder: Path) -> Path:
@@ -35,9 +38,11 @@ def images(folder: Path) -> Path:
     return folder
 
 
-def xml(name: str, kernel: Path, folder: Path, network: bool = False) -> str:
+def xml(name: str, kernel: Path, folder: Path, network: bool = False, tune: str = "") -> str:
+    """`tune`: vda's <iotune> children."""
+    iotune = f"<iotune>{tune}</iotune>" if tune else ""
     disks = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-             f"<source file='{folder}/a.raw'/><target dev='vda' bus='virtio'/></disk>"
+             f"<source file='{folder}/a.raw'/><target dev='vda' bus='virtio'/>{iotune}</disk>"
              f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
              f"<source file='{folder}/b.qcow2'/><target dev='vdb' bus='virtio'/></disk>"
              "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
@@ -53,14 +58,18 @@ def xml(name: str, kernel: Path, folder: Path, network: bool = False) -> str:
 
 def questions(kernel: Path, folder: Path, p: str) -> dict[str, str]:
     """Domains {p}i (inactive, with a network disk), {p}r (running
-    persistent), {p}t (transient); the TUNABLE events seen, at the end."""
+    persistent), {p}t (transient), {p}s (started throttled); the TUNABLE
+    events seen, at the end."""
     L = lambda n: f"c.lookupByName('{p}{n}')"   # noqa: E731
     qs = {"a0": "[setattr(libvirt, 'bi_events', []), c.domainEventRegisterAny(None, "
                 "libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE, lambda cn, d, prm, o: "
                 "libvirt.bi_events.append((d.name(), prm)), None), 0][2]",
           "a1": f"c.defineXML({xml(p + 'i', kernel, folder, True)!r}).name()",
           "a2": f"[c.defineXML({xml(p + 'r', kernel, folder / 'r')!r}).create(), 0][1]",
-          "a3": f"c.createXML({xml(p + 't', kernel, folder / 't')!r}).name()"}
+          "a3": f"c.createXML({xml(p + 't', kernel, folder / 't')!r}).name()",
+          "a4": f"c.createXML({xml(p + 's', kernel, folder / 's', tune=START_TUNE)!r}).name()",
+          "a5": f"{L('s')}.blockIoTune('vda', 0)",
+          "a6": f"{L('s')}.XMLDesc(0)"}
     n = 0
 
     def q(expr: str) -> None:
@@ -147,7 +156,7 @@ def test_block_info_and_iotune_as_real_libvirt(root: Path, kernels: dict[str, Pa
                                                tmp_path: Path) -> None:
     theirs, mine = tmp_path / "real", tmp_path / "ours"
     for folder in (theirs, mine):
-        for sub in (folder, folder / "r", folder / "t"):
+        for sub in (folder, folder / "r", folder / "t", folder / "s"):
             images(sub)
     real = reallibvirt.ask(questions(kernels["idle"], theirs, "bi"))
     (root / "etc").mkdir(parents=True)
@@ -168,3 +177,47 @@ def test_block_info_and_iotune_as_real_libvirt(root: Path, kernels: dict[str, Pa
     for k, q, a, b in diffs:
         print(k, q, "ours: " + a, "real: " + b, sep="\n  ")
     assert not diffs
+
+
+def _throttle(d: Any, qdev: str) -> dict[str, Any]:
+    """What QEMU was told for the device `qdev` (query-block)."""
+    out = json.loads(api.virDomainQemuMonitorCommand(d, '{"execute": "query-block"}', 0))
+    inserted = next(b["inserted"] for b in out["return"] if b["qdev"] == qdev)
+    return {k: inserted[k] for k in ("bps", "bps_rd", "iops_wr", "iops_wr_max",
+                                     "iops_size", "group") if k in inserted}
+
+
+def test_live_throttling_in_qemu_and_status(root: Path, kernels: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    """block_set_io_throttle goes to the device's QOM name with libvirt's
+    values; a new driver on the root finds them in the status file (live
+    XML) and in QEMU, while the config keeps its own."""
+    folder = images(tmp_path / "img")
+    vda = "/machine/peripheral/virtio-disk0/virtio-backend"
+    ensure_event_loop()
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d = api.virDomainDefineXML(c, xml("bk", kernels["idle"], folder, tune=START_TUNE))
+        api.virDomainCreate(d)
+        assert _throttle(d, vda) == {"bps": 4000, "bps_rd": 0, "iops_wr": 30,
+                                     "iops_wr_max": 60, "group": "g0"}
+        api.virDomainSetBlockIoTune(d, "vda", [("read_bytes_sec", 4, 100),
+                                               ("size_iops_sec", 4, 512)], 1)
+        want = {"bps": 0, "bps_rd": 100, "iops_wr": 30, "iops_wr_max": 60, "iops_size": 512,
+                "group": "g0"}
+        assert _throttle(d, vda) == want
+    finally:
+        api.virConnectClose(c)
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d = api.virDomainLookupByName(c, "bk")
+        live = dict((n, v) for n, _, v in api.virDomainGetBlockIoTune(d, "vda", 1))
+        config = dict((n, v) for n, _, v in api.virDomainGetBlockIoTune(d, "vda", 2))
+        assert (live["read_bytes_sec"], live["total_bytes_sec"], live["size_iops_sec"],
+                live["group_name"]) == (100, 0, 512, "g0")
+        assert (config["read_bytes_sec"], config["total_bytes_sec"]) == (0, 4000)
+        assert "<read_bytes_sec>100</read_bytes_sec>" in api.virDomainGetXMLDesc(d, 0)
+        assert _throttle(d, vda) == want
+        api.virDomainDestroy(d)
+    finally:
+        api.virConnectClose(c)

@@ -159,6 +159,16 @@ class BlockInfo:
             return _running_sizes(node, stats.get(node.node), inserted[node.node])
 
     # -- throttling
+    def setup_throttling(self, obj: DomainObj, rt: Runtime) -> None:
+        """At start, as libvirt: QEMU throttles each disk with media as its <iotune> says."""
+        d = obj.def_
+        for disk, node in zip(disknodes.disks_of(d), disk_nodes(d)):
+            info = iotune.read(disk)
+            if node.path is not None and (info["group_name"] is not None
+                                          or any(info[n] for n in iotune.NUMBERS)):
+                self._monitor_call(rt, "block_set_io_throttle",
+                                   _throttle_args(qom_name(disk, node), info))
+
     def _throttle_of(self, rt: Runtime, qom: str) -> dict[str, Any]:
         """The disk's throttling as QEMU has it (query-block)."""
         for dev in self._monitor_call(rt, "query-block"):
