@@ -88,8 +88,8 @@ def _file_sizes(path: str) -> DomainBlockInfo:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, ErrorDomain.VIR_FROM_STORAGE,
-                            f"cannot stat file '{path}': {os.strerror(exc.errno or 0)}") from None
+        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q, f"Failed to open file "
+                            f"'{path}': {os.strerror(exc.errno or 0)}") from None
     capacity = qcow2_virtual_size(path)
     return DomainBlockInfo(capacity=st.st_size if capacity is None else capacity,
                            allocation=st.st_blocks * 512, physical=st.st_size)
@@ -133,23 +133,25 @@ class BlockInfo:
     # -- sizes
     def domain_get_block_info(self, dom: Domain, disk: str, flags: int) -> DomainBlockInfo:
         errors.check_flags(flags, 0, "qemuDomainGetBlockInfo", Q)
-        with self.job(dom.uuid), self.lock:
-            obj = self._obj(dom)
-            found = find_disk(obj.def_, disk)
-            if found is None:
-                raise _invalid(f"invalid path {disk} not assigned to domain")
-            if found.get("type") == "network":
-                source = found.find("source")
-                protocol = source.get("protocol", "") if source is not None else ""
-                raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                                    ErrorDomain.VIR_FROM_STORAGE, "missing storage backend for "
-                                    f"network files using {protocol} protocol")
-            node = _node_of(obj.def_, found)
-            if node.path is None:
-                raise _invalid(f"disk '{disk}' does not currently have a source assigned")
-            rt = self.runtime.get(obj.uuid)
-            if not obj.is_active() or rt is None:
-                return _file_sizes(node.path)
+        with self.job(dom.uuid):
+            with self.lock:
+                obj = self._obj(dom)
+                found = find_disk(obj.def_, disk)
+                if found is None:
+                    raise _invalid(f"invalid path {disk} not assigned to domain")
+                if found.get("type") == "network":
+                    source = found.find("source")
+                    protocol = source.get("protocol", "") if source is not None else ""
+                    raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                                        ErrorDomain.VIR_FROM_STORAGE, "missing storage backend "
+                                        f"for network files using {protocol} protocol")
+                node = _node_of(obj.def_, found)
+                if node.path is None:
+                    raise _invalid(f"disk '{disk}' does not currently have a source assigned")
+                rt = self.runtime.get(obj.uuid)
+                if not obj.is_active() or rt is None:
+                    return _file_sizes(node.path)
+            # QEMU is asked without the driver's lock (its events may want it)
             stats = {e.get("node-name"): e for e in self._monitor_call(rt, "query-blockstats")}
             inserted = {dev.get("inserted", {}).get("node-name"): dev.get("inserted", {})
                         for dev in self._monitor_call(rt, "query-block")}
@@ -186,52 +188,62 @@ class BlockInfo:
     def domain_get_block_io_tune(self, dom: Domain, disk: str, flags: int) -> Params:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | STRING_OKAY,
                            "qemuDomainGetBlockIoTune", Q)
-        with self.job(dom.uuid), self.lock:
-            obj = self._obj(dom)
-            d, live = affect.one_def(obj, flags & (AFFECT_LIVE | AFFECT_CONFIG))
-            found = find_disk(d, disk)
-            if found is None:
-                raise _invalid(f"disk '{disk}' not found in domain" if live else
-                               f"disk '{disk}' was not found in the domain config")
-            if not live:
-                return iotune.typed(iotune.read(found))
-            info = self._throttle_of(self.runtime[obj.uuid], qom_name(found, _node_of(d, found)))
-            return iotune.typed(info)
+        with self.job(dom.uuid):
+            with self.lock:
+                obj = self._obj(dom)
+                d, live = affect.one_def(obj, flags & (AFFECT_LIVE | AFFECT_CONFIG))
+                found = find_disk(d, disk)
+                if found is None:
+                    raise _invalid(f"disk '{disk}' not found in domain" if live else
+                                   f"disk '{disk}' was not found in the domain config")
+                if not live:
+                    return iotune.typed(iotune.read(found))
+                rt, qom = self.runtime[obj.uuid], qom_name(found, _node_of(d, found))
+            return iotune.typed(self._throttle_of(rt, qom))
 
     def domain_set_block_io_tune(self, dom: Domain, disk: str, params: Params,
                                  flags: int) -> None:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG, "qemuDomainSetBlockIoTune", Q)
         check_params(params, iotune.TYPES)
         given = _given(params)
-        with self.job(dom.uuid), self.lock:
-            obj = self._obj(dom)
-            _, live = affect.one_def(obj, flags)
-            d = obj.def_ if live else affect.keep_apart(obj)
-            found = find_disk(d, disk)
-            if found is None:
-                raise _invalid(f"disk '{disk}' not found in domain" if live else
-                               f"disk '{disk}' was not found in the domain config")
-            info = _merged(d, found, given, live)
+        # the job keeps the definition as it is while QEMU, asked without
+        # the driver's lock (its events may want it), changes the throttle
+        with self.job(dom.uuid):
+            with self.lock:
+                obj = self._obj(dom)
+                _, live = affect.one_def(obj, flags)
+                d = obj.def_ if live else affect.keep_apart(obj)
+                found = find_disk(d, disk)
+                if found is None:
+                    raise _invalid(f"disk '{disk}' not found in domain" if live else
+                                   f"disk '{disk}' was not found in the domain config")
+                info = _merged(d, found, given, live)
+                if live:
+                    node = _node_of(d, found)
+                    if node.path is None:
+                        raise _no_inserted()
+                    rt, qom = self.runtime[obj.uuid], qom_name(found, node)
             if live:
-                affect.keep_apart(obj)   # the config keeps its own <iotune>
-                node = _node_of(d, found)
-                if node.path is None:
-                    raise _no_inserted()
-                self._monitor_call(self.runtime[obj.uuid], "block_set_io_throttle",
-                                   _throttle_args(qom_name(found, node), info))
-            iotune.store(found, info)
-            for other in disknodes.disks_of(d):   # a group's disks share its values
-                if info["group_name"] is not None and other is not found \
-                        and iotune.read(other)["group_name"] == info["group_name"]:
-                    iotune.store(other, info)
-            if not live:
-                self._save_config(d)
-                return
-            self.save_status(obj)
-            events.queue_domain_event(
-                self, events.DomainEventID.VIR_DOMAIN_EVENT_ID_TUNABLE, obj.name, obj.uuid,
-                obj.id, [("blkdeviotune.disk", iotune.P_STRING, disk)]
-                + [(f"blkdeviotune.{n}", t, v) for n, t, v in params])
+                self._monitor_call(rt, "block_set_io_throttle", _throttle_args(qom, info))
+            with self.lock:
+                if live and self.runtime.get(obj.uuid) is not rt:
+                    raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID,
+                                        ErrorDomain.VIR_FROM_DOMAIN, "domain is not running")
+                if live:
+                    affect.keep_apart(obj)   # the config keeps its own <iotune>
+                iotune.store(found, info)
+                for other in disknodes.disks_of(d):   # a group's disks share its values
+                    if info["group_name"] is not None and other is not found \
+                            and iotune.read(other)["group_name"] == info["group_name"]:
+                        iotune.store(other, info)
+                if not live:
+                    self._save_config(d)
+                    return
+                self.save_status(obj)
+                events.queue_domain_event(
+                    self, events.DomainEventID.VIR_DOMAIN_EVENT_ID_TUNABLE, obj.name, obj.uuid,
+                    obj.id, [("blkdeviotune.disk", iotune.P_STRING, disk)]
+                    + [(f"blkdeviotune.{n}", t, v) for n, t, v in params])
 
 
 def _given(params: Params) -> dict[str, Any]:
