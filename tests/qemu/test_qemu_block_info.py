@@ -193,9 +193,7 @@ def test_live_throttling_in_qemu_and_status(root: Path, kernels: dict[str, Path]
     """block_set_io_throttle goes to the device's QOM name with libvirt's
     values (at start from <iotune>, then from the API); a new driver on the
     root finds them in the status file (live XML) and in QEMU, while the
-    config keeps its own.  (QEMU is asked directly last on each connection:
-    a driver command right after virDomainQemuMonitorCommand may wait for
-    its reply in vain, a monitor issue of its own.)"""
+    config keeps its own."""
     folder = images(tmp_path / "img")
     vda = "/machine/peripheral/virtio-disk0/virtio-backend"
     want = {"bps": 0, "bps_rd": 100000, "iops_wr": 30, "iops_wr_max": 60, "iops_size": 512,
@@ -226,3 +224,23 @@ def test_live_throttling_in_qemu_and_status(root: Path, kernels: dict[str, Path]
         api.virDomainDestroy(d)
     finally:
         api.virConnectClose(c)
+
+
+def test_running_sizes_after_guest_writes(tmp_path: Path) -> None:
+    """libvirt's reading of QEMU's numbers once a guest has written (not
+    compared live: the test guests write no disk): a raw disk's allocation
+    is the highest offset written, its physical QEMU's disk usage; a qcow2
+    file's allocation is its disk usage, and physical then the file's size."""
+    from pyvirt.drivers.qemu.blockinfo import _running_sizes
+    from pyvirt.drivers.qemu.command import DiskNode
+    image = tmp_path / "x.img"
+    image.write_bytes(b"\0" * 8192)
+    inserted = {"image": {"virtual-size": 1 << 24, "actual-size": 3 << 20}}
+    written = {"parent": {"stats": {"wr_highest_offset": 5 << 20}}}
+    raw = DiskNode("vda", 1, "virtio-disk0", str(image), "raw", False)
+    qcow2 = DiskNode("vda", 1, "virtio-disk0", str(image), "qcow2", False)
+    sizes = lambda n, st: tuple(vars(_running_sizes(n, st, inserted)).values())  # noqa: E731
+    assert sizes(raw, written) == (1 << 24, 5 << 20, 3 << 20)
+    assert sizes(qcow2, written) == (1 << 24, 3 << 20, 8192)
+    assert sizes(raw, {"parent": {"stats": {"wr_highest_offset": 0}}}) == (1 << 24, 3 << 20, 8192)
+    assert sizes(raw, None) == (1 << 24, 3 << 20, 8192)
