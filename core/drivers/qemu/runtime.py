@@ -236,6 +236,7 @@ class QemuHost(StatusFiles):
             assert mon is not None   # _launch connected it, direct (qmpdirect)
             self.setup_balloon(obj, rt, incoming is not None)
             self.pin_threads(obj, rt)  # type: ignore[attr-defined]
+            self.setup_throttling(obj, rt)  # type: ignore[attr-defined]
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)
             channels.refresh(self, obj, rt.channels, lambda c: self._monitor_call(rt, c),
                              channels.REASON_DOMAIN_STARTED)
