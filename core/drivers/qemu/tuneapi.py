@@ -206,29 +206,33 @@ class TuneAPI:
             raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, D,
                                 f"Lifecycle event '{event}' doesn't support '{name}' action")
         attr = f"on_{event}"
-        with self.job(dom.uuid), self.lock:
-            obj = self._obj(dom)
-            live, config = self._tune_defs(obj, flags)
-            for d in (live, config):
-                if d is not None:
-                    old = getattr(d, attr)
-                    setattr(d, attr, name)
-                    try:
-                        validate.check(d)
-                    except errors.VirtError:
+        with self.job(dom.uuid):
+            with self.lock:
+                obj = self._obj(dom)
+                live, config = self._tune_defs(obj, flags)
+                for d in (live, config):
+                    if d is not None:
+                        old = getattr(d, attr)
+                        setattr(d, attr, name)
+                        try:
+                            validate.check(d)
+                        except errors.VirtError:
+                            setattr(d, attr, old)
+                            raise
                         setattr(d, attr, old)
-                        raise
-                    setattr(d, attr, old)
-            if live is not None:
-                rt = self.runtime[obj.uuid]
-                if event == "reboot" and live.on_reboot != name and name in ("destroy", "restart"):
-                    # QEMU resets or shuts down on a guest's reboot (set-action)
-                    self._monitor_call(rt, "set-action", {
-                        "reboot": "shutdown" if name == "destroy" else "reset"})
-                setattr(live, attr, name)
-            if config is not None:
-                setattr(config, attr, name)
-            self._store(obj, live, config)
+                rt = self.runtime[obj.uuid] if live is not None else None
+            if (rt is not None and live is not None and event == "reboot"
+                    and live.on_reboot != name and name in ("destroy", "restart")):
+                # QEMU resets or shuts down on a guest's reboot (set-action); asked
+                # without the driver's lock, which QEMU's events take meanwhile
+                self._monitor_call(rt, "set-action", {
+                    "reboot": "shutdown" if name == "destroy" else "reset"})
+            with self.lock:
+                if live is not None:
+                    setattr(live, attr, name)
+                if config is not None:
+                    setattr(config, attr, name)
+                self._store(obj, live, config)
 
     # -- what libvirt knows without cgroups
     def domain_get_control_info(self, dom: Domain, flags: int) -> DomainControlInfo:
