@@ -130,6 +130,8 @@ def questions(kernel: Path, folder: Path, p: str) -> dict[str, str]:
             q(f"{L(d)}.XMLDesc(2)")
         q(f"{L(d)}.XMLDesc(0)")
     q(f"[d.destroy() for d in c.listAllDomains() if d.isActive() and d.name().startswith('{p}')]")
+    # the real root serves the whole session: leave no definition for other tests to list
+    q(f"[d.undefine() for d in c.listAllDomains() if d.name().startswith('{p}')]")
     q("(__import__('time').sleep(1), sorted(libvirt.bi_events, key=repr))[1]")
     return qs
 
