@@ -245,3 +245,31 @@ def test_a_root_whose_monitor_paths_outgrow_sun_path(tmp_path, kernels):
     assert api.virDomainGetState(dom, 0) == (PAUSED, 1)
     api.virDomainDestroy(dom)
     api.virConnectClose(c)
+
+
+def test_a_connection_closed_on_the_qmp_thread(root, kernels):
+    """The garbage collector may drop a connection on the driver's own QMP
+    thread (a handle's __del__ runs in whatever thread it happens): closing
+    the driver there waits for the drivers' lock, which an open of a root
+    holds while it waits for that very thread (reconnecting to its guests'
+    monitors).  The close is handed to another thread."""
+    import asyncio
+    import concurrent.futures
+    import pyvirt.drivers.qemu as qemu_drivers
+    from pyvirt.drivers.qemu.monitor import qmp_thread
+    ensure_event_loop()
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    d = api.virDomainCreateXML(c, domxml("onqmp", kernels["idle"]), 0)
+    closed: concurrent.futures.Future = concurrent.futures.Future()
+    with qemu_drivers._lock:   # as an open holds it, waiting for the QMP thread
+        qmp_thread.loop().call_soon_threadsafe(
+            lambda: closed.set_result(api.virConnectClose(c)))
+        assert closed.result(timeout=10) == 0
+        qmp_thread.run(asyncio.sleep(0), timeout=10)   # the QMP thread is free
+    c2 = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d2 = api.virDomainLookupByName(c2, "onqmp")
+        assert api.virDomainIsActive(d2)
+        api.virDomainDestroy(d2)
+    finally:
+        api.virConnectClose(c2)

@@ -18,8 +18,9 @@ from ... import errors, eventloop
 from ...errors import ErrorDomain, ErrorNumber
 from ...uri import Uri
 from .driver import QemuDriver
-from .monitor import IMPORT_ERROR
+from .monitor import IMPORT_ERROR, qmp_thread
 from .paths import RootLayout
+from .statuswrite import status_writer
 
 __all__ = ["QemuDriver", "open_driver", "close_driver"]
 
@@ -61,6 +62,13 @@ def open_driver(uri: Uri) -> Optional[QemuDriver]:
 
 
 def close_driver(driver: QemuDriver) -> None:
+    if qmp_thread.is_current() or status_writer.is_current():
+        # the garbage collector dropped a connection on one of the driver's own
+        # threads: closing there would wait for that very thread (or for an
+        # open that waits for it), so another thread closes it
+        threading.Thread(target=close_driver, args=(driver,), name="pyvirt-close",
+                         daemon=True).start()
+        return
     with _lock:
         driver.refs -= 1
         if driver.refs > 0:

@@ -78,6 +78,10 @@ class QmpThread:
                 self._loop = loop
             return self._loop
 
+    def is_current(self) -> bool:
+        """Whether the caller runs on this thread."""
+        return self._tid != 0 and threading.get_native_id() == self._tid
+
     def run(self, coro: Any, timeout: Optional[float]) -> Any:
         """Run `coro` on the loop and wait for its result."""
         future = asyncio.run_coroutine_threadsafe(coro, self.loop())

@@ -102,6 +102,10 @@ class StatusWriter:
             prep.queued = True
             self._queue.put(prep)
 
+    def is_current(self) -> bool:
+        """Whether the caller runs on this thread."""
+        return threading.current_thread().name == "pyvirt-status"
+
     @staticmethod
     def _run(q: "queue.SimpleQueue[PreparedStatus]") -> None:
         while True:
