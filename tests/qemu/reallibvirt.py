@@ -82,3 +82,17 @@ def _ask(questions: str) -> dict[str, tuple[Any, ...]]:
     if done.returncode != 0:
         raise RuntimeError(f"real libvirt failed: {done.stderr[-2000:]}")
     return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
+
+
+def ask_ours(module: Any, c: Any, questions: dict[str, str], root: str) -> dict[str, tuple[Any, ...]]:
+    """The same questions asked of pyvirt through `module` (its generated
+    libvirt module, support.pyvirt_module()) on the connection `c` to
+    `root`: the same order (sorted names), scope and answer shape as ask()."""
+    scope = {"c": c, "libvirt": module, "root": root, "os": os}
+    out: dict[str, tuple[Any, ...]] = {}
+    for name in sorted(questions):
+        try:
+            out[name] = ("ok", eval(questions[name], scope))
+        except module.libvirtError as e:
+            out[name] = ("err", e.get_error_code(), e.get_error_domain(), e.get_error_message())
+    return out

@@ -8,7 +8,6 @@ through query-block."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -136,17 +135,6 @@ def questions(kernel: Path, folder: Path, p: str) -> dict[str, str]:
     return qs
 
 
-def _ask_ours(c: Any, qs: dict[str, str], root_dir: Path) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, tuple[Any, ...]] = {}
-    scope = {"c": c, "libvirt": libvirt, "root": str(root_dir), "os": os}
-    for name in sorted(qs):
-        try:
-            out[name] = ("ok", eval(qs[name], scope))
-        except libvirt.libvirtError as e:
-            out[name] = ("err", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    return out
-
-
 def _norm(answer: Any, folder: Path) -> Any:
     """The answer as JSON, without what differs between two runs (paths, uuids, ids)."""
     import re
@@ -168,7 +156,7 @@ def test_block_info_and_iotune_as_real_libvirt(root: Path, kernels: dict[str, Pa
     c = libvirt.open(f"qemu:///embed?root={root}")
     qs = questions(kernels["idle"], mine, "bi")
     try:
-        ours = _ask_ours(c, qs, root)
+        ours = reallibvirt.ask_ours(libvirt, c, qs, str(root))
     finally:
         for d in c.listAllDomains():
             if d.isActive():

@@ -125,16 +125,9 @@ def ours(root: Path, qs: dict[str, str]) -> dict[str, tuple[Any, ...]]:
     """The questions asked of pyvirt, in reallibvirt's order and shape."""
     ensure_event_loop()
     c = libvirt.open(f"qemu:///embed?root={root}")
-    env: dict[str, Any] = {"c": c, "libvirt": libvirt, "root": str(root), "os": os}
-    out: dict[str, tuple[Any, ...]] = {}
     cwd = os.getcwd()
     try:
-        for name in sorted(qs):
-            try:
-                out[name] = ("ok", eval(qs[name], env))
-            except libvirt.libvirtError as e:
-                out[name] = ("err", e.get_error_code(), e.get_error_domain(),
-                             e.get_error_message())
+        out = reallibvirt.ask_ours(libvirt, c, qs, str(root))
     finally:
         os.chdir(cwd)
         for d in c.listAllDomains():

@@ -7,7 +7,6 @@ Python expression run by both: `c` the connection, `libvirt` the module
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -115,17 +114,6 @@ def questions(kernel: Path, p: str) -> dict[str, str]:
     return qs
 
 
-def _ask_ours(c: Any, qs: dict[str, str], root_dir: Path) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, tuple[Any, ...]] = {}
-    scope = {"c": c, "libvirt": libvirt, "root": str(root_dir), "os": os}
-    for name in sorted(qs):
-        try:
-            out[name] = ("ok", eval(qs[name], scope))
-        except libvirt.libvirtError as e:
-            out[name] = ("err", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    return out
-
-
 def _plain(v: Any) -> Any:
     if hasattr(v, "label") and hasattr(v, "enforcing"):   # pyvirt's binding: a struct
         return [v.label, bool(v.enforcing)]
@@ -153,7 +141,7 @@ def test_tune_apis_as_real_libvirt(root: Path, kernels: dict[str, Path]) -> None
     ensure_event_loop()
     c = libvirt.open(f"qemu:///embed?root={root}")
     try:
-        ours = _ask_ours(c, questions(kernels["idle"], "tn"), root)
+        ours = reallibvirt.ask_ours(libvirt, c, questions(kernels["idle"], "tn"), str(root))
     finally:
         for d in c.listAllDomains():
             if d.isActive():
