@@ -160,10 +160,6 @@ class Balloon:
         live, config = affect.defs(obj, flags, obj.is_active() and rt is not None)
         return obj, rt if live else None, config
 
-    def _config_for_change(self, obj: DomainObj) -> DomainDef:
-        """The config to change on a running domain whose live definition
-        must stay as it is: split from it first (lock held)."""
-        return affect.keep_apart(obj)
 
     def domain_set_memory(self, dom: Domain, memory: int) -> None:
         self.domain_set_memory_flags(dom, memory, AFFECT_LIVE)
@@ -183,7 +179,7 @@ class Balloon:
                                             "cannot resize the maximum memory on an "
                                             "active domain")
                     assert config is not None
-                    config = self._config_for_change(obj)
+                    config = affect.keep_apart(obj)
                     config.memory = memory
                     config.current_memory = min(config.current_memory, memory)
                     self._save_config(config)  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from ...objects import Domain
 from ...structs import DomainIOThreadInfo
 from ..cpumaps import cpumap_bytes, cpus_of, host_cpu_count, host_cpus
 from ..typedparams import check_params
+from . import affect
 from .affect import AFFECT_CONFIG, AFFECT_LIVE, one_def, tunable_event
 from .pinning import set_affinity
 if TYPE_CHECKING:   # runtime -> command -> iothreads: no import at run time
@@ -54,7 +55,7 @@ def _qemu_id(alias: str) -> Optional[int]:
 
 class IOThreads:
     """Mixed into QemuDriver (lock, job, _obj, _defs, _monitor_call,
-    keep_config_apart, _config_for_change, _save_config, save_status)."""
+    _save_config, save_status)."""
 
     def _iothread_tids(self, rt: Runtime) -> list[tuple[int, int]]:
         """(IOThread id, thread id), in QEMU's order (lock not held)."""
@@ -108,12 +109,12 @@ class IOThreads:
                                         f"got {len(now)}, wanted {before + 1}")
                 set_affinity(tid, host_cpus())
                 with self.lock:  # type: ignore[attr-defined]
-                    self.keep_config_apart(obj)  # type: ignore[attr-defined]
+                    affect.keep_apart(obj)
                     obj.def_.iothreads.append(IOThreadDef(iothread_id))
                     self.save_status(obj)  # type: ignore[attr-defined]
             if config is not None:
                 with self.lock:  # type: ignore[attr-defined]
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     domain_iothreads.check_new(config.iothreads, iothread_id)
                     config.iothreads.append(IOThreadDef(iothread_id))
                     self._save_config(config)  # type: ignore[attr-defined]
@@ -135,13 +136,13 @@ class IOThreads:
                                         f"got wrong number of IOThread ids from QEMU monitor. "
                                         f"got {len(now)}, wanted {before - 1}")
                 with self.lock:  # type: ignore[attr-defined]
-                    self.keep_config_apart(obj)  # type: ignore[attr-defined]
+                    affect.keep_apart(obj)
                     threads = obj.def_.iothreads
                     threads.remove(domain_iothreads.check_known(threads, iothread_id))
                     self.save_status(obj)  # type: ignore[attr-defined]
             if config is not None:
                 with self.lock:  # type: ignore[attr-defined]
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     threads = config.iothreads
                     threads.remove(domain_iothreads.check_known(threads, iothread_id))
                     self._save_config(config)  # type: ignore[attr-defined]
@@ -163,14 +164,14 @@ class IOThreads:
                 if tid is not None:
                     set_affinity(tid, cpus)
                 with self.lock:  # type: ignore[attr-defined]
-                    self.keep_config_apart(obj)  # type: ignore[attr-defined]
+                    affect.keep_apart(obj)
                     _pin(obj.def_, iothread_id, cpus)
                     self.save_status(obj)  # type: ignore[attr-defined]
                     tunable_event(self, obj, f"cputune.iothreadpin{iothread_id}",
                                   format_cpuset(cpus))
             if config is not None:
                 with self.lock:  # type: ignore[attr-defined]
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     if domain_iothreads.find(config.iothreads, iothread_id) is None:
                         raise _invalid(f"iothreadid {iothread_id} not found")
                     _pin(config, iothread_id, cpus)
@@ -210,7 +211,7 @@ class IOThreads:
                         "path": f"/objects/iothread{iothread_id}",
                         "property": name.replace("_", "-"), "value": value})
                 with self.lock:  # type: ignore[attr-defined]
-                    self.keep_config_apart(obj)  # type: ignore[attr-defined]
+                    affect.keep_apart(obj)
                     t = domain_iothreads.find(obj.def_.iothreads, iothread_id)
                     if t is not None:
                         for name in _POOL:

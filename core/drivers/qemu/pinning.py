@@ -17,6 +17,7 @@ from ...conf.domain_iothreads import format_cpuset
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ..cpumaps import cpumap_bytes, cpus_of, host_cpu_count, host_cpus
+from . import affect
 from .affect import AFFECT_CONFIG, AFFECT_LIVE, one_def, tunable_event
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def current_vcpus(d: DomainDef) -> int:
 
 
 class Pinning:
-    """Mixed into QemuDriver (lock, job, _obj, _defs, _config_for_change,
+    """Mixed into QemuDriver (lock, job, _obj, _defs,
     _save_config, save_status, _monitor_call, _vcpu_tids come from it)."""
 
     def vcpu_threads(self, rt: Runtime) -> dict[int, int]:
@@ -83,11 +84,6 @@ class Pinning:
             if tid is not None:
                 _try_affinity(tid, t.cpumask or everywhere)
 
-    def keep_config_apart(self, obj: DomainObj) -> None:
-        """Before a change of a running persistent domain's live definition,
-        which it shares with its config until then (lock held)."""
-        if obj.persistent:
-            self._config_for_change(obj)  # type: ignore[attr-defined]
 
     # -- vCPUs
     def domain_get_vcpu_pin_info(self, dom: Domain, ncpumaps: int, maplen: int,
@@ -126,13 +122,13 @@ class Pinning:
                 if tid is not None:
                     set_affinity(tid, cpus)
                 with self.lock:  # type: ignore[attr-defined]
-                    self.keep_config_apart(obj)
+                    affect.keep_apart(obj)
                     _set_vcpu_pin(obj.def_, vcpu, cpus)
                     self.save_status(obj)  # type: ignore[attr-defined]
                     tunable_event(self, obj, f"cputune.vcpupin{vcpu}", format_cpuset(cpus))
             if config is not None:
                 with self.lock:  # type: ignore[attr-defined]
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     _set_vcpu_pin(config, vcpu, cpus)
                     self._save_config(config)  # type: ignore[attr-defined]
 
@@ -156,12 +152,12 @@ class Pinning:
                 if rt is not None and rt.process is not None:
                     # QEMU's main thread only, as libvirt: the others keep theirs
                     set_affinity(rt.process.pid, cpus)
-                    self.keep_config_apart(obj)
+                    affect.keep_apart(obj)
                     obj.def_.cputune = cputune.with_emulator_pin(obj.def_.cputune, cpus)
                     self.save_status(obj)  # type: ignore[attr-defined]
                     tunable_event(self, obj, "cputune.emulatorpin", format_cpuset(cpus))
                 if config is not None:
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     config.cputune = cputune.with_emulator_pin(config.cputune, cpus)
                     self._save_config(config)  # type: ignore[attr-defined]
 

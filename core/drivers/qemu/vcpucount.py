@@ -10,6 +10,7 @@ from ...conf import domain_cputune as cputune
 from ...conf.domain import DomainDef, topology
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
+from . import affect
 from .affect import AFFECT_CONFIG, AFFECT_LIVE
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -36,7 +37,7 @@ def _set_current(d: DomainDef, nvcpus: int) -> None:
 
 
 class VcpuCount:
-    """Mixed into QemuDriver (lock, job, _defs, _config_for_change, _save_config)."""
+    """Mixed into QemuDriver (lock, job, _defs, _save_config)."""
 
     def domain_set_vcpus_flags(self, dom: Domain, nvcpus: int, flags: int) -> None:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST
@@ -60,7 +61,7 @@ class VcpuCount:
                         raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                             "maximum vcpu count of a live domain can't be "
                                             "modified")
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     _set_max(config, nvcpus)
                     self._save_config(config)  # type: ignore[attr-defined]
                     return
@@ -77,6 +78,6 @@ class VcpuCount:
                     # is not done yet: say so rather than change only the config
                     raise errors.no_support("virDomainSetVcpusFlags", D)
                 if config is not None:
-                    config = self._config_for_change(obj)  # type: ignore[attr-defined]
+                    config = affect.keep_apart(obj)
                     _set_current(config, nvcpus)
                     self._save_config(config)  # type: ignore[attr-defined]
