@@ -50,7 +50,31 @@ def keep_apart(obj: DomainObj) -> DomainDef:
     first, so that a change to either leaves the other as it is (lock held)."""
     if obj.is_active() and obj.persistent and obj.new_def is None:
         obj.new_def = obj.def_.copy()
+        obj.private.pop(AS_DEFINED, None)
     return obj.persistent_def()
+
+
+# A definition kept as the user's XML was parsed (a define).  libvirt's start
+# makes the persistent definition a copy, formatted and parsed again, which
+# can order it differently (each controller after the last of its kind);
+# pyvirt shares one definition until the two differ, and re-parses lazily.
+AS_DEFINED = "as_defined"
+
+
+def persistent_view(obj: DomainObj) -> DomainDef:
+    """The persistent definition as libvirt's would read (lock held)."""
+    if obj.new_def is None and obj.is_active() and obj.private.get(AS_DEFINED):
+        return obj.def_.copy()
+    return obj.persistent_def()
+
+
+def reparsed_at_stop(obj: DomainObj) -> DomainDef:
+    """The definition a stopping domain keeps (lock held)."""
+    if obj.new_def is not None:
+        return obj.new_def
+    if obj.persistent and obj.private.pop(AS_DEFINED, None):
+        return obj.def_.copy()
+    return obj.def_
 
 
 def tunable_event(source: object, obj: DomainObj, name: str, value: str) -> None:

@@ -22,8 +22,8 @@ from ...objects import Connect, Domain
 from ...structs import DomainInfo
 from ..base import HypervisorDriver, host_name
 from ..listing import DomainListing
-from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, livexml, qemuconf,
-               qmpprobe, status, taint, validate)
+from . import (affect, balloon, capabilities, command, domcaps, guestcpu, hostcaps, livexml,
+               qemuconf, qmpprobe, status, taint, validate)
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
@@ -269,6 +269,7 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
         new = self._parse(xml)
         with self.lock:
             result = self.domains.add_persistent(new)
+            result.obj.private[affect.AS_DEFINED] = True
             self._save_config(new)
             detail = (DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_UPDATED if result.replaced
                       else DomainEventDefinedDetail.VIR_DOMAIN_EVENT_DEFINED_ADDED)
@@ -487,14 +488,14 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
             if flags & VIR_DOMAIN_XML_MIGRATABLE:
                 return self.migratable_xml(obj, bool(flags & VIR_DOMAIN_XML_INACTIVE))
             if flags & VIR_DOMAIN_XML_INACTIVE:
-                return format_domain_xml(obj.persistent_def(), inactive=True)
+                return format_domain_xml(affect.persistent_view(obj), inactive=True)
             return format_domain_xml(self.live_def(obj))
 
     def migratable_xml(self, obj: DomainObj, inactive: bool = False) -> str:
         """VIR_DOMAIN_XML_MIGRATABLE's document, also what Begin sends (lock held)."""
         rt = self.runtime.get(obj.uuid)
         if inactive or not obj.is_active() or rt is None:
-            d = obj.persistent_def() if inactive else obj.def_
+            d = affect.persistent_view(obj) if inactive else obj.def_
             return format_domain_xml(livexml.migratable_view(d, False), inactive=True)
         d = balloon.live_view(obj.def_, rt)
         if rt.cpu is not None:   # the CPU it started with, unless QEMU kept it as it was

@@ -25,7 +25,7 @@ from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
-from . import hotplug_conf as conf
+from . import affect, hotplug_conf as conf
 from .hotplug_live import HotplugLive
 from .runtime import Runtime
 
@@ -126,6 +126,7 @@ class Hotplug(HotplugLive):
     def _commit_config(self, obj: DomainObj, new: DomainDef) -> None:
         with self.lock:
             self._save_config(new)  # type: ignore[attr-defined]
+            obj.private.pop(affect.AS_DEFINED, None)   # a copy, as libvirt's
             if obj.is_active():
                 obj.new_def = new
             else:

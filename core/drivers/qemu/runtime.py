@@ -44,8 +44,8 @@ from ...events import (DomainEventResumedDetail as Resumed,
                        DomainEventStartedDetail as Started,
                        DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
-from . import (capabilities, channels, command, consoles, disknodes, guestcpu, monitorevents, netdev,
-               process, status, taint)
+from . import (affect, capabilities, channels, command, consoles, disknodes, guestcpu,
+               monitorevents, netdev, process, status, taint)
 from .monitor import Monitor, MonitorError, unwatch_exit, watch_exit
 from .paths import RootLayout
 from .statusfiles import StatusFiles
@@ -200,8 +200,7 @@ class QemuHost(StatusFiles):
                 pass
             except OSError:
                 shutil.rmtree(ddir, ignore_errors=True)
-        if obj.new_def is not None:
-            obj.def_, obj.new_def = obj.new_def, None
+        obj.def_, obj.new_def = affect.reparsed_at_stop(obj), None
         if not obj.persistent:
             self.domains.remove(obj)
             self._jobs.pop(obj.uuid, None)
