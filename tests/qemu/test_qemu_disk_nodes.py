@@ -154,9 +154,11 @@ def test_numbers_as_libvirt_and_after_a_takeover(root, kernels, images):
     fields = [n for n, _, _ in api.virDomainListGetStats([dom], BLOCK, 0)[0].params]
     assert [f for f in fields if f.startswith("block.3.")] == \
         ["block.3.name"] + [f"block.3.{n}" for n in COUNTERS]
-    # the inactive view of the running domain has neither numbers nor chains
+    # the inactive view of a running domain created transient is its live
+    # one without chains, as libvirt 9.0's (the numbers stay; compared in
+    # test_qemu_corners); a persistent one's has neither
     inactive = live_disks(dom, images, INACTIVE_XML)
-    assert "index=" not in inactive and "backingStore" not in inactive
+    assert "index='4'" in inactive and "backingStore" not in inactive
     api.virConnectClose(c)
 
     c = open_root(root)                       # a new driver takes the guest over
@@ -221,8 +223,7 @@ def test_chains_libvirt_refuses(root, kernels, images):
     try:
         k = kernels["idle"]
         assert _start_error(c, k, _disk(f"{d}/none.img", "raw", "vda")) == (
-            38, 18, f"Cannot access storage file '{d}/none.img' (as {IDS}): "
-                    "No such file or directory")
+            38, 18, f"Cannot access storage file '{d}/none.img': No such file or directory")
         assert _start_error(c, k, _disk(f"{d}/missing.qcow2", "qcow2", "vda")) == (
             38, 18, f"Cannot access backing file '{d}/gone.img' of storage file "
                     f"'{d}/missing.qcow2' (as {IDS}): No such file or directory")

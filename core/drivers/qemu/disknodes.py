@@ -92,7 +92,8 @@ def assign(d: DomainDef) -> None:
     disks = disks_of(d)
     for disk in disks:
         domain_disk.strip_runtime(disk)
-    chains = [_chain(disk) for disk in disks]
+    # the last disk's image is checked first, as libvirt's start does
+    chains = [_chain(disk) for disk in reversed(disks)][::-1]
     following = len(disks) + 1
     for i in reversed(range(len(disks))):
         source = disks[i].find("source")
@@ -140,16 +141,24 @@ def _access_error(what: str, exc: OSError) -> errors.VirtError:
                          f"{os.strerror(exc.errno or 0)}")
 
 
+def check_source(path: str) -> None:
+    """libvirt's check that a disk's own image is there (its backing files'
+    errors name the user and group, this one does not)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, S,
+                            f"Cannot access storage file '{path}': "
+                            f"{os.strerror(exc.errno or 0)}") from None
+
+
 def _chain(disk: etree._Element) -> list[tuple[str, str]]:
     """(path, format) of each backing image of a file disk, top down."""
     source, driver = disk.find("source"), disk.find("driver")
     path = source.get("file") if source is not None else None
     if disk.get("type", "file") != "file" or not path:
         return []
-    try:
-        os.stat(path)
-    except OSError as exc:
-        raise _access_error(f"storage file '{path}'", exc) from None
+    check_source(path)
     if disk.find("backingStore") is not None:   # the definition's own end of the chain
         return []
     fmt = driver.get("type", "raw") if driver is not None else "raw"

@@ -109,7 +109,7 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
         self.config = qemuconf.load(self.layout.root)
         self.layout.create()
         qmpprobe.keep_in(str(self.layout.cache_dir))
-        fd = os.open(self.layout.driver_lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(self.layout.driver_lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -302,7 +302,8 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
                        DomainEventUndefinedDetail.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED)
             if obj.is_active():
                 obj.persistent = False
-                obj.new_def = None
+                if obj.new_def is None:   # libvirt keeps it till the stop (XMLDesc INACTIVE)
+                    obj.new_def = obj.def_.copy()
             else:
                 self.domains.remove(obj)
 
@@ -404,8 +405,10 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
                                 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN):
             return
         with self.job(dom.uuid):
-            _, rt = self._running(dom, Q)
+            obj, rt = self._running(dom, Q)
             with self.lock:
+                if obj.state != DomainState.VIR_DOMAIN_RUNNING:   # paused too, as libvirt's
+                    raise _not_running(Q)
                 rt.fake_reboot = False   # a shutdown now means a shutdown (as libvirt)
             self._monitor_call(rt, "system_powerdown")
 
@@ -485,11 +488,15 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
                            "qemuDomainGetXMLDesc", Q)
         with self.lock:
             obj = self._obj(dom)
+            # a running domain created transient has no other definition:
+            # INACTIVE shows the live one (without its id), as libvirt's
+            inactive = bool(flags & VIR_DOMAIN_XML_INACTIVE) and (
+                obj.persistent or obj.new_def is not None or not obj.is_active())
             if flags & VIR_DOMAIN_XML_MIGRATABLE:
-                return self.migratable_xml(obj, bool(flags & VIR_DOMAIN_XML_INACTIVE))
-            if flags & VIR_DOMAIN_XML_INACTIVE:
+                return self.migratable_xml(obj, inactive)
+            if inactive:
                 return format_domain_xml(affect.persistent_view(obj), inactive=True)
-            return format_domain_xml(self.live_def(obj))
+            return format_domain_xml(self.live_def(obj, bool(flags & VIR_DOMAIN_XML_INACTIVE)))
 
     def migratable_xml(self, obj: DomainObj, inactive: bool = False) -> str:
         """VIR_DOMAIN_XML_MIGRATABLE's document, also what Begin sends (lock held)."""
@@ -505,12 +512,15 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
                 d = dataclasses.replace(d, verbatim={**d.verbatim, "cpu": cpu})
         return format_domain_xml(livexml.migratable_view(d, True), inactive=True)
 
-    def live_def(self, obj: DomainObj) -> DomainDef:
+    def live_def(self, obj: DomainObj, inactive: bool = False) -> DomainDef:
         """What a running domain is now (the balloon's live values, where its
-        consoles are, the CPU QEMU gave it), else its def (lock held)."""
+        consoles are, the CPU QEMU gave it), else its def (lock held);
+        `inactive`: as the INACTIVE flag formats it (livexml.live_view)."""
         rt = self.runtime.get(obj.uuid)
         if not obj.is_active() or rt is None:
             return obj.def_
+        if inactive:
+            return livexml.live_view(balloon.live_view(obj.def_, rt), None, rt.cpu, None, True)
         return livexml.live_view(balloon.live_view(obj.def_, rt), rt.consoles, rt.cpu, rt.channels)
 
     def domain_get_os_type(self, dom: Domain) -> str:

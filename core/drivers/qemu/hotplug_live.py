@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from typing import Any, Optional
 
 from lxml import etree
@@ -162,7 +161,7 @@ class HotplugLive:
             raise command._unsupported(f"unsupported disk format '{fmt}'")
         chain: list[tuple[str, str]] = []
         if path:
-            _check_source(path)
+            disknodes.check_source(path)
             chain = disknodes.backing_chain(disk)
         elif not cdrom:
             raise errors.report(ErrorNumber.VIR_ERR_XML_ERROR, D, "missing source for disk")
@@ -332,7 +331,7 @@ class HotplugLive:
         path = source.get("file") if source is not None else None
         fmt = driver.get("type", "raw") if driver is not None else "raw"
         if path:
-            _check_source(path)
+            disknodes.check_source(path)
         with self.lock:   # an empty drive's source takes a number too
             index = self._next_node(obj, rt, 1)
         self._monitor_call(rt, "blockdev-open-tray", {"id": alias, "force": False})
@@ -387,11 +386,3 @@ def _disk_alias(live: DomainDef, at: int) -> str:
     return alias.get("name", "") if alias is not None else ""
 
 
-def _check_source(path: str) -> None:
-    """libvirt's check that a new medium or disk image is there."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, S,
-                            f"Cannot access storage file '{path}': "
-                            f"{os.strerror(exc.errno or 0)}") from None

@@ -129,7 +129,11 @@ def migratable_view(d: DomainDef, running: bool) -> DomainDef:
 
 def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
               cpu: Optional[etree._Element] = None,
-              channels: Optional[channels_mod.ChannelState] = None) -> DomainDef:
+              channels: Optional[channels_mod.ChannelState] = None,
+              inactive: bool = False) -> DomainDef:
+    """`inactive`: as libvirt formats a live definition with the INACTIVE
+    flag (a running domain created transient has no other): no id, no
+    backing chains, no console paths or ports (the callers pass none)."""
     devices = [copy.deepcopy(dev) for dev in d.devices]
     if consoles is not None:
         consoles_mod.show(devices, consoles)
@@ -154,6 +158,10 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
                 listen.set("address", "127.0.0.1")
                 dev.set("listen", "127.0.0.1")
     _disks(d, devices)
+    if inactive:
+        for disk in (dev for dev in devices if dev.tag == "disk"):
+            for chain in disk.findall("backingStore"):
+                disk.remove(chain)
     verbatim = dict(d.verbatim)
     if cpu is not None:
         verbatim["cpu"] = cpu
@@ -163,4 +171,5 @@ def live_view(d: DomainDef, consoles: Optional[consoles_mod.Consoles] = None,
         etree.SubElement(label, "label").text = "+0:+0"
         etree.SubElement(label, "imagelabel").text = "+0:+0"
         verbatim["seclabel"] = label
-    return dataclasses.replace(d, devices=devices, verbatim=verbatim)
+    return dataclasses.replace(d, devices=devices, verbatim=verbatim,
+                               id=-1 if inactive else d.id)

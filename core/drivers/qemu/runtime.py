@@ -316,6 +316,8 @@ class QemuHost(StatusFiles):
         pidfile = self.layout.pid_file(d.name)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(pidfile)
+        # QEMU keeps the mode of a pid file that is there (its own is 0600)
+        os.close(os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
         disknodes.assign(d)        # numbers the disks' images in the live definition
         taps = netdev.prepare(d)   # names the taps in the live definition
         with self.lock:

@@ -42,6 +42,7 @@ def unix_listen(path: str) -> socket.socket:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         sock.bind(addr)
+        os.chmod(addr, 0o775)   # as libvirt's, which binds under umask 002
         sock.listen(1)
     return sock
 

@@ -1,0 +1,103 @@
+"""Corners of the QEMU driver, compared live with real libvirt 9.0's embed
+driver: a shutdown of a paused domain, which missing disk image a start
+reports, the modes of the sockets and files under the root, and the
+INACTIVE XML of a running domain that was created transient (libvirt
+shows its live definition) or undefined while running (its persistent
+one, kept till the stop)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import reallibvirt
+from support import pyvirt_module
+from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+
+libvirt = pyvirt_module()
+
+# the modes of the files in a folder of the root (those of domain `name`'s)
+MODES = ("(lambda d: sorted((p, oct(os.stat(os.path.join(d, p)).st_mode)) for p in os.listdir(d)"
+         " if p.startswith(('{name}.', 'driver', 'monitor'))))(root + '/{sub}')")
+# the INACTIVE document against the live one without its id
+SAME_AS_LIVE = ("(lambda d: d.XMLDesc({flags} | 2) == d.XMLDesc({flags})"
+                ".replace(\" id='%d'\" % d.ID(), '', 1))(c.lookupByName('{name}'))")
+
+
+def _disk(path: str, dev: str, bus: str = "virtio") -> str:
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source file='{path}'/><target dev='{dev}' bus='{bus}'/></disk>")
+
+
+def questions(kernel: Path, images: str) -> dict[str, str]:
+    def xml(name: str, extra: str = "") -> str:
+        return repr(domxml(name, kernel, extra + "<memballoon model='none'/>"))
+    gone = images + "/gone"
+    return {
+        # a paused domain refuses every shutdown (reboot goes on)
+        "a1": f"c.defineXML({xml('cn_paused')}).create()",
+        "a2": "c.lookupByName('cn_paused').suspend()",
+        "a3_shutdown": "c.lookupByName('cn_paused').shutdown()",
+        "a4_acpi": "c.lookupByName('cn_paused').shutdownFlags(1)",
+        "a5_agent_acpi": "c.lookupByName('cn_paused').shutdownFlags(1 | 2)",
+        "a6_state": "c.lookupByName('cn_paused').state()",
+        "a7_sockets": MODES.format(name="cn_paused", sub="lib/qemu/domain-' + str("
+                      "c.lookupByName('cn_paused').ID()) + '-cn_paused"),
+        "a8_run": MODES.format(name="cn_paused", sub="run/qemu"),
+        "a9": "[c.lookupByName('cn_paused').destroy(), c.lookupByName('cn_paused').undefine()]",
+        # the last disk's missing image is the one reported
+        "b1_one": f"c.createXML({xml('cn_m1', _disk(gone + '/a.img', 'vda'))}, 0)",
+        "b2_two": f"c.createXML({xml('cn_m2', _disk(images + '/a.img', 'vda') + _disk(images + '/b.img', 'vdb'))}, 0)",
+        "b3_buses": f"c.createXML({xml('cn_m3', _disk(images + '/a.img', 'sda', 'sata') + _disk(images + '/b.img', 'vda') + _disk(images + '/c.img', 'vdb'))}, 0)",
+        "b4_left": "[d.name() for d in c.listAllDomains() if d.name().startswith('cn_')]",
+        # INACTIVE XML of running domains without a persistent definition
+        "c1": f"c.createXML({xml('cn_transient')}, 0).name()",
+        "c2_inactive": SAME_AS_LIVE.format(flags=0, name="cn_transient"),
+        "c3_secure": SAME_AS_LIVE.format(flags=1, name="cn_transient"),
+        "c4_migratable": "(lambda d: d.XMLDesc(8 | 2) == d.XMLDesc(8))(c.lookupByName('cn_transient'))",
+        "c5": "c.lookupByName('cn_transient').destroy()",
+        "d1": f"c.defineXML({xml('cn_undef')}).create()",
+        "d2": "c.lookupByName('cn_undef').undefine()",
+        "d3_inactive": SAME_AS_LIVE.format(flags=0, name="cn_undef"),
+        "d4_persistent": "c.lookupByName('cn_undef').isPersistent()",
+        "d5": "c.lookupByName('cn_undef').destroy()",
+    }
+
+
+def ours(root: Path, qs: dict[str, str]) -> dict[str, Any]:
+    ensure_event_loop()
+    c = libvirt.open(f"qemu:///embed?root={root}")
+    try:
+        return reallibvirt.ask_ours(libvirt, c, qs, str(root))
+    finally:
+        for d in c.listAllDomains():
+            if d.isActive():
+                d.destroy()
+        c.close()
+
+
+def test_corners_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
+    mine_dir, real_dir = tmp_path / "ours", tmp_path / "real"
+    mine_dir.mkdir()
+    real_dir.mkdir()
+    real = reallibvirt.ask(questions(kernels["idle"], str(real_dir)))
+    mine = ours(root, questions(kernels["idle"], str(mine_dir)))
+    # JSON's shape (lists) and the image folder as real libvirt's
+    mine = {k: json.loads(json.dumps(v).replace(str(mine_dir), str(real_dir)))
+            for k, v in mine.items()}
+    real = {k: json.loads(json.dumps(v)) for k, v in real.items()}
+    diffs = {k: (mine[k], real[k]) for k in sorted(real) if mine[k] != real[k]}
+    assert not diffs
+    # and plainly: what libvirt 9.0 answers here
+    not_running = ["err", 55, 10, "Requested operation is not valid: domain is not running"]
+    assert mine["a3_shutdown"] == mine["a4_acpi"] == mine["a5_agent_acpi"] == not_running
+    assert ["monitor.sock", "0o140775"] in mine["a7_sockets"][1]
+    assert ["driver.pid", "0o100644"] in mine["a8_run"][1]
+    assert mine["b3_buses"][3] == f"Cannot access storage file '{real_dir}/c.img': " \
+                                  "No such file or directory"
+    assert mine["b4_left"] == ["ok", []]
+    assert [mine[k][1] for k in ("c2_inactive", "c3_secure", "c4_migratable", "d3_inactive")] \
+        == [True, True, True, False]
+    assert re.match(r"Cannot access storage file '.*/gone/a.img': No such", mine["b1_one"][3])
