@@ -110,9 +110,19 @@ class DomainStatus:
 
 
 def format_status(st: DomainStatus) -> str:
-    attrs = xmlutil.attrs([("state", state_name(st.state)),
-                           ("reason", reason_name(st.state, st.reason)),
-                           ("pid", str(st.pid))])
+    return with_state(format_body(st), st.state, st.reason, st.pid)
+
+
+def with_state(body: str, state: ds.DomainState, reason: int, pid: int) -> str:
+    """The status document of `body` (format_body) in `state`: one body
+    serves the statuses of a transition and of the next (prepare_status)."""
+    attrs = xmlutil.attrs([("state", state_name(state)),
+                           ("reason", reason_name(state, reason)), ("pid", str(pid))])
+    return f"<domstatus{attrs}>\n{body}"
+
+
+def format_body(st: DomainStatus) -> str:
+    """Everything after the <domstatus> line, which alone holds the state."""
     d, defined_cpu = st.def_, ""
     if st.live_cpu is not None:
         d = dataclasses.replace(d, verbatim={**d.verbatim, "cpu": st.live_cpu})
@@ -121,8 +131,7 @@ def format_status(st: DomainStatus) -> str:
             xmlutil.write_element(st.def_.verbatim["cpu"], 2, lines)
             defined_cpu = "".join(line + "\n" for line in lines)
     domain = format_domain_xml(d).rstrip("\n").replace("\n", "\n  ")
-    return (f"<domstatus{attrs}>\n"
-            f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
+    return (f"  <monitor{xmlutil.attrs([('path', st.monitor_path)])} type='unix'/>\n"
             + "".join(f"  <taint{xmlutil.attrs([('flag', t)])}/>\n" for t in st.taints)
             + (f"  <nodename index='{st.node_index}'/>\n" if st.node_index is not None else "")
             + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")

@@ -33,14 +33,20 @@ class StatusFiles:
 
     def _status_text(self, obj: DomainObj, rt: Runtime, state: DomainState, reason: int,
                      with_job: bool = True, phase: Optional[str] = None) -> str:
+        return self._status_texts(obj, rt, [(state, reason)], with_job, phase)[0]
+
+    def _status_texts(self, obj: DomainObj, rt: Runtime, states: list[tuple[DomainState, int]],
+                      with_job: bool = True, phase: Optional[str] = None) -> list[str]:
+        """The status of `obj` in each of `states`, the rest formatted once."""
         pid = rt.process.pid if rt.process is not None else 0
         job = obj.private.get("migration") if with_job else None
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
-        return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
-                                                        rt.monitor_path, job_attrs, rt.cpu,
-                                                        sorted(rt.taints), rt.node_index))
+        body = status.format_body(status.DomainStatus(obj.def_, states[0][0], states[0][1], pid,
+                                                      rt.monitor_path, job_attrs, rt.cpu,
+                                                      sorted(rt.taints), rt.node_index))
+        return [status.with_state(body, state, reason, pid) for state, reason in states]
 
     def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
         """Persist a running domain's state (lock held); `text`: the status
@@ -76,9 +82,7 @@ class StatusFiles:
         the call's `meanwhile` (lock held; see PreparedStatus)."""
         if rt.stopped:
             return None
-        texts = [self._status_text(obj, rt, *expect)]
-        if arm is not None:
-            texts.append(self._status_text(obj, rt, *arm))
+        texts = self._status_texts(obj, rt, [expect] if arm is None else [expect, arm])
         todo = []
         for index, text in enumerate(texts):
             # on disk (the next call's, though, is what this one replaces),
