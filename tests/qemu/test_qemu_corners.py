@@ -3,7 +3,7 @@ driver: a shutdown of a paused domain, which missing disk image a start
 reports, the modes of the sockets and files under the root, and the
 INACTIVE XML of a running domain that was created transient (libvirt
 shows its live definition) or undefined while running (its persistent
-one, kept till the stop)."""
+one, kept till the stop), and the VALIDATE flags."""
 
 from __future__ import annotations
 
@@ -63,6 +63,10 @@ def questions(kernel: Path, images: str) -> dict[str, str]:
         "d3_inactive": SAME_AS_LIVE.format(flags=0, name="cn_undef"),
         "d4_persistent": "c.lookupByName('cn_undef').isPersistent()",
         "d5": "c.lookupByName('cn_undef').destroy()",
+        # VALIDATE: libvirt's schema, in libxml2's words
+        "e1_define": f"c.defineXMLFlags({xml('cn_bad', '<bogus/>')}, 1)",
+        "e2_create": f"c.createXML({xml('cn_bad', '<bogus/>')}, 16)",
+        "e3_valid": f"c.defineXMLFlags({xml('cn_valid')}, 1).undefine()",
     }
 
 

@@ -11,6 +11,7 @@ import os
 from typing import Optional
 
 from ... import errors
+from ...conf import schema
 from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
 from ...domainobj import DomainObj
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
@@ -266,6 +267,8 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
     # -- define / undefine
     def domain_define_xml_flags(self, conn: Connect, xml: str, flags: int) -> Domain:
         errors.check_flags(flags, VIR_DOMAIN_DEFINE_VALIDATE, "qemuDomainDefineXMLFlags", Q)
+        if flags & VIR_DOMAIN_DEFINE_VALIDATE:
+            schema.validate(xml, "domain.rng")
         new = self._parse(xml)
         with self.lock:
             result = self.domains.add_persistent(new)
@@ -311,6 +314,8 @@ class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl
     def domain_create_xml(self, conn: Connect, xml: str, flags: int) -> Domain:
         errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_VALIDATE,
                            "qemuDomainCreateXML", Q)
+        if flags & VIR_DOMAIN_START_VALIDATE:
+            schema.validate(xml, "domain.rng")
         new = self._parse(xml)
         with self.lock:
             obj = self.domains.add_live(new)

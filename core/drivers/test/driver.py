@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Optional
 
 from ... import errors, events
+from ...conf import schema
 from ...conf.domain import DomainDef, format_domain_xml, parse_domain_xml
 from ..changes import ChangeCounter
 from ..listing import DomainListing
@@ -54,7 +55,7 @@ VIR_DOMAIN_XML_SECURE = 1
 VIR_DOMAIN_XML_INACTIVE = 2
 VIR_DOMAIN_XML_MIGRATABLE = 8
 VIR_DOMAIN_DEFINE_VALIDATE = 1
-VIR_DOMAIN_START_VALIDATE = 4
+VIR_DOMAIN_START_VALIDATE = 16
 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE = 1
 VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA = 2
 VIR_DOMAIN_DESTROY_GRACEFUL = 1
@@ -207,6 +208,8 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
     # -- define / undefine
     def domain_define_xml_flags(self, conn: Connect, xml: str, flags: int) -> Domain:
         errors.check_flags(flags, VIR_DOMAIN_DEFINE_VALIDATE, "testDomainDefineXMLFlags")
+        if flags & VIR_DOMAIN_DEFINE_VALIDATE:
+            schema.validate(xml, "domain.rng")
         new = parse_domain_xml(xml, default_arch=self.node_info.model)
         with self.lock:
             result = self.domains.add_persistent(new)
@@ -240,6 +243,8 @@ class TestDriver(NetworkMixin, StorageMixin, InterfaceMixin, NodeDeviceMixin,
     # -- life cycle
     def domain_create_xml(self, conn: Connect, xml: str, flags: int) -> Domain:
         errors.check_flags(flags, VIR_DOMAIN_START_VALIDATE, "testDomainCreateXML")
+        if flags & VIR_DOMAIN_START_VALIDATE:
+            schema.validate(xml, "domain.rng")
         new = parse_domain_xml(xml, default_arch=self.node_info.model)
         with self.lock:
             obj = self.domains.add_live(new)

@@ -9,6 +9,7 @@ import threading
 from typing import Optional
 
 from ... import errors
+from ...conf import schema
 from ...conf.interface import InterfaceDef, format_interface_xml, parse_interface_xml
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Connect, Interface
@@ -105,6 +106,8 @@ class InterfaceMixin:
     # -- changes
     def interface_define_xml(self, conn: Connect, xml: str, flags: int) -> Interface:
         errors.check_flags(flags, 1, "testInterfaceDefineXML")
+        if flags & 1:   # VIR_INTERFACE_DEFINE_VALIDATE
+            schema.validate(xml, "interface.rng")
         new = parse_interface_xml(xml)
         with self.lock:
             return self._iface_handle(conn, self.add_interface(new))

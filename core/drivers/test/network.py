@@ -8,6 +8,7 @@ import threading
 from typing import Optional
 
 from ... import errors, events, viruuid
+from ...conf import schema
 from ...conf.network import NetworkDef, format_network_xml, parse_network_xml
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Connect, Network
@@ -152,6 +153,8 @@ class NetworkMixin:
     # -- changes
     def network_define_xml_flags(self, conn: Connect, xml: str, flags: int) -> Network:
         errors.check_flags(flags, VIR_NETWORK_DEFINE_VALIDATE, "testNetworkDefineXMLFlags")
+        if flags & VIR_NETWORK_DEFINE_VALIDATE:
+            schema.validate(xml, "network.rng")
         new = parse_network_xml(xml)
         with self.lock:
             obj = self.add_network(new, active=False, persistent=True)
@@ -160,6 +163,8 @@ class NetworkMixin:
 
     def network_create_xml_flags(self, conn: Connect, xml: str, flags: int) -> Network:
         errors.check_flags(flags, VIR_NETWORK_CREATE_VALIDATE, "testNetworkCreateXMLFlags")
+        if flags & VIR_NETWORK_CREATE_VALIDATE:
+            schema.validate(xml, "network.rng")
         new = parse_network_xml(xml)
         with self.lock:
             obj = self.add_network(new, active=True, persistent=False)

@@ -9,6 +9,7 @@ import threading
 from typing import Optional
 
 from ... import errors, events
+from ...conf import schema
 from ...conf.nodedev import CAP_NAMES, NodeDeviceDef, format_nodedev_xml, parse_nodedev_xml
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Connect, NodeDevice
@@ -88,7 +89,9 @@ class NodeDeviceMixin:
             return self._dev(dev.name).cap_names()
 
     def node_device_create_xml(self, conn: Connect, xml: str, flags: int) -> NodeDevice:
-        errors.check_flags(flags, 0, "testNodeDeviceCreateXML")
+        errors.check_flags(flags, 1, "testNodeDeviceCreateXML")
+        if flags & 1:   # VIR_NODE_DEVICE_CREATE_XML_VALIDATE
+            schema.validate(xml, "nodedev.rng")
         new = parse_nodedev_xml(xml, name_required=False)
         fc = new.sub_cap("fc_host")
         wwnn = fc.findtext("wwnn") if fc is not None else None

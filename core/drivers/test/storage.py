@@ -8,6 +8,7 @@ import threading
 from typing import Optional
 
 from ... import errors, events, viruuid
+from ...conf import schema
 from ...conf.storage_pool import PoolDef, format_pool_xml, parse_pool_xml
 from ...conf.storage_vol import VolDef, format_vol_xml, parse_vol_xml
 from ...errors import ErrorDomain, ErrorNumber
@@ -16,6 +17,7 @@ from ...structs import StoragePoolInfo, StorageVolInfo
 
 T = ErrorDomain.VIR_FROM_TEST
 ST = ErrorDomain.VIR_FROM_STORAGE
+VOL_CREATE_VALIDATE = 4   # VIR_STORAGE_VOL_CREATE_VALIDATE
 
 # A new pool of the simulated host: 100 GiB, empty.
 DEFAULT_POOL_CAPACITY = 100 * 1024 ** 3
@@ -198,7 +200,9 @@ class StorageMixin:
 
     # -- pool changes
     def storage_pool_define_xml(self, conn: Connect, xml: str, flags: int) -> StoragePool:
-        errors.check_flags(flags, 0, "testStoragePoolDefineXML")
+        errors.check_flags(flags, 1, "testStoragePoolDefineXML")
+        if flags & 1:   # VIR_STORAGE_POOL_DEFINE_VALIDATE
+            schema.validate(xml, "storagepool.rng")
         new = parse_pool_xml(xml)
         with self.lock:
             obj = self.add_pool(new, active=False, persistent=True)
@@ -354,7 +358,11 @@ class StorageMixin:
         return StorageVol(pool.conn, obj.name, new.name, new.key)
 
     def storage_vol_create_xml(self, pool: StoragePool, xml: str, flags: int) -> StorageVol:
-        errors.check_flags(flags, 0, "testStorageVolCreateXML")
+        errors.check_flags(flags, VOL_CREATE_VALIDATE, "testStorageVolCreateXML")
+        if flags & VOL_CREATE_VALIDATE:
+            schema.validate(xml, "storagevol.rng")
+            # libvirt 9.0 then hands the flag to its volume parser, which refuses it
+            errors.check_flags(flags, 0, "virStorageVolDefParseXML", ST)
         new = parse_vol_xml(xml)
         with self.lock:
             return self._add_volume(pool, new)
