@@ -90,17 +90,24 @@ class StreamBackend:
 
 class FileStream(StreamBackend):
     """A local file as stream data (libvirt's virFDStreamOpenFile): `length`
-    bytes from `offset` (0: to the end), opened for reading or writing."""
+    bytes from `offset` (0: to the end), opened for reading or writing; or,
+    with `fd`, a descriptor already open both ways (a console's pty, a
+    channel's socket), closed with the stream, `on_close` told then."""
 
     def __init__(self, stream: Stream, path: str, offset: int = 0, length: int = 0,
-                 write: bool = False) -> None:
-        mode = os.O_WRONLY if write else os.O_RDONLY
-        try:
-            self.fd: Optional[int] = os.open(path, mode | os.O_CLOEXEC)
-        except OSError as e:
-            raise system_error(e.errno or 5, f"Unable to open stream for '{path}'") from None
+                 write: bool = False, fd: Optional[int] = None,
+                 on_close: Optional[Callable[[], None]] = None) -> None:
+        if fd is None:
+            mode = os.O_WRONLY if write else os.O_RDONLY
+            try:
+                fd = os.open(path, mode | os.O_CLOEXEC)
+            except OSError as e:
+                raise system_error(e.errno or 5, f"Unable to open stream for '{path}'") from None
+        self.fd: Optional[int] = fd
+        self.on_close = on_close
+        self.ended = False
         if offset:
-            os.lseek(self.fd, offset, os.SEEK_SET)
+            os.lseek(fd, offset, os.SEEK_SET)
         self.stream = stream
         self.left = length or -1   # bytes still to transfer; -1 unlimited
         self.watch = 0
@@ -114,6 +121,12 @@ class FileStream(StreamBackend):
         if self.fd is None:
             raise _not_open()
         return self.fd
+
+    def end(self) -> None:
+        """The device behind it is gone (its domain stopped): what is left
+        to read is the end of the data, as libvirt's stream shows it."""
+        self.close()
+        self.ended = True
 
     def send(self, data: bytes) -> int:
         fd = self._fd()
@@ -130,6 +143,8 @@ class FileStream(StreamBackend):
         return done
 
     def recv(self, nbytes: int) -> RecvResult:
+        if self.ended:
+            return b""
         fd = self._fd()
         if self.left >= 0:
             nbytes = min(nbytes, self.left)
@@ -189,6 +204,8 @@ class FileStream(StreamBackend):
         fd, self.fd = self.fd, None
         if fd is not None:
             os.close(fd)
+            if self.on_close is not None:
+                self.on_close()
 
     def __del__(self) -> None:
         if getattr(self, "fd", None) is not None:

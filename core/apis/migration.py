@@ -16,6 +16,7 @@ D = ErrorDomain.VIR_FROM_DOMAIN
 TypedParams = list[tuple[str, int, Any]]
 
 __all__ = [
+    "virDomainMigrateGetCompressionCache", "virDomainMigrateSetCompressionCache",
     "virDomainMigrate", "virDomainMigrate2", "virDomainMigrate3", "virDomainMigrateToURI",
     "virDomainMigrateToURI2", "virDomainMigrateToURI3", "virDomainGetJobInfo",
     "virDomainGetJobStats", "virDomainAbortJob", "virDomainAbortJobFlags",
@@ -201,6 +202,19 @@ def virDomainMigrateGetMaxDowntime(domain: Domain, flags: int) -> int:
     d = _dom(domain, fn)
     result: int = c.call(d.conn, fn, D, d, flags)
     return result
+
+
+def virDomainMigrateGetCompressionCache(domain: Domain, flags: int) -> int:
+    fn = "virDomainMigrateGetCompressionCache"
+    d = _dom(domain, fn)
+    result: int = c.call(d.conn, fn, D, d, flags)
+    return result
+
+
+def virDomainMigrateSetCompressionCache(domain: Domain, cacheSize: int, flags: int) -> None:
+    fn = "virDomainMigrateSetCompressionCache"
+    d = _dom(domain, fn)
+    c.call(d.conn, fn, D, d, cacheSize, flags, write=True)
 
 
 def virDomainMigrateSetMaxSpeed(domain: Domain, bandwidth: int, flags: int) -> None:

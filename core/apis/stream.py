@@ -33,7 +33,7 @@ __all__ = [
     "virStreamSendHole", "virStreamRecvHole", "virStreamSendAll", "virStreamRecvAll",
     "virStreamSparseSendAll", "virStreamSparseRecvAll", "virStreamEventAddCallback",
     "virStreamEventUpdateCallback", "virStreamEventRemoveCallback", "virStreamFinish",
-    "virStreamAbort", "virDomainScreenshot",
+    "virStreamAbort", "virDomainScreenshot", "virDomainOpenConsole", "virDomainOpenChannel",
 ]
 
 
@@ -219,12 +219,30 @@ def virStreamSparseRecvAll(stream: Stream, handler: Any, holeHandler: Any) -> No
 
 # -- domain functions that give a stream to the driver
 
-def virDomainScreenshot(domain: Domain, stream: Stream, screen: int, flags: int) -> str:
-    fn = "virDomainScreenshot"
+def _dom_stream(domain: Domain, stream: Stream, fn: str) -> tuple[Domain, Stream]:
+    """libvirt's checks of a domain call that takes a stream."""
     dom: Domain = c.handle(domain, Domain, ErrorNumber.VIR_ERR_INVALID_DOMAIN, D, fn)
     st = _st(stream, fn)   # virCheckStreamGoto reports in the streams domain
     c.writable(dom.conn, fn, D)
     if st.conn is not dom.conn:
         raise errors.invalid_arg(D, fn, "stream", "stream must match connection of "
                                  f"domain '{dom.name}'")
+    return dom, st
+
+
+def virDomainOpenConsole(dom: Domain, dev_name: Optional[str], st: Stream, flags: int) -> None:
+    fn = "virDomainOpenConsole"
+    d, s = _dom_stream(dom, st, fn)
+    c.call(d.conn, fn, D, d, dev_name, s, flags)
+
+
+def virDomainOpenChannel(dom: Domain, name: Optional[str], st: Stream, flags: int) -> None:
+    fn = "virDomainOpenChannel"
+    d, s = _dom_stream(dom, st, fn)
+    c.call(d.conn, fn, D, d, name, s, flags)
+
+
+def virDomainScreenshot(domain: Domain, stream: Stream, screen: int, flags: int) -> str:
+    fn = "virDomainScreenshot"
+    dom, st = _dom_stream(domain, stream, fn)
     return str(c.call(dom.conn, fn, D, dom, st, screen, flags))

@@ -344,7 +344,8 @@ PY_ARG_CHECKS: dict[str, dict[str, str]] = {
 
 # Methods whose failure libvirt-python reports by returning None (the error
 # is recorded as the last error and handed to the error handler, not raised).
-NONE_ON_ERROR = frozenset({"virDomainGetGuestVcpus", "virDomainMigrateGetCompressionCache"})
+NONE_ON_ERROR = frozenset({"virDomainGetGuestVcpus", "virDomainMigrateGetCompressionCache",
+                           "virDomainMigrateGetMaxDowntime"})
 
 # How a result is reshaped where libvirt-python's shape is not the generic one.
 RESULT_HELPERS: dict[str, tuple[str, str]] = {
@@ -355,6 +356,7 @@ RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virDomainGetDiskErrors": ("_disk_errors", "libvirt-python returns {disk: error code}"),
     "virNodeGetCPUStats": ("_field_values", "libvirt-python returns {field: value}"),
     "virNodeGetMemoryStats": ("_field_values", "libvirt-python returns {field: value}"),
+    "virDomainGetJobStats": ("_job_stats", "libvirt-python adds the job's type as 'type'"),
 }
 
 # libvirt-python's parameter names where they differ from the C argument names.

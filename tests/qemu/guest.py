@@ -162,8 +162,17 @@ def _reboot_code() -> bytes:
             + b"\xf4\xeb\xfd")                        # idle: hlt; jmp idle
 
 
+# COM1 echo: each byte the serial port receives is sent back (polling its
+# line status: data ready, then transmitter empty)
+_ECHO = (b"\xfa"                                        # cli
+         b"\x66\xba\xfd\x03\xec\xa8\x01\x74\xfb"         # loop: dx=LSR; in; test DR; jz in
+         b"\x66\xba\xf8\x03\xec\x88\xc3"                 # dx=RBR; in al; mov bl, al
+         b"\x66\xba\xfd\x03\xec\xa8\x20\x74\xfb"         # dx=LSR; in; test THRE; jz in
+         b"\x66\xba\xf8\x03\x88\xd8\xee\xeb\xde")        # dx=THR; mov al, bl; out; jmp loop
+
 KINDS = {
     "idle": b"\xfa\xf4\xeb\xfd",                         # cli; hlt; jmp hlt
+    "echo": _ECHO,
     "acpi": _acpi_code(),
     "dirty": _dirty_code(),
     "ioerr": _ioerr_code(),

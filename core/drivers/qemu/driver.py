@@ -29,6 +29,7 @@ from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
 from .blockinfo import BlockInfo
+from .chardevs import CharDevices
 from .coredump import CoreDump
 from .cpuapi import HostCPUs
 from .guestagent import GuestAgent
@@ -87,8 +88,8 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
-                 GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
+class QemuDriver(CharDevices, TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl,
+                 Screenshot, CoreDump, GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""

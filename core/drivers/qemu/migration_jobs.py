@@ -16,6 +16,7 @@ from . import nbd
 from .runtime import Runtime
 
 Q = ErrorDomain.VIR_FROM_QEMU
+D = ErrorDomain.VIR_FROM_DOMAIN   # virDomainObjCheckActive's
 # where a domain keeps its job, its last completed job and a max speed set while inactive
 _JOB_KEY, _DONE_KEY = "migration", "completed_job"
 _MAX_SPEED_KEY = "migration_max_speed"
@@ -30,7 +31,7 @@ class MigrationJobs:
     # -- job information
     def domain_get_job_info(self, dom: Domain) -> mig.DomainJobInfo:
         with self.lock:  # type: ignore[attr-defined]
-            obj = self._obj(dom)  # type: ignore[attr-defined]
+            obj, _ = self._active_rt(dom)
             job = obj.private.get(_JOB_KEY)
         if job is None:
             return mig.DomainJobInfo()
@@ -50,6 +51,7 @@ class MigrationJobs:
                 if not flags & mig.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED:
                     obj.private.pop(_DONE_KEY, None)
                 return mig.VIR_DOMAIN_JOB_COMPLETED, done.typed_stats()
+            self._active_rt(dom)
             job = obj.private.get(_JOB_KEY)
         if job is None:
             return mig.VIR_DOMAIN_JOB_NONE, []
@@ -78,9 +80,8 @@ class MigrationJobs:
         errors.check_flags(flags, mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY,
                            "qemuDomainAbortJobFlags", Q)
         with self.lock:  # type: ignore[attr-defined]
-            obj = self._obj(dom)  # type: ignore[attr-defined]
+            obj, rt = self._active_rt(dom)
             job: Optional[mig.MigrationJob] = obj.private.get(_JOB_KEY)
-            rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
             if flags & mig.VIR_DOMAIN_ABORT_JOB_POSTCOPY:
                 if (job is None or rt is None or job.direction is not mig.Direction.OUT
                         or job.status != "postcopy-active"
@@ -127,7 +128,7 @@ class MigrationJobs:
         obj = self._obj(dom)  # type: ignore[attr-defined]
         rt = self.runtime.get(obj.uuid)  # type: ignore[attr-defined]
         if rt is None or not obj.is_active():
-            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, D,
                                 "domain is not running")
         return obj, rt
 
@@ -153,6 +154,14 @@ class MigrationJobs:
     def domain_migrate_get_max_downtime(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainMigrateGetMaxDowntime", Q)
         return self._migration_parameter(dom, "downtime-limit")
+
+    def domain_migrate_get_compression_cache(self, dom: Domain, flags: int) -> int:
+        errors.check_flags(flags, 0, "qemuDomainMigrateGetCompressionCache", Q)
+        return self._migration_parameter(dom, "xbzrle-cache-size")
+
+    def domain_migrate_set_compression_cache(self, dom: Domain, size: int, flags: int) -> None:
+        errors.check_flags(flags, 0, "qemuDomainMigrateSetCompressionCache", Q)
+        self._set_migration_parameter(dom, "xbzrle-cache-size", size)
 
     def domain_migrate_set_max_speed(self, dom: Domain, bandwidth: int, flags: int) -> None:
         errors.check_flags(flags, mig.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY,

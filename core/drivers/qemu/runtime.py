@@ -108,6 +108,8 @@ class Runtime:
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
     consoles: Optional[consoles.Consoles] = None   # ptys and VNC port, for the live XML
     channels: Optional[channels.ChannelState] = None   # sockets and states, for the live XML
+    # console and channel streams open on its devices (chardevs.py), by device path
+    streams: dict[str, Any] = dataclasses.field(default_factory=dict)
     cpu: Optional[Any] = None      # the live <cpu> (guestcpu.py), kept in the status
     cpu_key: Optional[tuple[Any, ...]] = None   # what QEMU's answer about it depends on
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
@@ -169,6 +171,10 @@ class QemuHost(StatusFiles):
         name, dom_id = obj.name, obj.id
         for fd in obj.private.pop("perf_fds", {}).values():   # tuneapi's counters on QEMU
             os.close(fd)
+        if rt is not None:   # console and channel streams end with their devices
+            for stream in list(rt.streams.values()):
+                if stream.backend is not None:
+                    stream.backend.end()
         # a migration job ends with its QEMU, also one paused in post-copy
         # (waiting for a resume that can no longer come)
         obj.private.pop("migration", None)

@@ -18,6 +18,13 @@ from .command import disk_nodes
 
 Q = ErrorDomain.VIR_FROM_QEMU
 D = ErrorDomain.VIR_FROM_DOMAIN
+STRING_OKAY, LLONG = 4, 3
+# virDomainBlockStatsFlags' parameters in libvirt's order, from QEMU's query-blockstats
+_BLOCK_STATS_FIELDS = {
+    "wr_bytes": "wr_bytes", "wr_operations": "wr_operations",
+    "rd_bytes": "rd_bytes", "rd_operations": "rd_operations",
+    "flush_operations": "flush_operations", "wr_total_times": "wr_total_time_ns",
+    "rd_total_times": "rd_total_time_ns", "flush_total_times": "flush_total_time_ns"}
 VIR_VCPU_RUNNING = 1
 _TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
@@ -92,6 +99,20 @@ class Stats:
             total.wr_req += int(st.get("wr_operations", 0))
             total.wr_bytes += int(st.get("wr_bytes", 0))
         return total
+
+    def domain_block_stats_flags(self, dom: Domain, disk: str,
+                                 flags: int) -> list[tuple[str, int, int]]:
+        errors.check_flags(flags, STRING_OKAY, "qemuDomainBlockStatsFlags", Q)
+        obj, rt = self._running(dom)  # type: ignore[attr-defined]
+        nodes = disk_nodes(obj.def_)
+        indexes = range(len(nodes)) if disk == "" else [_disk_index(obj.def_, disk)]
+        entries = self._monitor_call(rt, "query-blockstats")  # type: ignore[attr-defined]
+        totals = dict.fromkeys(_BLOCK_STATS_FIELDS, 0)
+        for index in indexes:
+            st = _blockstats_of(entries, nodes[index].node)
+            for name, qemu_name in _BLOCK_STATS_FIELDS.items():
+                totals[name] += int(st.get(qemu_name, 0))
+        return [(name, LLONG, value) for name, value in totals.items()]
 
     def domain_interface_stats(self, dom: Domain, device: str,
                                size: int) -> DomainInterfaceStats:

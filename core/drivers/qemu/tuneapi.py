@@ -286,8 +286,9 @@ class TuneAPI:
         errors.check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | STRING_OKAY,
                            "qemuDomainGetSchedulerParametersFlags", Q)
         with self.lock:
-            d, live = self._one_def(self._obj(dom), flags)
-            if live:
+            obj = self._obj(dom)
+            d, live = self._one_def(obj, flags)
+            if live or obj.is_active():   # libvirt 9.0 asks the cgroup for CONFIG too
                 raise _not_mounted("cgroup CPU controller is not mounted")
             cputune = d.cputune if d.cputune is not None else etree.Element("cputune")
             return [(name, ptype, int(cputune.findtext(tag) or 0))
