@@ -175,25 +175,26 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
                      keep_interfaces: bool = False) -> DomainDef:
     """Parse and validate a domain definition as libvirt's define does."""
     root = xmlutil.parse_document(text, "(domain_definition)", "domain")
+    # libvirt's order: the name and UUID, then the type, then the name's form
+    name = (root.findtext("name") or "").strip()
+    if not name:
+        raise errors.report(ErrorNumber.VIR_ERR_NO_NAME, ErrorDomain.VIR_FROM_DOMAIN)
+    uuid = xmlutil.parse_uuid(root, lambda: errors.report(
+        ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN, "malformed uuid element"))
     virt_type = root.get("type")
     if virt_type is None:
         raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
                             "missing domain type attribute")
     if virt_type not in VIRT_TYPES:
         raise _unsupported(f"invalid domain type {virt_type}")
-    name = (root.findtext("name") or "").strip()
-    if not name:
-        raise errors.report(ErrorNumber.VIR_ERR_NO_NAME, ErrorDomain.VIR_FROM_DOMAIN)
-    if "/" in name:
-        raise _xml_error(f"name {name} cannot contain '/'")
-    uuid = xmlutil.parse_uuid(root, lambda: errors.report(
-        ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN, "malformed uuid element"))
     memory = parse_memory(root, "memory") or 0
     current = parse_memory(root, "currentMemory")
     os_def = _parse_os(root, default_arch)
     if memory == 0:
         raise _xml_error("Memory size must be specified via <memory> or in the "
                          "<numa> configuration")
+    if "/" in name:   # checked late, by libvirt's validation of the parsed definition
+        raise _xml_error(f"name {name} cannot contain '/'")
     vcpu_elem = root.find("vcpu")
     vcpus, vcpus_current = 1, None
     if vcpu_elem is not None:

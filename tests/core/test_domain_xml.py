@@ -89,6 +89,15 @@ BAD = {
     "bad uuid": domxml("a", uuid="xyz"),
     "zero vcpu": domxml("a", "<vcpu>0</vcpu>"),
     "coredump reboot": domxml("a", "<on_reboot>coredump-destroy</on_reboot>"),
+    # which check comes first: the name, the UUID, the type, the OS, memory, the name's form
+    "bare": "<domain/>",
+    "type, no name": "<domain type='kvm'/>",
+    "bogus type, no name": "<domain type='bogus'/>",
+    "slash name, no type": "<domain><name>a/b</name></domain>",
+    "bad uuid, no type": "<domain><name>x</name><uuid>zz</uuid></domain>",
+    "bad uuid, no name": "<domain type='kvm'><uuid>zz</uuid></domain>",
+    "slash name, no os": "<domain type='test'><name>a/b</name></domain>",
+    "slash name, no memory": "<domain type='test'><name>a/b</name><os><type>hvm</type></os></domain>",
 }
 
 
