@@ -47,6 +47,7 @@ from .screenshot import Screenshot
 from .stats import Stats
 from .tuneapi import TuneAPI
 from .vcpucount import VcpuCount
+from .vcpuhotplug import VcpuHotplug
 
 Q = ErrorDomain.VIR_FROM_QEMU
 VIR_DOMAIN_MESSAGE_DEPRECATION, VIR_DOMAIN_MESSAGE_TAINTING = 1 << 0, 1 << 1
@@ -87,7 +88,7 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
-                 GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
+                 GuestAgent, VcpuHotplug, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""
