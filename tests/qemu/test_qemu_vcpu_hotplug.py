@@ -7,20 +7,25 @@ values, events, errors).  That QEMU really has the vCPUs is read from
 query-cpus-fast (through virDomainQemuMonitorCommand) and from the
 "CPU n/KVM" threads of the QEMU process.
 
-The guest is the tiny flat kernel: it never switches QEMU's ACPI CPU
-hotplug out of its legacy mode, so QEMU refuses every device_del of a vCPU
-at once, with or without <acpi/>, and libvirt reports that error; a
-hotplug works all the same."""
+The idle guest never switches QEMU's ACPI CPU hotplug out of its legacy
+mode, so QEMU refuses every device_del of a vCPU at once, with or without
+<acpi/>, and libvirt reports that error; a hotplug works all the same.
+The cpuhp guest switches it and ejects what QEMU asks to remove (unplug
+completes: DEVICE_DELETED); cpuhp_deaf switches it and ignores the
+requests (libvirt gives up after 5 s with VIR_ERR_OPERATION_TIMEOUT)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import re
+import struct
 import subprocess
 
 import pytest
 
+import guest
 import reallibvirt
 from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root  # noqa: F401 (fixtures)
 from support import needs_build, needs_system_libvirt, on_pyvirt
@@ -56,6 +61,15 @@ def QCPUS(d):
         d, '{"execute":"query-cpus-fast"}', 0))["return"]
     return [(x["cpu-index"], x["props"], x["qom-path"] if "peripheral" in x["qom-path"]
              else "boot") for x in r]
+def READY(*doms):
+    """The cpuhp guests run (their firmware takes seconds): True, else False."""
+    end = time.time() + 60
+    for d in doms:
+        while d.memoryPeek(%d, 4, libvirt.VIR_MEMORY_PHYSICAL) != %r:
+            if time.time() > end:
+                return False
+            time.sleep(0.05)
+    return True
 def THREADS(name):
     pid = open(root + "/run/qemu/" + name + ".pid").read().strip()
     return sorted(n for n in (open(t + "/comm").read().strip()
@@ -152,8 +166,38 @@ def individual(kernel: str) -> list[tuple[str, str]]:
     ]
 
 
+def unplug(kernels: dict[str, str]) -> list[tuple[str, str]]:
+    """Unplugs a guest completes, one it ignores (the timeout)."""
+    Q, F = look("vh_q"), look("vh_f")
+    acpi = "<features><acpi/></features>"
+    return [
+        ("define", f"c.defineXML({xml('vh_q', kernels['cpuhp'], 1, 4, extra=acpi)!r}).create()"),
+        ("deaf", f"c.createXML({xml('vh_f', kernels['cpuhp_deaf'], 1, 3, extra=acpi)!r})"
+                 f".name()"),
+        ("ready", f"READY({Q}, {F})"),
+        ("plug", f"{Q}.setVcpusFlags(4, 1)"), ("xml", f"X({Q})"),
+        ("unplug", f"{Q}.setVcpusFlags(2, 1)"), ("ev", "EVS()"),
+        ("xml2", f"X({Q})"), ("cfg2", f"X({Q}, 2)"), ("v2", f"V({Q})"), ("info2", f"INFO({Q})"),
+        ("n2", f"{Q}.vcpusFlags(1)"), ("pins2", f"{Q}.vcpuPinInfo(0)"), ("st2", f"ST({Q})"),
+        ("qemu2", f"QCPUS({Q})"),
+        ("set_on", f"{Q}.setVcpu('3', 1, 1)"), ("xml3", f"X({Q})"), ("qemu3", f"QCPUS({Q})"),
+        ("set_off", f"{Q}.setVcpu('1', 0, 1)"), ("xml4", f"X({Q})"), ("v4", f"V({Q})"),
+        ("st4", f"ST({Q})"), ("qemu4", f"QCPUS({Q})"),
+        ("set_two", f"{Q}.setVcpu('1-2', 1, 1)"),
+        ("replug", f"{Q}.setVcpusFlags(3, 1)"), ("xml5", f"X({Q})"), ("qemu5", f"QCPUS({Q})"),
+        ("unplug_both", f"{Q}.setVcpusFlags(1, 3)"), ("ev2", "EVS()"),
+        ("xml6", f"X({Q})"), ("cfg6", f"X({Q}, 2)"), ("qemu6", f"QCPUS({Q})"),
+        ("f_plug", f"{F}.setVcpusFlags(2, 1)"),
+        ("f_unplug", f"{F}.setVcpusFlags(1, 1)"), ("f_ev", "EVS()"),
+        ("f_xml", f"X({F})"), ("f_v", f"V({F})"), ("f_qemu", f"QCPUS({F})"),
+        ("destroy", f"{Q}.destroy()"), ("undefine", f"{Q}.undefine()"),
+        ("destroy_f", f"{F}.destroy()"),
+    ]
+
+
 def _questions(steps: list[tuple[str, str]]) -> dict[str, str]:
-    q = {"a": f"exec({PRELUDE!r}, globals())"}   # keys sorted: the prelude first
+    prelude = PRELUDE % (guest.CPUHP_MARK, struct.pack("<I", guest.CPUHP_READY))
+    q = {"a": f"exec({prelude!r}, globals())"}   # keys sorted: the prelude first
     q.update({f"s{i:03d}_{name}": expr for i, (name, expr) in enumerate(steps)})
     return q
 
@@ -170,11 +214,15 @@ def ours(questions: dict[str, str], where: str) -> dict[str, tuple]:
     return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
 
 
-@pytest.mark.parametrize("scenario", [running, individual], ids=["count", "individual"])
+@pytest.mark.parametrize("scenario", [running, individual, unplug],
+                         ids=["count", "individual", "unplug"])
 def test_same_as_libvirt(scenario, kernels, tmp_path):  # noqa: F811 (fixture)
-    q = _questions(scenario(str(kernels["idle"])))
-    real = reallibvirt.ask(q)
-    mine = ours(q, str(tmp_path / "root"))
+    paths = {kind: str(path) for kind, path in kernels.items()}
+    q = _questions(scenario(paths) if scenario is unplug else scenario(paths["idle"]))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:   # both sides at once
+        mine = pool.submit(ours, q, str(tmp_path / "root"))
+        real = reallibvirt.ask(q)
+        mine = mine.result()
     assert {k: mine[k] for k in sorted(real)} == {k: real[k] for k in sorted(real)}
 
 

@@ -234,7 +234,8 @@ class VcpuHotplug:
         with self.lock:  # type: ignore[attr-defined]
             chosen = filter_entities(domain_vcpus.slots(obj.def_), ents, vcpus, state)
         if len(chosen) != 1:
-            raise _invalid("only one hotpluggable entity can be selected")
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                                "only one hotpluggable entity can be selected")
         return chosen, ents
 
 
