@@ -47,6 +47,20 @@ def _yes_no(vcpu: etree._Element, name: str, required: bool) -> Optional[bool]:
     return value == "yes"
 
 
+def _number(vcpu: etree._Element, name: str, required: bool) -> int:
+    value = vcpu.get(name)
+    if value is None:
+        if required:
+            raise _xml_error(f"Missing required attribute '{name}' in element 'vcpu'",
+                             ErrorDomain.VIR_FROM_XML)
+        return 0
+    if not value.strip().isdigit():
+        raise _xml_error(f"Invalid value for attribute '{name}' in element 'vcpu': "
+                         f"'{value}'. Expected non-negative integer value",
+                         ErrorDomain.VIR_FROM_XML)
+    return int(value)
+
+
 def parse(root: etree._Element, maximum: int) -> Optional[list[VcpuSlot]]:
     """The <vcpus> of `root` (None without it), unknown hotpluggable filled in."""
     vcpus = root.find("vcpus")
@@ -54,18 +68,14 @@ def parse(root: etree._Element, maximum: int) -> Optional[list[VcpuSlot]]:
         return None
     slots = [VcpuSlot(online=False) for _ in range(maximum)]
     for vcpu in vcpus.findall("vcpu"):
-        text = vcpu.get("id", "")
-        if not text.isdigit():
-            raise _xml_error("missing or invalid vcpu id")
-        vid = int(text)
+        vid = _number(vcpu, "id", True)
         if vid >= maximum:
             raise _xml_error(f"vcpu id '{vid}' is out of range of maximum vcpu count")
         online = _yes_no(vcpu, "enabled", True)
         slot = slots[vid]
         slot.online = bool(online)
         slot.hotpluggable = _yes_no(vcpu, "hotpluggable", False)
-        order = vcpu.get("order")
-        slot.order = int(order) if order is not None and order.isdigit() else 0
+        slot.order = _number(vcpu, "order", False)
     return fill(slots)
 
 

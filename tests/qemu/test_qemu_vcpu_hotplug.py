@@ -195,6 +195,56 @@ def unplug(kernels: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
+BAD_VCPUS = {
+    "v0_off": ("enabled='no'", "enabled='yes'", "enabled='no'", "enabled='no'"),
+    "v0_hot": ("enabled='yes' hotpluggable='yes'", "enabled='no'", "enabled='no'",
+               "enabled='no'"),
+    "v0_late": ("enabled='yes' order='2'", "enabled='yes' order='1'", "enabled='no'",
+                "enabled='no'"),
+    "order_mix": ("enabled='yes' order='1'", "enabled='yes'", "enabled='no'", "enabled='no'"),
+    "fixed_late": ("enabled='yes'", "enabled='yes' hotpluggable='yes'",
+                   "enabled='yes' hotpluggable='no'", "enabled='no'"),
+    "fixed_order": ("enabled='yes' order='1'", "enabled='yes' hotpluggable='no' order='3'",
+                    "enabled='yes' hotpluggable='no' order='2'", "enabled='no'"),
+    "no_enabled": ("", "enabled='yes'", "enabled='no'", "enabled='no'"),
+    "bad_enabled": ("enabled='yes'", "enabled='maybe'", "enabled='no'", "enabled='no'"),
+    "bad_hot": ("enabled='yes'", "enabled='yes' hotpluggable='maybe'", "enabled='no'",
+                "enabled='no'"),
+    "bad_order": ("enabled='yes'", "enabled='yes' order='x'", "enabled='no'", "enabled='no'"),
+    "extra": ("enabled='yes'", "enabled='yes'", "enabled='no'", "enabled='no'", "enabled='no'"),
+    "short": ("enabled='yes'", "enabled='yes'", "enabled='no'"),
+    "count_wins": ("enabled='yes'", "enabled='yes'", "enabled='yes'", "enabled='no'"),
+}
+
+
+def definitions(kernel: str) -> list[tuple[str, str]]:
+    """<vcpus> at define, and the config side of SetVcpusFlags and SetVcpu."""
+    steps = []
+    for name, specs in BAD_VCPUS.items():
+        x = xml("vh_d", kernel, 2, 4, vcpus=vcpus(*specs))
+        steps += [(name, f"X(c.defineXML({x!r}), 2)"),
+                  (name + "_undef", f"{look('vh_d')}.undefine()")]
+    D = look("vh_c")
+    steps += [
+        ("define", f"c.defineXML({xml('vh_c', kernel, 2, 4)!r}).name()"),
+        ("on3", f"{D}.setVcpu('3', 1, 2)"), ("x1", f"X({D}, 2)"),
+        ("off1", f"{D}.setVcpu('1', 0, 2)"), ("x2", f"X({D}, 2)"),
+        ("zero", f"{D}.setVcpu('0', 0, 2)"), ("out", f"{D}.setVcpu('4', 1, 2)"),
+        ("live", f"{D}.setVcpu('1', 1, 1)"), ("same", f"{D}.setVcpu('3', 1, 0)"),
+        ("range", f"{D}.setVcpu('1-2', 1, 2)"), ("x3", f"X({D}, 2)"),
+        ("fewer", f"{D}.setVcpusFlags(1, 2)"), ("x4", f"X({D}, 2)"),
+        ("more", f"{D}.setVcpusFlags(3, 2)"), ("x5", f"X({D}, 2)"),
+        ("hot", f"{D}.setVcpusFlags(4, 18)"), ("x6", f"X({D}, 2)"),
+        ("max6", f"{D}.setVcpusFlags(6, 6)"), ("x7", f"X({D}, 2)"),
+        ("max2", f"{D}.setVcpusFlags(2, 6)"), ("x8", f"X({D}, 2)"),
+        ("undefine", f"{D}.undefine()"),
+        ("plain", f"c.defineXML({xml('vh_c', kernel, 1, 4)!r}).name()"),
+        ("hot_plain", f"{D}.setVcpusFlags(3, 18)"), ("x9", f"X({D}, 2)"),
+        ("undefine2", f"{D}.undefine()"),
+    ]
+    return steps
+
+
 def _questions(steps: list[tuple[str, str]]) -> dict[str, str]:
     prelude = PRELUDE % (guest.CPUHP_MARK, struct.pack("<I", guest.CPUHP_READY))
     q = {"a": f"exec({prelude!r}, globals())"}   # keys sorted: the prelude first
@@ -214,8 +264,8 @@ def ours(questions: dict[str, str], where: str) -> dict[str, tuple]:
     return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
 
 
-@pytest.mark.parametrize("scenario", [running, individual, unplug],
-                         ids=["count", "individual", "unplug"])
+@pytest.mark.parametrize("scenario", [definitions, running, individual, unplug],
+                         ids=["definitions", "count", "individual", "unplug"])
 def test_same_as_libvirt(scenario, kernels, tmp_path):  # noqa: F811 (fixture)
     paths = {kind: str(path) for kind, path in kernels.items()}
     q = _questions(scenario(paths) if scenario is unplug else scenario(paths["idle"]))

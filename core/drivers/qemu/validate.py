@@ -47,7 +47,8 @@ def _vcpus(d: DomainDef) -> None:
                 raise _unsupported("online non-hotpluggable vcpus need to be ordered "
                                    "prior to hotplugable vcpus")
             if prev.order > slot.order:
-                raise _unsupported("hotplugable vcpus need to be added in order")
+                raise _unsupported("online non-hotpluggable vcpus must be ordered in "
+                                   "ascending order")
         prev = slot
 
 
