@@ -267,6 +267,12 @@ def ours(questions: dict[str, str], where: str) -> dict[str, tuple]:
 @pytest.mark.parametrize("scenario", [definitions, running, individual, unplug],
                          ids=["definitions", "count", "individual", "unplug"])
 def test_same_as_libvirt(scenario, kernels, tmp_path):  # noqa: F811 (fixture)
+    if scenario is unplug and VIRT_TYPE != "kvm":
+        # under TCG QEMU 7.2 drops an ejected vCPU from its list but sends
+        # DEVICE_DELETED for its lapic only, the vCPU's own late or never:
+        # libvirt times out, then loses track of the vCPU threads (its
+        # answers vary from run to run), so there is nothing stable to match
+        pytest.skip("vCPU unplug completes unreliably under TCG")
     paths = {kind: str(path) for kind, path in kernels.items()}
     q = _questions(scenario(paths) if scenario is unplug else scenario(paths["idle"]))
     with concurrent.futures.ThreadPoolExecutor(1) as pool:   # both sides at once
