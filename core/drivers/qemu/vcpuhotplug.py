@@ -30,7 +30,7 @@ from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ..cpumaps import host_cpus
 from . import affect
-from .hotplug import UNPLUG_WAIT, _WAITS
+from .hotplug import UNPLUG_WAIT, UNPLUG_WAITS
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -167,16 +167,16 @@ class VcpuHotplug:
         self.change_vcpus(obj, rt, chosen, enable, ents)
 
     def change_vcpus(self, obj: DomainObj, rt: Runtime, chosen: list[int], enable: bool,
-                      ents: dict[int, Entity]) -> None:
+                     ents: dict[int, Entity]) -> None:
+        """Plug (`enable`) or unplug the entities `chosen`, in that order
+        (job held, lock not held); the first failure ends it."""
         for vid in chosen:
             if enable:
                 self._device_add_vcpu(rt, vid, ents[vid])
-                self._pin_new_vcpu(obj, {e.vcpu: e for e in self._refresh_vcpus(
-                    obj, rt, (vid, True))}.get(vid))
+                now = self._refresh_vcpus(obj, rt, (vid, True))
+                self._pin_new_vcpu(obj, next((e for e in now if e.vcpu == vid), None))
             else:
                 self._unplug_vcpu(obj, rt, vid, ents[vid])
-        with self.lock:  # type: ignore[attr-defined]
-            self.save_status(obj)  # type: ignore[attr-defined]
 
     def _pin_new_vcpu(self, obj: DomainObj, ent: Optional[Entity]) -> None:
         """A plugged vCPU's thread runs where its <vcpupin> says, else anywhere."""
@@ -195,13 +195,13 @@ class VcpuHotplug:
                                 f"vcpu '{vid}' can't be unplugged")
         done = threading.Event()
         with self.lock:  # type: ignore[attr-defined]
-            obj.private.setdefault(_WAITS, {})[ent.alias] = done
+            obj.private.setdefault(UNPLUG_WAITS, {})[ent.alias] = done
         try:
             self._monitor_call(rt, "device_del", {"id": ent.alias})  # type: ignore[attr-defined]
             done.wait(UNPLUG_WAIT)
         finally:
             with self.lock:  # type: ignore[attr-defined]
-                obj.private.get(_WAITS, {}).pop(ent.alias, None)
+                obj.private.get(UNPLUG_WAITS, {}).pop(ent.alias, None)
         if not done.is_set():
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_TIMEOUT, Q,
                                 "vcpu unplug request timed out. Unplug result must be "
