@@ -70,6 +70,15 @@ def READY(*doms):
                 return False
             time.sleep(0.05)
     return True
+def QMP_DEL(d, alias, left):
+    """device_del behind libvirt's back, until QEMU has `left` vCPUs."""
+    r = json.loads(libvirt_qemu.qemuMonitorCommand(
+        d, json.dumps({"execute": "device_del", "arguments": {"id": alias}}), 0))["return"]
+    end = time.time() + 10
+    while len(QCPUS(d)) != left and time.time() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)   # the driver's handling of DEVICE_DELETED
+    return r
 def THREADS(name):
     pid = open(root + "/run/qemu/" + name + ".pid").read().strip()
     return sorted(n for n in (open(t + "/comm").read().strip()
@@ -185,6 +194,9 @@ def unplug(kernels: dict[str, str]) -> list[tuple[str, str]]:
         ("st4", f"ST({Q})"), ("qemu4", f"QCPUS({Q})"),
         ("set_two", f"{Q}.setVcpu('1-2', 1, 1)"),
         ("replug", f"{Q}.setVcpusFlags(3, 1)"), ("xml5", f"X({Q})"), ("qemu5", f"QCPUS({Q})"),
+        ("qmp_del", f"QMP_DEL({Q}, 'vcpu3', 2)"), ("ev_qmp", "EVS()"),
+        ("xml_qmp", f"X({Q})"), ("v_qmp", f"V({Q})"), ("st_qmp", f"ST({Q})"),
+        ("n_qmp", f"{Q}.vcpusFlags(1)"),
         ("unplug_both", f"{Q}.setVcpusFlags(1, 3)"), ("ev2", "EVS()"),
         ("xml6", f"X({Q})"), ("cfg6", f"X({Q}, 2)"), ("qemu6", f"QCPUS({Q})"),
         ("f_plug", f"{F}.setVcpusFlags(2, 1)"),

@@ -135,10 +135,12 @@ class VcpuHotplug:
         self._monitor_call(rt, "device_add", props)  # type: ignore[attr-defined]
 
     def _refresh_vcpus(self, obj: DomainObj, rt: Runtime,
-                       changed: Optional[tuple[int, bool]]) -> list[Entity]:
+                       changed: Optional[tuple[int, bool]], orders: bool = True
+                       ) -> list[Entity]:
         """The live definition after QEMU's vCPUs changed (`changed`: the
         entity's first vCPU and whether it came) or were set up: each online
-        vCPU's order, written as <vcpus> once a vCPU was plugged (lock not held)."""
+        vCPU's order (unless not `orders`), written as <vcpus> once a vCPU
+        was plugged (lock not held)."""
         ents = self.vcpu_entities(rt)
         with self.lock:  # type: ignore[attr-defined]
             slots = domain_vcpus.slots(obj.def_)
@@ -151,7 +153,8 @@ class VcpuHotplug:
                 individual = individual or online
             enable = {i: e.enable for e in ents for i in range(e.vcpu, e.vcpu + e.count)}
             for vid, slot in enumerate(slots):
-                slot.order = enable.get(vid, 0) if slot.online else 0
+                if orders:
+                    slot.order = enable.get(vid, 0) if slot.online else 0
             if (individual or changed is not None) and slots != obj.def_.vcpu_slots:
                 affect.keep_apart(obj)
                 domain_vcpus.store(obj.def_, slots, individual)
@@ -209,7 +212,8 @@ class VcpuHotplug:
         self._refresh_vcpus(obj, rt, (vid, False))
 
     def remove_device(self, obj: DomainObj, rt: Runtime, alias: str) -> None:
-        """A vCPU QEMU let go after its unplug stopped waiting goes offline
+        """A vCPU QEMU let go with no unplug waiting for it (one that timed
+        out, or a device_del sent behind the driver's back) goes offline
         (job held); other devices are Hotplug's."""
         if not (alias.startswith("vcpu") and alias[4:].isdigit()):
             super().remove_device(obj, rt, alias)  # type: ignore[misc]
@@ -221,8 +225,8 @@ class VcpuHotplug:
         try:
             with self.lock:  # type: ignore[attr-defined]
                 known = vid < obj.def_.vcpus and domain_vcpus.slots(obj.def_)[vid].online
-            if known:
-                self._refresh_vcpus(obj, rt, (vid, False))
+            if known:   # libvirt leaves the orders as they were here
+                self._refresh_vcpus(obj, rt, (vid, False), orders=False)
         except errors.VirtError:
             pass   # the domain went meanwhile
 
