@@ -80,9 +80,15 @@ def QMP_DEL(d, alias, left):
     time.sleep(0.5)   # the driver's handling of DEVICE_DELETED
     return r
 def THREADS(name):
+    """QEMU's vCPU threads, by name, and the CPUs each may run on."""
     pid = open(root + "/run/qemu/" + name + ".pid").read().strip()
-    return sorted(n for n in (open(t + "/comm").read().strip()
-                              for t in glob.glob(f"/proc/{pid}/task/*")) if n.startswith("CPU "))
+    out = {}
+    for t in glob.glob(f"/proc/{pid}/task/*"):
+        comm = open(t + "/comm").read().strip()
+        if comm.startswith("CPU "):
+            out[comm] = [l.split()[1] for l in open(t + "/status")
+                         if l.startswith("Cpus_allowed_list")][0]
+    return sorted(out.items())
 '''
 
 
@@ -102,11 +108,14 @@ def look(name: str) -> str:
     return f"c.lookupByName({name!r})"
 
 
+PIN = "<cputune><vcpupin vcpu='2' cpuset='1'/></cputune>"   # a plugged vCPU's thread obeys it
+
+
 def running(kernel: str) -> list[tuple[str, str]]:
     """Hotplug by count on q35, the errors around it, LIVE|CONFIG, unplug."""
     A = look("vh_a")
     return [
-        ("define", f"c.defineXML({xml('vh_a', kernel, 2, 4)!r}).create()"),
+        ("define", f"c.defineXML({xml('vh_a', kernel, 2, 4, extra=PIN)!r}).create()"),
         ("xml", f"X({A})"), ("cfg", f"X({A}, 2)"), ("v", f"V({A})"), ("info", f"INFO({A})"),
         ("n_live", f"{A}.vcpusFlags(1)"), ("n_cfg", f"{A}.vcpusFlags(2)"),
         ("n_max", f"{A}.vcpusFlags(5)"), ("max", f"{A}.maxVcpus()"),
