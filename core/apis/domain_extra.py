@@ -68,6 +68,8 @@ def virDomainSetVcpusFlags(domain: Domain, nvcpus: int, flags: int) -> None:
     fn = "virDomainSetVcpusFlags"
     d = _dom(domain, fn)
     c.writable(d.conn, fn, D)
+    if nvcpus == 0:
+        raise errors.invalid_arg(D, fn, "nvcpus", f"nvcpus in {fn} must not be zero")
     if nvcpus < 1:
         c.positive(nvcpus, "nvcpus", fn, D)
     c.call(d.conn, fn, D, d, nvcpus, flags)

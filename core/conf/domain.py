@@ -18,8 +18,10 @@ from lxml import etree
 
 from .. import errors, viruuid
 from ..errors import ErrorDomain, ErrorNumber
-from . import domain_devices, domain_disk, domain_iothreads, domain_net, domain_tune, xmlutil
+from . import (domain_devices, domain_disk, domain_iothreads, domain_net, domain_tune,
+               domain_vcpus, xmlutil)
 from .domain_iothreads import IOThreadDef
+from .domain_vcpus import VcpuSlot
 from .domain_tune import Tuning
 
 VIRT_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test",
@@ -36,7 +38,7 @@ LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve",
 # Elements kept verbatim, in the order libvirt writes them around the
 # modelled ones ("@name" marks where a modelled part goes).
 _LAYOUT = ("@head", "metadata", "maxMemory", "@memory", "@blkiotune", "@memtune",
-           "memoryBacking", "@vcpu", "vcpus", "@iothreads", "@cputune", "@numatune",
+           "memoryBacking", "@vcpu", "@iothreads", "@cputune", "@numatune",
            "resource", "sysinfo", "bootloader", "bootloader_args", "@os", "idmap",
            "features", "cpu", "@clock", "@lifecycle", "on_lockfailure", "pm", "@perf",
            "@devices", "seclabel", "keywrap", "launchSecurity")
@@ -72,6 +74,7 @@ class DomainDef:
     title: Optional[str] = None
     description: Optional[str] = None
     vcpus_current: Optional[int] = None
+    vcpu_slots: Optional[list[VcpuSlot]] = None   # <vcpus> (domain_vcpus.py)
     clock: Optional[etree._Element] = None
     on_poweroff: str = "destroy"
     on_reboot: str = "restart"
@@ -206,6 +209,10 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     if vcpus == 0:
         raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, ErrorDomain.VIR_FROM_DOMAIN,
                             "CPU IDs in <numa> exceed the <vcpu> count")
+    vcpu_slots = domain_vcpus.parse(root, vcpus)
+    if vcpu_slots is not None:
+        current_count = sum(s.online for s in vcpu_slots)
+        vcpus_current = None if current_count == vcpus else current_count
     devices_elem = root.find("devices")
     devices = [xmlutil.copy_element(d) for d in (devices_elem if devices_elem is not None else [])
                if isinstance(d.tag, str)]
@@ -229,7 +236,7 @@ def parse_domain_xml(text: Optional[str], default_arch: str = "i686",
     return DomainDef(
         virt_type=virt_type, name=name, uuid=uuid, memory=memory,
         current_memory=min(current, memory) if current else memory,
-        vcpus=vcpus, vcpus_current=vcpus_current, os=os_def,
+        vcpus=vcpus, vcpus_current=vcpus_current, vcpu_slots=vcpu_slots, os=os_def,
         title=root.findtext("title"), description=root.findtext("description"),
         clock=xmlutil.copy_element(clock) if clock is not None else None,
         on_poweroff=_parse_lifecycle(root, "poweroff", "destroy"),
@@ -318,6 +325,7 @@ def _write_vcpu(d: DomainDef, out: list[str]) -> None:
     # automatic NUMA memory placement makes the vCPUs' automatic too
     placement = "auto" if d.tune.numa_placement == "auto" else "static"
     out.append(f"  <vcpu placement='{placement}'{current}>{d.vcpus}</vcpu>")
+    domain_vcpus.write(d, out)
 
 
 def _write_os(d: DomainDef, out: list[str]) -> None:

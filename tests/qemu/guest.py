@@ -21,6 +21,16 @@ Each is a multiboot v1 image (a.out kludge) loaded at 1 MiB and booted with
 * ``reboot``: resets the machine once through the reset control register
   (port 0xCF9, on q35's ICH9 and the pc's PIIX), then sleeps as ``idle``.
   "Once" is a mark at REBOOT_MARK in guest RAM, which a reset keeps.
+* ``cpuhp``: switches QEMU's ACPI CPU hotplug to its modern interface (a
+  0 written to the legacy bitmap's first byte: port CPUHP_PORTS[0] on q35's
+  ICH9, [1] on the pc's PIIX4), then, as a guest OS's ACPI handler, ejects
+  each vCPU that QEMU asks to remove (selector, flags: remove event 4,
+  cleared, then eject 8), polling both interfaces (an absent one reads all ones): a
+  device_del of a vCPU then completes with DEVICE_DELETED.  Until the guest
+  runs (after the firmware) QEMU is in legacy mode and refuses any
+  device_del of a vCPU: CPUHP_READY at CPUHP_MARK says it switched.
+* ``cpuhp_deaf``: switches to the modern interface, then only sleeps: a
+  device_del of a vCPU is accepted and never completes.
 * ``ioerr``: fills guest RAM from 2 MiB to IOERR_FILL_END with a non-zero
   pattern (so a migration has real pages to send and a bandwidth limit
   makes it last), then writes sectors 0..IOERR_SECTORS-1 of the primary
@@ -162,6 +172,37 @@ def _reboot_code() -> bytes:
             + b"\xf4\xeb\xfd")                        # idle: hlt; jmp idle
 
 
+CPUHP_PORTS = (0x0CD8, 0xAF00)
+CPUHP_MARK, CPUHP_READY = 2 << 20, 0x48505543   # "CUPH": switched (firmware takes seconds)
+
+
+def _cpuhp_code(eject: bool) -> bytes:
+    def port(p: int) -> bytes:
+        return b"\x66\xba" + struct.pack("<H", p)      # mov dx, p
+    code = b"\xfa\x31\xc0"                             # cli; xor eax, eax
+    for p in CPUHP_PORTS:
+        code += port(p) + b"\xee"                       # out dx, al: modern interface
+    code += b"\xc7\x05" + struct.pack("<II", CPUHP_MARK, CPUHP_READY)  # mov [mark], READY
+    if not eject:
+        return code + b"\xf4\xeb\xfd"                  # hlt; jmp hlt
+    poll = b""
+    for p in CPUHP_PORTS:
+        sel = (port(p) + b"\x89\xd8\xef"               # sel: mov eax, ebx; out dx, eax
+               + b"\x66\x83\xc2\x04\xec")              # add dx, 4; in al, dx (flags)
+        eject_it = (b"\xb0\x04\xee"                    # mov al, 4; out dx, al (event seen)
+                    + b"\xb0\x08\xee")                 # mov al, 8; out dx, al (eject)
+        tests = (b"\x3c\xff\x74" + bytes([4 + len(eject_it)])   # cmp al, -1; je next
+                 + b"\xa8\x04\x74" + bytes([len(eject_it)]))    # test al, 4; jz next
+        body = sel + tests + eject_it
+        step = b"\x43\x83\xfb\x10"                    # next: inc ebx; cmp ebx, 16
+        poll += (b"\x31\xdb" + body + step             # xor ebx, ebx
+                 + b"\x72" + bytes([(-(len(body) + len(step) + 2)) & 0xFF]))  # jb sel
+    # a busy poll (the vCPU has no IDT, so no timer tick to sleep until):
+    # the test keeps such a guest for seconds only
+    poll += b"\xb9\x00\x00\x01\x00\xf3\x90\xe2\xfc"   # mov ecx, 65536; d: pause; loop d
+    return code + poll + b"\xeb" + bytes([(-(len(poll) + 2)) & 0xFF])   # jmp poll
+
+
 # COM1 echo: each byte the serial port receives is sent back (polling its
 # line status: data ready, then transmitter empty)
 _ECHO = (b"\xfa"                                        # cli
@@ -177,6 +218,8 @@ KINDS = {
     "dirty": _dirty_code(),
     "ioerr": _ioerr_code(),
     "reboot": _reboot_code(),
+    "cpuhp": _cpuhp_code(eject=True),
+    "cpuhp_deaf": _cpuhp_code(eject=False),
 }
 
 

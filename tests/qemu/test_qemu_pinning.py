@@ -14,10 +14,9 @@ import subprocess
 import pytest
 
 import reallibvirt
-from qemutest import VIRT_TYPE, conn, ensure_event_loop, root  # noqa: F401 (fixtures)
+from qemutest import VIRT_TYPE, ensure_event_loop, root  # noqa: F401 (fixtures)
 from support import needs_build, needs_system_libvirt, on_pyvirt
 from pyvirt import api
-from pyvirt.errors import VirtError
 
 pytestmark = [needs_build, needs_system_libvirt]
 
@@ -220,11 +219,3 @@ def test_live_pins_are_kept_for_a_new_driver(root):
         api.virDomainDestroy(d)
     finally:
         api.virConnectClose(again)
-
-
-def test_live_vcpu_hotplug_is_not_pretended(conn):
-    d = api.virDomainCreateXML(conn, XML.format(n="hotplug"), 0)
-    with pytest.raises(VirtError) as info:
-        api.virDomainSetVcpusFlags(d, 2, 1)
-    assert info.value.code == 3   # VIR_ERR_NO_SUPPORT
-    assert api.virDomainGetVcpusFlags(d, 1) == 1

@@ -25,7 +25,7 @@ from lxml import etree
 
 from ... import errors, viruuid
 from ...conf.domain import DomainDef, topology
-from ...conf import domain_net
+from ...conf import domain_net, domain_vcpus
 from ..base import LIBVIR_VERSION_NUMBER, host_name
 from . import (balloon, capabilities, channels, disknodes, guestcpu, iothreads, pciaddr,
                postparse)
@@ -385,7 +385,9 @@ SANDBOX_ON = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol
 def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
           sandbox: bool = True) -> list[str]:
     """The argv that starts `d` paused (-S); the driver sends 'cont'."""
-    vcpus = d.vcpus_current or d.vcpus
+    # the hotpluggable vCPUs online at boot are device_add'ed before the
+    # guest runs (vcpuhotplug.py), as libvirt does
+    vcpus = sum(s.online and not s.hotpluggable for s in domain_vcpus.slots(d))
     counts = topology(d)   # libvirt names dies only when the definition has a topology
     shape = (f"sockets={d.vcpus},cores=1,threads=1" if counts is None else
              "sockets={},dies={},cores={},threads={}".format(*counts))

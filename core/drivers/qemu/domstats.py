@@ -214,7 +214,7 @@ class DomStats:
                  for c in q.get("query-cpus-fast") or []}
         kvm = q.kvm_stats("vcpu")
         pid = rt.process.pid
-        for i, tid in enumerate(tids):
+        for i, tid in sorted(tids.items()):
             wait, delay = _sched_wait_delay(pid, tid)
             out += [(f"vcpu.{i}.state", INT, 1), (f"vcpu.{i}.time", ULLONG, _task_stat(pid, tid)[0]),
                     (f"vcpu.{i}.wait", ULLONG, wait), (f"vcpu.{i}.delay", ULLONG, delay)]

@@ -49,6 +49,7 @@ from .screenshot import Screenshot
 from .stats import Stats
 from .tuneapi import TuneAPI
 from .vcpucount import VcpuCount
+from .vcpuhotplug import VcpuHotplug
 
 Q = ErrorDomain.VIR_FROM_QEMU
 VIR_DOMAIN_MESSAGE_DEPRECATION, VIR_DOMAIN_MESSAGE_TAINTING = 1 << 0, 1 << 1
@@ -89,7 +90,8 @@ def _no_domain(detail: str) -> errors.VirtError:
 
 
 class QemuDriver(CharDevices, TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl,
-                 Screenshot, CoreDump, GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
+                 Screenshot, CoreDump, GuestAgent, VcpuHotplug, Hotplug, Migration, IOErrors,
+                 SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""

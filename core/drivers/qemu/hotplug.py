@@ -32,7 +32,7 @@ from .runtime import Runtime
 Q, D = ErrorDomain.VIR_FROM_QEMU, ErrorDomain.VIR_FROM_DOMAIN
 AFFECT_LIVE, AFFECT_CONFIG = 1, 2
 UNPLUG_WAIT = 5.0          # libvirt's qemuDomainRemoveDeviceWaitTime
-_WAITS = "unplug_waits"    # obj.private: alias -> Event of a detach waiting for it
+UNPLUG_WAITS = "unplug_waits"    # obj.private: alias -> Event of a detach waiting for it
 
 
 class Hotplug(HotplugLive):
@@ -155,13 +155,13 @@ class Hotplug(HotplugLive):
         self.check_unpluggable(dev)
         done = threading.Event()
         with self.lock:
-            obj.private.setdefault(_WAITS, {})[alias] = done
+            obj.private.setdefault(UNPLUG_WAITS, {})[alias] = done
         try:
             self._monitor_call(rt, "device_del", {"id": alias})
             done.wait(UNPLUG_WAIT)
         finally:
             with self.lock:
-                obj.private.get(_WAITS, {}).pop(alias, None)
+                obj.private.get(UNPLUG_WAITS, {}).pop(alias, None)
         if done.is_set():
             self.remove_device(obj, rt, alias)
 
@@ -171,7 +171,7 @@ class Hotplug(HotplugLive):
         alias = data.get("device")
         if not alias:
             return   # a device's part (its virtio backend), not a device
-        waiting = obj.private.get(_WAITS, {}).get(alias)
+        waiting = obj.private.get(UNPLUG_WAITS, {}).get(alias)
         if waiting is not None:
             waiting.set()
             return

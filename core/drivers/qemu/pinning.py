@@ -48,7 +48,7 @@ def current_vcpus(d: DomainDef) -> int:
 
 class Pinning:
     """Mixed into QemuDriver (lock, job, _obj, _defs,
-    _save_config, save_status, _monitor_call, _vcpu_tids come from it)."""
+    _save_config, save_status, _monitor_call come from it)."""
 
     def vcpu_threads(self, rt: Runtime) -> dict[int, int]:
         """vCPU id -> thread id of the vCPUs QEMU has now (lock not held)."""

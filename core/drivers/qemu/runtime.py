@@ -102,7 +102,7 @@ class Runtime:
     migration_status: Optional[str] = None   # last MIGRATION event (save, restore)
     migration_cond: threading.Condition = dataclasses.field(
         default_factory=threading.Condition)
-    vcpu_tids: Optional[list[int]] = None
+    vcpu_tids: Optional[dict[int, int]] = None   # vCPU id -> thread (vcpuhotplug.py)
     balloon_actual: Optional[int] = None   # KiB, from QEMU (balloon.py)
     balloon_period: Optional[int] = None   # live guest-stats polling interval
     taps: list[str] = dataclasses.field(default_factory=list)   # made by us: deleted on stop
@@ -240,6 +240,7 @@ class QemuHost(StatusFiles):
             mon = rt.monitor
             assert mon is not None   # _launch connected it, direct (qmpdirect)
             self.setup_balloon(obj, rt, incoming is not None)
+            self.setup_vcpus(obj, rt)  # type: ignore[attr-defined]
             self.pin_threads(obj, rt)  # type: ignore[attr-defined]
             self.setup_throttling(obj, rt)  # type: ignore[attr-defined]
             rt.consoles = consoles.query(lambda c, a: self._monitor_call(rt, c, a), obj.def_)

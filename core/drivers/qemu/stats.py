@@ -63,12 +63,11 @@ def _disk_index(d: DomainDef, path: str) -> int:
 class Stats:
     """Mixed into QemuDriver (which supplies _running, _monitor_call, lock)."""
 
-    def _vcpu_tids(self, rt: Runtime) -> list[int]:
+    def _vcpu_tids(self, rt: Runtime) -> dict[int, int]:
+        """vCPU id -> its thread, of the vCPUs online (vcpuhotplug.py keeps it)."""
         if rt.vcpu_tids is None:
-            cpus = self._monitor_call(rt, "query-cpus-fast")  # type: ignore[attr-defined]
-            rt.vcpu_tids = [int(c["thread-id"]) for c in
-                            sorted(cpus, key=lambda c: int(c.get("cpu-index", 0)))]
-        return rt.vcpu_tids
+            self.vcpu_entities(rt)  # type: ignore[attr-defined]
+        return rt.vcpu_tids or {}
 
     def domain_get_vcpus(self, dom: Domain, maxinfo: int,
                          maplen: int) -> tuple[list[VcpuInfo], bytes]:
@@ -80,7 +79,7 @@ class Stats:
                                     "cannot retrieve vcpu information for inactive domain")
         pid = rt.process.pid
         infos, maps = [], b""
-        for number, tid in enumerate(self._vcpu_tids(rt)[:maxinfo]):
+        for number, tid in sorted(self._vcpu_tids(rt).items())[:maxinfo]:
             ns, cpu = _task_stat(pid, tid)
             infos.append(VcpuInfo(number=number, state=VIR_VCPU_RUNNING, cpuTime=ns, cpu=cpu))
             maps += _cpumap(tid, maplen)

@@ -27,8 +27,34 @@ def _lifecycle(d: DomainDef) -> None:
                            "'onPoweroff' set to 'reboot'")
 
 
+def _vcpus(d: DomainDef) -> None:
+    """vCPU 0 first, online and fixed; the fixed ones before the hotpluggable."""
+    if d.vcpu_slots is None:
+        return
+    first = d.vcpu_slots[0]
+    if not first.online:
+        raise _unsupported("vcpu 0 can't be offline")
+    if first.hotpluggable:
+        raise _unsupported("vcpu0 can't be hotpluggable")
+    if first.order not in (0, 1):
+        raise _unsupported("vcpu0 must be enabled first")
+    ordered, prev = first.order != 0, first
+    for slot in d.vcpu_slots[1:]:
+        if slot.online and (slot.order != 0) != ordered:
+            raise _unsupported("all vcpus must have either set or unset order")
+        if slot.hotpluggable is False:
+            if prev.hotpluggable:
+                raise _unsupported("online non-hotpluggable vcpus need to be ordered "
+                                   "prior to hotplugable vcpus")
+            if prev.order > slot.order:
+                raise _unsupported("online non-hotpluggable vcpus must be ordered in "
+                                   "ascending order")
+        prev = slot
+
+
 def check(d: DomainDef) -> None:
     _lifecycle(d)
+    _vcpus(d)
     counts = topology(d)
     if counts is not None and counts[0] * counts[1] * counts[2] * counts[3] != d.vcpus:
         raise _unsupported("CPU topology doesn't match maximum vcpu count")
