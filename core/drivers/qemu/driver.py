@@ -27,6 +27,7 @@ from . import (balloon, capabilities, command, domcaps, guestcpu, hostcaps, live
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .blockcopy import BlockCopy
 from .blockinfo import BlockInfo
 from .coredump import CoreDump
 from .cpuapi import HostCPUs
@@ -86,7 +87,7 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
+class QemuDriver(TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl, Screenshot, CoreDump,
                  GuestAgent, Hotplug, Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):

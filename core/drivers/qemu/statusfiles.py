@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ...domainobj import DomainObj
 from ...domainstate import DomainState
-from . import status
+from . import blockjob, status
 from .statuswrite import PreparedStatus, status_writer
 
 if TYPE_CHECKING:
@@ -38,9 +38,11 @@ class StatusFiles:
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
+        jobs = list(rt.blockjobs.values())
         return status.format_status(status.DomainStatus(obj.def_, state, reason, pid,
                                                         rt.monitor_path, job_attrs, rt.cpu,
-                                                        sorted(rt.taints), rt.node_index))
+                                                        sorted(rt.taints), rt.node_index,
+                                                        blockjob.format_jobs(jobs) if jobs else None))
 
     def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
         """Persist a running domain's state (lock held); `text`: the status
