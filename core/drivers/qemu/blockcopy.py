@@ -275,6 +275,6 @@ class BlockCopy(BlockJobs):
             keep = [mirror] + (chain[1:] if job.shallownew else [])
             gone = [chain[0]] if job.shallownew else chain
             self._rewrite(obj, disk, keep)
-            self.rewrite_config_source(obj, disk, chain[0], mirror)
+            self.rewrite_config_source(obj, disk, chain[0], mirror, not job.shallownew)
             return gone, []
         return [mirror], []

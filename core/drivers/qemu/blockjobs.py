@@ -518,7 +518,7 @@ class BlockJobs:
         gone = chain[top:base]
         self._rewrite(obj, disk, chain[:top] + chain[base:])
         if job.kind == "active-commit":
-            self.rewrite_config_source(obj, disk, chain[0], chain[base])
+            self.rewrite_config_source(obj, disk, chain[0], chain[base], base == len(chain) - 1)
         return gone, gone if job.delete else []
 
     def _rewrite(self, obj: DomainObj, disk: etree._Element, layers: list[Layer]) -> None:
@@ -532,9 +532,11 @@ class BlockJobs:
         disknodes.rewrite(disk, layers)
 
     def rewrite_config_source(self, obj: DomainObj, disk: etree._Element, old: Layer,
-                              new: Layer) -> None:
+                              new: Layer, closed: bool) -> None:
         """qemuBlockJobRewriteConfigDiskSource: the persistent definition's
-        disk, where it still names `old`, names `new` (lock held)."""
+        disk, where it still names `old`, names `new` (lock held); `closed`:
+        `new` has no backing image, which libvirt's copy of it keeps as a
+        <backingStore/> (a backing chain it found is left out)."""
         if not obj.persistent or obj.new_def is None:
             return
         cfg = next((d for d in disknodes.disks_of(obj.new_def)
@@ -548,6 +550,8 @@ class BlockJobs:
             driver.set("type", new.fmt)
         for backing in cfg.findall("backingStore"):
             cfg.remove(backing)
+        if closed:
+            cfg.insert(list(cfg).index(source) + 1, etree.Element("backingStore"))
 
     # -- a driver opened on a running domain
     def recover_block_jobs(self, obj: DomainObj, rt: Runtime,
