@@ -126,6 +126,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"{P}.blockPull('vda', 0, 0)")
     q(f"{P}.blockCommit('vda', None, None, 0, 4)")
     q(f"{P}.blockJobAbort('vda', 2)")
+    q(f"{P}.save('{F}/p.save')")
+    q(f"os.path.exists('{F}/p.save')")
     q(f"{P}.blockJobSetSpeed('vda', 2, 0)")
     q(f"INFO({P})")
     q(f"{P}.blockJobSetSpeed('vda', 1000, 1)")
@@ -200,6 +202,7 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"{Y}.blockCopy('vda', \"<disk type='file'><source file='{F}/y/c2.qcow2'/></disk>\", "
       "None, 4)")
     q(f"{Y}.blockPull('vda', 0, 0)")
+    q(f"{Y}.managedSave(0)")
     q(f"{Y}.blockJobSetSpeed('vda', 0, 0)")
     q("EVS(2)")
     q(f"INFO({Y})")

@@ -67,6 +67,14 @@ def speed_bytes(bandwidth: int, in_bytes: bool) -> int:
     return bandwidth << 20
 
 
+def check_no_block_job(rt: Runtime) -> None:
+    """A save or a migration waits for no block job: libvirt refuses them
+    while one runs (qemuMigrationSrcIsAllowed; lock held)."""
+    if any(job.running() for job in rt.blockjobs.values()):
+        raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                            "domain has active block job")
+
+
 def disk_by_name(d: DomainDef, name: str) -> etree._Element:
     """qemuDomainDiskByName."""
     disk = find_disk(d, name)
