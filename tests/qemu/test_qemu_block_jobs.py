@@ -243,6 +243,31 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"{T}.blockJobAbort('vda', 2 | 1)")
     q("EVS(2)")
     q(f"DISK({T})")
+    # reused images: a shallow copy into one over t1 (its chain opened at the
+    # pivot), a deep one aborted; then a copy into a new raw file
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", "-F", "qcow2", "-b", str(t[1]),
+                    str(folder / "t" / "rs.qcow2"), "8M"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", str(folder / "t" / "r.qcow2"), "8M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    q(f"{T}.blockRebase('vda', '{F}/t/rs.qcow2', 0, 8 | 1 | 2)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"{T}.blockJobAbort('vda', 2)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"{T}.blockCopy('vda', \"<disk type='file'><source file='{F}/t/r.qcow2'/></disk>\", "
+      "None, 2)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"{T}.blockJobAbort('vda', 0)")
+    q("EVS(2)")
+    q(f"{T}.blockRebase('vda', '{F}/t/raw.img', 0, 8 | 4)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"{T}.blockJobAbort('vda', 2)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"os.path.getsize('{F}/t/raw.img')")
     # -- the guests go; what the images hold
     q("[d.destroy() for d in c.listAllDomains() if d.name().startswith('bj') and d.isActive()]")
     q("[d.undefine() for d in c.listAllDomains() if d.name().startswith('bj')]")
@@ -255,6 +280,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"CHAIN('{F}/t/s2.qcow2')")
     q(f"PATS('{F}/t/s2.qcow2', 3)")
     q(f"PAT('{F}/t/s2.qcow2', '0', '3M', '5M')")
+    q(f"CHAIN('{F}/t/rs.qcow2')")
+    q(f"PATS('{F}/t/raw.img', 3)")
     return qs
 
 

@@ -34,7 +34,7 @@ from .blockjobs import (LLONG_MAX, BlockJobs, REBASE_BANDWIDTH_BYTES, REBASE_COP
                         REBASE_RELATIVE, REBASE_REUSE_EXT, REBASE_SHALLOW, _set_mirror,
                         chain_of, speed_bytes, target_of, wait_created)
 from .disknodes import Layer
-from .hotplug_live import _format_props, _storage_props
+from .hotplug_live import _format_props, _images, _storage_props
 if TYPE_CHECKING:
     from .runtime import Runtime
 
@@ -152,6 +152,14 @@ class BlockCopy(BlockJobs):
                 if fmt not in disknodes.FORMATS:
                     raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
                                         f"unsupported disk format '{fmt}'")
+                # a reused image of a shallow copy brings its own backing chain,
+                # opened only at the pivot (blockdev-snapshot puts it under the copy)
+                own: list[tuple[str, str]] = []
+                if reuse and shallow and fmt == "qcow2" and dest.backing is None:
+                    disk_elem = etree.Element("disk", type="file")
+                    etree.SubElement(disk_elem, "driver", type=fmt)
+                    etree.SubElement(disk_elem, "source", file=dest.path)
+                    own = disknodes.backing_chain(disk_elem)
             created = False
             if not existing:
                 try:
@@ -162,7 +170,9 @@ class BlockCopy(BlockJobs):
                                         "failed to create copy target: "
                                         f"{os.strerror(exc.errno or 0)}") from None
             with self.lock:
-                mirror = Layer(self._next_node(obj, rt, 1), dest.path, fmt)
+                first = self._next_node(obj, rt, 1 + len(own))
+                mirror = Layer(first, dest.path, fmt)
+                mirror_chain = tuple(Layer(first + 1 + k, p, f) for k, (p, f) in enumerate(own))
             added: list[str] = []
             try:
                 self._open_dest(rt, chain, mirror, reuse, shallow, added)
@@ -182,7 +192,8 @@ class BlockCopy(BlockJobs):
                 args.update({"auto-finalize": True, "auto-dismiss": False})
                 self.start_block_job(
                     obj, rt, job, "blockdev-mirror", args,
-                    lambda: _set_mirror(found, mirror, "copy", not shallow, copy=True))
+                    lambda: _set_mirror(found, mirror, "copy", not shallow or reuse, copy=True,
+                                        chain=mirror_chain))
             except errors.VirtError:
                 for node in reversed(added):
                     with contextlib.suppress(errors.VirtError):
@@ -219,7 +230,7 @@ class BlockCopy(BlockJobs):
         """The destination's nodes: formatted by QEMU first unless reused."""
         call = self._monitor_call
         storage = disknodes.node_name(mirror.index, "storage")
-        backing = chain[1] if shallow and len(chain) > 1 else None
+        backing = chain[1] if shallow and not reuse and len(chain) > 1 else None
         if not reuse and mirror.fmt == "raw":
             size = self._capacity(rt, chain[0])
             job_id = f"create-{storage}"
@@ -260,21 +271,38 @@ class BlockCopy(BlockJobs):
             return 0
         return int(self._named_node(rt, layer).get("cluster-size", 0))
 
+    def before_pivot(self, rt: Runtime, job: BlockJob, disk: etree._Element) -> None:
+        """A reused image of a shallow copy gets its backing chain now."""
+        mirror = disk.find("mirror")
+        chain = disknodes.backing_layers(mirror) if mirror is not None else ()
+        if job.kind != "copy" or job.mirror is None or not chain \
+                or not job.flags & COPY_REUSE_EXT or not job.flags & COPY_SHALLOW:
+            return
+        for cmd, args in _images(chain[0].index, chain[0].path, chain[0].fmt, True,
+                                 [(layer.path, layer.fmt) for layer in chain[1:]]):
+            self._monitor_call(rt, cmd, args)
+        self._monitor_call(rt, "transaction", {"actions": [{
+            "type": "blockdev-snapshot",
+            "data": {"node": chain[0].node, "overlay": job.mirror.node}}]})
+
     # -- the end of a copy (blockjobs.py's _conclude, lock held)
     def copy_concluded(self, obj: DomainObj, job: BlockJob, disk: etree._Element,
                        chain: list[Layer], success: bool) -> tuple[list[Layer], list[Layer]]:
         """Pivoted: the copy is the disk's image (a shallow new one over the
         old backing chain); otherwise the copy's nodes go."""
         mirror_elem = disk.find("mirror")
+        own: list[Layer] = []
         if mirror_elem is not None:
+            own = list(disknodes.backing_layers(mirror_elem))
             disk.remove(mirror_elem)
         mirror = job.mirror
         if mirror is None or not chain:
             return [], []
         if job.state == "pivoting" and success:
-            keep = [mirror] + (chain[1:] if job.shallownew else [])
+            keep = [mirror] + (chain[1:] if job.shallownew else own)
             gone = [chain[0]] if job.shallownew else chain
             self._rewrite(obj, disk, keep)
-            self.rewrite_config_source(obj, disk, chain[0], mirror, not job.shallownew)
+            self.rewrite_config_source(obj, disk, chain[0], mirror,
+                                       not job.shallownew and not own)
             return gone, []
         return [mirror], []

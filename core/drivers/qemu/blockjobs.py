@@ -355,7 +355,7 @@ class BlockJobs:
                 job.synchronous = synchronous
             try:
                 if flags & ABORT_PIVOT:
-                    self._pivot(rt, job)
+                    self._pivot(rt, job, found)
                     state = "pivoting"
                 else:
                     self._monitor_call(rt, "block-job-cancel", {"device": job.name})
@@ -377,7 +377,7 @@ class BlockJobs:
                     job.synchronous = False
                     self.block_job_update(obj, rt, job)
 
-    def _pivot(self, rt: Runtime, job: BlockJob) -> None:
+    def _pivot(self, rt: Runtime, job: BlockJob, disk: etree._Element) -> None:
         """qemuBlockPivot (job held)."""
         if job.state != "ready":
             raise errors.report(ErrorNumber.VIR_ERR_BLOCK_COPY_ACTIVE, Q,
@@ -385,10 +385,10 @@ class BlockJobs:
         if job.kind not in ("copy", "active-commit"):
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                 f"job type '{job.kind}' does not support pivot")
-        self.before_pivot(rt, job)
+        self.before_pivot(rt, job, disk)
         self._monitor_call(rt, "job-complete", {"id": job.name})
 
-    def before_pivot(self, rt: Runtime, job: BlockJob) -> None:
+    def before_pivot(self, rt: Runtime, job: BlockJob, disk: etree._Element) -> None:
         """What a pivot does first for its kind of job (blockcopy.py)."""
 
     def _wait_end(self, obj: DomainObj, rt: Runtime, job: BlockJob) -> None:
@@ -603,9 +603,10 @@ class BlockJobs:
 
 
 def _set_mirror(disk: etree._Element, layer: Layer, job: str, backing: Optional[bool],
-                copy: bool = False) -> None:
+                copy: bool = False, chain: tuple[Layer, ...] = ()) -> None:
     """The disk's <mirror> while a copy or an active commit runs, as
-    virDomainDiskDefFormatMirror writes it (`backing`: a closed chain)."""
+    virDomainDiskDefFormatMirror writes it (`backing`: a closed chain;
+    `chain`: the backing images the target brings)."""
     for old in disk.findall("mirror"):
         disk.remove(old)
     mirror = etree.Element("mirror", type="file")
@@ -615,7 +616,9 @@ def _set_mirror(disk: etree._Element, layer: Layer, job: str, backing: Optional[
     mirror.set("job", job)
     etree.SubElement(mirror, "format", type=layer.fmt)
     etree.SubElement(mirror, "source", file=layer.path, index=str(layer.index))
-    if backing:
+    if chain:
+        mirror.append(disknodes.backing_element(list(chain)))
+    elif backing:
         etree.SubElement(mirror, "backingStore")
     after = disk.find("backingStore")
     if after is None:

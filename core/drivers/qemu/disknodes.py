@@ -78,12 +78,13 @@ def numbers(d: DomainDef) -> list[tuple[int, tuple[Layer, ...]]]:
         source = disk.find("source")
         recorded = source.get("index", "") if source is not None else ""
         index = int(recorded) if recorded.isdigit() else len(disks) - i
-        out.append((index, _backing_layers(disk)))
+        out.append((index, backing_layers(disk)))
     return out
 
 
-def _backing_layers(disk: etree._Element) -> tuple[Layer, ...]:
-    """The numbered <backingStore> chain of `disk`, top down."""
+def backing_layers(disk: etree._Element) -> tuple[Layer, ...]:
+    """The numbered <backingStore> chain of `disk` (or of a block job's
+    <mirror>), top down."""
     layers = []
     elem = disk.find("backingStore")
     while elem is not None and elem.get("index", "").isdigit():
@@ -145,7 +146,7 @@ def images(disk: etree._Element) -> list[Layer]:
         return []
     top = Layer(int(source.get("index", "0")), source.get("file", ""),
                 driver.get("type", "raw") if driver is not None else "raw")
-    return [top, *_backing_layers(disk)]
+    return [top, *backing_layers(disk)]
 
 
 def rewrite(disk: etree._Element, layers: list[Layer]) -> None:
