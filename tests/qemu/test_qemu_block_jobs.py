@@ -127,6 +127,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"{P}.blockCommit('vda', None, None, 0, 4)")
     q(f"{P}.blockJobAbort('vda', 2)")
     q(f"{P}.save('{F}/p.save')")
+    q(f"{P}.detachDeviceFlags(\"<disk type='file' device='disk'><source file='{p[2]}'/>"
+      "<target dev='vda' bus='virtio'/></disk>\", 1)")
     q(f"os.path.exists('{F}/p.save')")
     q(f"{P}.blockJobSetSpeed('vda', 2, 0)")
     q(f"INFO({P})")
@@ -203,6 +205,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
       "None, 4)")
     q(f"{Y}.blockPull('vda', 0, 0)")
     q(f"{Y}.managedSave(0)")
+    q(f"{Y}.detachDeviceFlags(\"<disk type='file' device='disk'><source file='{y[2]}'/>"
+      "<target dev='vda' bus='virtio'/></disk>\", 1)")
     q(f"{Y}.blockJobSetSpeed('vda', 0, 0)")
     q("EVS(2)")
     q(f"INFO({Y})")

@@ -149,8 +149,9 @@ class BlockJobs:
         target = target_of(disk)
         return next((j for j in rt.blockjobs.values() if j.disk == target), None)
 
-    def check_no_job(self, rt: Runtime, disk: etree._Element) -> None:
-        """qemuDomainDiskBlockJobIsActive, then qemuDomainDiskBlockJobIsSupported."""
+    def check_disk_job_inactive(self, rt: Runtime, disk: etree._Element) -> None:
+        """qemuDomainDiskBlockJobIsActive: no job runs on `disk` (a block job
+        or a hot unplug asks; lock held)."""
         dst = target_of(disk)
         job = self.disk_job(rt, disk)
         if disk.find("mirror") is not None:
@@ -159,6 +160,11 @@ class BlockJobs:
         if job is not None and job.running():
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
                                 f"disk '{dst}' already in active block job")
+
+    def check_no_job(self, rt: Runtime, disk: etree._Element) -> None:
+        """qemuDomainDiskBlockJobIsActive, then qemuDomainDiskBlockJobIsSupported."""
+        self.check_disk_job_inactive(rt, disk)
+        dst = target_of(disk)
         target = disk.find("target")
         if target is not None and target.get("bus") == "sd":
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
