@@ -361,3 +361,40 @@ def test_job_found_again_by_a_driver_reopened(root: Path, kernels: dict[str, Pat
 
 def libvirt_qemu_command(d: Any, cmd: str) -> str:
     return str(api.virDomainQemuMonitorCommand(d._o, cmd, 0))
+
+
+def test_jobs_end_with_their_guest(root: Path, kernels: dict[str, Path],
+                                   tmp_path: Path) -> None:
+    """A guest destroyed while a copy runs: its job goes with it (no event,
+    as libvirt), a later start has neither job nor <mirror>, and the copy
+    of a persistent domain never reached its definition."""
+    paths = chain(tmp_path / "img", "g", 2)
+    ensure_event_loop()
+    c = libvirt.open(f"qemu:///embed?root={root}")
+    seen: list[Any] = []
+    c.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
+                             lambda cn, dom, disk, t, s, o: seen.append((disk, t, s)), None)
+    try:
+        d = c.defineXML(xml("bjg", kernels["idle"], paths[1]))
+        d.create()
+        d.blockCopy("vda", f"<disk type='file'><source file='{tmp_path}/img/c.qcow2'/></disk>",
+                    {"bandwidth": 65536}, 4)
+        assert d.blockJobInfo("vda", 0)["type"] == 2
+        d.destroy()
+        assert "<mirror" not in d.XMLDesc(0)
+        d.create()
+        assert d.blockJobInfo("vda", 0) == {}
+        assert "<mirror" not in d.XMLDesc(0) and "<mirror" not in d.XMLDesc(2)
+        d.blockPull("vda", 65536, 64)
+        d.destroy()
+        d.create()
+        assert d.blockJobInfo("vda", 0) == {}
+        assert f"<source file='{paths[0]}'/>" in d.XMLDesc(0)   # the chain as it was
+        d.destroy()
+        assert seen == []
+    finally:
+        for dom in c.listAllDomains():
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        c.close()
