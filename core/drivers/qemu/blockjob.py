@@ -115,7 +115,8 @@ def _parse_index(name: Optional[str]) -> tuple[Optional[str], int]:
 
 
 def _same_file(name: str, parent: Optional[Layer], layer: Layer) -> bool:
-    """A relative name that points to `layer`'s file from its parent's folder."""
+    """A name that points to `layer`'s file (a relative one from its parent's
+    folder), as virFileRelLinkPointsTo checks."""
     folder = os.path.dirname(parent.path) if parent is not None else "."
     try:
         return os.path.samefile(os.path.join(folder, name), layer.path)
@@ -144,7 +145,7 @@ def lookup(chain: list[Layer], start_below: Optional[int], name: Optional[str],
         elif idx:
             if layer.index == idx:
                 return pos, parent
-        elif name == layer.path or (not name.startswith("/") and _same_file(
+        elif name is not None and (name == layer.path or _same_file(
                 name, chain[parent] if parent is not None else None, layer)):
             return pos, parent
         parent, pos = pos, pos + 1
