@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import reallibvirt
-from support import pyvirt_module
+from support import on_pyvirt, pyvirt_module
 from pyvirt import api
 from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root, until  # noqa: F401
 
@@ -398,3 +398,42 @@ def test_jobs_end_with_their_guest(root: Path, kernels: dict[str, Path],
                 dom.destroy()
             dom.undefine()
         c.close()
+
+
+C_ABI = r'''
+import json, sys, threading, time
+import libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+root, domxml = sys.argv[1], sys.argv[2]
+c = libvirt.open("qemu:///embed?root=" + root)
+ev = []
+for i in (libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2):
+    c.domainEventRegisterAny(None, i, lambda cn, d, p, t, s, o: ev.append([o, t, s]), i)
+d = c.createXML(domxml, 0)
+out = [d.blockJobInfo("vda", 0), d.blockPull("vda", 65536, 64)]
+i = d.blockJobInfo("vda", 1)
+out += [[i["type"], i["bandwidth"], i["end"]], d.blockJobSetSpeed("vda", 0, 0)]
+end = time.time() + 20
+while len(ev) < 2 and time.time() < end:
+    time.sleep(0.02)
+out += [sorted(ev), d.blockJobInfo("vda", 0)]
+d.destroy()
+print(json.dumps(out))
+'''
+
+
+def test_through_the_c_abi(root: Path, kernels: dict[str, Path], tmp_path: Path) -> None:
+    """python3-libvirt on pyvirt's libvirt.so.0: virDomainGetBlockJobInfo's
+    0 (no job) and 1 (its record filled), the events' C callbacks."""
+    paths = chain(tmp_path / "img", "a", 2)
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "qemu.conf").write_text(reallibvirt.QEMU_CONF)
+    done = subprocess.run(["/usr/bin/python3", "-c", C_ABI, str(root),
+                           xml("bja", kernels["idle"], paths[1])],
+                          capture_output=True, text=True, timeout=120, env=on_pyvirt())
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [{}, 0, [1, 65536, 8 * MiB], 0,
+                                       [[8, 1, 0], [16, 1, 0]], {}]
