@@ -77,6 +77,21 @@ def chain(folder: Path, name: str, layers: int) -> list[Path]:
     return paths
 
 
+def relative_chain(folder: Path, name: str, layers: int) -> list[Path]:
+    """As chain(), each image naming its backing file relatively."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}{i}.qcow2" for i in range(layers)]
+    for i, path in enumerate(paths):
+        cmd = ["qemu-img", "create", "-f", "qcow2", path.name, "8M"]
+        if i:
+            cmd[4:4] = ["-F", "qcow2", "-b", paths[i - 1].name]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=folder)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c",
+                        f"write -P 0x{i + 1}{i + 1} {i}M 1M", str(path)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return paths
+
+
 def xml(name: str, kernel: Path, top: Path) -> str:
     return (f"<domain type='{VIRT_TYPE}'><name>{name}</name><memory unit='MiB'>64</memory>"
             f"<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>"
@@ -90,6 +105,7 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     """Domains bjp (pull), bjc (commit), bjy (persistent: copy with
     TRANSIENT_JOB), bjt (copy), bji (defined only); each a chain of its own."""
     p, cm, y, t = (chain(folder / n, n, k) for n, k in (("p", 3), ("c", 4), ("y", 3), ("t", 3)))
+    rel = relative_chain(folder / "l", "l", 4)
     F = str(folder)
     qs: dict[str, str] = {}
 
@@ -272,6 +288,19 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q("EVS(2)")
     q(f"DISK({T})")
     q(f"os.path.getsize('{F}/t/raw.img')")
+    # -- RELATIVE: backing names kept relative by a pull and a commit below the top
+    L = "c.lookupByName('bjl')"
+    q(f"c.createXML({xml('bjl', kernel, rel[3])!r}, 0).name()")
+    q(f"{L}.blockRebase('vda', 'vda[3]', 0, 16)")
+    q("EVS(2)")
+    q(f"{L}.blockCommit('vda', 'vda[4]', 'vda[3]', 0, 8)")
+    q("EVS(2)")
+    q(f"DISK({L})")
+    q(f"{L}.blockCommit('vda', None, None, 0, 4 | 8)")
+    q("EVS(2)")
+    q(f"{L}.blockJobAbort('vda', 2)")
+    q("EVS(2)")
+    q(f"DISK({L})")
     # -- the guests go; what the images hold
     q("[d.destroy() for d in c.listAllDomains() if d.name().startswith('bj') and d.isActive()]")
     q("[d.undefine() for d in c.listAllDomains() if d.name().startswith('bj')]")
@@ -285,6 +314,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"PATS('{F}/t/s2.qcow2', 3)")
     q(f"PAT('{F}/t/s2.qcow2', '0', '3M', '5M')")
     q(f"CHAIN('{F}/t/rs.qcow2')")
+    q(f"CHAIN('{rel[3]}')")
+    q(f"PATS('{rel[0]}', 4)")
     q(f"PATS('{F}/t/raw.img', 3)")
     return qs
 
