@@ -288,6 +288,12 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q("EVS(2)")
     q(f"DISK({T})")
     q(f"os.path.getsize('{F}/t/raw.img')")
+    q(f"{T}.blockCopy('vda', \"<disk type='file'><source file='{F}/t/g.qcow2'/>"
+      "<driver type='qcow2'/></disk>\", {'granularity': 65536, 'buf-size': 1048576}, 8)")
+    q("EVS(2)")
+    q(f"DISK({T})")
+    q(f"{T}.blockJobAbort('vda', 0)")
+    q("EVS(2)")
     # -- RELATIVE: backing names kept relative by a pull and a commit below the top
     L = "c.lookupByName('bjl')"
     q(f"c.createXML({xml('bjl', kernel, rel[3])!r}, 0).name()")
