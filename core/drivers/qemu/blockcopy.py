@@ -31,8 +31,8 @@ from ..typedparams import check_params
 from . import blockjob, disknodes
 from .blockjob import BlockJob
 from .blockjobs import (LLONG_MAX, BlockJobs, REBASE_BANDWIDTH_BYTES, REBASE_COPY_DEV, REBASE_COPY_RAW,
-                        REBASE_RELATIVE, REBASE_REUSE_EXT, REBASE_SHALLOW, _set_mirror,
-                        chain_of, speed_bytes, target_of, wait_created)
+                        REBASE_RELATIVE, REBASE_REUSE_EXT, REBASE_SHALLOW, chain_of,
+                        speed_bytes, wait_created)
 from .disknodes import Layer
 from .hotplug_live import _format_props, _images, _storage_props
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class BlockCopy(BlockJobs):
             with self.lock:
                 obj, rt, found = self._active_disk(dom, disk)
                 self.check_no_job(rt, found)
-                dst = target_of(found)
+                dst = blockjob.target_of(found)
                 if dest.block:
                     raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
                                         "block copy to a block device is not supported yet")
@@ -192,7 +192,7 @@ class BlockCopy(BlockJobs):
                 args.update({"auto-finalize": True, "auto-dismiss": False})
                 self.start_block_job(
                     obj, rt, job, "blockdev-mirror", args,
-                    lambda: _set_mirror(found, mirror, "copy", not shallow or reuse, copy=True,
+                    lambda: blockjob.set_mirror(found, mirror, "copy", not shallow or reuse, copy=True,
                                         chain=mirror_chain))
             except errors.VirtError:
                 for node in reversed(added):

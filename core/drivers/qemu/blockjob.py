@@ -213,6 +213,48 @@ def parse_jobs(root: Optional[etree._Element]) -> list[BlockJob]:
     return out
 
 
+def target_of(disk: etree._Element) -> str:
+    """The disk's target dev (vda)."""
+    target = disk.find("target")
+    return target.get("dev", "") if target is not None else ""
+
+
+# -- the disk's <mirror> (its part of the live XML and of the status)
+
+def set_mirror(disk: etree._Element, layer: Layer, job: str, backing: Optional[bool],
+                copy: bool = False, chain: tuple[Layer, ...] = ()) -> None:
+    """The disk's <mirror> while a copy or an active commit runs, as
+    virDomainDiskDefFormatMirror writes it (`backing`: a closed chain;
+    `chain`: the backing images the target brings)."""
+    for old in disk.findall("mirror"):
+        disk.remove(old)
+    mirror = etree.Element("mirror", type="file")
+    if copy:
+        mirror.set("file", layer.path)
+        mirror.set("format", layer.fmt)
+    mirror.set("job", job)
+    etree.SubElement(mirror, "format", type=layer.fmt)
+    etree.SubElement(mirror, "source", file=layer.path, index=str(layer.index))
+    if chain:
+        mirror.append(disknodes.backing_element(list(chain)))
+    elif backing:
+        etree.SubElement(mirror, "backingStore")
+    after = disk.find("backingStore")
+    if after is None:
+        after = disk.find("source")
+    place = list(disk).index(after) + 1 if after is not None else 0
+    disk.insert(place, mirror)
+
+
+def mirror_state(disk: etree._Element, state: Optional[str]) -> None:
+    """The <mirror>'s ready='yes|abort|pivot' (None: none)."""
+    mirror = disk.find("mirror")
+    if mirror is not None and state is None:
+        mirror.attrib.pop("ready", None)
+    elif mirror is not None and state is not None:
+        mirror.set("ready", state)
+
+
 def mirror_of(disk: etree._Element) -> Optional[Layer]:
     """The image a disk's <mirror> names (the status keeps it there, as libvirt's)."""
     mirror = disk.find("mirror")

@@ -5,35 +5,28 @@ layer's too), copy (blockdev-mirror: blockcopy.py), their information,
 speed and end (abort, pivot).
 
 A job is QEMU's job under libvirt's id (blockjob.py), kept in the
-runtime's `blockjobs` and in the status file.  QEMU's JOB_STATUS_CHANGE
-events say where it is: the QMP thread records the state asked for and
-a worker acts on it under the domain's job (libvirt's event thread), or,
-when an API call waits for the job (abort without ASYNC), that call does.
-A job that reaches READY emits BLOCK_JOB / BLOCK_JOB_2 with status READY;
-one that ends has its error read (query-jobs), is dismissed, changes the
-disk's chain in the live definition (disknodes.rewrite) and QEMU's nodes
-(blockdev-del of the images left out), then emits the two events with
-its final status."""
+runtime's `blockjobs` and in the status file; what QEMU then says about
+it, and its end, is blockjobevents.py's."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from lxml import etree
 
-from ... import errors, events
+from ... import errors
 from ...conf.domain import DomainDef
 from ...domainobj import DomainObj
 from ...errors import ErrorDomain, ErrorNumber
 from ...objects import Domain
 from ...structs import DomainBlockJobInfo
 from ..metadata import find_disk
-from . import affect, blockjob, disknodes
+from . import blockjob, disknodes
 from .blockjob import BlockJob
+from .blockjobevents import BlockJobEvents
 from .disknodes import Layer
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -83,11 +76,6 @@ def disk_by_name(d: DomainDef, name: str) -> etree._Element:
     return disk
 
 
-def target_of(disk: etree._Element) -> str:
-    target = disk.find("target")
-    return target.get("dev", "") if target is not None else ""
-
-
 def chain_of(disk: etree._Element) -> list[Layer]:
     """The images of `disk` top down; a disk not running has its source alone."""
     found = disknodes.images(disk)
@@ -112,8 +100,8 @@ def relative_backing(chain: list[Layer], first: int, base: int) -> Optional[str]
     return path
 
 
-class BlockJobs:
-    """Mixed into QemuDriver (lock, job, runtime, _obj, _monitor_call, ...)."""
+class BlockJobs(BlockJobEvents):
+    """Mixed into QemuDriver through BlockCopy: the API's side of block jobs."""
 
     lock: threading.RLock
     closed: bool
@@ -131,10 +119,6 @@ class BlockJobs:
                     flags: int) -> None:
         raise NotImplementedError
 
-    def copy_concluded(self, obj: DomainObj, job: BlockJob, disk: etree._Element,
-                       chain: list[Layer], success: bool) -> tuple[list[Layer], list[Layer]]:
-        raise NotImplementedError
-
     # -- shared steps
     def _active_disk(self, dom: Domain, name: str) -> tuple[DomainObj, Runtime, etree._Element]:
         """The running domain's disk `name` (lock held; the job too)."""
@@ -146,13 +130,13 @@ class BlockJobs:
 
     @staticmethod
     def disk_job(rt: Runtime, disk: etree._Element) -> Optional[BlockJob]:
-        target = target_of(disk)
+        target = blockjob.target_of(disk)
         return next((j for j in rt.blockjobs.values() if j.disk == target), None)
 
     def check_disk_job_inactive(self, rt: Runtime, disk: etree._Element) -> None:
         """qemuDomainDiskBlockJobIsActive: no job runs on `disk` (a block job
         or a hot unplug asks; lock held)."""
-        dst = target_of(disk)
+        dst = blockjob.target_of(disk)
         job = self.disk_job(rt, disk)
         if disk.find("mirror") is not None:
             raise errors.report(ErrorNumber.VIR_ERR_BLOCK_COPY_ACTIVE, Q,
@@ -164,7 +148,7 @@ class BlockJobs:
     def check_no_job(self, rt: Runtime, disk: etree._Element) -> None:
         """qemuDomainDiskBlockJobIsActive, then qemuDomainDiskBlockJobIsSupported."""
         self.check_disk_job_inactive(rt, disk)
-        dst = target_of(disk)
+        dst = blockjob.target_of(disk)
         target = disk.find("target")
         if target is not None and target.get("bus") == "sd":
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
@@ -220,7 +204,7 @@ class BlockJobs:
     def _job_or_error(self, rt: Runtime, disk: etree._Element) -> BlockJob:
         job = self.disk_job(rt, disk)
         if job is None:
-            raise _invalid(f"disk {target_of(disk)} does not have an active block job")
+            raise _invalid(f"disk {blockjob.target_of(disk)} does not have an active block job")
         return job
 
     # -- pull
@@ -252,7 +236,7 @@ class BlockJobs:
                 base_pos = None
                 backing = None
                 if base is not None:
-                    base_pos, _ = blockjob.lookup(chain, 0, base, target_of(found))
+                    base_pos, _ = blockjob.lookup(chain, 0, base, blockjob.target_of(found))
                     if flags & REBASE_RELATIVE:
                         backing = relative_backing(chain, 1, base_pos)
                         if backing is None:
@@ -260,8 +244,8 @@ class BlockJobs:
                                                 "can't keep relative backing relationship")
                 speed = speed_bytes(bandwidth, bool(flags & PULL_BANDWIDTH_BYTES))
                 top = chain[0]
-                job = BlockJob(blockjob.job_name("pull", target_of(found), top.index), "pull",
-                               target_of(found), flags)
+                job = BlockJob(blockjob.job_name("pull", blockjob.target_of(found), top.index), "pull",
+                               blockjob.target_of(found), flags)
                 args: dict[str, Any] = {"device": top.node, "job-id": job.name}
                 if speed:
                     args["speed"] = speed
@@ -282,7 +266,7 @@ class BlockJobs:
                 obj = self._obj(dom)
                 speed = speed_bytes(bandwidth, bool(flags & COMMIT_BANDWIDTH_BYTES))
                 found = disk_by_name(obj.def_, disk)
-                dst = target_of(found)
+                dst = blockjob.target_of(found)
                 chain = chain_of(found)
                 top_pos, parent = 0, None
                 if top is not None and top != dst:
@@ -308,7 +292,7 @@ class BlockJobs:
 
             def started() -> None:
                 if job.mirror is not None:
-                    _set_mirror(found, job.mirror, "active-commit", None)
+                    blockjob.set_mirror(found, job.mirror, "active-commit", None)
             self.start_block_job(obj, rt, job, "block-commit", args, started)
 
     def _commit_job(self, rt: Runtime, disk: etree._Element, chain: list[Layer], top_pos: int,
@@ -316,7 +300,7 @@ class BlockJobs:
                     flags: int) -> tuple[BlockJob, Optional[str]]:
         """qemuBlockCommit's checks, then its job and the backing file name
         the image above top gets (none for an active commit) (lock held)."""
-        dst = target_of(disk)
+        dst = blockjob.target_of(disk)
         self.check_no_job(rt, disk)
         if not chain[0].path:
             raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
@@ -369,7 +353,7 @@ class BlockJobs:
                 with self.lock:
                     job.state = state
                     if found.find("mirror") is not None:
-                        _mirror_state(found, blockjob.MIRROR_STATE[state])
+                        blockjob.mirror_state(found, blockjob.MIRROR_STATE[state])
                     self.save_status(obj)
                 if synchronous:
                     self._wait_end(obj, rt, job)
@@ -408,236 +392,6 @@ class BlockJobs:
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
                                     "domain is not running")
             self.block_job_update(obj, rt, job)
-
-    # -- what QEMU says (QMP thread), and acting on it
-    def on_block_job_event(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
-        """A JOB_STATUS_CHANGE (lock held): qemuProcessHandleJobStatusChange."""
-        job = rt.blockjobs.get(str(data.get("id")))
-        state = blockjob.qemu_state(str(data.get("status")))
-        if job is None or state is None or state == "pending":
-            return
-        with job.cond:
-            job.newstate = state
-            job.cond.notify_all()
-        if not job.synchronous:
-            threading.Thread(target=self._block_job_worker, args=(obj, rt, job),
-                             name="pyvirt-blockjob", daemon=True).start()
-
-    def _block_job_worker(self, obj: DomainObj, rt: Runtime, job: BlockJob) -> None:
-        while not rt.stopped and not self.closed:
-            try:
-                with self.job(obj.uuid):
-                    if not rt.stopped and not job.synchronous:
-                        self.block_job_update(obj, rt, job)
-                return
-            except errors.VirtError:   # the job lock was busy for long: try again
-                continue
-
-    def block_job_update(self, obj: DomainObj, rt: Runtime, job: BlockJob) -> None:
-        """qemuBlockJobUpdate: act on the state QEMU asked for (job held)."""
-        with job.cond:
-            newstate, job.newstate = job.newstate, None
-        if newstate is None or rt.stopped:
-            return
-        if newstate == "ready":
-            with self.lock:
-                if job.state in ("new", "running"):
-                    job.state = "ready"
-                    disk = self._job_disk(obj, job)
-                    if disk is not None:
-                        if disk.find("mirror") is not None:
-                            _mirror_state(disk, "yes")
-                        self._emit(obj, disk, job, "ready")
-                    self.save_status(obj)
-            return
-        self._conclude(obj, rt, job, newstate)
-
-    def _job_disk(self, obj: DomainObj, job: BlockJob) -> Optional[etree._Element]:
-        return next((d for d in disknodes.disks_of(obj.def_) if target_of(d) == job.disk), None)
-
-    def _emit(self, obj: DomainObj, disk: etree._Element, job: BlockJob, status: str) -> None:
-        """qemuBlockJobEmitEvents (lock held)."""
-        code = blockjob.EVENT_STATUS[status]
-        source = disk.find("source")
-        path = source.get("file") if source is not None else None
-        if path:
-            events.queue_domain_event(self, events.DomainEventID.VIR_DOMAIN_EVENT_ID_BLOCK_JOB,
-                                      obj.name, obj.uuid, obj.id, path, job.type_code, code)
-        events.queue_domain_event(self, events.DomainEventID.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
-                                  obj.name, obj.uuid, obj.id, job.disk, job.type_code, code)
-
-    def _conclude(self, obj: DomainObj, rt: Runtime, job: BlockJob, newstate: str) -> None:
-        """qemuBlockJobEventProcessConcluded (job held)."""
-        if newstate == "concluded":
-            with contextlib.suppress(errors.VirtError):
-                for entry in self._monitor_call(rt, "query-jobs"):
-                    if entry.get("id") == job.name:
-                        job.errmsg = entry.get("error")
-                        newstate = "failed" if job.errmsg else "completed"
-        with contextlib.suppress(errors.VirtError):
-            self._monitor_call(rt, "job-dismiss", {"id": job.name})
-        if newstate in ("completed", "failed") and job.state == "aborting":
-            newstate = "cancelled"
-        with self.lock:
-            disk = self._job_disk(obj, job)
-            gone, deleted = self._transition(obj, job, disk, newstate)
-        for layer in gone:
-            for part in ("format", "storage"):
-                with contextlib.suppress(errors.VirtError):
-                    self._monitor_call(rt, "blockdev-del",
-                                       {"node-name": disknodes.node_name(layer.index, part)})
-        for layer in deleted:
-            with contextlib.suppress(OSError):
-                os.unlink(layer.path)
-        with self.lock:
-            if disk is not None and newstate in blockjob.EVENT_STATUS:
-                self._emit(obj, disk, job, newstate)
-            job.state = newstate
-            rt.blockjobs.pop(job.name, None)
-            self.save_status(obj)
-            if obj.persistent and obj.new_def is not None:
-                self._save_config(obj.new_def)
-        with job.cond:
-            job.cond.notify_all()
-
-    def _transition(self, obj: DomainObj, job: BlockJob, disk: Optional[etree._Element],
-                    newstate: str) -> tuple[list[Layer], list[Layer]]:
-        """qemuBlockJobEventProcessConcludedTransition's change to the disk
-        (lock held): the images QEMU drops, and those to delete."""
-        if disk is None:
-            return [], []
-        mirror = disk.find("mirror")
-        if mirror is not None:
-            mirror.attrib.pop("ready", None)
-        chain = disknodes.images(disk)
-        positions = {layer.index: pos for pos, layer in enumerate(chain)}
-        success = newstate == "completed"
-        if job.kind == "copy":
-            return self.copy_concluded(obj, job, disk, chain, success)
-        if mirror is not None:
-            disk.remove(mirror)
-        if not success or not chain:
-            return [], []
-        base = positions.get(job.base) if job.base is not None else None
-        if job.kind == "pull":
-            if base == 1:
-                return [], []   # base right below the top: nothing changes
-            keep = [chain[0]] + (chain[base:] if base is not None else [])
-            gone = chain[1:base] if base is not None else chain[1:]
-            self._rewrite(obj, disk, keep)
-            return gone, []
-        top = positions.get(job.top) if job.top is not None else None
-        if top is None or base is None:
-            return [], []
-        gone = chain[top:base]
-        self._rewrite(obj, disk, chain[:top] + chain[base:])
-        if job.kind == "active-commit":
-            self.rewrite_config_source(obj, disk, chain[0], chain[base], base == len(chain) - 1)
-        return gone, gone if job.delete else []
-
-    def _rewrite(self, obj: DomainObj, disk: etree._Element, layers: list[Layer]) -> None:
-        """The disk's new chain in the live definition only (lock held): a
-        persistent definition shared with it is split off first where the
-        change would show in it (a new source, a chain closed by a bare
-        <backingStore/>, which the inactive XML would keep)."""
-        before = disknodes.images(disk)
-        if len(layers) == 1 or not before or before[0] != layers[0]:
-            affect.keep_apart(obj)
-        disknodes.rewrite(disk, layers)
-
-    def rewrite_config_source(self, obj: DomainObj, disk: etree._Element, old: Layer,
-                              new: Layer, closed: bool) -> None:
-        """qemuBlockJobRewriteConfigDiskSource: the persistent definition's
-        disk, where it still names `old`, names `new` (lock held); `closed`:
-        `new` has no backing image, which libvirt's copy of it keeps as a
-        <backingStore/> (a backing chain it found is left out)."""
-        if not obj.persistent or obj.new_def is None:
-            return
-        cfg = next((d for d in disknodes.disks_of(obj.new_def)
-                    if target_of(d) == target_of(disk)), None)
-        source = cfg.find("source") if cfg is not None else None
-        if cfg is None or source is None or source.get("file") != old.path:
-            return
-        source.set("file", new.path)
-        driver = cfg.find("driver")
-        if driver is not None:
-            driver.set("type", new.fmt)
-        for backing in cfg.findall("backingStore"):
-            cfg.remove(backing)
-        if closed:
-            cfg.insert(list(cfg).index(source) + 1, etree.Element("backingStore"))
-
-    # -- a driver opened on a running domain
-    def recover_block_jobs(self, obj: DomainObj, rt: Runtime,
-                           kept: Optional[etree._Element]) -> None:
-        """qemuBlockJobRefreshJobs: the jobs the status kept, brought in line
-        with QEMU's; those QEMU no longer has are dropped."""
-        jobs = blockjob.parse_jobs(kept)
-        if not jobs:
-            return
-        with self.lock:
-            for job in jobs:
-                job.newstate = None
-                disk = self._job_disk(obj, job)
-                if disk is not None and job.kind in ("copy", "active-commit"):
-                    job.mirror = blockjob.mirror_of(disk)
-                rt.blockjobs[job.name] = job
-        try:
-            qemu = {j.get("id"): j for j in self._monitor_call(rt, "query-jobs")}
-        except errors.VirtError:
-            return
-        with self.job(obj.uuid):
-            for job in jobs:
-                entry = qemu.get(job.name)
-                if entry is None:
-                    with self.lock:
-                        rt.blockjobs.pop(job.name, None)
-                        disk = self._job_disk(obj, job)
-                        mirror = disk.find("mirror") if disk is not None else None
-                        if mirror is not None and disk is not None:
-                            disk.remove(mirror)
-                    continue
-                status = entry.get("status")
-                if status == "concluded":
-                    job.errmsg = entry.get("error")
-                    job.newstate = "failed" if job.errmsg else "completed"
-                elif status == "ready" and job.state in ("new", "running"):
-                    job.newstate = "ready"
-                self.block_job_update(obj, rt, job)
-            with self.lock:
-                self.save_status(obj)
-
-
-def _set_mirror(disk: etree._Element, layer: Layer, job: str, backing: Optional[bool],
-                copy: bool = False, chain: tuple[Layer, ...] = ()) -> None:
-    """The disk's <mirror> while a copy or an active commit runs, as
-    virDomainDiskDefFormatMirror writes it (`backing`: a closed chain;
-    `chain`: the backing images the target brings)."""
-    for old in disk.findall("mirror"):
-        disk.remove(old)
-    mirror = etree.Element("mirror", type="file")
-    if copy:
-        mirror.set("file", layer.path)
-        mirror.set("format", layer.fmt)
-    mirror.set("job", job)
-    etree.SubElement(mirror, "format", type=layer.fmt)
-    etree.SubElement(mirror, "source", file=layer.path, index=str(layer.index))
-    if chain:
-        mirror.append(disknodes.backing_element(list(chain)))
-    elif backing:
-        etree.SubElement(mirror, "backingStore")
-    after = disk.find("backingStore")
-    if after is None:
-        after = disk.find("source")
-    place = list(disk).index(after) + 1 if after is not None else 0
-    disk.insert(place, mirror)
-
-
-def _mirror_state(disk: etree._Element, state: str) -> None:
-    mirror = disk.find("mirror")
-    if mirror is not None:
-        mirror.set("ready", state)
-
 
 def wait_created(call: Callable[[str, Any], Any], job_id: str, timeout: float = 60.0) -> None:
     """Until QEMU's blockdev-create job `job_id` concluded (polled: it is
