@@ -136,6 +136,10 @@ class BlockCopy(BlockJobs):
                         and not shallow:
                     raise _invalid("backingStore of mirror without VIR_DOMAIN_BLOCK_COPY_SHALLOW"
                                    " doesn't make sense")
+                if dest.backing is not None and dest.backing.get("type") is not None:
+                    raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
+                                        "block copy to an image with a backing chain of its "
+                                        "own in the XML is not supported yet")
                 if shallow and not reuse and dest.fmt == "raw":
                     raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
                                         f"shallow copy of disk '{dst}' into a raw file is not "

@@ -13,7 +13,11 @@ States (qemuBlockjobState), the transitions written once:
 QEMU's statuses that matter (qemuBlockjobConvertMonitorStatus): ready,
 concluded (the end: its error, from query-jobs, tells completed from
 failed; an aborting job that ends is cancelled) and pending (unused: every
-job here finalizes itself)."""
+job here finalizes itself).
+
+The disk's <mirror> (a copy's target, an active commit's base) is part of
+the live XML, and so of the status file, as in libvirt: set_mirror writes
+it, mirror_of reads it back."""
 
 from __future__ import annotations
 
