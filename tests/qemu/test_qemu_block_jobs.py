@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -474,3 +475,33 @@ def test_through_the_c_abi(root: Path, kernels: dict[str, Path], tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{}, 0, [1, 65536, 8 * MiB], 0,
                                        [[8, 1, 0], [16, 1, 0]], {}]
+
+
+def test_job_that_ended_while_no_driver_ran(root: Path, kernels: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    """A pull that QEMU finished while no driver was open: the next driver
+    finds it concluded (query-jobs), ends it (dismissed, the chain and
+    QEMU's nodes without the pulled image) and forgets it."""
+    paths = chain(tmp_path / "img", "e", 2)
+    ensure_event_loop()
+    c = libvirt.open(f"qemu:///embed?root={root}")
+    d = c.createXML(xml("bje", kernels["idle"], paths[1]), 0)
+    d.blockPull("vda", MiB, 64)
+    assert "<blockjobs active='yes'>" in (root / "run" / "qemu" / "bje.xml").read_text()
+    c.close()
+    time.sleep(2)   # 1 MiB of data at 1 MiB/s: over by now
+    c = libvirt.open(f"qemu:///embed?root={root}")
+    try:
+        d = c.lookupByName("bje")
+        assert d.blockJobInfo("vda", 0) == {}
+        disk = re.search(r"<disk .*?</disk>", d.XMLDesc(0), re.S).group(0)  # type: ignore
+        assert f"<source file='{paths[1]}' index='1'/>\n      <backingStore/>" in disk, disk
+        jobs = json.loads(libvirt_qemu_command(d, '{"execute": "query-jobs"}'))["return"]
+        nodes = json.loads(libvirt_qemu_command(
+            d, '{"execute": "query-named-block-nodes", "arguments": {"flat": true}}'))["return"]
+        assert jobs == [] and sorted(n["node-name"] for n in nodes) == [
+            "libvirt-1-format", "libvirt-1-storage"]
+        assert "<blockjobs" not in (root / "run" / "qemu" / "bje.xml").read_text()
+    finally:
+        d.destroy()
+        c.close()
