@@ -44,11 +44,13 @@ def EVS(n):
     r = list(EV); del EV[:]; return r
 def DISK(d, f=0):
     return re.findall(r"<disk .*?</disk>", d.XMLDesc(f), re.S)
-def INFO(d, f=0):
+def INFO(d, f=0, end=True):
     i = d.blockJobInfo("vda", f)
     if not i:
         return i
-    return [i["type"], i["bandwidth"], i["end"], 0 <= i["cur"] <= i["end"], i["cur"] == i["end"]]
+    # a mirror just started may not have counted what it copies yet (end)
+    return [i["type"], i["bandwidth"], i["end"] if end else None, 0 <= i["cur"] <= i["end"],
+            i["cur"] == i["end"]]
 def CHAIN(path):
     out = subprocess.run(["qemu-img", "info", "-U", "--backing-chain", path],
                          capture_output=True, text=True).stdout
@@ -215,7 +217,7 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"os.path.exists('{F}/y/copy.qcow2')")
     q(f"{Y}.blockCopy('vda', \"<disk type='file'><source file='{F}/y/copy.qcow2'/>"
       f"<driver type='qcow2'/></disk>\", {{'bandwidth': {MiB}}}, 4)")
-    q(f"INFO({Y})")
+    q(f"INFO({Y}, 0, False)")
     q(f"DISK({Y})")
     q(f"{Y}.blockJobAbort('vda', 2)")
     q(f"{Y}.blockCopy('vda', \"<disk type='file'><source file='{F}/y/c2.qcow2'/></disk>\", "
