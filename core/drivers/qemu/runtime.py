@@ -113,7 +113,7 @@ class Runtime:
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
     node_index: Optional[int] = None   # last disk image number given by a hotplug (hotplug.py)
     blockjobs: dict[str, Any] = dataclasses.field(default_factory=dict)   # by QEMU's job id
-    # (blockjob.BlockJob; blockjobs.py), kept in the status
+    # (blockjob.BlockJob; blockjobs.py, blockjobevents.py), kept in the status
     status_text: str = ""          # what the status file holds now
     held_status: Optional[int] = None   # an fd on a start's first status (hold_first_status)
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
@@ -610,10 +610,10 @@ class QemuHost(StatusFiles):
         """A MIGRATION or MIGRATION_PASS event (lock held); see migration.py."""
 
     def on_block_job_event(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
-        """A JOB_STATUS_CHANGE (lock held); see blockjobs.py."""
+        """A JOB_STATUS_CHANGE (lock held); see blockjobevents.py."""
 
     def recover_block_jobs(self, obj: DomainObj, rt: Runtime, kept: Any) -> None:
-        """The block jobs in the status of a domain taken over; see blockjobs.py."""
+        """The block jobs in the status of a domain taken over; see blockjobevents.py."""
 
     def on_io_error(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
         """A BLOCK_IO_ERROR event (lock held); see ioerror.py."""
