@@ -56,6 +56,15 @@ class DomainBlockInfo:
 
 
 @dataclasses.dataclass
+class DomainBlockJobInfo:
+    """virDomainBlockJobInfo; all zero (type 0) when the disk has no job."""
+    type: int = 0
+    bandwidth: int = 0
+    cur: int = 0
+    end: int = 0
+
+
+@dataclasses.dataclass
 class DomainBlockStats:
     """virDomainBlockStatsStruct."""
     rd_req: int

@@ -181,6 +181,7 @@ class Plan:
 RESULT_EXPRESSIONS = {
     "virDomainGetVcpuPinInfo": "len(r) // maplen",          # vCPUs whose maps were filled
     "virDomainGetEmulatorPinInfo": "1 if any(r) else 0",     # 0: no emulator pinning at all
+    "virDomainGetBlockJobInfo": "1 if r.type else 0",        # 0: no job (a zeroed record)
 }
 
 # Functions whose C result is a value besides their outputs: the core returns

@@ -4,7 +4,9 @@ backing chain the driver found in the image (<backingStore type=... index='M'>
 and what it holds).  Define drops them, the inactive XML leaves them out, a
 domain that stops forgets them.  A <backingStore/> of the user's (no index)
 is part of the definition and stays.  A drive emptied while running has a
-source with its index alone (<source index='N'/>), which goes with it."""
+source with its index alone (<source index='N'/>), which goes with it.
+A block job's <mirror> (its target while it runs) is output only, as in
+libvirt: never part of a definition."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ def _has_runtime(disk: etree._Element) -> bool:
     if source is not None and source.get("index") is not None:
         return True
     backing = disk.find("backingStore")
-    return backing is not None and backing.get("index") is not None
+    return (backing is not None and backing.get("index") is not None) \
+        or disk.find("mirror") is not None
 
 
 def strip_runtime(disk: etree._Element) -> None:
@@ -36,6 +39,8 @@ def strip_runtime(disk: etree._Element) -> None:
     backing = disk.find("backingStore")
     if backing is not None and backing.get("index") is not None:
         disk.remove(backing)
+    for mirror in disk.findall("mirror"):
+        disk.remove(mirror)
 
 
 def inactive_view(dev: etree._Element) -> etree._Element:

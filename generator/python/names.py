@@ -357,6 +357,14 @@ RESULT_HELPERS: dict[str, tuple[str, str]] = {
     "virNodeGetCPUStats": ("_field_values", "libvirt-python returns {field: value}"),
     "virNodeGetMemoryStats": ("_field_values", "libvirt-python returns {field: value}"),
     "virDomainGetJobStats": ("_job_stats", "libvirt-python adds the job's type as 'type'"),
+    "virDomainGetBlockJobInfo": ("_block_job_info", "libvirt-python returns {type, bandwidth, "
+                                 "cur, end}, and {} when the disk has no job (the C call's 0)"),
+}
+
+# The typed-parameter types libvirt-python gives some fields of an input dict
+# (its virPyTypedParamsHint tables); other fields take their value's type.
+PARAM_HINTS: dict[str, dict[str, int]] = {
+    "virDomainBlockCopy": {"bandwidth": 4, "granularity": 2, "buf-size": 4},  # ullong, uint
 }
 
 # libvirt-python's parameter names where they differ from the C argument names.

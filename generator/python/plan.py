@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from ..model import OBJECT_TYPES, Api, Function, Struct, Typedef
 from ..shim import source_domain
-from .names import CLASSES, FIXED, MAXIMA, RENAMES, SUBMODULES, USER_MAXIMA, Conventions
+from .names import (CLASSES, FIXED, MAXIMA, PARAM_HINTS, RENAMES, SUBMODULES, USER_MAXIMA,
+                    Conventions)
 
 SCALARS = {"int": "int", "unsigned int": "int", "long": "int", "unsigned long": "int",
            "long long": "int", "unsigned long long": "int", "size_t": "int",
@@ -177,7 +178,9 @@ def plan(fn: Function, api: Api, names: Conventions, values: dict[str, int]) -> 
         elif a.type == "virTypedParameterPtr":
             hint = "Dict[str, Any]"
             getter = _types_from(fn, api, renames)
-            expr = f"_params_in({n}, lambda: {getter})" if getter else f"_params_in({n})"
+            hints = PARAM_HINTS.get(fn.name)
+            expr = (f"_params_in({n}, lambda: {getter})" if getter
+                    else f"_params_in({n}, hints={hints!r})" if hints else f"_params_in({n})")
         else:
             hint = SCALARS.get(a.type, "Any")
             if hint == "str" and a.type == "const char *":

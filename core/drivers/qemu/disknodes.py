@@ -20,6 +20,10 @@ definition ends it itself with <backingStore/>.  assign() records the
 numbers and chains in the running definition (conf/domain_disk's run-time
 parts), so that the status file keeps them for a driver opened later;
 every other user reads them back through numbers().
+
+A block job that changes a running disk's chain (blockjobs.py) records
+the result the same way: images() reads a disk's images top down,
+rewrite() records new ones (numbers kept, as libvirt keeps them).
 """
 
 from __future__ import annotations
@@ -74,16 +78,22 @@ def numbers(d: DomainDef) -> list[tuple[int, tuple[Layer, ...]]]:
         source = disk.find("source")
         recorded = source.get("index", "") if source is not None else ""
         index = int(recorded) if recorded.isdigit() else len(disks) - i
-        layers = []
-        elem = disk.find("backingStore")
-        while elem is not None and elem.get("index", "").isdigit():
-            src, fmt = elem.find("source"), elem.find("format")
-            layers.append(Layer(int(elem.get("index", "0")),
-                                src.get("file", "") if src is not None else "",
-                                fmt.get("type", "raw") if fmt is not None else "raw"))
-            elem = elem.find("backingStore")
-        out.append((index, tuple(layers)))
+        out.append((index, backing_layers(disk)))
     return out
+
+
+def backing_layers(disk: etree._Element) -> tuple[Layer, ...]:
+    """The numbered <backingStore> chain of `disk` (or of a block job's
+    <mirror>), top down."""
+    layers = []
+    elem = disk.find("backingStore")
+    while elem is not None and elem.get("index", "").isdigit():
+        src, fmt = elem.find("source"), elem.find("format")
+        layers.append(Layer(int(elem.get("index", "0")),
+                            src.get("file", "") if src is not None else "",
+                            fmt.get("type", "raw") if fmt is not None else "raw"))
+        elem = elem.find("backingStore")
+    return tuple(layers)
 
 
 def assign(d: DomainDef) -> None:
@@ -127,6 +137,36 @@ def backing_element(layers: list[Layer]) -> etree._Element:
     assert top is not None and parent is not None
     parent.append(etree.Element("backingStore"))
     return top
+
+
+def images(disk: etree._Element) -> list[Layer]:
+    """A running disk's images, top down: its own (its <source>, numbered,
+    and <driver type>) then its backing ones; [] without a numbered source."""
+    source, driver = disk.find("source"), disk.find("driver")
+    if source is None or not source.get("index", "").isdigit() or not source.get("file"):
+        return []
+    top = Layer(int(source.get("index", "0")), source.get("file", ""),
+                driver.get("type", "raw") if driver is not None else "raw")
+    return [top, *backing_layers(disk)]
+
+
+def rewrite(disk: etree._Element, layers: list[Layer]) -> None:
+    """Record `layers` (top down, non-empty) as the running disk's images:
+    the first becomes its <source> and <driver type>, the others its
+    numbered <backingStore> chain, closed by <backingStore/> as libvirt
+    shows a chain a block job has ended."""
+    source = disk.find("source")
+    assert source is not None and layers
+    source.set("file", layers[0].path)
+    source.set("index", str(layers[0].index))
+    driver = disk.find("driver")
+    if driver is not None:
+        driver.set("type", layers[0].fmt)
+    for old in disk.findall("backingStore"):
+        disk.remove(old)
+    chain = backing_element(list(layers[1:])) if len(layers) > 1 \
+        else etree.Element("backingStore")
+    disk.insert(list(disk).index(source) + 1, chain)
 
 
 def backing_chain(disk: etree._Element) -> list[tuple[str, str]]:
@@ -194,6 +234,13 @@ def _chain(disk: etree._Element) -> list[tuple[str, str]]:
         out.append((child, named_fmt))
         path, fmt = child, named_fmt
     return out
+
+
+def qcow2_backing_name(path: str) -> Optional[str]:
+    """The backing file name a qcow2 image's header gives, as written
+    (relative or absolute); None without one."""
+    found = _qcow2_backing(path)
+    return found[0] if found is not None else None
 
 
 def _is_qcow2(path: str) -> bool:

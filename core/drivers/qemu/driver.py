@@ -28,6 +28,7 @@ from . import (affect, balloon, capabilities, command, domcaps, guestcpu, hostca
 from .paths import RootLayout, remove_durably, write_atomic
 from .runtime import QemuHost, Runtime, qemu_error
 from .balloon import Balloon
+from .blockcopy import BlockCopy
 from .blockinfo import BlockInfo
 from .chardevs import CharDevices
 from .coredump import CoreDump
@@ -89,9 +90,9 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(CharDevices, TuneAPI, BlockInfo, Pinning, IOThreads, VcpuCount, GuestControl,
-                 Screenshot, CoreDump, GuestAgent, VcpuHotplug, Hotplug, Migration, IOErrors,
-                 SaveRestore, DomStats, Stats, Balloon,
+class QemuDriver(CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads, VcpuCount,
+                 GuestControl, Screenshot, CoreDump, GuestAgent, VcpuHotplug, Hotplug, Migration,
+                 IOErrors, SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""

@@ -142,6 +142,7 @@ class Hotplug(HotplugLive):
                 if at is None:
                     raise errors.report(ErrorNumber.VIR_ERR_DEVICE_MISSING, Q,
                                         f"disk {dst} not found")
+                self.check_disk_job_inactive(rt, d.devices[at])  # type: ignore[attr-defined]
             elif dev.tag == "interface":
                 at = conf.find_nic(d, dev)
             else:

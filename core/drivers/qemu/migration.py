@@ -43,7 +43,7 @@ from ...events import (DomainEventDefinedDetail, DomainEventID,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E,
                        DomainEventUndefinedDetail)
 from ...objects import Connect, Domain
-from . import migration_tls, miguri, nbd, tuning
+from . import blockjobs, migration_tls, miguri, nbd, tuning
 from .migration_jobs import _DONE_KEY, _FINAL, _JOB_KEY, _MAX_SPEED_KEY, MigrationJobs
 from .migration_recovery import MigrationRecovery
 from .monitor import qmp_thread
@@ -220,6 +220,8 @@ class Migration(MigrationRecovery, MigrationJobs):
             obj, rt = self._running(dom)  # type: ignore[attr-defined]
             with self.lock:  # type: ignore[attr-defined]
                 mig.check_begin_io_error(flags, obj.state, obj.reason, Q)
+                if not flags & mig.VIR_MIGRATE_OFFLINE:
+                    blockjobs.check_no_block_job(rt)
                 if flags & mig.VIR_MIGRATE_UNDEFINE_SOURCE and not obj.persistent:
                     raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                         "cannot undefine transient domain")

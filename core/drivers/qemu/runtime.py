@@ -114,6 +114,8 @@ class Runtime:
     cpu_key: Optional[tuple[Any, ...]] = None   # what QEMU's answer about it depends on
     taints: set[str] = dataclasses.field(default_factory=set)   # taint.py, kept in the status
     node_index: Optional[int] = None   # last disk image number given by a hotplug (hotplug.py)
+    blockjobs: dict[str, Any] = dataclasses.field(default_factory=dict)   # by QEMU's job id
+    # (blockjob.BlockJob; blockjobs.py, blockjobevents.py), kept in the status
     status_text: str = ""          # what the status file holds now
     held_status: Optional[int] = None   # an fd on a start's first status (hold_first_status)
     ahead: list[PreparedStatus] = dataclasses.field(default_factory=list)   # statuses prepared
@@ -505,6 +507,8 @@ class QemuHost(StatusFiles):
                 self.on_migration_event(obj, rt, name, data)
             elif name in ("MIGRATION_PASS", "JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED"):
                 self.on_migration_event(obj, rt, name, data)
+                if name == "JOB_STATUS_CHANGE":
+                    self.on_block_job_event(obj, rt, data)
             elif name == "RESUME":
                 self._handle_resume(obj, rt)
             elif name == "SHUTDOWN":
@@ -612,6 +616,12 @@ class QemuHost(StatusFiles):
     def on_migration_event(self, obj: DomainObj, rt: Runtime, name: str,
                            data: dict[str, Any]) -> None:
         """A MIGRATION or MIGRATION_PASS event (lock held); see migration.py."""
+
+    def on_block_job_event(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
+        """A JOB_STATUS_CHANGE (lock held); see blockjobevents.py."""
+
+    def recover_block_jobs(self, obj: DomainObj, rt: Runtime, kept: Any) -> None:
+        """The block jobs in the status of a domain taken over; see blockjobevents.py."""
 
     def on_io_error(self, obj: DomainObj, rt: Runtime, data: dict[str, Any]) -> None:
         """A BLOCK_IO_ERROR event (lock held); see ioerror.py."""
@@ -764,6 +774,8 @@ class QemuHost(StatusFiles):
                              channels.REASON_DOMAIN_STARTED)
         if st.job is not None:
             self.recover_migration(obj, rt, st.job)
+        if st.blockjobs is not None:
+            self.recover_block_jobs(obj, rt, st.blockjobs)
 
     def _sync_state(self, obj: DomainObj, rt: Runtime, qstatus: dict[str, Any]) -> None:
         """Bring the recorded state in line with QEMU's (qemuProcessUpdateState)."""

@@ -25,7 +25,7 @@ from ...errors import ErrorDomain, ErrorNumber
 from ...events import (DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from ...objects import Connect, Domain
-from . import saveimage
+from . import blockjobs, saveimage
 from .runtime import Runtime, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -84,6 +84,7 @@ class SaveRestore:
     def _save(self, obj: DomainObj, rt: Runtime, path: str, xml: str, flags: int) -> None:
         """Pause, stream QEMU's state into `path`, then stop QEMU (job held)."""
         with self.lock:  # type: ignore[attr-defined]
+            blockjobs.check_no_block_job(rt)
             was_running = obj.state == S.VIR_DOMAIN_RUNNING
             if was_running:
                 rt.paused_reason = DomainPausedReason.VIR_DOMAIN_PAUSED_SAVE

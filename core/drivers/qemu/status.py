@@ -16,7 +16,8 @@ again by its pidfile marker::
       <domain type='kvm' id='1'>...</domain>
 
 (<job> only while a migration job is active: a later driver takes over a
-paused post-copy and can still resume it.)
+paused post-copy and can still resume it; <blockjobs>, libvirt's, only
+while block jobs run: a later driver finds them again, see blockjob.py.)
     </domstatus>
 
 Once QEMU has told the guest CPU (guestcpu.py), <domain> holds that live
@@ -107,6 +108,7 @@ class DomainStatus:
     live_cpu: Optional[etree._Element] = None   # the <cpu> QEMU gave the guest
     taints: list[str] = dataclasses.field(default_factory=list)   # taint.py's flags
     node_index: Optional[int] = None   # the last disk image number a hotplug gave
+    blockjobs: Optional[etree._Element] = None   # <blockjobs> (blockjob.py), while any run
 
 
 def format_status(st: DomainStatus) -> str:
@@ -135,9 +137,18 @@ def format_body(st: DomainStatus) -> str:
             + "".join(f"  <taint{xmlutil.attrs([('flag', t)])}/>\n" for t in st.taints)
             + (f"  <nodename index='{st.node_index}'/>\n" if st.node_index is not None else "")
             + (f"  <job{xmlutil.attrs(list(st.job.items()))}/>\n" if st.job else "")
+            + _blockjobs_text(st.blockjobs)
             + defined_cpu
             + f"  {domain}\n"
             f"</domstatus>\n")
+
+
+def _blockjobs_text(elem: Optional[etree._Element]) -> str:
+    if elem is None:
+        return ""
+    lines: list[str] = []
+    xmlutil.write_element(elem, 2, lines)
+    return "".join(line + "\n" for line in lines)
 
 
 def save(path: Path, st: DomainStatus) -> None:
@@ -173,6 +184,7 @@ def load(path: Path, default_arch: str) -> Optional[DomainStatus]:
                             monitor.get("path", ""),
                             dict(job.attrib) if job is not None else None, live_cpu,
                             [t.get("flag", "") for t in root.findall("taint")],
-                            int(nodename.get("index", "0")) if nodename is not None else None)
+                            int(nodename.get("index", "0")) if nodename is not None else None,
+                            root.find("blockjobs"))
     except Exception:  # unreadable, half-written by hand, or of another version
         return None

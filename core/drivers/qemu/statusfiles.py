@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ...domainobj import DomainObj
 from ...domainstate import DomainState
-from . import status
+from . import blockjob, status
 from .statuswrite import PreparedStatus, status_writer
 
 if TYPE_CHECKING:
@@ -43,9 +43,10 @@ class StatusFiles:
         job_attrs = None if job is None else {
             "async": f"migration {job.direction.value}", "phase": phase or job.phase.value,
             "flags": hex(job.flags)}
-        body = status.format_body(status.DomainStatus(obj.def_, states[0][0], states[0][1], pid,
-                                                      rt.monitor_path, job_attrs, rt.cpu,
-                                                      sorted(rt.taints), rt.node_index))
+        jobs = list(rt.blockjobs.values())
+        body = status.format_body(status.DomainStatus(
+            obj.def_, states[0][0], states[0][1], pid, rt.monitor_path, job_attrs, rt.cpu,
+            sorted(rt.taints), rt.node_index, blockjob.format_jobs(jobs) if jobs else None))
         return [status.with_state(body, state, reason, pid) for state, reason in states]
 
     def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None:
