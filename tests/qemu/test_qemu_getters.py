@@ -36,7 +36,8 @@ CALLS = [
     "fsFreeze()", "fsThaw()", "setTime({'seconds': 1}, 0)", "injectNMI()", "pMWakeup()",
     "screenshot(c.newStream(0), 0)", "openChannel(None, c.newStream(0), 0)",
     "agentSetResponseTimeout(5)", "migrateSetCompressionCache(1 << 20)",
-    "migrateGetCompressionCache()", "migrateSetCompressionCache(12345)",
+    "migrateGetCompressionCache()", "migrateSetCompressionCache(12345)", "blockJobInfo('vda')",
+    "blockJobInfo('vdz')", "blockJobInfo('vda', 1)", "setVcpu('0', 1, 0)",
 ]
 
 
