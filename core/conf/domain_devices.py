@@ -61,7 +61,10 @@ def _disk_index(dev: str) -> Optional[int]:
 def _fill_disk(disk: etree._Element) -> None:
     target = disk.find("target")
     if target is None or target.get("dev") is None:
-        return
+        source = disk.find("source")
+        named = None if source is None else next(
+            (source.get(a) for a in ("file", "dev", "dir", "name") if source.get(a)), None)
+        raise errors.report(ErrorNumber.VIR_ERR_NO_TARGET, ErrorDomain.VIR_FROM_DOMAIN, named)
     dev = target.get("dev", "")
     if target.get("bus") is None:
         bus = next((b for prefix, b in _BUS_BY_PREFIX if dev.startswith(prefix)), None)

@@ -98,6 +98,9 @@ BAD = {
     "bad uuid, no name": "<domain type='kvm'><uuid>zz</uuid></domain>",
     "slash name, no os": "<domain type='test'><name>a/b</name></domain>",
     "slash name, no memory": "<domain type='test'><name>a/b</name><os><type>hvm</type></os></domain>",
+    "disk without target": domxml("a", "<devices><disk type='file'><source file='/x'/></disk>"
+                                       "</devices>"),
+    "bare disk": domxml("a", "<devices><disk/></devices>"),
 }
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 Q = ErrorDomain.VIR_FROM_QEMU
 AFFECT_LIVE, AFFECT_CONFIG, STRING_OKAY = 1, 2, 4
+RESIZE_BYTES = 1   # VIR_DOMAIN_BLOCK_RESIZE_BYTES
 Params = list[tuple[str, int, Any]]
 # the typed parameter each of query-block's throttle fields gives
 _QEMU_NAMES = {
@@ -129,6 +130,7 @@ class BlockInfo:
         def save_status(self, obj: DomainObj, text: Optional[str] = None) -> None: ...
         def job(self, uuid: bytes) -> AbstractContextManager[None]: ...
         def _monitor_call(self, rt: Runtime, cmd: str, args: Any = None) -> Any: ...
+        def _running(self, dom: Domain) -> tuple[DomainObj, Runtime]: ...
 
     # -- sizes
     def domain_get_block_info(self, dom: Domain, disk: str, flags: int) -> DomainBlockInfo:
@@ -159,6 +161,24 @@ class BlockInfo:
                 raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, Q,
                                     f"failed to gather stats for disk '{node.target}'")
             return _running_sizes(node, stats.get(node.node), inserted[node.node])
+
+    def domain_block_resize(self, dom: Domain, disk: str, size: int, flags: int) -> None:
+        errors.check_flags(flags, RESIZE_BYTES, "qemuDomainBlockResize", Q)
+        if not flags & RESIZE_BYTES:
+            if size > (1 << 64) - 1 >> 10:
+                raise errors.report(ErrorNumber.VIR_ERR_OVERFLOW, Q,
+                                    f"size must be less than {((1 << 64) - 1) >> 10}")
+            size <<= 10
+        with self.job(dom.uuid):
+            obj, rt = self._running(dom)
+            with self.lock:
+                found = find_disk(obj.def_, disk)
+                if found is None:
+                    raise _invalid(f"disk '{disk}' was not found in the domain config")
+                node = _node_of(obj.def_, found)
+            if node.fmt == "qcow2":   # QEMU wants whole sectors of a qcow2 image
+                size = (size + 511) // 512 * 512
+            self._monitor_call(rt, "block_resize", {"node-name": node.node, "size": size})
 
     # -- throttling
     def setup_throttling(self, obj: DomainObj, rt: Runtime) -> None:

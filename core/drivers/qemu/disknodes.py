@@ -182,8 +182,8 @@ def _access_error(what: str, exc: OSError) -> errors.VirtError:
 
 
 def check_source(path: str) -> None:
-    """libvirt's check that a disk's own image is there (its backing files'
-    errors name the user and group, this one does not)."""
+    """libvirt's check that a disk's own image is there (the errors of the
+    images it reads a header of name the user and group, this one does not)."""
     try:
         os.stat(path)
     except OSError as exc:
@@ -198,10 +198,16 @@ def _chain(disk: etree._Element) -> list[tuple[str, str]]:
     path = source.get("file") if source is not None else None
     if disk.get("type", "file") != "file" or not path:
         return []
-    check_source(path)
+    fmt = driver.get("type", "raw") if driver is not None else "raw"
+    if fmt == "qcow2":   # libvirt reads its header for the chain: that error names the ids
+        try:
+            os.stat(path)
+        except OSError as exc:
+            raise _access_error(f"storage file '{path}'", exc) from None
+    else:
+        check_source(path)
     if disk.find("backingStore") is not None:   # the definition's own end of the chain
         return []
-    fmt = driver.get("type", "raw") if driver is not None else "raw"
     out: list[tuple[str, str]] = []
     depth = 1
     while fmt == "qcow2":

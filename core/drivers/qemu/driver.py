@@ -583,7 +583,8 @@ class QemuDriver(CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads,
 
     def domain_is_updated(self, dom: Domain) -> int:
         with self.lock:
-            return int(self._obj(dom).new_def is not None)
+            self._obj(dom)
+            return 0   # libvirt 9.0's QEMU driver never sets the flag it reads
 
     def domain_get_autostart(self, dom: Domain) -> int:
         with self.lock:
