@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any, Optional
 
 from ... import errors
@@ -44,6 +45,7 @@ DUMP_FLAGS = (VIR_DUMP_CRASH | VIR_DUMP_LIVE | VIR_DUMP_BYPASS_CACHE | VIR_DUMP_
 # virDomainCoreDumpFormat -> QEMU's format (elf: QEMU's default, not named)
 FORMATS = ("elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "win-dmp")
 DUMP_WAIT = 3600.0
+FINALIZE_WAIT = 5.0   # QEMU leaving finish-migrate after a dump to a file
 _FD_NAME = "dump"
 _PENDING = "dump"   # obj.private: the detached dump's completion
 
@@ -112,9 +114,19 @@ class CoreDump:
         if ok and flags & VIR_DUMP_RESET:
             self._monitor_call(rt, "system_reset")  # type: ignore[attr-defined]
         if resume:
+            self._until_migration_finalized(rt)
             with self.lock:  # type: ignore[attr-defined]
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
             self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
+
+    def _until_migration_finalized(self, rt: Runtime) -> None:
+        """QEMU reports a migration to a file completed a moment before it
+        leaves the finish-migrate state, and refuses 'cont' until it has
+        ("Migration is not finalized yet")."""
+        deadline = time.monotonic() + FINALIZE_WAIT
+        while self._monitor_call(rt, "query-status").get(  # type: ignore[attr-defined]
+                "status") == "finish-migrate" and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def _dump(self, obj: DomainObj, rt: Runtime, path: str, dumpformat: int, flags: int) -> None:
         fd, created = _create(path)
