@@ -8,10 +8,12 @@ import dataclasses
 import time
 from typing import Optional
 
+from lxml import etree
+
 from .. import errors
 from ..errors import ErrorDomain, ErrorNumber
 from . import xmlutil
-from .domain import DomainDef, format_domain_xml
+from .domain import DomainDef, format_domain_xml, parse_domain_xml
 
 
 @dataclasses.dataclass
@@ -41,26 +43,6 @@ def parse_moment_xml(text: Optional[str], root_name: str, domain: int) -> Moment
 
 def _indent(text: str, by: int) -> list[str]:
     return [" " * by + line for line in text.rstrip("\n").split("\n")]
-
-
-def format_snapshot_xml(snap: MomentDef) -> str:
-    esc = xmlutil.escape
-    lines = ["<domainsnapshot>", f"  <name>{esc(snap.name)}</name>"]
-    if snap.description is not None:
-        lines.append(f"  <description>{esc(snap.description)}</description>")
-    lines.append(f"  <state>{snap.state}</state>")
-    if snap.parent is not None:
-        lines += ["  <parent>", f"    <name>{esc(snap.parent)}</name>", "  </parent>"]
-    lines.append(f"  <creationTime>{snap.creation_time}</creationTime>")
-    memory = "no" if snap.state == "shutoff" else "internal"
-    lines.append(f"  <memory snapshot='{memory}'/>")
-    if snap.disks:
-        lines.append("  <disks>")
-        lines += [f"    <disk name='{esc(d)}' snapshot='internal'/>" for d in snap.disks]
-        lines.append("  </disks>")
-    lines += _indent(format_domain_xml(snap.domain, inactive=True), 2)
-    lines.append("</domainsnapshot>")
-    return "\n".join(lines) + "\n"
 
 
 def format_checkpoint_xml(ck: MomentDef, no_domain: bool = False) -> str:
@@ -93,3 +75,274 @@ def disk_targets(d: DomainDef) -> list[str]:
 
 SNAPSHOT_DOMAIN = ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT
 CHECKPOINT_DOMAIN = ErrorDomain.VIR_FROM_DOMAIN_CHECKPOINT
+
+
+# -- <domainsnapshot>, as libvirt 9.0's snapshot_conf.c reads and writes it
+
+SNAPSHOT_STATES = ("running", "blocked", "paused", "shutdown", "shutoff", "crashed",
+                   "pmsuspended", "disk-snapshot")
+LOCATIONS = ("no", "internal", "external", "manual")
+# what domainsnapshot.rng allows at the top (VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE)
+_SCHEMA_CHILDREN = ("name", "description", "state", "creationTime", "parent", "memory",
+                    "disks", "active", "domain", "inactiveDomain", "cookie")
+PARSE_REDEFINE, PARSE_INTERNAL, PARSE_OFFLINE, PARSE_VALIDATE = 1, 2, 4, 8
+
+
+@dataclasses.dataclass
+class SnapshotDisk:
+    """<disks/disk>; ex) name='vda' snapshot='internal' ('' when not given);
+    `rest`: the <driver> and <source> children and type of an external one, kept."""
+    name: str
+    snapshot: str = ""
+    rest: Optional[etree._Element] = None
+
+
+@dataclasses.dataclass
+class SnapshotDef:
+    """<domainsnapshot>; ex) name='s1' state='running' memory='internal' parent='s0'.
+    `domain`/`inactive_domain`: the definitions saved with it (<domain>,
+    <inactiveDomain>); `cookie`: the lines inside <cookie> (QEMU's save cookie)."""
+    name: str
+    description: Optional[str] = None
+    state: str = ""
+    parent: Optional[str] = None
+    creation_time: int = 0
+    memory: str = ""
+    memory_file: Optional[str] = None
+    disks: list[SnapshotDisk] = dataclasses.field(default_factory=list)
+    domain: Optional[DomainDef] = None
+    inactive_domain: Optional[DomainDef] = None
+    cookie: Optional[list[str]] = None
+
+    @property
+    def external(self) -> bool:
+        return self.memory == "external" or any(d.snapshot == "external" for d in self.disks)
+
+    @property
+    def active(self) -> bool:
+        """Taken of a running or paused domain (it has memory state)."""
+        return self.state in ("running", "paused")
+
+
+def _snap_error(code: int, detail: str, domain: int = ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT
+                ) -> errors.VirtError:
+    return errors.report(code, domain, detail)
+
+
+def _schema_check(root: etree._Element) -> None:
+    for child in root:
+        if isinstance(child.tag, str) and child.tag not in _SCHEMA_CHILDREN:
+            raise errors.report(
+                ErrorNumber.VIR_ERR_XML_INVALID_SCHEMA, ErrorDomain.VIR_FROM_XML,
+                "Unable to validate doc against /usr/share/libvirt/schemas/domainsnapshot.rng\n"
+                f"Element domainsnapshot has extra content: {child.tag}\n")
+
+
+def _parse_disk(elem: etree._Element) -> SnapshotDisk:
+    name = elem.get("name")
+    if name is None:
+        raise _snap_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                          "missing name from disk snapshot element")
+    mode = elem.get("snapshot", "")
+    if mode and mode not in LOCATIONS:
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_XML,
+                            f"Invalid value for attribute 'snapshot' in element 'disk': "
+                            f"'{mode}'.")
+    source, driver = elem.find("source"), elem.find("driver")
+    rest = None
+    if source is not None or (driver is not None and driver.get("type")):
+        rest = xmlutil.copy_element(elem)
+        if not mode:
+            mode = "external"
+    return SnapshotDisk(name=name, snapshot=mode, rest=rest)
+
+
+def _parse_embedded(root: etree._Element, tag: str, arch: str) -> DomainDef:
+    elem = root.find(tag)
+    assert elem is not None
+    text = etree.tostring(elem, encoding="unicode").replace(f"<{tag}", "<domain", 1)
+    text = text[: text.rfind(f"</{tag}>")] + "</domain>" if text.endswith(f"</{tag}>") else text
+    return parse_domain_xml(text, default_arch=arch, keep_interfaces=True)
+
+
+def parse_snapshot_xml(text: Optional[str], flags: int, arch: str = "x86_64"
+                       ) -> tuple[SnapshotDef, Optional[bool]]:
+    """virDomainSnapshotDefParseString: the definition, and with PARSE_INTERNAL
+    (a driver's own metadata file) whether it is the current one (<active>)."""
+    SN = ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT
+    root = xmlutil.parse_document(text, "(domain_snapshot)", "domainsnapshot", domain=SN)
+    if flags & PARSE_VALIDATE:
+        _schema_check(root)
+    name = root.findtext("name")
+    redefine = bool(flags & PARSE_REDEFINE)
+    if name is None and redefine:
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR, "a redefined snapshot must have a name")
+    snap = SnapshotDef(name=name or "", description=root.findtext("description"))
+    offline = bool(flags & PARSE_OFFLINE)
+    if redefine:
+        created = (root.findtext("creationTime") or "").strip()
+        try:
+            snap.creation_time = int(created)
+        except ValueError:
+            raise _snap_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                              "missing creationTime from existing snapshot") from None
+        snap.parent = root.findtext("parent/name")
+        state = root.findtext("state")
+        if state is None:
+            raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR, "missing state from existing snapshot")
+        if state not in SNAPSHOT_STATES:
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"Invalid state '{state}' in domain snapshot XML")
+        snap.state = state
+        offline = state in ("shutoff", "disk-snapshot")
+        dom = root.find("domain")
+        if dom is not None and dom.get("type"):
+            snap.domain = _parse_embedded(root, "domain", arch)
+        if root.find("inactiveDomain") is not None:
+            snap.inactive_domain = _parse_embedded(root, "inactiveDomain", arch)
+    else:   # virDomainMomentDefPostParse
+        snap.creation_time = int(time.time())
+        snap.name = snap.name or str(snap.creation_time)
+    memory = root.find("memory")
+    if memory is not None:
+        snap.memory_file = memory.get("file")
+        mode = memory.get("snapshot", "")
+        if mode and mode not in LOCATIONS:
+            raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_XML,
+                                f"Invalid value for attribute 'snapshot' in element 'memory': "
+                                f"'{mode}'.")
+        if mode == "manual":
+            raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                              "'manual' memory snapshot mode not supported")
+        snap.memory = mode
+    if not snap.memory:
+        if snap.memory_file:
+            snap.memory = "external"
+        elif redefine:
+            snap.memory = "no" if offline else "internal"
+    if snap.memory_file and snap.memory != "external":
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                          f"memory filename '{snap.memory_file}' requires external snapshot")
+    if not snap.memory_file and snap.memory == "external":
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                          "external memory snapshots require a filename")
+    if offline and snap.memory not in ("", "no"):
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                          "memory state cannot be saved with offline or disk-only snapshot")
+    snap.disks = [_parse_disk(d) for d in root.findall("disks/*")]
+    current = None
+    if flags & PARSE_INTERNAL:
+        active = (root.findtext("active") or "").strip()
+        if not active.lstrip("-").isdigit():
+            raise _snap_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "Could not find 'active' element")
+        current = int(active) != 0
+    cookie = root.find("cookie")
+    if not offline and cookie is not None:
+        snap.cookie = [line for child in cookie
+                       for line in xmlutil.element_lines(child, 4)]
+    return snap, current
+
+
+def _own_mode(dev: etree._Element) -> str:
+    """A disk's snapshot mode after libvirt's post-parse: 'no' for a read-only
+    or vhost-user one that says nothing."""
+    mode = dev.get("snapshot", "")
+    if not mode and (dev.find("readonly") is not None or dev.get("type") == "vhostuser"):
+        return "no"
+    return mode
+
+
+def align_disks(snap: SnapshotDef, domain: DomainDef, default: str) -> None:
+    """virDomainSnapshotAlignDisks with uniform internal snapshots: one entry per
+    disk of `domain`, in its order, each with its mode."""
+    disks = [dev for dev in domain.devices if dev.tag == "disk"]
+    if len(snap.disks) > len(disks):
+        raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                          "too many disk snapshot requests for domain")
+    by_target: dict[str, SnapshotDisk] = {}
+    targets = [(dev.find("target").get("dev", "")  # type: ignore[union-attr]
+                if dev.find("target") is not None else "") for dev in disks]
+    for want in snap.disks:
+        target = want.name if want.name in targets else next(
+            (t for t, dev in zip(targets, disks)
+             if dev.find("source") is not None and want.name in (
+                 dev.find("source").get("file"), dev.find("source").get("dev"))), None)  # type: ignore[union-attr]
+        if target is None:
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, f"no disk named '{want.name}'")
+        if target in by_target:
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"disk '{want.name}' specified twice")
+        by_target[target] = want
+        dev = disks[targets.index(target)]
+        own = _own_mode(dev)
+        if not want.snapshot:
+            want.snapshot = own if own and (default != "internal" or own == "no") else default
+        elif default == "internal" and want.snapshot != default and not (
+                want.snapshot == "no" and own == "no"):
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"disk '{want.name}' must use snapshot mode '{default}'")
+        want.name = target
+    out = []
+    for target, dev in zip(targets, disks):
+        if target in by_target:
+            out.append(by_target[target])
+            continue
+        source = dev.find("source")
+        empty = source is None or not any(source.get(a) for a in ("file", "dev", "dir",
+                                                                    "name", "volume"))
+        mode = "no" if empty else (_own_mode(dev) or default)
+        out.append(SnapshotDisk(name=target, snapshot=mode))
+    snap.disks = out
+
+
+def _embedded_lines(d: DomainDef, tag: str) -> list[str]:
+    lines = format_domain_xml(d, inactive=True).rstrip("\n").split("\n")
+    if tag != "domain":
+        lines[0] = lines[0].replace("<domain", f"<{tag}", 1)
+        lines[-1] = f"</{tag}>"
+    return _indent("\n".join(lines), 2)
+
+
+def format_snapshot(snap: SnapshotDef, uuid: Optional[str] = None,
+                    internal: bool = False, current: bool = False) -> str:
+    """virDomainSnapshotDefFormat; `internal`: the driver's metadata file,
+    with <active> saying whether it is the current snapshot."""
+    esc = xmlutil.escape
+    lines = ["<domainsnapshot>", f"  <name>{esc(snap.name)}</name>"]
+    if snap.description is not None:
+        lines.append(f"  <description>{esc(snap.description)}</description>")
+    if snap.state:
+        lines.append(f"  <state>{snap.state}</state>")
+    if snap.parent is not None:
+        lines += ["  <parent>", f"    <name>{esc(snap.parent)}</name>", "  </parent>"]
+    if snap.creation_time:
+        lines.append(f"  <creationTime>{snap.creation_time}</creationTime>")
+    if snap.memory:
+        file = f" file='{esc(snap.memory_file)}'" if snap.memory_file else ""
+        lines.append(f"  <memory snapshot='{snap.memory}'{file}/>")
+    if snap.disks:
+        lines.append("  <disks>")
+        for disk in snap.disks:
+            mode = f" snapshot='{disk.snapshot}'" if disk.snapshot else ""
+            if disk.rest is None:
+                lines.append(f"    <disk name='{esc(disk.name)}'{mode}/>")
+                continue
+            kind = f" type='{esc(disk.rest.get('type', 'file'))}'"
+            lines.append(f"    <disk name='{esc(disk.name)}'{mode}{kind}>")
+            for child in disk.rest:
+                if isinstance(child.tag, str):
+                    lines += xmlutil.element_lines(child, 6)
+            lines.append("    </disk>")
+        lines.append("  </disks>")
+    if snap.domain is not None:
+        lines += _embedded_lines(snap.domain, "domain")
+    elif uuid is not None:
+        lines += ["  <domain>", f"    <uuid>{uuid}</uuid>", "  </domain>"]
+    if snap.inactive_domain is not None:
+        lines += _embedded_lines(snap.inactive_domain, "inactiveDomain")
+    if snap.cookie is not None:
+        lines += ["  <cookie>", *snap.cookie, "  </cookie>"]
+    if internal:
+        lines.append(f"  <active>{int(current)}</active>")
+    lines.append("</domainsnapshot>")
+    return "\n".join(lines) + "\n"
