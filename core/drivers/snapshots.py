@@ -141,10 +141,9 @@ class SnapshotList:
         return [s for s in found if self._passes(s, flags)]
 
     def _passes(self, snap: SnapshotDef, flags: int) -> bool:
-        leaves = flags & _LEAVES
-        if leaves and leaves != _LEAVES:
+        if flags & _LEAVES:   # both bits: nothing passes, as in libvirt
             leaf = not self.children(snap.name)
-            if leaf != bool(leaves & LIST_LEAVES):
+            if (flags & LIST_LEAVES and not leaf) or (flags & LIST_NO_LEAVES and leaf):
                 return False
         status = flags & _STATUS
         if status and status != _STATUS:

@@ -576,9 +576,12 @@ class Snapshots:
                 if not metadata_only:
                     self._discard_data(obj, gone)
                 with self.lock:
-                    changed = snaps.remove(gone.name)
+                    below = snaps.descendants(gone.name)
+                    for other in below:
+                        _drop_chain_end(other, gone)
+                    changed = snaps.remove(gone.name) + below
                     snapshotdisk.remove(self.layout, obj.name, gone.name)
-                    for other in changed:
+                    for other in {id(x): x for x in changed}.values():
                         self._write_snapshot(obj, other)
 
     def _delete_validate(self: "QemuDriver", obj: DomainObj, snaps: SnapshotList,
@@ -617,3 +620,22 @@ class Snapshots:
         with contextlib.suppress(errors.VirtError):
             self._hmp(rt, f'delvm "{snap.name}"')
 
+
+
+def _drop_chain_end(snap: SnapshotDef, gone: SnapshotDef) -> None:
+    """qemuSnapshotDeleteUpdateDisks on a descendant of a deleted snapshot:
+    in its definitions, each disk that `gone` held loses the first element
+    of its backing chain with the same (empty) source as `gone`'s disk,
+    that is the chain's end, <backingStore/>."""
+    held = {disk.name for disk in gone.disks if disk.snapshot != "no"}
+    for d in (snap.domain, snap.inactive_domain):
+        for dev in d.devices if d is not None else []:
+            target = dev.find("target")
+            if dev.tag != "disk" or target is None or target.get("dev") not in held:
+                continue
+            parent = dev
+            while (store := parent.find("backingStore")) is not None:
+                if not store.get("type") and not len(store):
+                    parent.remove(store)
+                    break
+                parent = store
