@@ -158,10 +158,11 @@ def _parse_disk(elem: etree._Element) -> SnapshotDisk:
 
 
 def _parse_embedded(root: etree._Element, tag: str, arch: str) -> DomainDef:
-    elem = root.find(tag)
-    assert elem is not None
-    text = etree.tostring(elem, encoding="unicode").replace(f"<{tag}", "<domain", 1)
-    text = text[: text.rfind(f"</{tag}>")] + "</domain>" if text.endswith(f"</{tag}>") else text
+    found = root.find(tag)
+    assert found is not None
+    elem = xmlutil.copy_element(found)
+    elem.tag = "domain"   # <inactiveDomain> is a <domain> by another name
+    text = etree.tostring(elem, encoding="unicode", with_tail=False)
     return parse_domain_xml(text, default_arch=arch, keep_interfaces=True)
 
 
@@ -243,6 +244,12 @@ def parse_snapshot_xml(text: Optional[str], flags: int, arch: str = "x86_64"
     return snap, current
 
 
+def _source_paths(dev: etree._Element) -> tuple[Optional[str], ...]:
+    """A disk's image, by which a snapshot may name it too."""
+    source = dev.find("source")
+    return () if source is None else (source.get("file"), source.get("dev"))
+
+
 def _own_mode(dev: etree._Element) -> str:
     """A disk's snapshot mode after libvirt's post-parse: 'no' for a read-only
     or vhost-user one that says nothing."""
@@ -264,11 +271,10 @@ def align_disks(snap: SnapshotDef, domain: DomainDef, default: str) -> None:
                 if dev.find("target") is not None else "") for dev in disks]
     for want in snap.disks:
         target = want.name if want.name in targets else next(
-            (t for t, dev in zip(targets, disks)
-             if dev.find("source") is not None and want.name in (
-                 dev.find("source").get("file"), dev.find("source").get("dev"))), None)  # type: ignore[union-attr]
+            (t for t, dev in zip(targets, disks) if want.name in _source_paths(dev)), None)
         if target is None:
-            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, f"no disk named '{want.name}'")
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"no disk named '{want.name}'")
         if target in by_target:
             raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
                               f"disk '{want.name}' specified twice")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import struct
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import guest
 import reallibvirt
 from support import pyvirt_module
 from pyvirt import api
-from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root, until  # noqa: F401
+from qemutest import VIRT_TYPE, conn, ensure_event_loop, kernels, root, until  # noqa: F401
 
 libvirt = pyvirt_module()
 SECURE = 1
@@ -244,3 +243,111 @@ def test_snapshots_as_real_libvirt(root: Path, kernels: dict[str, Path],
     for k, q, a, b in diffs:
         print(k, q, "ours: " + a, "real: " + b, sep="\n  ")
     assert not diffs
+
+
+def _names(d: Any) -> list[str]:
+    return sorted(api.virDomainSnapshotListNames(d, 100, 0))
+
+
+def _image_snapshots(path: Path) -> list[str]:
+    out = subprocess.run(["qemu-img", "snapshot", "-l", "-U", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.split()[1] for line in out.splitlines()[2:]]
+
+
+def test_metadata_read_back_by_a_new_driver(root: Path, kernels: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    """The files under lib/qemu/snapshot/NAME/ (written atomically: no temp
+    file stays) hold the tree and the current snapshot for a driver opened
+    anew on the root, which then reverts to and deletes them."""
+    folder = images(tmp_path / "img")
+    ensure_event_loop()
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d = api.virDomainDefineXML(c, xml("rb", kernels["idle"],
+                                          [("vda", folder / "a.qcow2", "qcow2")]))
+        api.virDomainSnapshotCreateXML(d, "<domainsnapshot><name>s1</name></domainsnapshot>", 0)
+        api.virDomainCreate(d)
+        api.virDomainSnapshotCreateXML(d, "<domainsnapshot><name>s2</name></domainsnapshot>", 0)
+        api.virDomainDestroy(d)
+        s1 = api.virDomainSnapshotLookupByName(d, "s1", 0)
+        api.virDomainRevertToSnapshot(s1, 0)   # current: s1 again
+        api.virDomainSnapshotCreateXML(d, "<domainsnapshot><name>s3</name></domainsnapshot>", 0)
+        api.virDomainRevertToSnapshot(s1, 0)
+        before = {n: api.virDomainSnapshotGetXMLDesc(api.virDomainSnapshotLookupByName(d, n, 0),
+                                                     0) for n in _names(d)}
+    finally:
+        api.virConnectClose(c)
+    folder_meta = root / "lib" / "qemu" / "snapshot" / "rb"
+    assert sorted(p.name for p in folder_meta.iterdir()) == ["s1.xml", "s2.xml", "s3.xml"]
+    assert [p.name for p in folder_meta.iterdir()
+            if "<active>1</active>" in p.read_text()] == ["s1.xml"]
+    c = api.virConnectOpen(f"qemu:///embed?root={root}")
+    try:
+        d = api.virDomainLookupByName(c, "rb")
+        after = {n: api.virDomainSnapshotGetXMLDesc(api.virDomainSnapshotLookupByName(d, n, 0),
+                                                    0) for n in _names(d)}
+        assert after == before
+        assert api.virDomainSnapshotGetName(api.virDomainSnapshotCurrent(d, 0)) == "s1"
+        s1 = api.virDomainSnapshotLookupByName(d, "s1", 0)
+        assert sorted(api.virDomainSnapshotListChildrenNames(s1, 10, 0)) == ["s2", "s3"]
+        assert api.virDomainSnapshotNum(d, 1) == 1   # LIST_ROOTS
+        api.virDomainRevertToSnapshot(api.virDomainSnapshotLookupByName(d, "s2", 0), 0)
+        assert api.virDomainGetState(d, 0) == (1, 4)   # RUNNING/FROM_SNAPSHOT
+        api.virDomainDestroy(d)
+        api.virDomainSnapshotDelete(s1, 0)
+        assert _image_snapshots(folder / "a.qcow2") == ["s2", "s3"]
+        assert api.virDomainSnapshotGetXMLDesc(api.virDomainSnapshotCurrent(d, 0), 0) \
+            .count("<parent>") == 0   # s2 became a root, and the current one
+        assert sorted(p.name for p in folder_meta.iterdir()) == ["s2.xml", "s3.xml"]
+        api.virDomainUndefineFlags(d, 2)   # SNAPSHOTS_METADATA
+        assert not folder_meta.exists()
+    finally:
+        api.virConnectClose(c)
+
+
+def _word(d: Any, addr: int) -> int:
+    return int(struct.unpack("<I", api.virDomainMemoryPeek(d, addr, 4, 2))[0])   # PHYSICAL
+
+
+def _pattern(path: Path, byte: int) -> bool:
+    """The image's first 64 KiB are all `byte` (qemu-io's pattern check)."""
+    return subprocess.run(["qemu-io", "-f", "qcow2", "-r", "-U", "-c", f"read -P {byte} 0 64k",
+                           str(path)], capture_output=True).returncode == 0
+
+
+def test_revert_brings_back_disk_and_memory(conn: Any, kernels: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    """A marker written into the image after an offline snapshot is gone
+    after the revert; the memory of a guest that went on writing is, after
+    a revert to a paused snapshot, what it was when the snapshot was taken,
+    and the guest goes on from there."""
+    folder = images(tmp_path / "img")
+    disk = folder / "a.qcow2"
+    d = api.virDomainDefineXML(conn, xml("gs", kernels["dirty"],
+                                         [("vda", disk, "qcow2")], mem_mib=64))
+    clean = api.virDomainSnapshotCreateXML(d, "<domainsnapshot><name>clean</name>"
+                                              "</domainsnapshot>", 0)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 64k", str(disk)],
+                   check=True, stdout=subprocess.DEVNULL)
+    assert _pattern(disk, 0xab)
+    api.virDomainRevertToSnapshot(clean, 0)
+    assert _pattern(disk, 0) and not _pattern(disk, 0xab)
+
+    api.virDomainCreate(d)
+    first = guest.DIRTY_START
+    assert until(lambda: guest.past_first_pass(_word(d, first)), 60, 0.05)   # SeaBIOS first
+    api.virDomainSuspend(d)
+    taken = [_word(d, first + i * (1 << 20)) for i in range(40)]
+    assert guest.check_dirty(taken)
+    mem = api.virDomainSnapshotCreateXML(d, "<domainsnapshot><name>mem</name>"
+                                            "</domainsnapshot>", 0)
+    api.virDomainResume(d)
+    assert until(lambda: _word(d, first) > taken[0] + 2)
+    api.virDomainRevertToSnapshot(mem, 0)
+    assert api.virDomainGetState(d, 0) == (3, 7)   # PAUSED/FROM_SNAPSHOT: taken paused
+    assert [_word(d, first + i * (1 << 20)) for i in range(40)] == taken
+    api.virDomainResume(d)
+    assert until(lambda: _word(d, first) > taken[0])
+    api.virDomainDestroy(d)
+    assert _image_snapshots(disk) == ["clean", "mem"]

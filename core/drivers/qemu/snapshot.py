@@ -23,7 +23,8 @@ on this machine (tests/qemu/test_qemu_snapshots.py):
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any, Callable, ContextManager
 
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
@@ -44,9 +45,11 @@ from . import snapshotdisk
 from .runtime import Runtime, qemu_error
 
 if TYPE_CHECKING:
-    from .driver import QemuDriver
+    from ...domainobj import DomainObjList
+    from .paths import RootLayout
 
 Q = ErrorDomain.VIR_FROM_QEMU
+SN = ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT
 CREATE_FLAGS = 0x3FF
 REVERT_FLAGS = sn.REVERT_RUNNING | sn.REVERT_PAUSED | sn.REVERT_FORCE | sn.REVERT_RESET_NVRAM
 DELETE_FLAGS = sn.DELETE_CHILDREN | sn.DELETE_METADATA_ONLY | sn.DELETE_CHILDREN_ONLY
@@ -62,23 +65,41 @@ def _unsupported(detail: str, code: int = ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED
 
 
 class Snapshots:
-    """Mixed into QemuDriver."""
+    """Mixed into QemuDriver, which supplies the rest."""
+
+    lock: threading.RLock
+    if TYPE_CHECKING:
+        layout: RootLayout
+        domains: DomainObjList
+        runtime: dict[bytes, Runtime]
+        job: Callable[[bytes], ContextManager[None]]
+        event: Callable[[DomainObj, int, int], None]
+        _obj: Callable[[Domain], DomainObj]
+        _parse: Callable[..., DomainDef]
+        _save_config: Callable[[DomainDef], None]
+        migratable_xml: Callable[..., str]
+        live_def: Callable[[DomainObj], DomainDef]
+        start: Callable[..., None]
+        stop_process: Callable[..., None]
+        _monitor_call: Callable[..., Any]
+        save_status: Callable[[DomainObj], None]
+        agent_available: Callable[..., bool]
 
     # -- helpers
-    def _snapshots(self: "QemuDriver", dom: Domain) -> tuple[DomainObj, SnapshotList]:
+    def _snapshots(self, dom: Domain) -> tuple[DomainObj, SnapshotList]:
         obj = self._obj(dom)
         return obj, snapshots_of(obj)
 
-    def _snap(self: "QemuDriver", snapshot: DomainSnapshot
+    def _snap(self, snapshot: DomainSnapshot
               ) -> tuple[DomainObj, SnapshotList, SnapshotDef]:
         obj, snaps = self._snapshots(snapshot.domain)
         return obj, snaps, snaps.find(snapshot.name, Q)
 
-    def _write_snapshot(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef) -> None:
+    def _write_snapshot(self, obj: DomainObj, snap: SnapshotDef) -> None:
         snapshotdisk.write(self.layout, obj.name, viruuid.format(obj.uuid), snapshots_of(obj),
                            snap)
 
-    def _set_current(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef) -> None:
+    def _set_current(self, obj: DomainObj, snap: SnapshotDef) -> None:
         """qemuSnapshotSetCurrent: the old current one's file says it is no more."""
         snaps = snapshots_of(obj)
         old = snaps.current
@@ -86,18 +107,18 @@ class Snapshots:
         if old is not None and old != snap.name and old in snaps:
             self._write_snapshot(obj, snaps.defs[old])
 
-    def load_snapshots(self: "QemuDriver") -> None:
+    def load_snapshots(self) -> None:
         """Every domain's snapshots, read back from the root (driver load)."""
         for obj in self.domains:
             snaps = snapshotdisk.load(self.layout, obj.name, obj.def_.os.arch)
             if len(snaps):
                 obj.private["snapshots"] = snaps
 
-    def discard_snapshots(self: "QemuDriver", obj: DomainObj) -> None:
+    def discard_snapshots(self, obj: DomainObj) -> None:
         obj.private.pop("snapshots", None)
         snapshotdisk.remove_all(self.layout, obj.name)
 
-    def undefine_snapshots(self: "QemuDriver", obj: DomainObj, flags: int) -> None:
+    def undefine_snapshots(self, obj: DomainObj, flags: int) -> None:
         """What virDomainUndefineFlags does with the snapshots of an inactive domain."""
         count = len(snapshots_of(obj))
         if obj.is_active() or not count:
@@ -108,7 +129,7 @@ class Snapshots:
         self.discard_snapshots(obj)
 
     # -- create
-    def domain_snapshot_create_xml(self: "QemuDriver", dom: Domain, xml: str,
+    def domain_snapshot_create_xml(self, dom: Domain, xml: str,
                                    flags: int) -> DomainSnapshot:
         fn = "qemuSnapshotCreateXML"
         errors.check_flags(flags, CREATE_FLAGS, fn, Q)
@@ -141,7 +162,7 @@ class Snapshots:
                 self._create(obj, snap, flags)
             return DomainSnapshot(dom, snap.name)
 
-    def _validate_new(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _validate_new(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreateXMLValidateDef (lock held)."""
         if not flags & sn.CREATE_NO_METADATA:
             for bad, why in (("/" in snap.name, "name can't contain '/'"),
@@ -161,34 +182,34 @@ class Snapshots:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"Invalid domain state {state or 'nostate'}")
 
-    def _redefine(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _redefine(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotRedefine (lock held): the caller's record, as it is."""
         snaps = snapshots_of(obj)
         snaps.check_cycles(snap)
         other = snaps.defs.get(snap.name)
         if flags & sn.CREATE_DISK_ONLY and snap.state != "disk-snapshot":
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, SN,
                                 f"disk-only flag for snapshot {snap.name} requires "
                                 f"disk-snapshot state")
         if snap.domain is not None and snap.domain.uuid != obj.uuid:
-            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+            raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG, SN,
                                 f"definition for snapshot {snap.name} must use uuid "
                                 f"{viruuid.format(obj.uuid)}")
         if other is not None:
             if other.active != snap.active:
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG,
-                                    ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+                                    SN,
                                     f"cannot change between online and offline snapshot "
                                     f"state in snapshot {snap.name}")
             if (other.state == "disk-snapshot") != (snap.state == "disk-snapshot"):
                 raise errors.report(ErrorNumber.VIR_ERR_INVALID_ARG,
-                                    ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT,
+                                    SN,
                                     f"cannot change between disk only and full system in "
                                     f"snapshot {snap.name}")
         domain = snap.domain or (other.domain if other is not None else None)
         if domain is None:
             raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                                ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT, "missing domain in snapshot")
+                                SN, "missing domain in snapshot")
         external = snap.state == "disk-snapshot" or snap.external
         align_disks(snap, domain, "external" if external else "internal")
         if other is not None:
@@ -200,7 +221,7 @@ class Snapshots:
             self._set_current(obj, snap)
         self._write_snapshot(obj, snap)
 
-    def _create(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _create(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreate (job held)."""
         with self.lock:
             self._align(obj, snap, flags)
@@ -233,7 +254,7 @@ class Snapshots:
                 self._set_current(obj, snap)
                 self._write_snapshot(obj, snap)
 
-    def _align(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _align(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreateAlignDisks (lock held): the definitions kept with
         it, its state and memory, a mode for every disk."""
         active = obj.is_active()
@@ -256,18 +277,19 @@ class Snapshots:
             snap.memory = "no" if snap.state == "shutoff" else "internal"
         align_disks(snap, snap.domain, default)
 
-    def _snapshot_domain(self: "QemuDriver", obj: DomainObj) -> DomainDef:
+    def _snapshot_domain(self, obj: DomainObj) -> DomainDef:
         """The definition a snapshot keeps: the running one (else the
         definition) as migratable XML read back, as qemuDomainDefFormatLive
         and virDomainDefParseString give it to libvirt."""
         xml = self.migratable_xml(obj, inactive=not obj.is_active())
         return self._parse(xml, new_domain=False)
 
-    def _prepare(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _prepare(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotPrepare (lock held): what the disks allow."""
         active = obj.is_active()
         disks = {dev.find("target").get("dev"): dev  # type: ignore[union-attr]
-                 for dev in obj.def_.devices if dev.tag == "disk" and dev.find("target") is not None}
+                 for dev in obj.def_.devices
+                 if dev.tag == "disk" and dev.find("target") is not None}
         internal = forbid = False
         external = 0
         for want in snap.disks:
@@ -318,7 +340,7 @@ class Snapshots:
             raise _unsupported("external snapshots are not supported by this driver",
                                ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
 
-    def _create_active(self: "QemuDriver", obj: DomainObj, rt: Runtime, snap: SnapshotDef,
+    def _create_active(self, obj: DomainObj, rt: Runtime, snap: SnapshotDef,
                        flags: int) -> None:
         """qemuSnapshotCreateActiveInternal (job held): savevm with the CPUs
         stopped by libvirt, so that QEMU's own pause is not taken for the user's."""
@@ -342,11 +364,11 @@ class Snapshots:
                     rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
                 self._monitor_call(rt, "cont")
 
-    def _hmp(self: "QemuDriver", rt: Runtime, line: str) -> str:
+    def _hmp(self, rt: Runtime, line: str) -> str:
         reply = self._monitor_call(rt, "human-monitor-command", {"command-line": line})
         return reply if isinstance(reply, str) else ""
 
-    def _hmp_savevm(self: "QemuDriver", rt: Runtime, name: str) -> None:
+    def _hmp_savevm(self, rt: Runtime, name: str) -> None:
         """qemuMonitorTextCreateSnapshot."""
         reply = self._hmp(rt, f'savevm "{name}"')
         if ("Error while creating snapshot" in reply or "Could not open VM state file" in reply
@@ -358,7 +380,7 @@ class Snapshots:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_INVALID,
                              "this domain does not have a device to take snapshots")
 
-    def _save_cookie(self: "QemuDriver", obj: DomainObj, rt: Runtime) -> list[str]:
+    def _save_cookie(self, obj: DomainObj, rt: Runtime) -> list[str]:
         """qemuDomainSaveCookieFormat: the CPU QEMU gave the guest and
         whether the user networks could use a slirp helper (lock held)."""
         lines: list[str] = []
@@ -371,38 +393,38 @@ class Snapshots:
         return lines
 
     # -- listing and lookups
-    def domain_snapshot_num(self: "QemuDriver", dom: Domain, flags: int) -> int:
+    def domain_snapshot_num(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotNum", Q)
         with self.lock:
             return len(self._snapshots(dom)[1].listing(None, flags))
 
-    def domain_snapshot_list_names(self: "QemuDriver", dom: Domain, flags: int) -> list[str]:
+    def domain_snapshot_list_names(self, dom: Domain, flags: int) -> list[str]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListNames", Q)
         with self.lock:
             return [s.name for s in self._snapshots(dom)[1].listing(None, flags)]
 
-    def domain_list_all_snapshots(self: "QemuDriver", dom: Domain,
+    def domain_list_all_snapshots(self, dom: Domain,
                                   flags: int) -> list[DomainSnapshot]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainListAllSnapshots", Q)
         with self.lock:
             return [DomainSnapshot(dom, s.name)
                     for s in self._snapshots(dom)[1].listing(None, flags)]
 
-    def domain_snapshot_num_children(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_num_children(self, snapshot: DomainSnapshot,
                                      flags: int) -> int:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotNumChildren", Q)
         with self.lock:
             _, snaps, snap = self._snap(snapshot)
             return len(snaps.listing(snap.name, flags))
 
-    def domain_snapshot_list_children_names(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_list_children_names(self, snapshot: DomainSnapshot,
                                             flags: int) -> list[str]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListChildrenNames", Q)
         with self.lock:
             _, snaps, snap = self._snap(snapshot)
             return [s.name for s in snaps.listing(snap.name, flags)]
 
-    def domain_snapshot_list_all_children(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_list_all_children(self, snapshot: DomainSnapshot,
                                           flags: int) -> list[DomainSnapshot]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListAllChildren", Q)
         with self.lock:
@@ -410,19 +432,19 @@ class Snapshots:
             return [DomainSnapshot(snapshot.domain, s.name)
                     for s in snaps.listing(snap.name, flags)]
 
-    def domain_snapshot_lookup_by_name(self: "QemuDriver", dom: Domain, name: str,
+    def domain_snapshot_lookup_by_name(self, dom: Domain, name: str,
                                        flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotLookupByName", Q)
         with self.lock:
             self._snapshots(dom)[1].find(name, Q)
             return DomainSnapshot(dom, name)
 
-    def domain_has_current_snapshot(self: "QemuDriver", dom: Domain, flags: int) -> int:
+    def domain_has_current_snapshot(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainHasCurrentSnapshot", Q)
         with self.lock:
             return int(self._snapshots(dom)[1].current is not None)
 
-    def domain_snapshot_current(self: "QemuDriver", dom: Domain, flags: int) -> DomainSnapshot:
+    def domain_snapshot_current(self, dom: Domain, flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotCurrent", Q)
         with self.lock:
             current = self._snapshots(dom)[1].current
@@ -430,7 +452,7 @@ class Snapshots:
                 raise sn.no_snapshot("the domain does not have a current snapshot", Q)
             return DomainSnapshot(dom, current)
 
-    def domain_snapshot_get_parent(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_get_parent(self, snapshot: DomainSnapshot,
                                    flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotGetParent", Q)
         with self.lock:
@@ -439,21 +461,21 @@ class Snapshots:
                 raise sn.no_snapshot(f"snapshot '{snap.name}' does not have a parent", Q)
             return DomainSnapshot(snapshot.domain, snap.parent)
 
-    def domain_snapshot_is_current(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_is_current(self, snapshot: DomainSnapshot,
                                    flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainSnapshotIsCurrent", Q)
         with self.lock:
             _, snaps, snap = self._snap(snapshot)
             return int(snaps.current == snap.name)
 
-    def domain_snapshot_has_metadata(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_has_metadata(self, snapshot: DomainSnapshot,
                                      flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainSnapshotHasMetadata", Q)
         with self.lock:
             self._snap(snapshot)
             return 1
 
-    def domain_snapshot_get_xml_desc(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_get_xml_desc(self, snapshot: DomainSnapshot,
                                      flags: int) -> str:
         errors.check_flags(flags, 1, "qemuDomainSnapshotGetXMLDesc", Q)   # XML_SECURE
         with self.lock:
@@ -461,7 +483,7 @@ class Snapshots:
             return format_snapshot(snap, viruuid.format(snapshot.domain.uuid))
 
     # -- revert
-    def domain_revert_to_snapshot(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_revert_to_snapshot(self, snapshot: DomainSnapshot,
                                   flags: int) -> None:
         """qemuSnapshotRevert; the transitions and their events are listed above."""
         errors.check_flags(flags, REVERT_FLAGS, "qemuSnapshotRevert", Q)
@@ -493,7 +515,7 @@ class Snapshots:
                     self.event(obj, E.VIR_DOMAIN_EVENT_DEFINED,
                                Defined.VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
 
-    def _revert_validate(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef,
+    def _revert_validate(self, obj: DomainObj, snap: SnapshotDef,
                          flags: int) -> None:
         if not obj.persistent and not snap.active and not flags & (sn.REVERT_RUNNING
                                                                    | sn.REVERT_PAUSED):
@@ -514,7 +536,7 @@ class Snapshots:
             raise _unsupported("qemu doesn't support reversion of snapshot taken in "
                                "PMSUSPENDED state", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
 
-    def _revert_active(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef,
+    def _revert_active(self, obj: DomainObj, snap: SnapshotDef,
                        config: DomainDef, inactive: DomainDef, flags: int) -> None:
         """qemuSnapshotRevertActive (job held, QEMU stopped): a new QEMU loads
         the snapshot (-loadvm), started paused."""
@@ -531,7 +553,8 @@ class Snapshots:
         if not flags & sn.REVERT_RUNNING and (snap.state == "paused"
                                               or flags & sn.REVERT_PAUSED):
             with self.lock:
-                obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_FROM_SNAPSHOT)
+                obj.set_state(S.VIR_DOMAIN_PAUSED,
+                              DomainPausedReason.VIR_DOMAIN_PAUSED_FROM_SNAPSHOT)
                 self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
                            Suspended.VIR_DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT)
                 self.save_status(obj)
@@ -540,7 +563,7 @@ class Snapshots:
             rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT
         self._monitor_call(rt, "cont")
 
-    def _revert_inactive(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef,
+    def _revert_inactive(self, obj: DomainObj, snap: SnapshotDef,
                          inactive: DomainDef, flags: int) -> None:
         """qemuSnapshotRevertInactive (job held, QEMU stopped): the disks go
         back with qemu-img, then a plain start if asked."""
@@ -560,7 +583,7 @@ class Snapshots:
                                      Suspended.VIR_DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT))
 
     # -- delete
-    def domain_snapshot_delete(self: "QemuDriver", snapshot: DomainSnapshot,
+    def domain_snapshot_delete(self, snapshot: DomainSnapshot,
                                flags: int) -> None:
         """qemuSnapshotDelete: the images' internal snapshots (unless
         METADATA_ONLY), then the records, children moving up to the parent."""
@@ -584,7 +607,7 @@ class Snapshots:
                     for other in {id(x): x for x in changed}.values():
                         self._write_snapshot(obj, other)
 
-    def _delete_validate(self: "QemuDriver", obj: DomainObj, snaps: SnapshotList,
+    def _delete_validate(self, obj: DomainObj, snaps: SnapshotList,
                          snap: SnapshotDef, flags: int) -> None:
         if not snap.external and obj.is_active() and snap.domain is not None:
             bad = snapshotdisk.same_sources(snap.domain, obj.def_,
@@ -607,7 +630,7 @@ class Snapshots:
             raise _unsupported("deletion of external disk snapshots is not supported by this "
                                "driver", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
 
-    def _discard_data(self: "QemuDriver", obj: DomainObj, snap: SnapshotDef) -> None:
+    def _discard_data(self, obj: DomainObj, snap: SnapshotDef) -> None:
         """qemuSnapshotDiscardImpl's disk part (job held): errors do not stop
         the deletion, as in libvirt."""
         with self.lock:

@@ -67,7 +67,7 @@ class SnapshotMixin:
                                     "cannot create snapshot while checkpoint exists")
             snaps = snapshots_of(obj)
             if new.name in snaps:
-                snaps.add(new)   # its error
+                snaps.add(snaps.defs[new.name])   # its error
             state = _STATE_NAMES.get(obj.state, "running")
             domain = obj.def_.copy()
             snap = SnapshotDef(name=new.name, description=new.description, state=state,
