@@ -1,6 +1,8 @@
 """Domain snapshot and checkpoint XML (<domainsnapshot>, <domaincheckpoint>):
-the parts a caller gives, and the document libvirt's test driver writes
-back, the domain's definition embedded."""
+the parts a caller gives, and the documents the drivers write back, the
+domain's definition embedded.  SnapshotDef is a snapshot as every driver
+keeps it, read (a caller's, a redefinition, a driver's own metadata file)
+and written as libvirt 9.0's snapshot_conf.c does."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any, Callable, ContextManager
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Optional
 
 from ... import errors, viruuid
 from ...conf.domain import DomainDef
@@ -224,7 +224,14 @@ class Snapshots:
     def _create(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreate (job held)."""
         with self.lock:
-            self._align(obj, snap, flags)
+            xml = self.migratable_xml(obj, inactive=not obj.is_active())
+            config = (obj.persistent_def().copy() if obj.is_active() and obj.persistent
+                      else None)
+        # read back as libvirt does (virDomainDefParseString): off the lock,
+        # as a define's parse (QEMU's capabilities may be asked)
+        domain = self._parse(xml, new_domain=False)
+        with self.lock:
+            self._align(obj, snap, flags, domain, config)
             self._prepare(obj, snap, flags)
             snaps = snapshots_of(obj)
             keep = not flags & sn.CREATE_NO_METADATA
@@ -237,12 +244,7 @@ class Snapshots:
             if active:
                 assert rt is not None
                 self._create_active(obj, rt, snap, flags)
-            else:
-                if snap.external or flags & sn.CREATE_DISK_ONLY:
-                    raise _unsupported("external snapshots of an inactive domain are not "
-                                       "supported by this driver",
-                                       ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
-                assert snap.domain is not None
+            else:   # _prepare let only internal ones through
                 snapshotdisk.for_each_qcow2(obj.def_, snap, "-c", False)
         except BaseException:
             if keep:
@@ -254,13 +256,14 @@ class Snapshots:
                 self._set_current(obj, snap)
                 self._write_snapshot(obj, snap)
 
-    def _align(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _align(self, obj: DomainObj, snap: SnapshotDef, flags: int, domain: DomainDef,
+               config: Optional[DomainDef]) -> None:
         """qemuSnapshotCreateAlignDisks (lock held): the definitions kept with
-        it, its state and memory, a mode for every disk."""
+        it (`domain`: the running one, else the definition, as migratable XML
+        read back; `config`: a running domain's persistent one), its state and
+        memory, a mode for every disk."""
         active = obj.is_active()
-        snap.domain = self._snapshot_domain(obj)
-        if active and obj.persistent:
-            snap.inactive_domain = obj.persistent_def().copy()
+        snap.domain, snap.inactive_domain = domain, config
         default = "internal"
         if flags & sn.CREATE_DISK_ONLY:
             default = "external"
@@ -276,13 +279,6 @@ class Snapshots:
                                    "memory state", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
             snap.memory = "no" if snap.state == "shutoff" else "internal"
         align_disks(snap, snap.domain, default)
-
-    def _snapshot_domain(self, obj: DomainObj) -> DomainDef:
-        """The definition a snapshot keeps: the running one (else the
-        definition) as migratable XML read back, as qemuDomainDefFormatLive
-        and virDomainDefParseString give it to libvirt."""
-        xml = self.migratable_xml(obj, inactive=not obj.is_active())
-        return self._parse(xml, new_domain=False)
 
     def _prepare(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotPrepare (lock held): what the disks allow."""
@@ -337,8 +333,8 @@ class Snapshots:
         if external or snap.memory == "external":
             if active and flags & sn.CREATE_QUIESCE:   # the freeze comes first
                 self.agent_available(obj)
-            raise _unsupported("external snapshots are not supported by this driver",
-                               ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
+            # not done here (yet): overlays made with qemu-img or blockdev-snapshot
+            raise errors.no_support("virDomainSnapshotCreateXML", SN)
 
     def _create_active(self, obj: DomainObj, rt: Runtime, snap: SnapshotDef,
                        flags: int) -> None:
@@ -627,8 +623,8 @@ class Snapshots:
             if flags & sn.DELETE_CHILDREN:
                 raise _unsupported("deletion of external disk snapshots with children not "
                                    "supported")
-            raise _unsupported("deletion of external disk snapshots is not supported by this "
-                               "driver", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
+            # not done here (yet): libvirt commits the overlays with a block job
+            raise errors.no_support("virDomainSnapshotDelete", SN)
 
     def _discard_data(self, obj: DomainObj, snap: SnapshotDef) -> None:
         """qemuSnapshotDiscardImpl's disk part (job held): errors do not stop
