@@ -86,20 +86,20 @@ class Snapshots:
         agent_available: Callable[..., bool]
 
     # -- helpers
-    def _snapshots(self, dom: Domain) -> tuple[DomainObj, SnapshotList]:
+    def _snapshot_list(self, dom: Domain) -> tuple[DomainObj, SnapshotList]:
         obj = self._obj(dom)
         return obj, snapshots_of(obj)
 
-    def _snap(self, snapshot: DomainSnapshot
+    def _snapshot_of(self, snapshot: DomainSnapshot
               ) -> tuple[DomainObj, SnapshotList, SnapshotDef]:
-        obj, snaps = self._snapshots(snapshot.domain)
+        obj, snaps = self._snapshot_list(snapshot.domain)
         return obj, snaps, snaps.find(snapshot.name, Q)
 
     def _write_snapshot(self, obj: DomainObj, snap: SnapshotDef) -> None:
         snapshotdisk.write(self.layout, obj.name, viruuid.format(obj.uuid), snapshots_of(obj),
                            snap)
 
-    def _set_current(self, obj: DomainObj, snap: SnapshotDef) -> None:
+    def _set_current_snapshot(self, obj: DomainObj, snap: SnapshotDef) -> None:
         """qemuSnapshotSetCurrent: the old current one's file says it is no more."""
         snaps = snapshots_of(obj)
         old = snaps.current
@@ -153,16 +153,16 @@ class Snapshots:
                  | (PARSE_VALIDATE if flags & sn.CREATE_VALIDATE else 0))
         snap, _ = parse_snapshot_xml(xml, parse, obj.def_.os.arch)
         with self.lock:
-            self._validate_new(obj, snap, flags)
+            self._validate_new_snapshot(obj, snap, flags)
         with self.job(dom.uuid):
             if flags & sn.CREATE_REDEFINE:
                 with self.lock:
-                    self._redefine(obj, snap, flags)
+                    self._redefine_snapshot(obj, snap, flags)
             else:
-                self._create(obj, snap, flags)
+                self._create_snapshot(obj, snap, flags)
             return DomainSnapshot(dom, snap.name)
 
-    def _validate_new(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _validate_new_snapshot(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreateXMLValidateDef (lock held)."""
         if not flags & sn.CREATE_NO_METADATA:
             for bad, why in (("/" in snap.name, "name can't contain '/'"),
@@ -182,7 +182,7 @@ class Snapshots:
             raise qemu_error(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                              f"Invalid domain state {state or 'nostate'}")
 
-    def _redefine(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _redefine_snapshot(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotRedefine (lock held): the caller's record, as it is."""
         snaps = snapshots_of(obj)
         snaps.check_cycles(snap)
@@ -218,10 +218,10 @@ class Snapshots:
             del snaps.defs[snap.name]
         snaps.defs[snap.name] = snap
         if flags & sn.CREATE_CURRENT:
-            self._set_current(obj, snap)
+            self._set_current_snapshot(obj, snap)
         self._write_snapshot(obj, snap)
 
-    def _create(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _create_snapshot(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotCreate (job held)."""
         with self.lock:
             xml = self.migratable_xml(obj, inactive=not obj.is_active())
@@ -231,8 +231,8 @@ class Snapshots:
         # as a define's parse (QEMU's capabilities may be asked)
         domain = self._parse(xml, new_domain=False)
         with self.lock:
-            self._align(obj, snap, flags, domain, config)
-            self._prepare(obj, snap, flags)
+            self._align_snapshot(obj, snap, flags, domain, config)
+            self._prepare_snapshot(obj, snap, flags)
             snaps = snapshots_of(obj)
             keep = not flags & sn.CREATE_NO_METADATA
             if keep:
@@ -243,7 +243,7 @@ class Snapshots:
         try:
             if active:
                 assert rt is not None
-                self._create_active(obj, rt, snap, flags)
+                self._create_active_snapshot(obj, rt, snap, flags)
             else:   # _prepare let only internal ones through
                 snapshotdisk.for_each_qcow2(obj.def_, snap, "-c", False)
         except BaseException:
@@ -253,10 +253,10 @@ class Snapshots:
             raise
         if keep:
             with self.lock:
-                self._set_current(obj, snap)
+                self._set_current_snapshot(obj, snap)
                 self._write_snapshot(obj, snap)
 
-    def _align(self, obj: DomainObj, snap: SnapshotDef, flags: int, domain: DomainDef,
+    def _align_snapshot(self, obj: DomainObj, snap: SnapshotDef, flags: int, domain: DomainDef,
                config: Optional[DomainDef]) -> None:
         """qemuSnapshotCreateAlignDisks (lock held): the definitions kept with
         it (`domain`: the running one, else the definition, as migratable XML
@@ -280,7 +280,7 @@ class Snapshots:
             snap.memory = "no" if snap.state == "shutoff" else "internal"
         align_disks(snap, snap.domain, default)
 
-    def _prepare(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+    def _prepare_snapshot(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
         """qemuSnapshotPrepare (lock held): what the disks allow."""
         active = obj.is_active()
         disks = {dev.find("target").get("dev"): dev  # type: ignore[union-attr]
@@ -336,7 +336,7 @@ class Snapshots:
             # not done here (yet): overlays made with qemu-img or blockdev-snapshot
             raise errors.no_support("virDomainSnapshotCreateXML", SN)
 
-    def _create_active(self, obj: DomainObj, rt: Runtime, snap: SnapshotDef,
+    def _create_active_snapshot(self, obj: DomainObj, rt: Runtime, snap: SnapshotDef,
                        flags: int) -> None:
         """qemuSnapshotCreateActiveInternal (job held): savevm with the CPUs
         stopped by libvirt, so that QEMU's own pause is not taken for the user's."""
@@ -349,7 +349,7 @@ class Snapshots:
                 self._monitor_call(rt, "stop")
             self._hmp_savevm(rt, snap.name)
             with self.lock:
-                snap.cookie = self._save_cookie(obj, rt)
+                snap.cookie = self._snapshot_cookie(obj, rt)
             if flags & sn.CREATE_HALT:
                 resume = False
                 self.stop_process(obj, rt, Stopped.VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT,
@@ -360,13 +360,13 @@ class Snapshots:
                     rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_UNPAUSED
                 self._monitor_call(rt, "cont")
 
-    def _hmp(self, rt: Runtime, line: str) -> str:
+    def _hmp_line(self, rt: Runtime, line: str) -> str:
         reply = self._monitor_call(rt, "human-monitor-command", {"command-line": line})
         return reply if isinstance(reply, str) else ""
 
     def _hmp_savevm(self, rt: Runtime, name: str) -> None:
         """qemuMonitorTextCreateSnapshot."""
-        reply = self._hmp(rt, f'savevm "{name}"')
+        reply = self._hmp_line(rt, f'savevm "{name}"')
         if ("Error while creating snapshot" in reply or "Could not open VM state file" in reply
                 or "State blocked by non-migratable device" in reply or "Error: " in reply
                 or ("Error" in reply and "while writing VM" in reply)):
@@ -376,7 +376,7 @@ class Snapshots:
             raise qemu_error(ErrorNumber.VIR_ERR_OPERATION_INVALID,
                              "this domain does not have a device to take snapshots")
 
-    def _save_cookie(self, obj: DomainObj, rt: Runtime) -> list[str]:
+    def _snapshot_cookie(self, obj: DomainObj, rt: Runtime) -> list[str]:
         """qemuDomainSaveCookieFormat: the CPU QEMU gave the guest and
         whether the user networks could use a slirp helper (lock held)."""
         lines: list[str] = []
@@ -392,39 +392,39 @@ class Snapshots:
     def domain_snapshot_num(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotNum", Q)
         with self.lock:
-            return len(self._snapshots(dom)[1].listing(None, flags))
+            return len(self._snapshot_list(dom)[1].listing(None, flags))
 
     def domain_snapshot_list_names(self, dom: Domain, flags: int) -> list[str]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListNames", Q)
         with self.lock:
-            return [s.name for s in self._snapshots(dom)[1].listing(None, flags)]
+            return [s.name for s in self._snapshot_list(dom)[1].listing(None, flags)]
 
     def domain_list_all_snapshots(self, dom: Domain,
                                   flags: int) -> list[DomainSnapshot]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainListAllSnapshots", Q)
         with self.lock:
             return [DomainSnapshot(dom, s.name)
-                    for s in self._snapshots(dom)[1].listing(None, flags)]
+                    for s in self._snapshot_list(dom)[1].listing(None, flags)]
 
     def domain_snapshot_num_children(self, snapshot: DomainSnapshot,
                                      flags: int) -> int:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotNumChildren", Q)
         with self.lock:
-            _, snaps, snap = self._snap(snapshot)
+            _, snaps, snap = self._snapshot_of(snapshot)
             return len(snaps.listing(snap.name, flags))
 
     def domain_snapshot_list_children_names(self, snapshot: DomainSnapshot,
                                             flags: int) -> list[str]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListChildrenNames", Q)
         with self.lock:
-            _, snaps, snap = self._snap(snapshot)
+            _, snaps, snap = self._snapshot_of(snapshot)
             return [s.name for s in snaps.listing(snap.name, flags)]
 
     def domain_snapshot_list_all_children(self, snapshot: DomainSnapshot,
                                           flags: int) -> list[DomainSnapshot]:
         errors.check_flags(flags, sn.LIST_FLAGS, "qemuDomainSnapshotListAllChildren", Q)
         with self.lock:
-            _, snaps, snap = self._snap(snapshot)
+            _, snaps, snap = self._snapshot_of(snapshot)
             return [DomainSnapshot(snapshot.domain, s.name)
                     for s in snaps.listing(snap.name, flags)]
 
@@ -432,18 +432,18 @@ class Snapshots:
                                        flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotLookupByName", Q)
         with self.lock:
-            self._snapshots(dom)[1].find(name, Q)
+            self._snapshot_list(dom)[1].find(name, Q)
             return DomainSnapshot(dom, name)
 
     def domain_has_current_snapshot(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainHasCurrentSnapshot", Q)
         with self.lock:
-            return int(self._snapshots(dom)[1].current is not None)
+            return int(self._snapshot_list(dom)[1].current is not None)
 
     def domain_snapshot_current(self, dom: Domain, flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotCurrent", Q)
         with self.lock:
-            current = self._snapshots(dom)[1].current
+            current = self._snapshot_list(dom)[1].current
             if current is None:
                 raise sn.no_snapshot("the domain does not have a current snapshot", Q)
             return DomainSnapshot(dom, current)
@@ -452,7 +452,7 @@ class Snapshots:
                                    flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "qemuDomainSnapshotGetParent", Q)
         with self.lock:
-            snap = self._snap(snapshot)[2]
+            snap = self._snapshot_of(snapshot)[2]
             if snap.parent is None:
                 raise sn.no_snapshot(f"snapshot '{snap.name}' does not have a parent", Q)
             return DomainSnapshot(snapshot.domain, snap.parent)
@@ -461,21 +461,21 @@ class Snapshots:
                                    flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainSnapshotIsCurrent", Q)
         with self.lock:
-            _, snaps, snap = self._snap(snapshot)
+            _, snaps, snap = self._snapshot_of(snapshot)
             return int(snaps.current == snap.name)
 
     def domain_snapshot_has_metadata(self, snapshot: DomainSnapshot,
                                      flags: int) -> int:
         errors.check_flags(flags, 0, "qemuDomainSnapshotHasMetadata", Q)
         with self.lock:
-            self._snap(snapshot)
+            self._snapshot_of(snapshot)
             return 1
 
     def domain_snapshot_get_xml_desc(self, snapshot: DomainSnapshot,
                                      flags: int) -> str:
         errors.check_flags(flags, 1, "qemuDomainSnapshotGetXMLDesc", Q)   # XML_SECURE
         with self.lock:
-            snap = self._snap(snapshot)[2]
+            snap = self._snapshot_of(snapshot)[2]
             return format_snapshot(snap, viruuid.format(snapshot.domain.uuid))
 
     # -- revert
@@ -485,8 +485,8 @@ class Snapshots:
         errors.check_flags(flags, REVERT_FLAGS, "qemuSnapshotRevert", Q)
         with self.job(snapshot.domain.uuid):
             with self.lock:
-                obj, _, snap = self._snap(snapshot)
-                self._revert_validate(obj, snap, flags)
+                obj, _, snap = self._snapshot_of(snapshot)
+                self._snapshot_revert_validate(obj, snap, flags)
                 assert snap.domain is not None
                 config = snap.domain.copy()
                 config.name = obj.name
@@ -499,19 +499,19 @@ class Snapshots:
                                   DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT,
                                   keep=True)
             if snap.active:
-                self._revert_active(obj, snap, config, inactive, flags)
+                self._revert_to_active(obj, snap, config, inactive, flags)
             else:
-                self._revert_inactive(obj, snap, inactive, flags)
+                self._revert_to_inactive(obj, snap, inactive, flags)
             snapshot.domain.id = obj.id
             with self.lock:
-                self._set_current(obj, snap)
+                self._set_current_snapshot(obj, snap)
                 self._write_snapshot(obj, snap)
                 if obj.persistent:
                     self._save_config(obj.persistent_def())
                     self.event(obj, E.VIR_DOMAIN_EVENT_DEFINED,
                                Defined.VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT)
 
-    def _revert_validate(self, obj: DomainObj, snap: SnapshotDef,
+    def _snapshot_revert_validate(self, obj: DomainObj, snap: SnapshotDef,
                          flags: int) -> None:
         if not obj.persistent and not snap.active and not flags & (sn.REVERT_RUNNING
                                                                    | sn.REVERT_PAUSED):
@@ -532,7 +532,7 @@ class Snapshots:
             raise _unsupported("qemu doesn't support reversion of snapshot taken in "
                                "PMSUSPENDED state", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
 
-    def _revert_active(self, obj: DomainObj, snap: SnapshotDef,
+    def _revert_to_active(self, obj: DomainObj, snap: SnapshotDef,
                        config: DomainDef, inactive: DomainDef, flags: int) -> None:
         """qemuSnapshotRevertActive (job held, QEMU stopped): a new QEMU loads
         the snapshot (-loadvm), started paused."""
@@ -559,7 +559,7 @@ class Snapshots:
             rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT
         self._monitor_call(rt, "cont")
 
-    def _revert_inactive(self, obj: DomainObj, snap: SnapshotDef,
+    def _revert_to_inactive(self, obj: DomainObj, snap: SnapshotDef,
                          inactive: DomainDef, flags: int) -> None:
         """qemuSnapshotRevertInactive (job held, QEMU stopped): the disks go
         back with qemu-img, then a plain start if asked."""
@@ -586,14 +586,14 @@ class Snapshots:
         errors.check_flags(flags, DELETE_FLAGS, "qemuSnapshotDelete", Q)
         with self.job(snapshot.domain.uuid):
             with self.lock:
-                obj, snaps, snap = self._snap(snapshot)
+                obj, snaps, snap = self._snapshot_of(snapshot)
                 metadata_only = bool(flags & sn.DELETE_METADATA_ONLY)
                 if not metadata_only:
-                    self._delete_validate(obj, snaps, snap, flags)
+                    self._snapshot_delete_validate(obj, snaps, snap, flags)
                 doomed = snaps.doomed(snap, flags)
             for gone in doomed:
                 if not metadata_only:
-                    self._discard_data(obj, gone)
+                    self._discard_snapshot_data(obj, gone)
                 with self.lock:
                     below = snaps.descendants(gone.name)
                     for other in below:
@@ -603,7 +603,7 @@ class Snapshots:
                     for other in {id(x): x for x in changed}.values():
                         self._write_snapshot(obj, other)
 
-    def _delete_validate(self, obj: DomainObj, snaps: SnapshotList,
+    def _snapshot_delete_validate(self, obj: DomainObj, snaps: SnapshotList,
                          snap: SnapshotDef, flags: int) -> None:
         if not snap.external and obj.is_active() and snap.domain is not None:
             bad = snapshotdisk.same_sources(snap.domain, obj.def_,
@@ -626,7 +626,7 @@ class Snapshots:
             # not done here (yet): libvirt commits the overlays with a block job
             raise errors.no_support("virDomainSnapshotDelete", SN)
 
-    def _discard_data(self, obj: DomainObj, snap: SnapshotDef) -> None:
+    def _discard_snapshot_data(self, obj: DomainObj, snap: SnapshotDef) -> None:
         """qemuSnapshotDiscardImpl's disk part (job held): errors do not stop
         the deletion, as in libvirt."""
         with self.lock:
@@ -637,7 +637,7 @@ class Snapshots:
             return
         assert rt is not None
         with contextlib.suppress(errors.VirtError):
-            self._hmp(rt, f'delvm "{snap.name}"')
+            self._hmp_line(rt, f'delvm "{snap.name}"')
 
 
 
