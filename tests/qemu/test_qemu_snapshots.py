@@ -199,6 +199,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(meta("snA", "run1"))
     q(f"[{S('c1')}.delete({CHILDREN}), {names}, {A}.hasCurrentSnapshot(0), "
       f"{img(folder / 'b.qcow2')}]")
+    q("[line.split(': ', 1)[1] for line in open(root + '/log/qemu/snA.log') "
+      "if 'shutting down' in line]")
     q(f"{A}.undefine()")
     q(f"[{A}.undefineFlags(2), __import__('os').path.exists(root + '/lib/qemu/snapshot/snA')]")
     q(events)

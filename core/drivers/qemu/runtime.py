@@ -178,7 +178,7 @@ class QemuHost(StatusFiles):
             job_lock.release()
         end_batch(obj)
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
-        why = status.reason_name(S.VIR_DOMAIN_SHUTOFF, reason).replace(" ", "-")   # from-snapshot
+        why = status.reason_name(S.VIR_DOMAIN_SHUTOFF, reason)   # 'from snapshot', as libvirt
         command.log_append(self.layout.log_file(name),
                            f"{command.log_stamp()}: shutting down, reason={why}\n")
         obj.def_.id = -1
