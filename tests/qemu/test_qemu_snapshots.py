@@ -197,6 +197,10 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"[{S('off1')}.delete(0), {names}, {A}.snapshotCurrent(0).getName(), "
       f"{S('run1')}.getParent(0)]")
     q(meta("snA", "run1"))
+    listing = "sorted(__import__('os').listdir(root + '/lib/qemu/snapshot/{}'))"
+    q(f"[{A}.rename('snB', 0), {listing.format('snB')}, "
+      f"__import__('os').path.exists(root + '/lib/qemu/snapshot/snA'), "
+      f"c.lookupByName('snB').rename('snA', 0), {listing.format('snA')}, {events}]")
     q(f"[{S('c1')}.delete({CHILDREN}), {names}, {A}.hasCurrentSnapshot(0), "
       f"{img(folder / 'b.qcow2')}]")
     q("[line.split(': ', 1)[1] for line in open(root + '/log/qemu/snA.log') "

@@ -118,6 +118,13 @@ class Snapshots:
         obj.private.pop("snapshots", None)
         snapshotdisk.remove_all(self.layout, obj.name)
 
+    def rename_snapshots(self, obj: DomainObj, old_name: str) -> None:
+        """A renamed domain's snapshot files move to its new name's folder
+        (qemuDomainRenameCallback; lock held)."""
+        for snap in snapshots_of(obj):
+            self._write_snapshot(obj, snap)
+        snapshotdisk.remove_all(self.layout, old_name)
+
     def undefine_snapshots(self, obj: DomainObj, flags: int) -> None:
         """What virDomainUndefineFlags does with the snapshots of an inactive domain."""
         count = len(snapshots_of(obj))
