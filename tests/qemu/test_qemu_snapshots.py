@@ -88,6 +88,12 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"c.defineXML({xml('snA', kernel, qcow, cdrom=True)!r}).name()")
     q(f"c.defineXML({xml('snR', kernel, [qcow[0], ('vdb', folder / 'r.raw', 'raw')])!r}).name()")
     q(f"c.defineXML({xml('snN', kernel, [])!r}).name()")
+    pflash = xml("snP", kernel, [("vda", folder / "t.qcow2", "qcow2")]).replace(
+        "</os>", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
+        f"<nvram>{folder}/nv.fd</nvram></os><features><acpi/></features>")
+    q(f"c.defineXML({pflash!r}).name()")
+    q(create("<domainsnapshot/>", 0, "c.lookupByName('snP')"))
+    q("c.lookupByName('snP').undefineFlags(6)")
     q(events)
     # -- a shut-off domain
     q(f"[{A}.snapshotNum(0), {A}.hasCurrentSnapshot(0)]")

@@ -337,6 +337,11 @@ class Snapshots:
                 snap.memory == "external" and internal):
             raise _unsupported("mixing internal and external targets for a snapshot is not "
                                "yet supported")
+        if internal and any(e.tag == "loader" and e.get("type") == "pflash"
+                            for e in obj.def_.os.extra):
+            # the variable store could not take (or would be swamped by) the state
+            raise _unsupported("internal snapshots of a VM with pflash based firmware are "
+                               "not supported", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
         if external or snap.memory == "external":
             if active and flags & sn.CREATE_QUIESCE:   # the freeze comes first
                 self.agent_available(obj)

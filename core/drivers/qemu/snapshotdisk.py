@@ -10,7 +10,6 @@ import contextlib
 import logging
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Optional
 
 from ... import errors
@@ -148,6 +147,3 @@ def same_sources(snap_def: DomainDef, live: DomainDef, names: list[str]) -> Opti
             return name
     return None
 
-
-def existing(path: str) -> bool:
-    return Path(path).exists()
