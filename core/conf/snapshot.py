@@ -7,6 +7,7 @@ and written as libvirt 9.0's snapshot_conf.c does."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Optional
 
@@ -93,10 +94,12 @@ PARSE_REDEFINE, PARSE_INTERNAL, PARSE_OFFLINE, PARSE_VALIDATE = 1, 2, 4, 8
 @dataclasses.dataclass
 class SnapshotDisk:
     """<disks/disk>; ex) name='vda' snapshot='internal' ('' when not given);
-    `rest`: the <driver> and <source> children and type of an external one, kept."""
+    an external one's new image: ex) kind='file' path='/i/a.s1' fmt='qcow2'."""
     name: str
     snapshot: str = ""
-    rest: Optional[etree._Element] = None
+    kind: str = "file"
+    path: Optional[str] = None
+    fmt: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -150,13 +153,19 @@ def _parse_disk(elem: etree._Element) -> SnapshotDisk:
         raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, ErrorDomain.VIR_FROM_XML,
                             f"Invalid value for attribute 'snapshot' in element 'disk': "
                             f"'{mode}'.")
+    kind = elem.get("type", "file")
+    if kind in ("volume", "dir"):
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                          f"unsupported disk snapshot type '{kind}'")
     source, driver = elem.find("source"), elem.find("driver")
-    rest = None
-    if source is not None or (driver is not None and driver.get("type")):
-        rest = xmlutil.copy_element(elem)
-        if not mode:
-            mode = "external"
-    return SnapshotDisk(name=name, snapshot=mode, rest=rest)
+    fmt = driver.get("type") if driver is not None else None
+    path = None if source is None else (source.get("file") or source.get("dev"))
+    if path is not None and not path.startswith("/"):
+        raise _snap_error(ErrorNumber.VIR_ERR_XML_ERROR,
+                          f"disk snapshot image path '{path}' must be absolute")
+    if not mode and (path or fmt):
+        mode = "external"
+    return SnapshotDisk(name=name, snapshot=mode, kind=kind, path=path, fmt=fmt)
 
 
 def _parse_embedded(root: etree._Element, tag: str, arch: str) -> DomainDef:
@@ -289,6 +298,10 @@ def align_disks(snap: SnapshotDef, domain: DomainDef, default: str) -> None:
                 want.snapshot == "no" and own == "no"):
             raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
                               f"disk '{want.name}' must use snapshot mode '{default}'")
+        if want.path and want.snapshot != "external":
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"file '{want.path}' for disk '{want.name}' requires use of "
+                              f"external snapshot mode")
         want.name = target
     out = []
     for target, dev in zip(targets, disks):
@@ -301,6 +314,36 @@ def align_disks(snap: SnapshotDef, domain: DomainDef, default: str) -> None:
         mode = "no" if empty else (_own_mode(dev) or default)
         out.append(SnapshotDisk(name=target, snapshot=mode))
     snap.disks = out
+    _external_names(snap, disks)
+
+
+def _external_names(snap: SnapshotDef, disks: list[etree._Element]) -> None:
+    """virDomainSnapshotDefAssignExternalNames: an external disk given no
+    file gets its image's name, suffix dropped, and the snapshot's."""
+    for i, (disk, dev) in enumerate(zip(snap.disks, disks)):
+        if disk.snapshot != "external" or disk.path:
+            continue
+        if disk.kind != "file":
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"cannot generate external snapshot name for disk '{disk.name}' "
+                              f"on a '{disk.kind}' device")
+        origin = next((p for p in _source_paths(dev) if p), None)
+        if origin is None:
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"cannot generate external snapshot name for disk '{disk.name}' "
+                              f"without source")
+        if not os.path.isfile(origin):
+            raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                              f"source for disk '{disk.name}' is not a regular file; refusing "
+                              f"to generate external snapshot name")
+        base, dot, tail = origin.rpartition(".")
+        stem = base if dot and "/" not in tail else origin
+        disk.path = f"{stem}.{snap.name}"
+        for other in snap.disks[:i]:
+            if other.path == disk.path:
+                raise _snap_error(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                                  f"cannot generate external snapshot name for disk "
+                                  f"'{disk.name}': collision with disk '{other.name}'")
 
 
 def _embedded_lines(d: DomainDef, tag: str) -> list[str]:
@@ -332,14 +375,15 @@ def format_snapshot(snap: SnapshotDef, uuid: Optional[str] = None,
         lines.append("  <disks>")
         for disk in snap.disks:
             mode = f" snapshot='{disk.snapshot}'" if disk.snapshot else ""
-            if disk.rest is None:
+            if not disk.path and not disk.fmt:
                 lines.append(f"    <disk name='{esc(disk.name)}'{mode}/>")
                 continue
-            kind = f" type='{esc(disk.rest.get('type', 'file'))}'"
-            lines.append(f"    <disk name='{esc(disk.name)}'{mode}{kind}>")
-            for child in disk.rest:
-                if isinstance(child.tag, str):
-                    lines += xmlutil.element_lines(child, 6)
+            lines.append(f"    <disk name='{esc(disk.name)}'{mode} type='{esc(disk.kind)}'>")
+            if disk.fmt:
+                lines.append(f"      <driver type='{esc(disk.fmt)}'/>")
+            if disk.path:
+                attr = "dev" if disk.kind == "block" else "file"
+                lines.append(f"      <source {attr}='{esc(disk.path)}'/>")
             lines.append("    </disk>")
         lines.append("  </disks>")
     if snap.domain is not None:

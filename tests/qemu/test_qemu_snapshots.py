@@ -33,7 +33,7 @@ def images(folder: Path) -> Path:
     """Two qcow2 images and a raw one for each domain, alike in every run."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, fmt in (("a.qcow2", "qcow2"), ("b.qcow2", "qcow2"), ("t.qcow2", "qcow2"),
-                      ("r.raw", "raw")):
+                      ("e.qcow2", "qcow2"), ("r.raw", "raw")):
         subprocess.run(["qemu-img", "create", "-f", fmt, str(folder / name), "16M"],
                        check=True, stdout=subprocess.DEVNULL)
     return folder
@@ -214,6 +214,36 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(f"{A}.undefine()")
     q(f"[{A}.undefineFlags(2), __import__('os').path.exists(root + '/lib/qemu/snapshot/snA')]")
     q(events)
+    # -- external (disk-only) snapshots of a shut-off domain: qcow2 overlays
+    E = "c.lookupByName('snE')"
+    q(f"c.defineXML({xml('snE', kernel, [('vda', folder / 'e.qcow2', 'qcow2'), ('vdb', folder / 'r.raw', 'raw')])!r}).name()")
+    q(create(named("ext1"), DISK_ONLY, E))
+    q(f"[{S('ext1', E)}.getXMLDesc(0), {E}.XMLDesc(0), {meta('snE', 'ext1')}]")
+    q(f"[(lambda i: [i.get('backing-filename'), i.get('backing-filename-format'), "
+      f"i['format']])(__import__('json').loads(__import__('subprocess').run(['qemu-img', "
+      f"'info', '-U', '--output=json', {str(folder)!r} + '/' + n], capture_output=True, "
+      f"text=True).stdout)) for n in ('e.ext1', 'r.ext1')]")
+    q(f"[sorted(s.getName() for s in {E}.listAllSnapshots(f)) for f in (32, 64, 128, 256, 512)]")
+    q(create(named("ext2", "<disks><disk name='vdb' snapshot='no'/></disks>"), DISK_ONLY, E))
+    q(f"{S('ext2', E)}.getXMLDesc(0)")
+    for body, flags in (
+            (named("ext3", f"<disks><disk name='vda'><source file='{folder}/x.qcow2'/></disk>"
+                           "<disk name='vdb' snapshot='no'/></disks>"), DISK_ONLY),
+            (named("ext4", f"<disks><disk name='vda'><source file='{folder}/a.qcow2'/></disk>"
+                           "<disk name='vdb' snapshot='no'/></disks>"), DISK_ONLY),
+            (named("ext5", f"<disks><disk name='vda'><source file='{folder}/y.qcow2'/></disk>"
+                           "<disk name='vdb' snapshot='no'/></disks>"), DISK_ONLY | 32),
+            (named("ext6", "<disks><disk name='vda'><driver type='raw'/></disk>"
+                           "<disk name='vdb' snapshot='no'/></disks>"), DISK_ONLY),
+            (named("ext7", f"<disks><disk name='vda' snapshot='internal'><source "
+                           f"file='{folder}/z.qcow2'/></disk></disks>"), DISK_ONLY),
+            (named("ext8", "<memory snapshot='external' file='/tmp/m'/>"), DISK_ONLY)):
+        q(create(body, flags, E))
+    q(f"{E}.revertToSnapshot({S('ext1', E)}, 0)")
+    q(f"{S('ext1', E)}.delete({CHILDREN})")
+    q(f"[{S('ext2', E)}.delete({METADATA_ONLY}), "
+      f"sorted(s.getName() for s in {E}.listAllSnapshots(0)), {E}.snapshotCurrent(0).getName()]")
+    q(f"[{S('ext3', E)}.getXMLDesc(0), {E}.XMLDesc(2)]")
     # -- a transient domain
     q(f"c.createXML({xml('snT', kernel, [('vda', folder / 't.qcow2', 'qcow2')])!r}).name()")
     q(create(named("t0"), HALT, T))

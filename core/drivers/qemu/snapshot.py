@@ -18,13 +18,19 @@ on this machine (tests/qemu/test_qemu_snapshots.py):
                   STARTED/FROM_SNAPSHOT (and SUSPENDED/FROM_SNAPSHOT)
                   a persistent domain then DEFINED/FROM_SNAPSHOT
     delete        qemu-img snapshot -d (shut off) or HMP ``delvm "NAME"``
-"""
+    disk-only of a shut-off domain: a qcow2 overlay per disk (qemu-img
+                  create), the definition moved onto them; no event
+External snapshots of a running domain, and deleting an external one's data,
+are not done here: libvirt's "not supported" error."""
 
 from __future__ import annotations
 
 import contextlib
 
+from lxml import etree
+
 from ... import errors, viruuid
+from ...conf import xmlutil
 from ...conf.domain import DomainDef
 from ...conf.snapshot import SnapshotDef, format_snapshot
 from ...domainobj import DomainObj
@@ -333,16 +339,38 @@ def _drop_chain_end(snap: SnapshotDef, gone: SnapshotDef) -> None:
     """qemuSnapshotDeleteUpdateDisks on a descendant of a deleted snapshot:
     in its definitions, each disk that `gone` held loses the first element
     of its backing chain with the same (empty) source as `gone`'s disk,
-    that is the chain's end, <backingStore/>."""
-    held = {disk.name for disk in gone.disks if disk.snapshot != "no"}
-    for d in (snap.domain, snap.inactive_domain):
+    that is the chain's end, <backingStore/>; and an external descendant's
+    disk still on `gone`'s overlay is put back on the image below it."""
+    held = {disk.name: disk for disk in gone.disks if disk.snapshot != "no"}
+    for d, was in ((snap.domain, gone.domain),
+                   (snap.inactive_domain, gone.inactive_domain or gone.domain)):
         for dev in d.devices if d is not None else []:
             target = dev.find("target")
             if dev.tag != "disk" or target is None or target.get("dev") not in held:
                 continue
+            disk = held[target.get("dev", "")]
+            if snap.external and disk.path and was is not None:
+                _back_to(dev, disk.path, was)
             parent = dev
             while (store := parent.find("backingStore")) is not None:
                 if not store.get("type") and not len(store):
                     parent.remove(store)
                     break
                 parent = store
+
+
+def _back_to(dev: etree._Element, overlay: str, was: DomainDef) -> None:
+    """`dev` on `overlay` takes the source (and format) its disk had in `was`."""
+    source = dev.find("source")
+    if source is None or overlay not in (source.get("file"), source.get("dev")):
+        return
+    target = dev.find("target")
+    old = next((o for o in was.devices if o.tag == "disk" and o.find("target") is not None
+                and o.find("target").get("dev") == target.get("dev")), None)  # type: ignore
+    if old is None or old.find("source") is None:
+        return
+    dev.replace(source, xmlutil.copy_element(old.find("source")))  # type: ignore[arg-type]
+    driver, old_driver = dev.find("driver"), old.find("driver")
+    if driver is not None and old_driver is not None and old_driver.get("type"):
+        driver.set("type", old_driver.get("type", ""))
+    dev.set("type", old.get("type", "file"))

@@ -206,7 +206,9 @@ class SnapshotCreate:
             if active:
                 assert rt is not None
                 self._create_active_snapshot(obj, rt, snap, flags)
-            else:   # _prepare let only internal ones through
+            elif snap.external:
+                self._create_inactive_external(obj, snap, flags)
+            else:
                 snapshotdisk.for_each_qcow2(obj.def_, snap, "-c", False)
         except BaseException:
             if keep:
@@ -273,6 +275,14 @@ class SnapshotCreate:
                     raise unsupported(f"internal snapshot for disk {want.name} unsupported "
                                        f"for storage type {fmt}")
             elif want.snapshot == "external":
+                if not want.fmt:
+                    want.fmt = "qcow2"
+                elif want.fmt not in ("qcow2", "qed"):
+                    raise unsupported(f"external snapshot format for disk {want.name} is "
+                                      f"unsupported: {want.fmt}")
+                if not active:
+                    snapshotdisk.check_external_target(want, dev, bool(
+                        flags & sn.CREATE_REUSE_EXT))
                 external += 1
             elif want.snapshot == "manual":
                 forbid = True
@@ -297,11 +307,32 @@ class SnapshotCreate:
             # the variable store could not take (or would be swamped by) the state
             raise unsupported("internal snapshots of a VM with pflash based firmware are "
                                "not supported", ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED)
-        if external or snap.memory == "external":
-            if active and flags & sn.CREATE_QUIESCE:   # the freeze comes first
+        if active and (external or snap.memory == "external"):
+            if flags & sn.CREATE_QUIESCE:   # the freeze comes first
                 self.agent_available(obj)
-            # not done here (yet): overlays made with qemu-img or blockdev-snapshot
+            # not done here (yet): blockdev-snapshot and a memory image
             raise errors.no_support("virDomainSnapshotCreateXML", SN)
+
+    def _create_inactive_external(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+        """qemuSnapshotCreateInactiveExternal (job held): a qcow2 overlay on
+        each disk's image (unless REUSE_EXT: the caller made them), which
+        the definition then uses."""
+        made = []
+        if not flags & sn.CREATE_REUSE_EXT:
+            try:
+                for disk in snap.disks:
+                    if disk.snapshot == "external":
+                        assert disk.path is not None
+                        if snapshotdisk.make_overlay(obj.def_, disk):
+                            made.append(disk.path)
+            except BaseException:
+                snapshotdisk.unlink_all(made)
+                raise
+        with self.lock:
+            for disk in snap.disks:
+                if disk.snapshot == "external":
+                    snapshotdisk.use_overlay(obj.def_, disk)
+            self._save_config(obj.def_)
 
     def _create_active_snapshot(self, obj: DomainObj, rt: Runtime, snap: SnapshotDef,
                        flags: int) -> None:

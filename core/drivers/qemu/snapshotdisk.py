@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
+import stat
 import subprocess
 from typing import Optional
 
 from ... import errors
 from ...conf.domain import DomainDef
-from ...conf.snapshot import (PARSE_INTERNAL, PARSE_REDEFINE, SnapshotDef, format_snapshot,
-                              parse_snapshot_xml)
+from lxml import etree
+
+from ...conf.snapshot import (PARSE_INTERNAL, PARSE_REDEFINE, SnapshotDef, SnapshotDisk,
+                              format_snapshot, parse_snapshot_xml)
 from ...errors import ErrorDomain, ErrorNumber
 from ..snapshots import SnapshotList
 from .paths import RootLayout, remove_durably, write_atomic
@@ -147,3 +151,88 @@ def same_sources(snap_def: DomainDef, live: DomainDef, names: list[str]) -> Opti
             return name
     return None
 
+
+
+# -- external snapshots of a shut-off domain
+def check_external_target(disk: SnapshotDisk, dev: Optional[etree._Element], reuse: bool) -> None:
+    """qemuSnapshotPrepareDiskExternal for a shut-off domain: the disk and
+    the new image are local, and the image is new (or, `reuse`, there)."""
+    kind = dev.get("type", "file") if dev is not None else "file"
+    if kind == "network":
+        source = dev.find("source") if dev is not None else None
+        proto = source.get("protocol", "") if source is not None else ""
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, Q,
+                            f"external inactive snapshots are not supported on 'network' "
+                            f"disks using '{proto}' protocol")
+    for what in (kind, disk.kind):
+        if what not in ("file", "block"):
+            raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, Q,
+                                f"external inactive snapshots are not supported on "
+                                f"'{what}' disks")
+    assert disk.path is not None
+    try:
+        st = os.stat(disk.path)
+    except FileNotFoundError:
+        if reuse:
+            raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                                f"missing existing file for disk {disk.name}: {disk.path}: "
+                                f"No such file or directory") from None
+        if disk.kind == "block":
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                                f"block device snapshot target '{disk.path}' doesn't exist"
+                                ) from None
+        return
+    except OSError as exc:
+        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                            f"unable to stat for disk {disk.name}: {disk.path}: "
+                            f"{os.strerror(exc.errno or 0)}") from None
+    if (disk.kind == "block") != stat.S_ISBLK(st.st_mode) or (
+            disk.kind == "file" and not stat.S_ISREG(st.st_mode)):
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
+                            f"mismatch between configured type for snapshot disk "
+                            f"'{disk.name}' and the type of existing file '{disk.path}'")
+    if not reuse and disk.kind == "file" and st.st_size > 0:
+        raise errors.report(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, Q,
+                            f"external snapshot file for disk {disk.name} already exists and "
+                            f"is not a block device: {disk.path}")
+
+
+def _disk_elem(d: DomainDef, target: str) -> etree._Element:
+    return next(dev for dev in d.devices if dev.tag == "disk" and dev.find("target") is not None
+                and dev.find("target").get("dev") == target)  # type: ignore[union-attr]
+
+
+def make_overlay(d: DomainDef, disk: SnapshotDisk) -> bool:
+    """``qemu-img create`` the new image of `disk` over the disk's current
+    one; True if the file was not there before (ours to remove on failure)."""
+    assert disk.path is not None
+    _, _, fmt, backing = next(x for x in _disks(d) if x[0] == disk.name)
+    fresh = not os.path.exists(disk.path)
+    esc = lambda p: p.replace(",", ",,")   # noqa: E731  qemu's option escaping
+    _run([qemu_img(), "create", "-f", disk.fmt or "qcow2", "-o",
+          f"backing_fmt={fmt or 'raw'},backing_file={esc(backing)}", esc(disk.path)])
+    return fresh
+
+
+def use_overlay(d: DomainDef, disk: SnapshotDisk) -> None:
+    """The definition's disk on its new image (lock held)."""
+    dev = _disk_elem(d, disk.name)
+    driver, source = dev.find("driver"), dev.find("source")
+    if driver is None:
+        driver = etree.Element("driver", name="qemu")
+        dev.insert(0, driver)
+    driver.set("type", disk.fmt or "qcow2")
+    if source is None:
+        source = etree.Element("source")
+        dev.insert(list(dev).index(driver) + 1, source)
+    for attr in ("file", "dev"):
+        source.attrib.pop(attr, None)
+    source.set("dev" if disk.kind == "block" else "file", disk.path or "")
+    if disk.kind != dev.get("type", "file"):
+        dev.set("type", disk.kind)
+
+
+def unlink_all(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
