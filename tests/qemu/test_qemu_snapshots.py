@@ -216,7 +216,8 @@ def questions(kernel: Path, folder: Path) -> dict[str, str]:
     q(events)
     # -- external (disk-only) snapshots of a shut-off domain: qcow2 overlays
     E = "c.lookupByName('snE')"
-    q(f"c.defineXML({xml('snE', kernel, [('vda', folder / 'e.qcow2', 'qcow2'), ('vdb', folder / 'r.raw', 'raw')])!r}).name()")
+    ext_disks = [("vda", folder / "e.qcow2", "qcow2"), ("vdb", folder / "r.raw", "raw")]
+    q(f"c.defineXML({xml('snE', kernel, ext_disks)!r}).name()")
     q(create(named("ext1"), DISK_ONLY, E))
     q(f"[{S('ext1', E)}.getXMLDesc(0), {E}.XMLDesc(0), {meta('snE', 'ext1')}]")
     q(f"[(lambda i: [i.get('backing-filename'), i.get('backing-filename-format'), "
