@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import errors
+from ..drivers import snapshots as sn
 from ..errors import ErrorDomain, ErrorNumber
 from ..objects import Connect, Domain, DomainSnapshot
 from . import _common as c
@@ -33,6 +35,25 @@ def _snap(snap: Any, fn: str) -> DomainSnapshot:
     return result
 
 
+def exclusive_flags(flags: int, a: tuple[int, str], b: tuple[int, str], fn: str,
+                    domain: int = SN) -> None:
+    """VIR_EXCLUSIVE_FLAGS_RET: `a` and `b` are (bit, name)."""
+    if flags & a[0] and flags & b[0]:
+        raise errors.invalid_arg(domain, fn, "flags",
+                                 f"Flags '{a[1]}' and '{b[1]}' are mutually exclusive")
+
+
+def require_flag(flags: int, needs: tuple[int, str], by: tuple[int, str], fn: str,
+                 domain: int = SN) -> None:
+    """VIR_REQUIRE_FLAG_RET: the bit `by` needs the bit `needs`."""
+    if flags & by[0] and not flags & needs[0]:
+        raise errors.invalid_arg(domain, fn, "flags",
+                                 f"Flag '{needs[1]}' is required by flag '{by[1]}'")
+
+
+_REDEFINE = (sn.CREATE_REDEFINE, "VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE")
+
+
 def _on_dom(dom: Any, fn: str, *args: Any, write: bool = False) -> Any:
     d = _dom(dom, fn)
     return c.call(d.conn, fn, SN, d, *args, write=write)
@@ -49,6 +70,10 @@ def virDomainSnapshotCreateXML(domain: Domain, xmlDesc: Optional[str],
     d = _dom(domain, fn)
     c.writable(d.conn, fn, SN)
     c.non_null(xmlDesc, "xmlDesc", fn, SN)
+    require_flag(flags, _REDEFINE, (sn.CREATE_CURRENT, "VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT"), fn)
+    exclusive_flags(flags, _REDEFINE,
+                    (sn.CREATE_NO_METADATA, "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA"), fn)
+    exclusive_flags(flags, _REDEFINE, (sn.CREATE_HALT, "VIR_DOMAIN_SNAPSHOT_CREATE_HALT"), fn)
     result: DomainSnapshot = c.call(d.conn, fn, SN, d, xmlDesc, flags)
     return result
 
@@ -121,11 +146,21 @@ def virDomainSnapshotHasMetadata(snapshot: DomainSnapshot, flags: int) -> int:
 
 
 def virDomainRevertToSnapshot(snapshot: DomainSnapshot, flags: int) -> None:
-    _on_snap(snapshot, "virDomainRevertToSnapshot", flags, write=True)
+    fn = "virDomainRevertToSnapshot"
+    s = _snap(snapshot, fn)
+    c.writable(s.conn, fn, SN)
+    exclusive_flags(flags, (sn.REVERT_RUNNING, "VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING"),
+                    (sn.REVERT_PAUSED, "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED"), fn)
+    c.call(s.conn, fn, SN, s, flags)
 
 
 def virDomainSnapshotDelete(snapshot: DomainSnapshot, flags: int) -> None:
-    _on_snap(snapshot, "virDomainSnapshotDelete", flags, write=True)
+    fn = "virDomainSnapshotDelete"
+    s = _snap(snapshot, fn)
+    c.writable(s.conn, fn, SN)
+    exclusive_flags(flags, (sn.DELETE_CHILDREN, "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN"),
+                    (sn.DELETE_CHILDREN_ONLY, "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY"), fn)
+    c.call(s.conn, fn, SN, s, flags)
 
 
 def virDomainSnapshotGetName(snapshot: DomainSnapshot) -> str:

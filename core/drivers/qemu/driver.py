@@ -47,6 +47,7 @@ from .pinning import Pinning
 from .domstats import DomStats
 from .saverestore import SaveRestore
 from .screenshot import Screenshot
+from .snapshot import Snapshots
 from .stats import Stats
 from .tuneapi import TuneAPI
 from .vcpucount import VcpuCount
@@ -90,9 +91,9 @@ def _no_domain(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN, Q, detail)
 
 
-class QemuDriver(CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads, VcpuCount,
-                 GuestControl, Screenshot, CoreDump, GuestAgent, VcpuHotplug, Hotplug, Migration,
-                 IOErrors, SaveRestore, DomStats, Stats, Balloon,
+class QemuDriver(Snapshots, CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads,
+                 VcpuCount, GuestControl, Screenshot, CoreDump, GuestAgent, VcpuHotplug, Hotplug,
+                 Migration, IOErrors, SaveRestore, DomStats, Stats, Balloon,
                  Peek, HostCPUs, Node, MonitorCommands, MonitorEvents, QemuHost, DomainListing,
                  HypervisorDriver):
     """An embedded QEMU driver on one root."""
@@ -147,6 +148,7 @@ class QemuDriver(CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads,
                 continue
             obj = self._adopt_live(st.def_)
             self.reconnect(obj, st)
+        self.load_snapshots()
         self._autostart()
 
     def _autostart(self) -> None:
@@ -294,6 +296,7 @@ class QemuDriver(CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning, IOThreads,
             if not obj.persistent:
                 raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
                                     "cannot undefine transient domain")
+            self.undefine_snapshots(obj, flags)
             save = self.layout.managed_save_file(obj.name)
             if save.exists():
                 if not flags & VIR_DOMAIN_UNDEFINE_MANAGED_SAVE:

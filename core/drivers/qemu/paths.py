@@ -8,6 +8,7 @@ embed mode lays them out (``qemu:///embed?root=DIR``)::
     DIR/run/qemu/driver.pid        held (fcntl lock) by the driver instance owning DIR
     DIR/lib/qemu/domain-ID-NAME/   per-run files: monitor.sock
     DIR/lib/qemu/save/NAME.save    managed save image
+    DIR/lib/qemu/snapshot/NAME/SNAP.xml  a snapshot's metadata (<active>: the current one)
     DIR/log/qemu/NAME.log          QEMU's stdout/stderr, after its command line
 """
 
@@ -88,6 +89,12 @@ class RootLayout:
 
     def managed_save_file(self, name: str) -> Path:
         return self.save_dir / f"{name}.save"
+
+    def snapshot_dir(self, name: str) -> Path:
+        return self.lib_dir / "snapshot" / name
+
+    def snapshot_file(self, name: str, snapshot: str) -> Path:
+        return self.snapshot_dir(name) / f"{snapshot}.xml"
 
 
 def write_atomic(path: Path, text: str, sync_dir: bool = True) -> None:

@@ -161,8 +161,9 @@ class QemuHost(StatusFiles):
     def event(self, obj: DomainObj, event: int, detail: int) -> None:
         events.queue_lifecycle(self, obj.name, obj.uuid, obj.id, event, detail)
 
-    def stop_locked(self, obj: DomainObj, reason: int) -> None:
-        """The process is gone (or never came): shut `obj` off and clean up."""
+    def stop_locked(self, obj: DomainObj, reason: int, keep: bool = False) -> None:
+        """The process is gone (or never came): shut `obj` off and clean up;
+        a transient `obj` goes too unless `keep` (a revert starts it again)."""
         rt = self.runtime.pop(obj.uuid, None)
         if rt is not None:
             rt.stopped = True
@@ -185,7 +186,7 @@ class QemuHost(StatusFiles):
             job_lock.release()
         end_batch(obj)
         obj.set_state(S.VIR_DOMAIN_SHUTOFF, reason)
-        why = status.reason_name(S.VIR_DOMAIN_SHUTOFF, reason).replace(" ", "-")   # from-snapshot
+        why = status.reason_name(S.VIR_DOMAIN_SHUTOFF, reason)   # 'from snapshot', as libvirt
         command.log_append(self.layout.log_file(name),
                            f"{command.log_stamp()}: shutting down, reason={why}\n")
         obj.def_.id = -1
@@ -209,19 +210,29 @@ class QemuHost(StatusFiles):
             except OSError:
                 shutil.rmtree(ddir, ignore_errors=True)
         obj.def_, obj.new_def = affect.reparsed_at_stop(obj), None
-        if not obj.persistent:
+        if not obj.persistent and not keep:
+            self.discard_snapshots(obj)
             self.domains.remove(obj)
             self._jobs.pop(obj.uuid, None)
+
+    def discard_snapshots(self, obj: DomainObj) -> None:
+        """Forget the snapshots of a domain that goes away (lock held); see snapshot.py."""
 
     # -- start
     def start(self, obj: DomainObj, paused: bool,
               incoming: Optional[Callable[[Runtime], None]] = None,
-              started_detail: int = Started.VIR_DOMAIN_EVENT_STARTED_RESTORED) -> None:
+              started_detail: int = Started.VIR_DOMAIN_EVENT_STARTED_RESTORED,
+              boot_details: Optional[tuple[int, int]] = (
+                  Started.VIR_DOMAIN_EVENT_STARTED_BOOTED,
+                  Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED),
+              loadvm: Optional[str] = None) -> None:
         """Boot `obj` (job held, lock not held); on failure it is shut off again.
         With `incoming` (restore), QEMU waits for a migration stream, which
         `incoming(rt)` feeds; `obj` is then left PAUSED/MIGRATION after
         STARTED/RESTORED (or `started_detail`: STARTED/MIGRATED for an incoming
-        migration), for the caller to resume."""
+        migration), for the caller to resume.  Otherwise STARTED and, when
+        `paused`, SUSPENDED follow with `boot_details` (None: no event, the
+        caller's); `loadvm`: the internal snapshot QEMU loads (-loadvm)."""
         d = obj.def_
         emulator = command.emulator_of(d) or capabilities.emulator_path(d.os.arch) or ""
         accel = "kvm" if d.virt_type == "kvm" else "tcg"
@@ -238,7 +249,8 @@ class QemuHost(StatusFiles):
             # place before QEMU runs
             first = self.write_ahead(obj, rt, obj.state, obj.reason)
         try:
-            cpu_key = self._launch(obj, rt, emulator, accel, incoming is not None, paused, first)
+            cpu_key = self._launch(obj, rt, emulator, accel, incoming is not None, paused, first,
+                                   loadvm)
             mon = rt.monitor
             assert mon is not None   # _launch connected it, direct (qmpdirect)
             self.setup_balloon(obj, rt, incoming is not None)
@@ -288,10 +300,10 @@ class QemuHost(StatusFiles):
                 return
             if paused:
                 obj.set_state(S.VIR_DOMAIN_PAUSED, DomainPausedReason.VIR_DOMAIN_PAUSED_USER)
-            self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, Started.VIR_DOMAIN_EVENT_STARTED_BOOTED)
-            if paused:
-                self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED,
-                           Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
+            if boot_details is not None:
+                self.event(obj, E.VIR_DOMAIN_EVENT_STARTED, boot_details[0])
+                if paused:
+                    self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED, boot_details[1])
             if obj.state != S.VIR_DOMAIN_RUNNING:   # running: RESUME's handler saved it
                 self.save_status(obj)
             self.drop_prepared(rt)
@@ -315,7 +327,8 @@ class QemuHost(StatusFiles):
 
     def _launch(self, obj: DomainObj, rt: Runtime, emulator: str, accel: str,
                 incoming: bool = False, paused: bool = False,
-                first: Optional[PreparedStatus] = None) -> Optional[tuple[Any, ...]]:
+                first: Optional[PreparedStatus] = None,
+                loadvm: Optional[str] = None) -> Optional[tuple[Any, ...]]:
         """Run QEMU and connect to its monitor, the status `first` (start
         in progress) saved before.  The answer key of the guest CPU still to
         ask QEMU about (guestcpu.query), or None when it is known (rt.cpu)
@@ -348,6 +361,9 @@ class QemuHost(StatusFiles):
             if incoming:
                 argv += ["-incoming", "defer"]
             cpu_key = rt.cpu_key = guestcpu.answer_key(d, argv)
+            if loadvm is not None:   # where libvirt puts it: before -sandbox
+                at = argv.index("-sandbox") if "-sandbox" in argv else len(argv)
+                argv[at:at] = ["-loadvm", loadvm]
             rt.cpu = guestcpu.known(d, cpu_key)
             log_fd = os.open(self.layout.log_file(d.name),
                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
@@ -661,9 +677,11 @@ class QemuHost(StatusFiles):
                 if st in final:
                     return str(st)
 
-    def stop_process(self, obj: DomainObj, rt: Runtime, detail: int, reason: int) -> None:
-        """End QEMU on the driver's behalf (save): the monitor goes first, so
-        QEMU's own SHUTDOWN on SIGTERM is not reported (qemuProcessStop)."""
+    def stop_process(self, obj: DomainObj, rt: Runtime, detail: int, reason: int,
+                     keep: bool = False) -> None:
+        """End QEMU on the driver's behalf (save, snapshots): the monitor goes
+        first, so QEMU's own SHUTDOWN on SIGTERM is not reported
+        (qemuProcessStop); `keep`: see stop_locked."""
         with self.lock:
             rt.being_destroyed = True
             rt.quiet = True
@@ -681,7 +699,7 @@ class QemuHost(StatusFiles):
                 proc.wait(KILL_WAIT)
         with self.lock:
             if self.runtime.get(obj.uuid) is rt and not rt.stopped:
-                self.stop_locked(obj, reason)
+                self.stop_locked(obj, reason, keep)
                 self.event(obj, E.VIR_DOMAIN_EVENT_STOPPED, detail)   # without an id (destroy)
 
     def _on_eof(self, uuid: bytes, rt: Runtime) -> None:

@@ -23,7 +23,7 @@ from lxml import etree
 from ... import errors
 from ...conf import xmlutil
 from ...conf.domain import parse_domain_xml
-from ...conf.snapshot import MomentDef
+from ...conf.snapshot import SnapshotDef, SnapshotDisk
 from ...conf.interface import parse_interface_xml
 from ...conf.network import parse_network_xml
 from ...conf.nodedev import parse_nodedev_xml
@@ -36,7 +36,7 @@ from . import defaults
 from .auth import AuthUser
 from .defaults import NodeInfo
 from .driver import TestDriver
-from .snapshot import snapshots_of
+from ..snapshots import snapshots_of
 from .storage import PoolObj
 
 _CPU_FIELDS = ("mhz", "nodes", "sockets", "cores", "threads")
@@ -145,17 +145,18 @@ def _load_snapshots(obj: DomainObj, dom_root: etree._Element, base: str) -> None
                                      keep_interfaces=True)
                     if dom_elem is not None else obj.def_.copy())
         parent = root.findtext("parent/name")
-        snaps[name] = MomentDef(
+        snaps.defs[name] = SnapshotDef(
             name=name, description=root.findtext("description"), creation_time=int(created),
-            state=state, domain=snap_def,
-            disks=[d.get("name", "") for d in root.findall("disks/disk")],
+            state=state, domain=snap_def, memory="no" if state == "shutoff" else "internal",
+            disks=[SnapshotDisk(d.get("name", ""), "internal")
+                   for d in root.findall("disks/disk")],
             parent=parent.strip() if parent is not None else None)
         if active.strip() == "1":
-            if obj.private.get("current_snapshot") is not None:
+            if snaps.current is not None:
                 raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
                                     ErrorDomain.VIR_FROM_TEST,
                                     "more than one snapshot claims to be active")
-            obj.private["current_snapshot"] = name
+            snaps.current = name
 
 
 def _load_volumes(pool: PoolObj, elem: etree._Element, base: str) -> None:

@@ -7,21 +7,19 @@ import threading
 from typing import TYPE_CHECKING, Optional
 
 from ... import errors, events
-from ...conf.snapshot import (MomentDef, disk_targets, format_snapshot_xml,
+from ...conf.snapshot import (SnapshotDef, SnapshotDisk, disk_targets, format_snapshot,
                               parse_moment_xml)
 from ...domainobj import DomainObj
 from ...domainstate import DomainRunningReason, DomainShutoffReason, DomainState
 from ...errors import ErrorDomain, ErrorNumber
 from ...events import DomainEventType
 from ...objects import Domain, DomainSnapshot
+from ..snapshots import (CREATE_HALT, CREATE_NO_METADATA, DELETE_CHILDREN,
+                         DELETE_CHILDREN_ONLY, DELETE_METADATA_ONLY, LIST_FLAGS, REVERT_FORCE,
+                         REVERT_PAUSED, REVERT_RUNNING, snapshots_of)
 
 T = ErrorDomain.VIR_FROM_TEST
 SNAP = ErrorDomain.VIR_FROM_DOMAIN_SNAPSHOT
-CREATE_REDEFINE, CREATE_CURRENT, CREATE_NO_METADATA, CREATE_HALT = 1, 2, 4, 8
-LIST_ROOTS = LIST_DESCENDANTS = 1
-LIST_LEAVES, LIST_NO_LEAVES, LIST_INACTIVE, LIST_ACTIVE = 4, 8, 32, 64
-DELETE_CHILDREN, DELETE_METADATA_ONLY, DELETE_CHILDREN_ONLY = 1, 2, 4
-REVERT_RUNNING, REVERT_PAUSED, REVERT_FORCE = 1, 2, 4
 # FROM_SNAPSHOT details of lifecycle events, and the paused reason
 _STARTED_FROM_SNAPSHOT, _SUSPENDED_FROM_SNAPSHOT, _STOPPED_FROM_SNAPSHOT = 3, 5, 6
 _PAUSED_FROM_SNAPSHOT = 7
@@ -31,11 +29,6 @@ _STATE_NAMES = {DomainState.VIR_DOMAIN_RUNNING: "running", DomainState.VIR_DOMAI
 
 def _no_snapshot(detail: str) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_NO_DOMAIN_SNAPSHOT, T, detail)
-
-
-def snapshots_of(obj: DomainObj) -> dict[str, MomentDef]:
-    snaps: dict[str, MomentDef] = obj.private.setdefault("snapshots", {})
-    return snaps
 
 
 class SnapshotMixin:
@@ -52,50 +45,16 @@ class SnapshotMixin:
         def stopped_event_id(self, obj: DomainObj) -> int: ...
         def start_domain(self, obj: DomainObj, reason: int) -> None: ...
 
-    def _snap(self, snapshot: DomainSnapshot) -> tuple[DomainObj, MomentDef]:
+    def _snap(self, snapshot: DomainSnapshot) -> tuple[DomainObj, SnapshotDef]:
         obj = self._obj(snapshot.domain)
-        found = snapshots_of(obj).get(snapshot.name)
-        if found is None:
-            raise _no_snapshot(f"no domain snapshot with matching name '{snapshot.name}'")
-        return obj, found
+        return obj, snapshots_of(obj).find(snapshot.name, T)
 
-    @staticmethod
-    def _children(obj: DomainObj, name: Optional[str], descendants: bool) -> list[MomentDef]:
-        snaps = snapshots_of(obj)
-        direct = [s for s in snaps.values() if s.parent == name]
-        if not descendants:
-            return direct
-        out = []
-        for child in direct:
-            out.append(child)
-            out.extend(SnapshotMixin._children(obj, child.name, True))
-        return out
+    def _list(self, dom: Domain, flags: int) -> list[SnapshotDef]:
+        return snapshots_of(self._obj(dom)).listing(None, flags)
 
-    def _filter(self, obj: DomainObj, snaps: list[MomentDef], flags: int) -> list[MomentDef]:
-        out = []
-        for snap in snaps:
-            leaf = not self._children(obj, snap.name, False)
-            if flags & (LIST_LEAVES | LIST_NO_LEAVES) and not (
-                    (flags & LIST_LEAVES and leaf) or (flags & LIST_NO_LEAVES and not leaf)):
-                continue
-            inactive = snap.state == "shutoff"
-            if flags & (LIST_INACTIVE | LIST_ACTIVE) and not (
-                    (flags & LIST_INACTIVE and inactive) or (flags & LIST_ACTIVE and not inactive)):
-                continue
-            out.append(snap)
-        return out
-
-    def _list(self, dom: Domain, flags: int) -> list[MomentDef]:
-        obj = self._obj(dom)
-        snaps = list(snapshots_of(obj).values())
-        if flags & LIST_ROOTS:
-            snaps = [s for s in snaps if s.parent is None]
-        return self._filter(obj, snaps, flags)
-
-    def _list_children(self, snapshot: DomainSnapshot, flags: int) -> list[MomentDef]:
+    def _list_children(self, snapshot: DomainSnapshot, flags: int) -> list[SnapshotDef]:
         obj, snap = self._snap(snapshot)
-        return self._filter(obj, self._children(obj, snap.name, bool(flags & LIST_DESCENDANTS)),
-                            flags)
+        return snapshots_of(obj).listing(snap.name, flags)
 
     # -- create
     def domain_snapshot_create_xml(self, dom: Domain, xml: str, flags: int) -> DomainSnapshot:
@@ -108,16 +67,17 @@ class SnapshotMixin:
                                     "cannot create snapshot while checkpoint exists")
             snaps = snapshots_of(obj)
             if new.name in snaps:
-                raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED,
-                                    ErrorDomain.VIR_FROM_DOMAIN,
-                                    f"domain moment {new.name} already exists")
-            new.state = _STATE_NAMES.get(obj.state, "running")
-            new.domain = obj.def_.copy()
-            new.disks = disk_targets(new.domain)
-            new.parent = obj.private.get("current_snapshot")
+                snaps.add(snaps.defs[new.name])   # its error
+            state = _STATE_NAMES.get(obj.state, "running")
+            domain = obj.def_.copy()
+            snap = SnapshotDef(name=new.name, description=new.description, state=state,
+                               parent=snaps.current, creation_time=new.creation_time,
+                               memory="no" if state == "shutoff" else "internal",
+                               disks=[SnapshotDisk(d, "internal") for d in disk_targets(domain)],
+                               domain=domain)
             if not flags & CREATE_NO_METADATA:
-                snaps[new.name] = new
-                obj.private["current_snapshot"] = new.name
+                snaps.add(snap)
+                snaps.current = snap.name
             if flags & CREATE_HALT and obj.is_active():
                 self._stop_with_event(obj, dom, DomainShutoffReason.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT,
                                       _STOPPED_FROM_SNAPSHOT)
@@ -125,34 +85,34 @@ class SnapshotMixin:
 
     # -- listing and lookups
     def domain_snapshot_num(self, dom: Domain, flags: int) -> int:
-        errors.check_flags(flags, 0x7FF, "testDomainSnapshotNum")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainSnapshotNum")
         with self.lock:
             return len(self._list(dom, flags))
 
     def domain_snapshot_list_names(self, dom: Domain, flags: int) -> list[str]:
-        errors.check_flags(flags, 0x7FF, "testDomainSnapshotListNames")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainSnapshotListNames")
         with self.lock:
             return [s.name for s in self._list(dom, flags)]
 
     def domain_list_all_snapshots(self, dom: Domain, flags: int) -> list[DomainSnapshot]:
-        errors.check_flags(flags, 0x7FF, "testDomainListAllSnapshots")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainListAllSnapshots")
         with self.lock:
             return [DomainSnapshot(dom, s.name) for s in self._list(dom, flags)]
 
     def domain_snapshot_num_children(self, snapshot: DomainSnapshot, flags: int) -> int:
-        errors.check_flags(flags, 0x7FF, "testDomainSnapshotNumChildren")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainSnapshotNumChildren")
         with self.lock:
             return len(self._list_children(snapshot, flags))
 
     def domain_snapshot_list_children_names(self, snapshot: DomainSnapshot,
                                             flags: int) -> list[str]:
-        errors.check_flags(flags, 0x7FF, "testDomainSnapshotListChildrenNames")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainSnapshotListChildrenNames")
         with self.lock:
             return [s.name for s in self._list_children(snapshot, flags)]
 
     def domain_snapshot_list_all_children(self, snapshot: DomainSnapshot,
                                           flags: int) -> list[DomainSnapshot]:
-        errors.check_flags(flags, 0x7FF, "testDomainSnapshotListAllChildren")
+        errors.check_flags(flags, LIST_FLAGS, "testDomainSnapshotListAllChildren")
         with self.lock:
             return [DomainSnapshot(snapshot.domain, s.name)
                     for s in self._list_children(snapshot, flags)]
@@ -167,12 +127,12 @@ class SnapshotMixin:
     def domain_has_current_snapshot(self, dom: Domain, flags: int) -> int:
         errors.check_flags(flags, 0, "testDomainHasCurrentSnapshot")
         with self.lock:
-            return int(self._obj(dom).private.get("current_snapshot") is not None)
+            return int(snapshots_of(self._obj(dom)).current is not None)
 
     def domain_snapshot_current(self, dom: Domain, flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0, "testDomainSnapshotCurrent")
         with self.lock:
-            current = self._obj(dom).private.get("current_snapshot")
+            current = snapshots_of(self._obj(dom)).current
             if current is None:
                 raise _no_snapshot("the domain does not have a current snapshot")
             return DomainSnapshot(dom, current)
@@ -190,7 +150,7 @@ class SnapshotMixin:
         errors.check_flags(flags, 0, "testDomainSnapshotIsCurrent")
         with self.lock:
             obj, snap = self._snap(snapshot)
-            return int(obj.private.get("current_snapshot") == snap.name)
+            return int(snapshots_of(obj).current == snap.name)
 
     def domain_snapshot_has_metadata(self, snapshot: DomainSnapshot, flags: int) -> int:
         errors.check_flags(flags, 0, "testDomainSnapshotHasMetadata")
@@ -201,7 +161,7 @@ class SnapshotMixin:
     def domain_snapshot_get_xml_desc(self, snapshot: DomainSnapshot, flags: int) -> str:
         errors.check_flags(flags, 1, "testDomainSnapshotGetXMLDesc")
         with self.lock:
-            return format_snapshot_xml(self._snap(snapshot)[1])
+            return format_snapshot(self._snap(snapshot)[1])
 
     # -- revert and delete
     def domain_revert_to_snapshot(self, snapshot: DomainSnapshot, flags: int) -> None:
@@ -221,6 +181,7 @@ class SnapshotMixin:
                                     "to revert to inactive snapshot")
             if obj.is_active():
                 self._halt_for_revert(obj, snapshot.domain)
+            assert snap.domain is not None
             obj.def_ = snap.domain.copy()
             obj.def_.id = -1
             paused = (not flags & REVERT_RUNNING
@@ -236,7 +197,7 @@ class SnapshotMixin:
                 if paused:
                     self._event(obj, DomainEventType.VIR_DOMAIN_EVENT_SUSPENDED,
                                 _SUSPENDED_FROM_SNAPSHOT)
-            obj.private["current_snapshot"] = snap.name
+            snapshots_of(obj).current = snap.name
 
     def _halt_for_revert(self, obj: DomainObj, dom: Domain) -> None:
         """Shut a domain off before loading a snapshot; a transient one stays listed."""
@@ -256,17 +217,5 @@ class SnapshotMixin:
         with self.lock:
             obj, snap = self._snap(snapshot)
             snaps = snapshots_of(obj)
-            doomed = []
-            if flags & (DELETE_CHILDREN | DELETE_CHILDREN_ONLY):
-                doomed = self._children(obj, snap.name, True)
-            if not flags & DELETE_CHILDREN_ONLY:
-                doomed.append(snap)
-                for child in snaps.values():
-                    if child.parent == snap.name:
-                        child.parent = snap.parent
-            current = obj.private.get("current_snapshot")
-            for gone in doomed:
-                snaps.pop(gone.name, None)
-                if current == gone.name:
-                    current = snap.parent if not flags & DELETE_CHILDREN_ONLY else snap.name
-            obj.private["current_snapshot"] = current
+            for gone in snaps.doomed(snap, flags):
+                snaps.remove(gone.name)
