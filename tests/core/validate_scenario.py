@@ -18,6 +18,7 @@ NODEDEV = ("<device><parent>scsi_host1</parent><capability type='scsi_host'>"
            "<capability type='fc_host'><wwnn>2000000012341234</wwnn>"
            "<wwpn>1000000012341234</wwpn></capability></capability>{x}</device>")
 POOL = "<pool type='dir'><name>{n}</name><target><path>/tmp/{n}</path></target>{x}</pool>"
+SNAPSHOT = "<domainsnapshot><name>{n}</name>{x}</domainsnapshot>"
 VOL = "<volume><name>{n}</name><capacity>1</capacity><target><path>/x/{n}</path></target>{x}</volume>"
 
 
@@ -25,6 +26,7 @@ def main() -> None:
     libvirt.registerErrorHandler(lambda *a: None, None)
     c = libvirt.open("test:///default")
     pool = c.storagePoolLookupByName("default-pool")
+    dom = c.lookupByName("test")
     calls = {
         "domain_define": lambda x, n: c.defineXMLFlags(DOMAIN.format(n=n, x=x), 1).name(),
         "domain_create": lambda x, n: c.createXML(DOMAIN.format(n=n, x=x), 16).name(),
@@ -36,6 +38,8 @@ def main() -> None:
         "pool_define": lambda x, n: c.storagePoolDefineXML(POOL.format(n=n, x=x), 1).name(),
         "vol_create": lambda x, n: pool.createXML(VOL.format(n=n, x=x), 4).name(),
         "vol_create_other": lambda x, n: pool.createXML(VOL.format(n=n, x=x), 1).name(),
+        "snapshot_create": lambda x, n: dom.snapshotCreateXML(SNAPSHOT.format(n=n, x=x),
+                                                             512).getName(),
     }
     out = {}
     for label, call in calls.items():

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Optional
 
 from ... import errors, events
+from ...conf import schema
 from ...conf.snapshot import (SnapshotDef, SnapshotDisk, disk_targets, format_snapshot,
                               parse_moment_xml)
 from ...domainobj import DomainObj
@@ -14,7 +15,7 @@ from ...domainstate import DomainRunningReason, DomainShutoffReason, DomainState
 from ...errors import ErrorDomain, ErrorNumber
 from ...events import DomainEventType
 from ...objects import Domain, DomainSnapshot
-from ..snapshots import (CREATE_HALT, CREATE_NO_METADATA, DELETE_CHILDREN,
+from ..snapshots import (CREATE_HALT, CREATE_NO_METADATA, CREATE_VALIDATE, DELETE_CHILDREN,
                          DELETE_CHILDREN_ONLY, DELETE_METADATA_ONLY, LIST_FLAGS, REVERT_FORCE,
                          REVERT_PAUSED, REVERT_RUNNING, snapshots_of)
 
@@ -59,6 +60,8 @@ class SnapshotMixin:
     # -- create
     def domain_snapshot_create_xml(self, dom: Domain, xml: str, flags: int) -> DomainSnapshot:
         errors.check_flags(flags, 0x3FF, "testDomainSnapshotCreateXML")
+        if flags & CREATE_VALIDATE:
+            schema.validate(xml, "domainsnapshot.rng")
         new = parse_moment_xml(xml, "domainsnapshot", SNAP)
         with self.lock:
             obj = self._obj(dom)
