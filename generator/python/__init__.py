@@ -92,7 +92,7 @@ def render(apis: list[Api], c_sources: dict[str, str]) -> dict[str, str]:
                 api=api, version=LIBVIRT_PYTHON_VERSION, values=values, families=families,
                 domain_names=repr(domain_names(c_sources)), helpers=names_mod.RESULT_HELPERS,
                 keeps_last_error=names_mod.KEEPS_LAST_ERROR, py_checks=names_mod.PY_ARG_CHECKS,
-                none_on_error=names_mod.NONE_ON_ERROR,
+                none_on_error=names_mod.NONE_ON_ERROR, list_counts=names_mod.LIST_COUNTS,
                 module_methods=[m for m in ms if not m.cls], classes=_classes(ms),
                 all_methods=ms, bound=_bound(api, ms, values),
                 constants=constants(api))
@@ -101,7 +101,7 @@ def render(apis: list[Api], c_sources: dict[str, str]) -> dict[str, str]:
                 api=api, module=mod, methods=ms, values=values, constants=constants(api),
                 helpers=names_mod.RESULT_HELPERS, keeps_last_error=names_mod.KEEPS_LAST_ERROR,
                 py_checks=names_mod.PY_ARG_CHECKS, none_on_error=names_mod.NONE_ON_ERROR,
-                bound=_bound(api, ms, values))
+                list_counts=names_mod.LIST_COUNTS, bound=_bound(api, ms, values))
         out[f"python/{mod}.py"] = text
         precise = precise_for(ms)
         tds = typed_dicts(api) if api.name == "libvirt" else []

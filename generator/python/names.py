@@ -342,6 +342,26 @@ PY_ARG_CHECKS: dict[str, dict[str, str]] = {
     "virDomainSetLaunchSecurityState": {"params": "dict"},
 }
 
+# Listings libvirt-python sizes with a count first (an error names the count's
+# function), asking for the list only when that count is not zero.
+LIST_COUNTS: dict[str, str] = {
+    "virConnectListDomains": "virConnectNumOfDomains",
+    "virConnectListDefinedDomains": "virConnectNumOfDefinedDomains",
+    "virConnectListNetworks": "virConnectNumOfNetworks",
+    "virConnectListDefinedNetworks": "virConnectNumOfDefinedNetworks",
+    "virConnectListStoragePools": "virConnectNumOfStoragePools",
+    "virConnectListDefinedStoragePools": "virConnectNumOfDefinedStoragePools",
+    "virConnectListInterfaces": "virConnectNumOfInterfaces",
+    "virConnectListDefinedInterfaces": "virConnectNumOfDefinedInterfaces",
+    "virConnectListSecrets": "virConnectNumOfSecrets",
+    "virConnectListNWFilters": "virConnectNumOfNWFilters",
+    "virNodeListDevices": "virNodeNumOfDevices",
+    "virNodeDeviceListCaps": "virNodeDeviceNumOfCaps",
+    "virStoragePoolListVolumes": "virStoragePoolNumOfVolumes",
+    "virDomainSnapshotListNames": "virDomainSnapshotNum",
+    "virDomainSnapshotListChildrenNames": "virDomainSnapshotNumChildren",
+}
+
 # Methods whose failure libvirt-python reports by returning None (the error
 # is recorded as the last error and handed to the error handler, not raised).
 NONE_ON_ERROR = frozenset({"virDomainGetGuestVcpus", "virDomainMigrateGetCompressionCache",

@@ -39,11 +39,17 @@ threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(
 root, questions = sys.argv[1], json.loads(sys.stdin.read())
 c = libvirt.open("qemu:///embed?root=" + root)
 out = {}
-for name, expr in questions.items():
-    try:
-        out[name] = ["ok", eval(expr)]
-    except libvirt.libvirtError as e:
-        out[name] = ["err", e.get_error_code(), e.get_error_domain(), e.get_error_message()]
+try:
+    for name, expr in questions.items():
+        try:
+            out[name] = ["ok", eval(expr)]
+        except libvirt.libvirtError as e:
+            out[name] = ["err", e.get_error_code(), e.get_error_domain(), e.get_error_message()]
+except BaseException:
+    for d in c.listAllDomains():   # a broken question: leave no QEMU behind
+        if d.isActive():
+            d.destroy()
+    raise
 c.close()
 print(json.dumps(out))
 '''

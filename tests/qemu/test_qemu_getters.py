@@ -1,7 +1,8 @@
 """A sweep of the QEMU driver's read-mostly entry points on one domain
-running, paused and shut off, compared live with real libvirt 9.0's embed
-driver: what each returns, or its error's code, domain and message.  Left
-out: what differs between two runs of the same guest (CPU time, RSS)."""
+running, paused and shut off, and of the connection's, compared live with
+real libvirt 9.0's embed driver: what each returns, or its error's code,
+domain and message.  Left out: what differs between two runs of the same
+guest or host (CPU time, RSS, free memory: only their shape is compared)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,36 @@ def test_getters_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
     mine = json.loads(json.dumps(mine).replace(str(my_disk), str(real_disk)))
     real = json.loads(json.dumps(real))
     assert {k: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}
+
+
+CONNECTION = [
+    "getType()", "getVersion() > 0", "getLibVersion()", "getURI().split('?')[0]", "isAlive()",
+    "isSecure()", "isEncrypted()", "getMaxVcpus(None)", "getMaxVcpus('kvm')",
+    "getMaxVcpus('qemu')", "getMaxVcpus('bogus')", "listDomainsID()", "numOfDomains()",
+    "listDefinedDomains()", "numOfDefinedDomains()", "getSysinfo()",
+    "getCPUModelNames('x86_64')[:3]", "getInfo()[0]", "getStoragePoolCapabilities()",
+    "listAllNetworks()", "listNetworks()", "numOfNetworks()", "listAllStoragePools()",
+    "numOfStoragePools()", "listAllSecrets()", "numOfSecrets()", "listAllNWFilters()",
+    "listAllInterfaces()", "listAllDevices()", "numOfDevices(None)", "listAllNWFilterBindings()",
+    "networkLookupByName('default')", "storagePoolLookupByName('default')",
+    "nodeDeviceLookupByName('computer')", "getFreeMemory() > 0",
+    "getCellsFreeMemory(0, 1).__len__()", "getSecurityModel()", "setKeepAlive(5, 3)",
+    "interfaceLookupByName('lo')", "nwfilterLookupByName('clean-traffic')",
+    "getCPUMap()[0] > 0", "getCapabilities().count('<guest>')", "lookupByID(999)",
+    "lookupByName('nosuch')", "lookupByUUIDString('00000000-0000-0000-0000-000000000001')",
+    "defineXML('<domain/>')", "createXML('<bogus/>', 0)", "getAllDomainStats(1, 0)",
+    "baselineCPU([], 0)", "changeBegin()",
+]
+
+
+def test_connection_calls_as_real_libvirt(root):  # noqa: F811
+    qs = {f"c_{i:03d}": f"c.{call}" for i, call in enumerate(CONNECTION)}
+    real = reallibvirt.ask(qs)
+    ensure_event_loop()
+    c = libvirt.open(f"qemu:///embed?root={root}")
+    try:
+        mine = reallibvirt.ask_ours(libvirt, c, qs, str(root))
+    finally:
+        c.close()
+    mine, real = json.loads(json.dumps(mine)), json.loads(json.dumps(real))
+    assert {CONNECTION[int(k[2:])]: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}
