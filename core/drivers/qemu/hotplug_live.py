@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import random
 from typing import Any, Optional
 
 from lxml import etree
@@ -359,6 +360,14 @@ class HotplugLive:
             at = conf.find_nic(obj.def_, new)
             old = obj.def_.devices[at]
             alias = _attr(old, "alias", "name", "")
+        old_mac = _attr(old, "mac", "address", "")
+        # libvirt gives a NIC without <mac> a new random one, which then differs
+        new_mac = _attr(new, "mac", "address", "") or "52:54:00:%02x:%02x:%02x" % tuple(
+            random.randrange(256) for _ in range(3))
+        if new_mac.lower() != old_mac.lower():
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED, Q,
+                                f"cannot change network interface mac address from "
+                                f"{old_mac} to {new_mac}")
         old_model = _attr(old, "model", "type", command.DEFAULT_NIC_MODEL)
         new_model = _attr(new, "model", "type", old_model)
         if new_model != old_model:
