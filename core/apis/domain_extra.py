@@ -293,6 +293,9 @@ def virDomainSaveImageDefineXML(conn: Connect, file: Optional[str], dxml: Option
     c.writable(cn, fn, D)
     c.non_null(file, "file", fn, D)
     c.non_null(dxml, "dxml", fn, D)
+    if flags & 2 and flags & 4:   # VIR_DOMAIN_SAVE_RUNNING, VIR_DOMAIN_SAVE_PAUSED
+        raise errors.invalid_arg(D, fn, "flags", "Flags 'VIR_DOMAIN_SAVE_RUNNING' and "
+                                 "'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive")
     c.call(cn, fn, D, cn, file, dxml, flags)
 
 

@@ -75,6 +75,8 @@ VIR_DOMAIN_UNDEFINE_NVRAM = 4
 VIR_DOMAIN_UNDEFINE_KEEP_NVRAM = 8
 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA = 16
 VIR_DOMAIN_DESTROY_GRACEFUL = 1
+VIR_DOMAIN_DESTROY_REMOVE_LOGS = 2
+VIR_DOMAIN_START_AUTODESTROY = 2
 VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN = 1
 VIR_DOMAIN_SHUTDOWN_GUEST_AGENT = 2
 VIR_DOMAIN_AFFECT_LIVE = 1
@@ -85,6 +87,13 @@ VIR_DOMAIN_VCPU_GUEST = 8
 
 def _not_running(domain: int = D) -> errors.VirtError:
     return errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, domain, "domain is not running")
+
+
+def _no_autodestroy(flags: int) -> None:
+    """AUTODESTROY ties a domain to its connection; libvirt 9.0 refuses it embedded."""
+    if flags & VIR_DOMAIN_START_AUTODESTROY:
+        raise errors.report(ErrorNumber.VIR_ERR_INTERNAL_ERROR, Q,
+                            "Domain autodestroy not supported for embedded drivers yet")
 
 
 def _no_domain(detail: str) -> errors.VirtError:
@@ -319,8 +328,9 @@ class QemuDriver(Snapshots, CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning,
 
     # -- life cycle
     def domain_create_xml(self, conn: Connect, xml: str, flags: int) -> Domain:
-        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_VALIDATE,
-                           "qemuDomainCreateXML", Q)
+        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY
+                           | VIR_DOMAIN_START_VALIDATE, "qemuDomainCreateXML", Q)
+        _no_autodestroy(flags)
         if flags & VIR_DOMAIN_START_VALIDATE:
             schema.validate(xml, "domain.rng")
         new = self._parse(xml)
@@ -331,8 +341,10 @@ class QemuDriver(Snapshots, CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning,
             return self._handle(conn, obj)
 
     def domain_create_with_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_BYPASS_CACHE
-                           | VIR_DOMAIN_START_FORCE_BOOT, "qemuDomainCreateWithFlags", Q)
+        errors.check_flags(flags, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY
+                           | VIR_DOMAIN_START_BYPASS_CACHE | VIR_DOMAIN_START_FORCE_BOOT,
+                           "qemuDomainCreateWithFlags", Q)
+        _no_autodestroy(flags)
         paused = bool(flags & VIR_DOMAIN_START_PAUSED)
         with self.job(dom.uuid):
             with self.lock:
@@ -348,7 +360,8 @@ class QemuDriver(Snapshots, CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning,
             dom.id = obj.id
 
     def domain_destroy_flags(self, dom: Domain, flags: int) -> None:
-        errors.check_flags(flags, VIR_DOMAIN_DESTROY_GRACEFUL, "qemuDomainDestroyFlags", Q)
+        errors.check_flags(flags, VIR_DOMAIN_DESTROY_GRACEFUL | VIR_DOMAIN_DESTROY_REMOVE_LOGS,
+                           "qemuDomainDestroyFlags", Q)
         with self.lock:
             obj = self._obj(dom)
             rt = self.runtime.get(obj.uuid)
@@ -358,6 +371,8 @@ class QemuDriver(Snapshots, CharDevices, TuneAPI, BlockCopy, BlockInfo, Pinning,
         if not self.destroy(obj, rt, graceful=bool(flags & VIR_DOMAIN_DESTROY_GRACEFUL)):
             raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
                                 "failed to kill qemu process with SIGTERM")
+        # REMOVE_LOGS: libvirt 9.0 removes only logs virtlogd keeps; with QEMU
+        # writing its own file (stdio_handler "file", all pyvirt does) it keeps it
         # the caller's handle keeps its id, as with libvirt 9.0's QEMU driver
         # (its test driver's is -1 then); a lookup gives a fresh one
 

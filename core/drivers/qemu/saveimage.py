@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import struct
+from typing import Optional
 
 from ... import errors
 from ...errors import ErrorDomain, ErrorNumber
@@ -88,3 +89,29 @@ def read(path: str) -> tuple[int, SaveImage]:
     except BaseException:
         os.close(fd)
         raise
+
+
+def rewrite(path: str, xml: str, was_running: Optional[bool]) -> None:
+    """Put `xml` (and `was_running`, unless None) in the header of the image
+    at `path`, in the room its XML has (write_header leaves some spare)."""
+    fd, image = read(path)
+    os.close(fd)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as exc:
+        raise errors.report(ErrorNumber.VIR_ERR_SYSTEM_ERROR, Q,
+                            f"Failed to open file '{path}': {os.strerror(exc.errno or 0)}") from None
+    try:
+        raw = os.pread(fd, HEADER_SIZE, 0)
+        fields = list(_HEADER.unpack(raw))
+        data_len = fields[2]
+        data = xml.encode() + b"\0"
+        if len(data) > data_len:
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_FAILED, Q,
+                                "new xml too large to fit in file")
+        if was_running is not None:
+            fields[3] = int(was_running)
+        os.pwrite(fd, _HEADER.pack(*fields) + data + b"\0" * (data_len - len(data)), 0)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -6,8 +6,8 @@ libvirt 9.0's embed driver (probed with python3-libvirt on this machine):
 
     save running   SUSPENDED/PAUSED, STOPPED/SAVED     -> SHUTOFF/SAVED (transient: gone)
     restore        STARTED/RESTORED, RESUMED/FROM_SNAPSHOT -> RUNNING/RESTORED
-    restore paused STARTED/RESTORED, SUSPENDED/RESTORED (SUSPENDED/PAUSED when
-                   asked with VIR_DOMAIN_SAVE_PAUSED)  -> PAUSED/MIGRATION
+    restore paused STARTED/RESTORED, SUSPENDED/RESTORED (SUSPENDED/PAUSED for a
+                   managed save started paused)  -> PAUSED/MIGRATION
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import os
 from typing import Optional
 
 from ... import errors
-from ...conf.domain import format_domain_xml
+from ...conf import domain_abi
+from ...conf.domain import format_domain_xml, parse_domain_xml
 from ...domainobj import DomainObj
 from ...domainstate import (DomainPausedReason, DomainRunningReason, DomainShutoffReason,
                             DomainState as S)
@@ -25,7 +26,7 @@ from ...errors import ErrorDomain, ErrorNumber
 from ...events import (DomainEventStoppedDetail as Stopped,
                        DomainEventSuspendedDetail as Suspended, DomainEventType as E)
 from ...objects import Connect, Domain
-from . import blockjobs, saveimage
+from . import blockjobs, livexml, saveimage
 from .runtime import Runtime, qemu_error
 
 Q = ErrorDomain.VIR_FROM_QEMU
@@ -162,20 +163,22 @@ class SaveRestore:
             os.close(fd)
 
     def restore_image(self, obj: DomainObj, fd: int, image: saveimage.SaveImage,
-                      flags: int) -> None:
-        """Start `obj` from an open image (job held)."""
+                      flags: int, start_paused: bool = False) -> None:
+        """Start `obj` from an open image (job held); `flags` (RUNNING,
+        PAUSED) stand for the image's own word on it, as libvirt's reading
+        of them does; `start_paused`, a managed save started paused."""
         os.lseek(fd, image.stream_offset, os.SEEK_SET)
         self.start(obj, paused=True,  # type: ignore[attr-defined]
                    incoming=lambda rt: self._stream_in(rt, fd))
         rt = self.runtime[obj.uuid]  # type: ignore[attr-defined]
         run = (image.was_running if not flags & (VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED)
                else bool(flags & VIR_DOMAIN_SAVE_RUNNING))
-        if run:
+        if run and not start_paused:
             with self.lock:  # type: ignore[attr-defined]
                 rt.running_reason = DomainRunningReason.VIR_DOMAIN_RUNNING_RESTORED
             self._monitor_call(rt, "cont")  # type: ignore[attr-defined]
             return
-        detail = (Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED if flags & VIR_DOMAIN_SAVE_PAUSED
+        detail = (Suspended.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED if start_paused
                   else Suspended.VIR_DOMAIN_EVENT_SUSPENDED_RESTORED)
         with self.lock:  # type: ignore[attr-defined]
             self.event(obj, E.VIR_DOMAIN_EVENT_SUSPENDED, detail)  # type: ignore[attr-defined]
@@ -198,6 +201,20 @@ class SaveRestore:
         fd, image = saveimage.read(file)
         os.close(fd)
         return image.xml
+
+    def domain_save_image_define_xml(self, conn: Connect, file: str, dxml: str,
+                                     flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED,
+                           "qemuDomainSaveImageDefineXML", Q)
+        fd, image = saveimage.read(file)
+        os.close(fd)
+        old = parse_domain_xml(image.xml, keep_interfaces=True)
+        new = parse_domain_xml(dxml, default_arch=old.os.arch, keep_interfaces=True)
+        domain_abi.check(old, new)
+        xml = format_domain_xml(livexml.migratable_view(new, False), inactive=True)
+        run = (None if not flags & (VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED)
+               else bool(flags & VIR_DOMAIN_SAVE_RUNNING))
+        saveimage.rewrite(file, xml, run)
 
     # -- managed save
     def domain_has_managed_save_image(self, dom: Domain, flags: int) -> int:
@@ -239,7 +256,7 @@ class SaveRestore:
                 obj.new_def = obj.def_
                 obj.def_ = new
             try:
-                self.restore_image(obj, fd, image, VIR_DOMAIN_SAVE_PAUSED if paused else 0)
+                self.restore_image(obj, fd, image, 0, start_paused=paused)
             except BaseException:
                 with self.lock:  # type: ignore[attr-defined]
                     if not obj.is_active() and obj.new_def is not None:
