@@ -17,6 +17,7 @@ HOST = ErrorDomain.VIR_FROM_DOMAIN  # the VIR_FROM_THIS of libvirt-host.c (vir{C
 TypedParams = list[tuple[str, int, Any]]
 
 __all__ = [
+    "virDomainManagedSaveGetXMLDesc", "virDomainManagedSaveDefineXML",
     "virDomainSetVcpus", "virDomainSetVcpusFlags", "virDomainGetVcpusFlags",
     "virDomainGetVcpus", "virDomainPinVcpu", "virDomainPinVcpuFlags",
     "virDomainGetVcpuPinInfo", "virDomainGetEmulatorPinInfo", "virDomainPinEmulator",
@@ -297,6 +298,22 @@ def virDomainSaveImageDefineXML(conn: Connect, file: Optional[str], dxml: Option
         raise errors.invalid_arg(D, fn, "flags", "Flags 'VIR_DOMAIN_SAVE_RUNNING' and "
                                  "'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive")
     c.call(cn, fn, D, cn, file, dxml, flags)
+
+
+def virDomainManagedSaveGetXMLDesc(dom: Domain, flags: int) -> str:
+    fn = "virDomainManagedSaveGetXMLDesc"
+    d = _dom(dom, fn)
+    if flags & 1:   # VIR_DOMAIN_SAVE_IMAGE_XML_SECURE: secrets, not for read-only
+        c.writable(d.conn, fn, D)
+    return str(c.call(d.conn, fn, D, d, flags))
+
+
+def virDomainManagedSaveDefineXML(dom: Domain, dxml: Optional[str], flags: int) -> None:
+    fn = "virDomainManagedSaveDefineXML"
+    d = _dom(dom, fn)
+    c.writable(d.conn, fn, D)
+    c.non_null(dxml, "dxml", fn, D)
+    c.call(d.conn, fn, D, d, dxml, flags)
 
 
 def virDomainManagedSave(dom: Domain, flags: int) -> None:

@@ -1,8 +1,8 @@
 """The lifecycle calls with their flags, one after the other on one domain,
 compared live with real libvirt 9.0's embed driver: start paused, managed
 save (RUNNING, PAUSED), save and restore (RUNNING, PAUSED), a save image's
-definition read and replaced (virDomainSaveImageDefineXML, with libvirt's
-ABI checks), destroy (GRACEFUL, REMOVE_LOGS), AUTODESTROY, FORCE_BOOT; each
+definition read and replaced (virDomainSaveImageDefineXML, a managed save's
+too, with libvirt's ABI checks), destroy (GRACEFUL, REMOVE_LOGS), AUTODESTROY, FORCE_BOOT; each
 call's answer, the state after it and the lifecycle events it gave."""
 
 from __future__ import annotations
@@ -52,7 +52,16 @@ def questions(kernel: Path, save: str) -> dict[str, str]:
         f"{d}.createWithFlags(8)", f"{d}.state()", f"{d}.destroy()", f"{d}.create()",
         "os.path.exists(root + '/log/qemu/lf_dom.log')", f"{d}.destroyFlags(2)",
         "os.path.exists(root + '/log/qemu/lf_dom.log')",
-        f"c.createXML({domxml('lf_auto', kernel)!r}, 2)", f"{d}.undefineFlags(0)",
+        f"c.createXML({domxml('lf_auto', kernel)!r}, 2)",
+        # the managed save image's definition
+        f"{d}.managedSaveGetXMLDesc(0)", f"{d}.create()", f"{d}.managedSave(0)",
+        f"{d}.managedSaveGetXMLDesc(0).count('<domain')",
+        f"{d}.managedSaveDefineXML({d}.managedSaveGetXMLDesc(0).replace('<on_crash>destroy', "
+        "'<on_crash>restart'), 4)",
+        f"{d}.managedSaveGetXMLDesc(0).count('restart')", f"{d}.managedSaveGetXMLDesc(2)",
+        f"{d}.managedSaveDefineXML('<bad', 0)", f"[{d}.create(), {d}.state()]",
+        f"{d}.managedSaveDefineXML({d}.XMLDesc(0), 0)", f"{d}.destroy()",
+        f"{d}.undefineFlags(0)",
     ]
     qs = {"a00": RECORD, "a01": "[globals().setdefault('re', __import__('re'))][0] and 0"}
     for i, step in enumerate(steps):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Optional
 
 from ... import errors
@@ -206,6 +207,30 @@ class SaveRestore:
                                      flags: int) -> None:
         errors.check_flags(flags, VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED,
                            "qemuDomainSaveImageDefineXML", Q)
+        self._define_in_image(file, dxml, flags)
+
+    def domain_managed_save_get_xml_desc(self, dom: Domain, flags: int) -> str:
+        errors.check_flags(flags, 1, "qemuDomainManagedSaveGetXMLDesc", Q)  # XML_SECURE
+        fd, image = saveimage.read(str(self._managed_image(dom)))
+        os.close(fd)
+        return image.xml
+
+    def domain_managed_save_define_xml(self, dom: Domain, dxml: str, flags: int) -> None:
+        errors.check_flags(flags, VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED,
+                           "qemuDomainManagedSaveDefineXML", Q)
+        self._define_in_image(str(self._managed_image(dom)), dxml, flags)
+
+    def _managed_image(self, dom: Domain) -> Path:
+        with self.lock:  # type: ignore[attr-defined]
+            path: Path = self.layout.managed_save_file(  # type: ignore[attr-defined]
+                self._obj(dom).name)  # type: ignore[attr-defined]
+        if not path.exists():
+            raise errors.report(ErrorNumber.VIR_ERR_OPERATION_INVALID, Q,
+                                "domain does not have managed save image")
+        return path
+
+    def _define_in_image(self, file: str, dxml: str, flags: int) -> None:
+        """A save image's definition replaced (and its running flag, if asked)."""
         fd, image = saveimage.read(file)
         os.close(fd)
         old = parse_domain_xml(image.xml, keep_interfaces=True)
