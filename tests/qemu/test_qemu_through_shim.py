@@ -281,3 +281,48 @@ def test_real_binding_peeks_on_our_library(tmp_path, kernels):
     assert got["past_ram"] == [1, 10, "internal error: unable to execute QEMU command "
                                       "'memsave': Invalid addr 0x0000000004000000/size 4 "
                                       "specified"]
+
+
+CONSOLE_SCRIPT = """
+import json, sys, threading, time, libvirt
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+c = libvirt.open("qemu:///embed?root=" + sys.argv[1])
+d = c.createXML("<domain type='%s'><name>shimcon</name><memory unit='MiB'>64</memory>"
+                "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>"
+                "<kernel>%s</kernel></os><devices><serial type='pty'/>"
+                "<memballoon model='none'/></devices></domain>", 0)
+st = c.newStream(0)
+d.openConsole(None, st, 0)
+st.send(b"through the shim")
+got, t0 = b"", time.time()
+while b"shim" not in got and time.time() - t0 < 10:
+    got += st.recv(64)
+busy = None
+try:
+    d.openConsole(None, c.newStream(0), 0)
+except libvirt.libvirtError as e:
+    busy = [e.get_error_code(), e.get_error_domain(), e.get_error_message()]
+st.finish()
+d.destroy(); c.close()
+print(json.dumps({"echo": got.decode(), "busy": busy}))
+"""
+
+
+def test_real_binding_opens_a_console_on_our_library(tmp_path, kernels):
+    """The console stream through the C ABI: bytes to the guest's serial
+    port and back (the echo guest), and libvirt's one-session rule."""
+    import os
+    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    try:
+        out = run(["/usr/bin/python3", "-c", CONSOLE_SCRIPT % (virt, kernels["echo"]),
+                   str(tmp_path / "root")], env=on_pyvirt(), timeout=120)
+    finally:
+        from qemutest import kill_leftovers
+        kill_leftovers(tmp_path / "root")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["echo"] == "through the shim"
+    assert got["busy"] == [9, 10, "operation failed: Active console session exists for "
+                                  "this domain"]
