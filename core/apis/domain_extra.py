@@ -311,8 +311,7 @@ def virDomainManagedSaveGetXMLDesc(dom: Domain, flags: int) -> str:
 def virDomainManagedSaveDefineXML(dom: Domain, dxml: Optional[str], flags: int) -> None:
     fn = "virDomainManagedSaveDefineXML"
     d = _dom(dom, fn)
-    c.writable(d.conn, fn, D)
-    c.non_null(dxml, "dxml", fn, D)
+    c.writable(d.conn, fn, D)   # dxml is not checked here: libvirt leaves it to the driver
     c.call(d.conn, fn, D, d, dxml, flags)
 
 

@@ -102,3 +102,18 @@ def ask_ours(module: Any, c: Any, questions: dict[str, str], root: str) -> dict[
         except module.libvirtError as e:
             out[name] = ("err", e.get_error_code(), e.get_error_domain(), e.get_error_message())
     return out
+
+
+def ask_pyvirt(module: Any, root: Any, questions: dict[str, str]) -> dict[str, tuple[Any, ...]]:
+    """ask_ours on a connection of its own to `root`, closed after; the
+    domains the questions left running are destroyed first."""
+    from qemutest import ensure_event_loop
+    ensure_event_loop()
+    c = module.open(f"qemu:///embed?root={root}")
+    try:
+        return ask_ours(module, c, questions, str(root))
+    finally:
+        for d in c.listAllDomains():
+            if d.isActive():
+                d.destroy()
+        c.close()

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import reallibvirt
 from support import pyvirt_module
-from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+from qemutest import domxml, kernels, root  # noqa: F401,F811 (fixtures)
 
 libvirt = pyvirt_module()
 
@@ -69,15 +68,7 @@ def questions(kernel: Path) -> dict[str, str]:
 def test_console_and_channel_streams_as_real_libvirt(root, kernels):  # noqa: F811
     qs = questions(kernels["echo"])
     real = reallibvirt.ask(qs)
-    ensure_event_loop()
-    c = libvirt.open(f"qemu:///embed?root={root}")
-    try:
-        mine = reallibvirt.ask_ours(libvirt, c, qs, str(root))
-    finally:
-        for d in c.listAllDomains():
-            if d.isActive():
-                d.destroy()
-        c.close()
+    mine = reallibvirt.ask_pyvirt(libvirt, root, qs)
     mine = json.loads(json.dumps(mine, default=lambda b: b.hex()))
     real = json.loads(json.dumps(real))
     assert {k: v for k, v in mine.items() if v != real[k]} == {}

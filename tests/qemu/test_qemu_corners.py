@@ -11,11 +11,10 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import reallibvirt
 from support import pyvirt_module
-from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+from qemutest import domxml, kernels, root  # noqa: F401,F811 (fixtures)
 
 libvirt = pyvirt_module()
 
@@ -71,24 +70,12 @@ def questions(kernel: Path, images: str) -> dict[str, str]:
     }
 
 
-def ours(root: Path, qs: dict[str, str]) -> dict[str, Any]:
-    ensure_event_loop()
-    c = libvirt.open(f"qemu:///embed?root={root}")
-    try:
-        return reallibvirt.ask_ours(libvirt, c, qs, str(root))
-    finally:
-        for d in c.listAllDomains():
-            if d.isActive():
-                d.destroy()
-        c.close()
-
-
 def test_corners_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
     mine_dir, real_dir = tmp_path / "ours", tmp_path / "real"
     mine_dir.mkdir()
     real_dir.mkdir()
     real = reallibvirt.ask(questions(kernels["idle"], str(real_dir)))
-    mine = ours(root, questions(kernels["idle"], str(mine_dir)))
+    mine = reallibvirt.ask_pyvirt(libvirt, root, questions(kernels["idle"], str(mine_dir)))
     # JSON's shape (lists) and the image folder as real libvirt's
     mine = {k: json.loads(json.dumps(v).replace(str(mine_dir), str(real_dir)))
             for k, v in mine.items()}
@@ -147,7 +134,8 @@ def test_block_resize_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
             subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(folder / name), "4M"],
                            check=True)
         qs = resize_questions(kernels["idle"], str(folder))
-        answers.append(reallibvirt.ask(qs) if side == "real" else ours(root, qs))
+        answers.append(reallibvirt.ask(qs) if side == "real"
+                       else reallibvirt.ask_pyvirt(libvirt, root, qs))
     real, mine = (json.loads(json.dumps(a).replace(str(tmp_path / s), "DIR"))
                   for a, s in zip(answers, ("real", "ours")))
     assert {k: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}

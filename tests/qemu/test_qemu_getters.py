@@ -12,7 +12,7 @@ from pathlib import Path
 
 import reallibvirt
 from support import pyvirt_module
-from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+from qemutest import domxml, kernels, root  # noqa: F401,F811 (fixtures)
 
 libvirt = pyvirt_module()
 MAC = "52:54:00:11:22:33"
@@ -67,15 +67,7 @@ def test_getters_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
     for disk in (real_disk, my_disk):
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "4M"], check=True)
     real = reallibvirt.ask(questions(kernels["idle"], real_disk))
-    ensure_event_loop()
-    c = libvirt.open(f"qemu:///embed?root={root}")
-    try:
-        mine = reallibvirt.ask_ours(libvirt, c, questions(kernels["idle"], my_disk), str(root))
-    finally:
-        for d in c.listAllDomains():
-            if d.isActive():
-                d.destroy()
-        c.close()
+    mine = reallibvirt.ask_pyvirt(libvirt, root, questions(kernels["idle"], my_disk))
     mine = json.loads(json.dumps(mine).replace(str(my_disk), str(real_disk)))
     real = json.loads(json.dumps(real))
     assert {k: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}
@@ -104,11 +96,6 @@ CONNECTION = [
 def test_connection_calls_as_real_libvirt(root):  # noqa: F811
     qs = {f"c_{i:03d}": f"c.{call}" for i, call in enumerate(CONNECTION)}
     real = reallibvirt.ask(qs)
-    ensure_event_loop()
-    c = libvirt.open(f"qemu:///embed?root={root}")
-    try:
-        mine = reallibvirt.ask_ours(libvirt, c, qs, str(root))
-    finally:
-        c.close()
+    mine = reallibvirt.ask_pyvirt(libvirt, root, qs)
     mine, real = json.loads(json.dumps(mine)), json.loads(json.dumps(real))
     assert {CONNECTION[int(k[2:])]: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import reallibvirt
 from support import pyvirt_module
-from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+from qemutest import domxml, kernels, root  # noqa: F401,F811 (fixtures)
 
 libvirt = pyvirt_module()
 
@@ -78,15 +78,7 @@ def test_lifecycle_flags_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
         if side == "real":
             answers[side] = reallibvirt.ask(qs)
             continue
-        ensure_event_loop()
-        c = libvirt.open(f"qemu:///embed?root={root}")
-        try:
-            answers[side] = reallibvirt.ask_ours(libvirt, c, qs, str(root))
-        finally:
-            for d in c.listAllDomains():
-                if d.isActive():
-                    d.destroy()
-            c.close()
+        answers[side] = reallibvirt.ask_pyvirt(libvirt, root, qs)
     real, mine = (json.loads(re.sub(r"source [0-9a-f-]{36}", "source UUID",
                                     json.dumps(answers[s]).replace(str(tmp_path / f"{s}.save"),
                                                                    "SAVE")))

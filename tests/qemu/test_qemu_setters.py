@@ -13,7 +13,7 @@ from pathlib import Path
 
 import reallibvirt
 from support import pyvirt_module
-from qemutest import domxml, ensure_event_loop, kernels, root  # noqa: F401,F811 (fixtures)
+from qemutest import domxml, kernels, root  # noqa: F401,F811 (fixtures)
 
 libvirt = pyvirt_module()
 MAC = "52:54:00:11:22:33"
@@ -85,15 +85,6 @@ def test_setters_as_real_libvirt(root, kernels, tmp_path):  # noqa: F811
         if side == "real":
             sides[side] = _normal(reallibvirt.ask(qs), folder, reallibvirt._root())
             continue
-        ensure_event_loop()
-        c = libvirt.open(f"qemu:///embed?root={root}")
-        try:
-            sides[side] = _normal(reallibvirt.ask_ours(libvirt, c, qs, str(root)), folder,
-                                  str(root))
-        finally:
-            for d in c.listAllDomains():
-                if d.isActive():
-                    d.destroy()
-            c.close()
+        sides[side] = _normal(reallibvirt.ask_pyvirt(libvirt, root, qs), folder, str(root))
     real, mine = sides["real"], sides["ours"]
     assert {k: (v, real[k]) for k, v in mine.items() if v != real[k]} == {}

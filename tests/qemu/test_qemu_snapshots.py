@@ -271,16 +271,8 @@ def test_snapshots_as_real_libvirt(root: Path, kernels: dict[str, Path],
     real = reallibvirt.ask(questions(kernels["idle"], theirs))
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "qemu.conf").write_text(reallibvirt.QEMU_CONF)
-    ensure_event_loop()
-    c = libvirt.open(f"qemu:///embed?root={root}")
     qs = questions(kernels["idle"], mine)
-    try:
-        ours = reallibvirt.ask_ours(libvirt, c, qs, str(root))
-    finally:
-        for d in c.listAllDomains():
-            if d.isActive():
-                d.destroy()
-        c.close()
+    ours = reallibvirt.ask_pyvirt(libvirt, root, qs)
     diffs = [(k, qs[k][:200], _norm(ours.get(k, ()), mine), _norm(real[k], theirs))
              for k in sorted(real) if _norm(ours.get(k, ()), mine) != _norm(real[k], theirs)]
     for k, q, a, b in diffs:
