@@ -63,6 +63,16 @@ def questions(kernel: Path, images: str) -> dict[str, str]:
         "d3_inactive": SAME_AS_LIVE.format(flags=0, name="cn_undef"),
         "d4_persistent": "c.lookupByName('cn_undef').isPersistent()",
         "d5": "c.lookupByName('cn_undef').destroy()",
+        # USB inputs: a port each at define, and on QEMU's command line
+        "g1_define": "__import__('re').findall(r'<input.*?</input>|<input[^>]*/>', c.defineXML("
+                     + xml('cn_usb', "<input type='tablet' bus='usb'/><input type='keyboard' "
+                                     "bus='usb'/>") + ").XMLDesc(0), __import__('re').S)",
+        "g2": "c.lookupByName('cn_usb').create()",
+        "g3_live": "__import__('re').findall(r'<input.*?</input>', "
+                   "c.lookupByName('cn_usb').XMLDesc(0), __import__('re').S)",
+        "g4_argv": "[open(root + '/log/qemu/cn_usb.log').read().count(k) for k in "
+                   "('usb-tablet', 'usb-kbd', 'usb.0')]",
+        "g5": "[c.lookupByName('cn_usb').destroy(), c.lookupByName('cn_usb').undefine()]",
         # VALIDATE: libvirt's schema, in libxml2's words
         "e1_define": f"c.defineXMLFlags({xml('cn_bad', '<bogus/>')}, 1)",
         "e2_create": f"c.createXML({xml('cn_bad', '<bogus/>')}, 16)",

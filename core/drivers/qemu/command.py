@@ -317,6 +317,22 @@ def _chardev(dev: etree._Element, chr_id: str) -> str:
     raise _unsupported(f"serial type '{ctype}' is not supported yet")
 
 
+_USB_INPUTS = {"tablet": "usb-tablet", "mouse": "usb-mouse", "keyboard": "usb-kbd"}
+
+
+def _usb_input_args(d: DomainDef) -> list[str]:
+    """-device for each USB input, on the port its address names (postparse);
+    its id counts every input, as the live XML's alias does."""
+    out = []
+    for index, dev in enumerate(dev for dev in d.devices if dev.tag == "input"):
+        address = dev.find("address")
+        if dev.get("bus") != "usb" or dev.get("type") not in _USB_INPUTS or address is None:
+            continue
+        out += ["-device", f"{_USB_INPUTS[dev.get('type', '')]},id=input{index},"
+                           f"bus=usb.{address.get('bus', '0')},port={address.get('port', '1')}"]
+    return out
+
+
 def _serial_args(d: DomainDef) -> list[str]:
     serials = [dev for dev in d.devices if dev.tag == "serial"]
     if not serials:
@@ -430,6 +446,7 @@ def build(d: DomainDef, emulator: str, accel: str, paths: LaunchPaths,
         argv += _nic_args(d, nic, index, paths)
     argv += _serial_args(d)
     argv += channels.command_args(d, paths.channel_fds)
+    argv += _usb_input_args(d)
     argv += _audio_args(d)      # before -vnc, which names one (as libvirt's order)
     argv += _graphics_args(d)
     argv += balloon.command_args(d)

@@ -129,6 +129,25 @@ def _cdroms(d: DomainDef) -> None:
             disk.insert(at, etree.Element("readonly"))
 
 
+def _usb_ports(d: DomainDef) -> None:
+    """A USB input without an address gets the next free port of the first
+    USB bus, as libvirt's define gives it (<address type='usb' bus port>)."""
+    usb = [dev for dev in d.devices if dev.tag == "controller" and dev.get("type") == "usb"]
+    if not usb or usb[0].get("model") == "none":
+        return
+    inputs = [dev for dev in d.devices if dev.tag == "input" and dev.get("bus") == "usb"]
+    taken = {a.get("port") for a in (dev.find("address") for dev in inputs)
+             if a is not None and a.get("type") == "usb" and a.get("bus", "0") == "0"}
+    port = 1
+    for dev in inputs:
+        if dev.find("address") is not None:
+            continue
+        while str(port) in taken:
+            port += 1
+        taken.add(str(port))
+        etree.SubElement(dev, "address", type="usb", bus="0", port=str(port))
+
+
 def fill(d: DomainDef, new_domain: bool = True) -> None:
     """Post-parse of a definition whose machine is already canonical;
     `new_domain`: not one a device is being added to (pciaddr's spare port)."""
@@ -147,4 +166,5 @@ def fill(d: DomainDef, new_domain: bool = True) -> None:
     d.devices[:] = domain_devices.normalise(devices)
     _serial_targets(d)
     channels.assign_ports(d)
+    _usb_ports(d)
     pciaddr.assign(d, spare=new_domain)
