@@ -117,3 +117,17 @@ def ask_pyvirt(module: Any, root: Any, questions: dict[str, str]) -> dict[str, t
             if d.isActive():
                 d.destroy()
         c.close()
+
+
+def ask_on_our_library(questions: dict[str, str], where: str) -> dict[str, tuple[Any, ...]]:
+    """ask()'s script, run the same way but by python3-libvirt on pyvirt's
+    libvirt.so.0, on a root of its own at `where`: the real binding as the peer."""
+    from support import on_pyvirt
+    os.makedirs(os.path.join(where, "etc"))
+    with open(os.path.join(where, "etc", "qemu.conf"), "w") as f:
+        f.write(QEMU_CONF)
+    done = subprocess.run([SYSPY, "-c", _SCRIPT, where], text=True, capture_output=True,
+                          input=json.dumps(questions, sort_keys=True), timeout=300,
+                          env=on_pyvirt())
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {k: tuple(v) for k, v in json.loads(done.stdout).items()}

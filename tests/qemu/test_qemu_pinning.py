@@ -6,16 +6,13 @@ run is read from /proc/PID/task/TID/status (Cpus_allowed_list)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 
 import pytest
 
 import reallibvirt
 from qemutest import VIRT_TYPE, ensure_event_loop, root  # noqa: F401 (fixtures)
-from support import needs_build, needs_system_libvirt, on_pyvirt
+from support import needs_build, needs_system_libvirt
 from pyvirt import api
 
 pytestmark = [needs_build, needs_system_libvirt]
@@ -179,23 +176,11 @@ def _questions(steps: list[tuple[str, str]]) -> dict[str, str]:
     return q
 
 
-def ours(questions: dict[str, str], where: str) -> dict[str, tuple]:
-    """The same questions to pyvirt through the real binding on our library."""
-    os.makedirs(os.path.join(where, "etc"))
-    with open(os.path.join(where, "etc", "qemu.conf"), "w") as f:
-        f.write(reallibvirt.QEMU_CONF)
-    done = subprocess.run([reallibvirt.SYSPY, "-c", reallibvirt._SCRIPT, where],
-                          input=json.dumps(questions, sort_keys=True), text=True,
-                          capture_output=True, timeout=300, env=on_pyvirt())
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
-
-
 @pytest.mark.parametrize("steps", [INACTIVE, RUNNING], ids=["inactive", "running"])
 def test_same_as_libvirt(steps, tmp_path):
     q = _questions(steps)
     real = reallibvirt.ask(q)
-    mine = ours(q, str(tmp_path / "root"))
+    mine = reallibvirt.ask_on_our_library(q, str(tmp_path / "root"))
     assert {k: mine[k] for k in sorted(real)} == {k: real[k] for k in sorted(real)}
 
 

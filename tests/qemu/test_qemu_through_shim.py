@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from qemutest import kernels  # noqa: F401  (a fixture)
+from qemutest import VIRT_TYPE, kernels, kill_leftovers  # noqa: F401  (kernels: a fixture)
 from support import needs_build, needs_system_libvirt, on_pyvirt, run
 
 pytestmark = [needs_build, needs_system_libvirt,
               pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
                                  reason="qemu-system-x86_64 is not installed")]
+
+def _run(script: str, root: Path, *roots: Path) -> Any:
+    """`script` run by python3-libvirt on our library with `root` as its
+    argument; what it printed (JSON).  The guests it left, in `roots` (else
+    `root`), are killed: a script failing midway must not leave one running."""
+    try:
+        out = run(["/usr/bin/python3", "-c", script, str(root)], env=on_pyvirt(), timeout=120)
+    finally:
+        for where in roots or (root,):
+            kill_leftovers(where)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
 
 SCRIPT = """
 import json, sys, threading, time, libvirt
@@ -39,12 +54,7 @@ print(json.dumps({"running": running, "paused": paused, "stopped": stopped, "eve
 
 
 def test_real_binding_runs_a_guest_on_our_library(tmp_path):
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    out = run(["/usr/bin/python3", "-c", SCRIPT % virt, str(tmp_path / "root")],
-              env=on_pyvirt(), timeout=120)
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(SCRIPT % VIRT_TYPE, tmp_path / "root")
     assert got["running"] == [1, 1] and got["paused"] == [3, 1] and got["stopped"] == [5, 2]
     # defined, resumed+started, suspended, resumed, shutdown(host), stopped(destroyed)
     assert got["events"] == [[0, 0], [4, 0], [2, 0], [3, 0], [4, 0], [6, 2], [5, 1]]
@@ -76,16 +86,7 @@ print(json.dumps(out))
 
 
 def test_real_binding_saves_and_restores_on_our_library(tmp_path):
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    try:
-        out = run(["/usr/bin/python3", "-c", SAVE_SCRIPT % virt, str(tmp_path)],
-                  env=on_pyvirt(), timeout=120)
-    finally:   # a script that failed midway must not leave its guest running
-        from qemutest import kill_leftovers
-        kill_leftovers(tmp_path)
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(SAVE_SCRIPT % VIRT_TYPE, tmp_path)
     assert [v[:2] for v in got["vcpus"]] == [[0, 1], [1, 1]]
     assert got["mem"] == ["actual", "last_update", "rss"]
     assert got["saved"] == [5, 5] and got["restored"] == [1, 3]
@@ -126,17 +127,7 @@ print(json.dumps(out))
 
 
 def test_real_binding_migrates_between_two_roots(tmp_path):
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    try:
-        out = run(["/usr/bin/python3", "-c", MIGRATE_SCRIPT % virt, str(tmp_path)],
-                  env=on_pyvirt(), timeout=120)
-    finally:
-        from qemutest import kill_leftovers
-        kill_leftovers(tmp_path / "a")
-        kill_leftovers(tmp_path / "b")
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(MIGRATE_SCRIPT % VIRT_TYPE, tmp_path, tmp_path / "a", tmp_path / "b")
     assert got["state"] == [1, 2]                                # RUNNING/MIGRATED
     assert got["completed"]["type"] == 3 and got["completed"]["operation"] == 4
     assert got["info"][0] == 0
@@ -192,17 +183,8 @@ print(json.dumps(out))
 
 
 def test_real_binding_postcopy_between_two_roots(tmp_path, kernels):
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    try:
-        out = run(["/usr/bin/python3", "-c", POSTCOPY_SCRIPT % (virt, kernels["dirty"]),
-                   str(tmp_path)], env=on_pyvirt(), timeout=120)
-    finally:
-        from qemutest import kill_leftovers
-        kill_leftovers(tmp_path / "a")
-        kill_leftovers(tmp_path / "b")
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(POSTCOPY_SCRIPT % (VIRT_TYPE, kernels["dirty"]), tmp_path,
+               tmp_path / "a", tmp_path / "b")
     assert got.get("state") == [1, 2], got                      # RUNNING/MIGRATED
     assert [3, 12] in got["src_states"], got                    # PAUSED/POSTCOPY
     # SUSPENDED/MIGRATED, SUSPENDED/POSTCOPY, STOPPED/MIGRATED
@@ -262,16 +244,7 @@ print(json.dumps(out))
 
 def test_real_binding_peeks_on_our_library(tmp_path, kernels):
     """Expectations as real libvirt 9.0 gives them for this script."""
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    try:
-        out = run(["/usr/bin/python3", "-c", PEEK_SCRIPT % (virt, kernels["dirty"]),
-                   str(tmp_path / "root")], env=on_pyvirt(), timeout=120)
-    finally:
-        from qemutest import kill_leftovers
-        kill_leftovers(tmp_path / "root")
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(PEEK_SCRIPT % (VIRT_TYPE, kernels["dirty"]), tmp_path / "root")
     assert got["word"] > 0x2BADB003
     assert got["block"] == list(range(250, 256)) + [0, 1]
     assert got["null"] == -1
@@ -313,16 +286,7 @@ print(json.dumps({"echo": got.decode(), "busy": busy}))
 def test_real_binding_opens_a_console_on_our_library(tmp_path, kernels):
     """The console stream through the C ABI: bytes to the guest's serial
     port and back (the echo guest), and libvirt's one-session rule."""
-    import os
-    virt = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
-    try:
-        out = run(["/usr/bin/python3", "-c", CONSOLE_SCRIPT % (virt, kernels["echo"]),
-                   str(tmp_path / "root")], env=on_pyvirt(), timeout=120)
-    finally:
-        from qemutest import kill_leftovers
-        kill_leftovers(tmp_path / "root")
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = _run(CONSOLE_SCRIPT % (VIRT_TYPE, kernels["echo"]), tmp_path / "root")
     assert got["echo"] == "through the shim"
     assert got["busy"] == [9, 10, "operation failed: Active console session exists for "
                                   "this domain"]

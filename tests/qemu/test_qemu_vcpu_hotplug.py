@@ -17,18 +17,15 @@ requests (libvirt gives up after 5 s with VIR_ERR_OPERATION_TIMEOUT)."""
 from __future__ import annotations
 
 import concurrent.futures
-import json
-import os
 import re
 import struct
-import subprocess
 
 import pytest
 
 import guest
 import reallibvirt
 from qemutest import VIRT_TYPE, ensure_event_loop, kernels, root  # noqa: F401 (fixtures)
-from support import needs_build, needs_system_libvirt, on_pyvirt
+from support import needs_build, needs_system_libvirt
 from pyvirt import api
 
 pytestmark = [needs_build, needs_system_libvirt]
@@ -273,18 +270,6 @@ def _questions(steps: list[tuple[str, str]]) -> dict[str, str]:
     return q
 
 
-def ours(questions: dict[str, str], where: str) -> dict[str, tuple]:
-    """The same questions to pyvirt through the real binding on our library."""
-    os.makedirs(os.path.join(where, "etc"))
-    with open(os.path.join(where, "etc", "qemu.conf"), "w") as f:
-        f.write(reallibvirt.QEMU_CONF)
-    done = subprocess.run([reallibvirt.SYSPY, "-c", reallibvirt._SCRIPT, where],
-                          input=json.dumps(questions, sort_keys=True), text=True,
-                          capture_output=True, timeout=300, env=on_pyvirt())
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {k: tuple(v) for k, v in json.loads(done.stdout).items()}
-
-
 @pytest.mark.parametrize("scenario", [definitions, running, individual, unplug],
                          ids=["definitions", "count", "individual", "unplug"])
 def test_same_as_libvirt(scenario, kernels, tmp_path):  # noqa: F811 (fixture)
@@ -297,7 +282,7 @@ def test_same_as_libvirt(scenario, kernels, tmp_path):  # noqa: F811 (fixture)
     paths = {kind: str(path) for kind, path in kernels.items()}
     q = _questions(scenario(paths) if scenario is unplug else scenario(paths["idle"]))
     with concurrent.futures.ThreadPoolExecutor(1) as pool:   # both sides at once
-        mine = pool.submit(ours, q, str(tmp_path / "root"))
+        mine = pool.submit(reallibvirt.ask_on_our_library, q, str(tmp_path / "root"))
         real = reallibvirt.ask(q)
         mine = mine.result()
     assert {k: mine[k] for k in sorted(real)} == {k: real[k] for k in sorted(real)}
